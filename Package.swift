@@ -1,0 +1,56 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers, dependencies pointing one way:
+// onemap -> OneMapServer -> OneMapTiles -> OneMapStore -> OneMapGeo -> C shims
+// onemap -> OneMapIngest -> OneMapStore
+let package = Package(
+    name: "OneMap",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "onemap", targets: ["onemap"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // System libraries from Debian (-dev packages), found through pkg-config.
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSpatiaLite", pkgConfig: "spatialite", providers: [.apt(["libspatialite-dev"])]),
+        .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
+        .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+
+        .target(name: "OneMapGeo", dependencies: ["CGEOS", "CPROJ"]),
+        .target(name: "OneMapStore", dependencies: ["OneMapGeo", "CSQLite3", "CSpatiaLite"]),
+        .target(name: "OneMapIngest", dependencies: ["OneMapStore", "OneMapGeo"]),
+        .target(name: "OneMapTiles", dependencies: ["OneMapStore", "OneMapGeo"]),
+        .target(
+            name: "OneMapServer",
+            dependencies: [
+                "OneMapTiles", "OneMapStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "onemap",
+            dependencies: [
+                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "OneMapGeoTests", dependencies: ["OneMapGeo"]),
+        .testTarget(name: "OneMapStoreTests", dependencies: ["OneMapStore", "OneMapGeo"]),
+        .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapStore"]),
+        .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapGeo"]),
+        .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapStore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

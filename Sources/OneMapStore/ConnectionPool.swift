@@ -1,0 +1,26 @@
+import Foundation
+
+/// A fixed set of read connections, each lent to one thread at a time.
+///
+/// Callers run on blocking threads (NIOThreadPool or the CLI), so waiting for a free connection
+/// blocks on a semaphore rather than suspending.
+final class ConnectionPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [SQLiteConnection]  // guarded by lock
+    private let available: DispatchSemaphore
+
+    init(path: String, size: Int) throws {
+        idle = try (0..<size).map { _ in try SQLiteConnection(path: path, readOnly: true) }
+        available = DispatchSemaphore(value: size)
+    }
+
+    func with<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        available.wait()
+        let c = lock.withLock { idle.removeLast() }
+        defer {
+            lock.withLock { idle.append(c) }
+            available.signal()
+        }
+        return try body(c)
+    }
+}

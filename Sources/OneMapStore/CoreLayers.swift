@@ -1,0 +1,72 @@
+/// The core layers of the one map and the departments that own them.
+public enum CoreLayers {
+    public static let adminAreas = LayerInfo(
+        id: "admin_areas", title: "行政区划 Administrative areas",
+        description: "City, counties (with their 2021 changes) and townships (synthetic boundaries in the demo), CGCS2000.",
+        geometryType: .multiPolygon,
+        fields: [
+            FieldInfo("code", .string, "Administrative code (6, 9 or 12 digits)"),
+            FieldInfo("name", .string, "Name"),
+            FieldInfo("level", .string, "city, county, township, village or grid"),
+            FieldInfo("parent_code", .string, "Code of the parent area"),
+            FieldInfo("population", .integer, "Residents whose building centroid lies in the area"),
+            FieldInfo("valid_from", .date, "First day of validity (inclusive); null = always"),
+            FieldInfo("valid_to", .date, "End of validity (exclusive); null = still valid"),
+            FieldInfo("synthetic", .boolean, "True when the boundary is generated, not official"),
+        ],
+        ownerDepartment: "SMMZ", shareClass: .unconditional, minZoom: 0, maxZoom: 16)
+
+    public static let buildings = LayerInfo(
+        id: "buildings", title: "建筑物 Buildings",
+        description: "Building footprints with their resident and business counts (synthetic in the demo), CGCS2000.",
+        geometryType: .polygon,
+        fields: [
+            FieldInfo("entity_code", .string, "Stable unique building code"),
+            FieldInfo("floors", .integer, "Number of floors"),
+            FieldInfo("use", .string, "residential, commercial, industrial or public"),
+            FieldInfo("built_date", .date, "Date built"),
+            FieldInfo("demolished_date", .date, "Date demolished; null = standing"),
+            FieldInfo("population", .integer, "Current residents"),
+            FieldInfo("businesses", .integer, "Current registered businesses"),
+        ],
+        ownerDepartment: "SMZRZY", shareClass: .unconditional, minZoom: 12, maxZoom: 16)
+
+    public static let population = LayerInfo(
+        id: "population", title: "人口 Population records",
+        description: "One row per resident, located through the building entity code (synthetic in the demo).",
+        geometryType: .none,
+        fields: [
+            FieldInfo("building_code", .string, "Entity code of the building lived in"),
+            FieldInfo("sex", .string, "M or F"),
+            FieldInfo("birth_year", .integer, "Year of birth"),
+            FieldInfo("household_id", .string, "Household identifier", sensitivity: .internal),
+            FieldInfo("registration", .string, "户籍 (registered) or 流动 (floating)"),
+            FieldInfo("moved_in", .date, "Date moved in"),
+            FieldInfo("moved_out", .date, "Date moved out; null = still resident"),
+            FieldInfo("masked_identity", .string, "Masked identity, never a real ID number", sensitivity: .personal),
+        ],
+        ownerDepartment: "SMGA", shareClass: .conditional)
+
+    public static let businesses = LayerInfo(
+        id: "businesses", title: "法人 Businesses (legal entities)",
+        description: "Registered legal entities located through the building entity code (synthetic in the demo).",
+        geometryType: .none,
+        fields: [
+            FieldInfo("credit_code", .string, "Unified social credit code (GB 32100)"),
+            FieldInfo("name", .string, "Registered name"),
+            FieldInfo("industry", .string, "GB/T 4754 industry section A-T"),
+            FieldInfo("employees", .integer, "Number of employees"),
+            FieldInfo("registered", .date, "Registration date"),
+            FieldInfo("cancelled", .date, "Cancellation date; null = active"),
+            FieldInfo("building_code", .string, "Entity code of the building registered at"),
+        ],
+        ownerDepartment: "SMSCJG", shareClass: .unconditional)
+
+    public static let all = [adminAreas, buildings, population, businesses]
+
+    /// Departments owning the core layers (code, name).
+    public static let departments: [(code: String, name: String)] = [
+        ("SMMZ", "三明市民政局"), ("SMZRZY", "三明市自然资源局"), ("SMGA", "三明市公安局"),
+        ("SMSCJG", "三明市市场监督管理局"), ("SMDSJ", "三明市大数据管理中心"),
+    ]
+}

@@ -1,0 +1,77 @@
+import Foundation
+import OneMapGeo
+
+/// Keeps the counts that tiles carry in step with the records: residents and businesses per building
+/// (current), and residents per administrative area by the centroid rule — a person counts in an
+/// area when their building's footprint centroid lies in it.
+enum DerivedCounts {
+    static func today() -> String { ISODate.string(Date()) }
+
+    static func refresh(_ c: SQLiteConnection) throws {
+        let day = today()
+        try c.exec("DROP TABLE IF EXISTS temp.building_counts")
+        try c.exec("""
+            CREATE TEMP TABLE building_counts AS
+            SELECT code, sum(p) AS p, sum(b) AS b FROM (
+              SELECT building_code AS code, count(*) AS p, 0 AS b FROM population
+               WHERE moved_in <= '\(day)' AND (moved_out IS NULL OR moved_out > '\(day)') GROUP BY building_code
+              UNION ALL
+              SELECT building_code, 0, count(*) FROM businesses
+               WHERE registered <= '\(day)' AND (cancelled IS NULL OR cancelled > '\(day)') GROUP BY building_code)
+            GROUP BY code
+            """)
+        try c.exec("CREATE UNIQUE INDEX temp.building_counts_code ON building_counts(code)")
+        try c.exec("UPDATE buildings SET population = 0, businesses = 0 WHERE population <> 0 OR businesses <> 0")
+        try c.exec("""
+            UPDATE buildings SET population = bc.p, businesses = bc.b
+            FROM temp.building_counts bc WHERE bc.code = buildings.entity_code
+            """)
+        try c.exec("DROP TABLE temp.building_counts")
+
+        // Building centroids and populations, then each area's total by prepared point-in-polygon.
+        var xs: [Double] = [], ys: [Double] = [], pops: [Int] = [], ids: [Int64] = []
+        let bs = try c.prepare("SELECT id, cx, cy, population FROM buildings ORDER BY id")
+        while try bs.step() {
+            ids.append(bs.int(0)); xs.append(bs.double(1)); ys.append(bs.double(2)); pops.append(Int(bs.int(3)))
+        }
+        let engine = GeometryEngine()
+        let areas = try c.prepare("SELECT id, level, code, AsBinary(geom) FROM admin_areas ORDER BY id")
+        let setPop = try c.prepare("UPDATE admin_areas SET population = ? WHERE id = ?")
+        var townshipOf = [String?](repeating: nil, count: ids.count)
+        while try areas.step() {
+            let id = areas.int(0), level = areas.text(1) ?? "", code = areas.text(2) ?? ""
+            let geom = try areas.withBlob(3) { try WKB.decode($0) }
+            let prepared = try engine.prepare(geom)
+            guard let box = prepared.bbox else { continue }
+            var total = 0
+            for i in 0..<ids.count where xs[i] >= box.minX && xs[i] <= box.maxX && ys[i] >= box.minY && ys[i] <= box.maxY {
+                if prepared.contains(Position(xs[i], ys[i])) {
+                    total += pops[i]
+                    if level == "township" { townshipOf[i] = code }
+                }
+            }
+            try setPop.run([.int(Int64(total)), .int(id)])
+        }
+        let setTown = try c.prepare("UPDATE buildings SET township_code = ? WHERE id = ?")
+        for i in 0..<ids.count { try setTown.run([townshipOf[i].map { .text($0) } ?? .null, .int(ids[i])]) }
+    }
+}
+
+/// ISO 8601 calendar dates (`YYYY-MM-DD`) in UTC+8, the calendar Sanming's records use.
+public enum ISODate {
+    public static func string(_ d: Date) -> String {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
+        let c = cal.dateComponents([.year, .month, .day], from: d)
+        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+
+    /// True for a well-formed `YYYY-MM-DD` date that exists in the calendar.
+    public static func isValid(_ s: String) -> Bool {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), d >= 1 else { return false }
+        let days = [31, (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        return d <= days[m - 1]
+    }
+}

@@ -1,0 +1,49 @@
+import OneMapGeo
+
+/// The storage layer's contract. Tiles, queries and HTTP talk only to this protocol, so a PostGIS
+/// backend is one more conforming type. Geometry crosses it in EPSG:4490 (CGCS2000) lon/lat.
+public protocol FeatureStore: Sendable {
+    /// The layer catalog, spatial and attribute layers.
+    func layers() throws -> [LayerInfo]
+
+    /// One catalog entry, nil when the id is unknown.
+    func layer(id: String) throws -> LayerInfo?
+
+    /// Bounding box of a spatial layer's features valid at `asOf` (nil when it has none).
+    func extent(layer: String, asOf: String) throws -> BBox?
+
+    /// Streams the features of a spatial layer whose bounding box intersects `bbox` and that are valid
+    /// on the ISO date `asOf`, in id order, stopping after `limit` when given.
+    func features(layer: String, intersecting bbox: BBox, asOf: String, limit: Int?,
+                  _ body: (StoredFeature) throws -> Void) throws
+
+    /// Administrative areas of one level valid at `asOf`, with their populations (no geometry).
+    func adminAreas(level: AdminLevel?, asOf: String) throws -> [AdminAreaSummary]
+
+    /// Number of rows of a layer (all versions).
+    func count(layer: String) throws -> Int
+
+    /// Loads records in one transaction: all of them or, if `body` throws, none. Indexes and derived
+    /// counts (population and businesses per building and per area) are brought up to date before commit.
+    func bulkLoad(_ body: (any BulkWriter) throws -> Void) throws
+}
+
+/// Receives records during `FeatureStore.bulkLoad`.
+public protocol BulkWriter {
+    func add(_ area: AdminArea) throws
+    func add(_ building: Building) throws
+    func add(_ person: PersonRecord) throws
+    func add(_ business: BusinessRecord) throws
+}
+
+/// An administrative area without its geometry.
+public struct AdminAreaSummary: Sendable, Hashable {
+    public let code: String
+    public let name: String
+    public let level: AdminLevel
+    public let parentCode: String?
+    public let population: Int
+    public let validFrom: String?
+    public let validTo: String?
+    public let synthetic: Bool
+}

@@ -1,0 +1,179 @@
+import CSQLite3
+import CSpatiaLite
+import Foundation
+
+/// An SQLite failure with the statement or step it came from.
+public struct StoreError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+// SQLite wants SQLITE_TRANSIENT (-1) to copy bound text/blobs; Swift cannot import the macro.
+let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One SQLite connection with SpatiaLite loaded. Owned by one thread at a time; closes in `deinit`.
+final class SQLiteConnection {
+    let db: OpaquePointer
+    private let spatialiteCache: UnsafeMutableRawPointer?
+    let path: String
+
+    init(path: String, readOnly: Bool = false) throws {
+        var handle: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        guard rc == SQLITE_OK, let handle else {
+            let msg = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let handle { sqlite3_close_v2(handle) }
+            throw StoreError("cannot open database \(path): \(msg)")
+        }
+        db = handle
+        self.path = path
+        // SpatiaLite: one internal cache per connection, released after the connection closes.
+        spatialiteCache = spatialite_alloc_connection()
+        spatialite_init_ex(db, spatialiteCache, 0)
+        sqlite3_busy_timeout(db, 10_000)
+        try exec("PRAGMA foreign_keys = ON")
+        if !readOnly {
+            // WAL: readers (the running server) never block on a writer (an import) and see
+            // either the whole transaction or none of it; the file survives a crash mid-write.
+            try exec("PRAGMA journal_mode = WAL")
+            try exec("PRAGMA synchronous = NORMAL")
+        }
+        try exec("PRAGMA cache_size = -65536")  // 64 MiB page cache
+        try exec("PRAGMA mmap_size = 1073741824")
+    }
+
+    deinit {
+        statementCache.removeAll()
+        sqlite3_close_v2(db)
+        spatialite_cleanup_ex(spatialiteCache)
+    }
+
+    var errorMessage: String { String(cString: sqlite3_errmsg(db)) }
+
+    func exec(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        if sqlite3_exec(db, sql, nil, nil, &err) != SQLITE_OK {
+            let m = err.map { String(cString: $0) } ?? errorMessage
+            sqlite3_free(err)
+            throw StoreError("\(m) in: \(sql.prefix(200))")
+        }
+    }
+
+    /// Statements kept prepared for the connection's lifetime (hot queries: tiles, lookups).
+    private var statementCache: [String: Statement] = [:]
+
+    /// A cached prepared statement, reset and ready to bind.
+    func cached(_ sql: String) throws -> Statement {
+        if let s = statementCache[sql] { s.reset(); return s }
+        let s = try prepare(sql)
+        statementCache[sql] = s
+        return s
+    }
+
+    func prepare(_ sql: String) throws -> Statement {
+        var stmt: OpaquePointer?
+        guard sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK, let stmt else {
+            throw StoreError("\(errorMessage) in: \(sql.prefix(300))")
+        }
+        return Statement(connection: self, stmt: stmt)
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try exec("BEGIN IMMEDIATE")
+        do {
+            let v = try body()
+            try exec("COMMIT")
+            return v
+        } catch {
+            try? exec("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// First column of the first row as Int (nil when no row or NULL).
+    func scalarInt(_ sql: String, _ args: [SQLValue] = []) throws -> Int64? {
+        let s = try prepare(sql)
+        try s.bind(args)
+        guard try s.step() else { return nil }
+        return s.isNull(0) ? nil : s.int(0)
+    }
+}
+
+/// A value to bind to a statement parameter.
+public enum SQLValue: Sendable, Hashable {
+    case null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// A prepared statement; finalised in `deinit`.
+final class Statement {
+    unowned let connection: SQLiteConnection
+    let stmt: OpaquePointer
+
+    init(connection: SQLiteConnection, stmt: OpaquePointer) { self.connection = connection; self.stmt = stmt }
+    deinit { sqlite3_finalize(stmt) }
+
+    func reset() {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+    }
+
+    func bind(_ values: [SQLValue]) throws {
+        for (i, v) in values.enumerated() { try bind(i + 1, v) }
+    }
+
+    func bind(_ i: Int, _ v: SQLValue) throws {
+        let idx = Int32(i)
+        let rc: Int32
+        switch v {
+        case .null: rc = sqlite3_bind_null(stmt, idx)
+        case .int(let n): rc = sqlite3_bind_int64(stmt, idx, n)
+        case .double(let d): rc = sqlite3_bind_double(stmt, idx, d)
+        case .text(let s): rc = sqlite3_bind_text(stmt, idx, s, -1, SQLITE_TRANSIENT)
+        case .blob(let b):
+            rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, idx, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+        }
+        guard rc == SQLITE_OK else { throw StoreError("bind parameter \(i): \(connection.errorMessage)") }
+    }
+
+    func bind(_ i: Int, _ s: String?) throws { try bind(i, s.map { .text($0) } ?? .null) }
+    func bind(_ i: Int, _ n: Int?) throws { try bind(i, n.map { .int(Int64($0)) } ?? .null) }
+    func bind(_ i: Int, _ d: Double) throws { try bind(i, .double(d)) }
+
+    /// Advances; true when a row is available, false when done.
+    @discardableResult
+    func step() throws -> Bool {
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        throw StoreError("\(connection.errorMessage) in: \(String(cString: sqlite3_sql(stmt)).prefix(200))")
+    }
+
+    /// Runs an insert/update with the given values and resets for the next use.
+    func run(_ values: [SQLValue]) throws {
+        defer { reset() }
+        try bind(values)
+        try step()
+    }
+
+    func isNull(_ c: Int32) -> Bool { sqlite3_column_type(stmt, c) == SQLITE_NULL }
+    func int(_ c: Int32) -> Int64 { sqlite3_column_int64(stmt, c) }
+    func double(_ c: Int32) -> Double { sqlite3_column_double(stmt, c) }
+    func text(_ c: Int32) -> String? {
+        guard let p = sqlite3_column_text(stmt, c) else { return nil }
+        return String(cString: p)
+    }
+
+    /// Calls `body` with the column's bytes (valid only during the call).
+    func withBlob<T>(_ c: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let p = sqlite3_column_blob(stmt, c)
+        let n = Int(sqlite3_column_bytes(stmt, c))
+        return try body(UnsafeRawBufferPointer(start: p, count: n))
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records the last one applied.
+enum Schema {
+    static let migrations: [[String]] = [
+        // 1: catalog and the core tables of the one map (geometry EPSG:4490).
+        [
+            "SELECT InitSpatialMetadata(0)",  // 0: already inside the migration transaction
+            """
+            CREATE TABLE departments (code TEXT PRIMARY KEY, name TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE layers (
+              id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL,
+              geometry_type TEXT NOT NULL, fields_json TEXT NOT NULL,
+              owner_department TEXT NOT NULL REFERENCES departments(code),
+              share_class TEXT NOT NULL CHECK (share_class IN ('unconditional','conditional','not_shared')),
+              min_zoom INTEGER NOT NULL, max_zoom INTEGER NOT NULL,
+              updated_at TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE admin_areas (
+              id INTEGER PRIMARY KEY, code TEXT NOT NULL,
+              level TEXT NOT NULL CHECK (level IN ('city','county','township','village','grid')),
+              parent_code TEXT, name TEXT NOT NULL, population INTEGER NOT NULL DEFAULT 0,
+              valid_from TEXT, valid_to TEXT, synthetic INTEGER NOT NULL DEFAULT 0,
+              CHECK (valid_to IS NULL OR valid_from IS NULL OR valid_from < valid_to))
+            """,
+            "SELECT AddGeometryColumn('admin_areas', 'geom', 4490, 'MULTIPOLYGON', 'XY', 1)",
+            "CREATE INDEX admin_areas_code ON admin_areas(code)",
+            """
+            CREATE TABLE buildings (
+              id INTEGER PRIMARY KEY, entity_code TEXT NOT NULL UNIQUE,
+              floors INTEGER NOT NULL, use TEXT NOT NULL, built_date TEXT NOT NULL, demolished_date TEXT,
+              cx REAL NOT NULL, cy REAL NOT NULL,
+              township_code TEXT, population INTEGER NOT NULL DEFAULT 0, businesses INTEGER NOT NULL DEFAULT 0)
+            """,
+            "SELECT AddGeometryColumn('buildings', 'geom', 4490, 'POLYGON', 'XY', 1)",
+            """
+            CREATE TABLE population (
+              id INTEGER PRIMARY KEY, building_code TEXT NOT NULL, sex TEXT NOT NULL CHECK (sex IN ('M','F')),
+              birth_year INTEGER NOT NULL, household_id TEXT NOT NULL,
+              registration TEXT NOT NULL CHECK (registration IN ('户籍','流动')),
+              moved_in TEXT NOT NULL, moved_out TEXT, masked_identity TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE businesses (
+              id INTEGER PRIMARY KEY, credit_code TEXT NOT NULL UNIQUE CHECK (length(credit_code) = 18),
+              name TEXT NOT NULL, industry TEXT NOT NULL, employees INTEGER NOT NULL,
+              registered TEXT NOT NULL, cancelled TEXT, building_code TEXT NOT NULL)
+            """,
+        ],
+    ]
+
+    /// Indexes built after a bulk load (building them first would slow every insert).
+    static let postLoadIndexes = [
+        "CREATE INDEX IF NOT EXISTS population_building ON population(building_code)",
+        "CREATE INDEX IF NOT EXISTS businesses_building ON businesses(building_code)",
+    ]
+
+    static func migrate(_ c: SQLiteConnection) throws {
+        let current = Int(try c.scalarInt("PRAGMA user_version") ?? 0)
+        guard current < migrations.count else { return }
+        try c.transaction {
+            for (i, steps) in migrations.enumerated() where i >= current {
+                for sql in steps { try c.exec(sql) }
+            }
+            try c.exec("PRAGMA user_version = \(migrations.count)")
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `onemap`: the one-map service of Sanming and its tools.
+@main
+struct OneMapCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "onemap",
+        abstract: "OneMap 一张图: Sanming's spatiotemporal one map — vector tiles and queries over a SpatiaLite store.",
+        subcommands: [ServeCommand.self, DemoCommand.self, BenchTilesCommand.self])
+}
