@@ -29,7 +29,7 @@ public enum CoreLayers {
             FieldInfo("population", .integer, "Current residents"),
             FieldInfo("businesses", .integer, "Current registered businesses"),
         ],
-        ownerDepartment: "SMZRZY", shareClass: .unconditional, minZoom: 12, maxZoom: 16)
+        ownerDepartment: "SMZRZY", shareClass: .unconditional, minZoom: 13, maxZoom: 16)
 
     public static let population = LayerInfo(
         id: "population", title: "人口 Population records",

@@ -1,11 +1,43 @@
 import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import OneMapServer
+import OneMapStore
 
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the one map over HTTP.")
-    func run() async throws {}
-}
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the one map over HTTP: vector tiles, TileJSON, styles and the viewer.")
 
-struct BenchTilesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench-tiles", abstract: "Time uncached tile generation.")
-    func run() throws {}
+    @Option(help: "Address to listen on (loopback by default).") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+    @Option(help: "Folder of MapLibre styles.") var styles = "styles"
+    @Option(help: "Folder with maplibre-gl.js/.css (fetched by scripts/setup.sh).") var vendor = ".vendor"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "onemap")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let store: SpatiaLiteStore
+        do {
+            store = try SpatiaLiteStore(path: db)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        var config = ServerConfiguration()
+        config.host = host; config.port = port; config.databasePath = db
+        config.stylesDirectory = styles; config.vendorDirectory = vendor
+        let log = logger
+        let app = OneMapApplication.build(store: store, configuration: config, logger: logger) { port in
+            log.notice("OneMap serving", metadata: ["url": "http://\(host):\(port)/", "db": .string(db)])
+        }
+        // Stops accepting, finishes in-flight requests, then exits on SIGTERM or SIGINT.
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
 }

@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+
+/// The one error format of the API: `{"code": "...", "description": "..."}` with an HTTP status.
+public struct APIError: HTTPResponseError, CustomStringConvertible {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status; self.code = code; self.message = message
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "InvalidParameterValue", message) }
+    public static func notFound(_ message: String) -> APIError { APIError(.notFound, "NotFound", message) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONResponse.make(["code": code, "description": message], status: status)
+    }
+}
+
+/// Turns every error into the API's JSON format; unexpected ones become a 500 without internals.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let e as APIError {
+            return try e.response(from: request, context: context)
+        } catch let e as HTTPResponseError {
+            let code = e.status == .notFound ? "NotFound" : e.status.code < 500 ? "BadRequest" : "ServerError"
+            let message = e.status == .notFound ? "no such resource: \(request.uri.path)" : e.status.reasonPhrase
+            return JSONResponse.make(["code": code, "description": message], status: e.status)
+        } catch {
+            context.logger.error("request failed", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
+            return JSONResponse.make(["code": "ServerError", "description": "internal error; the server log has details"],
+                                     status: .internalServerError)
+        }
+    }
+}
+
+enum JSONResponse {
+    static func make(_ object: Any, status: HTTPResponse.Status = .ok, contentType: String = "application/json",
+                     extraHeaders: HTTPFields = [:]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        var headers: HTTPFields = [.contentType: contentType]
+        headers.append(contentsOf: extraHeaders)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

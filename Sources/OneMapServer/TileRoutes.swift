@@ -1,0 +1,96 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+import OneMapGeo
+import OneMapStore
+import OneMapTiles
+
+/// `/tiles`: TileJSON 3.0.0 documents and Mapbox Vector Tiles, one layer or several (`a,b`).
+struct TileRoutes: Sendable {
+    let builder: TileBuilder
+    let fallbackBaseURL: String
+
+    static let mvtType = "application/vnd.mapbox-vector-tile"
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/tiles") { request, _ in try await self.index(request) }
+        router.get("/tiles/:layers") { request, context in try await self.tileJSON(request, context) }
+        router.get("/tiles/:layers/:z/:x/:y") { request, context in try await self.tile(request, context) }
+    }
+
+    private func layers(_ context: BasicRequestContext) async throws -> [LayerInfo] {
+        let raw = context.parameters.get("layers") ?? ""
+        let ids = raw.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
+        guard !ids.isEmpty, ids.allSatisfy({ !$0.isEmpty }) else {
+            throw APIError.badRequest("layer list '\(raw)' is empty or has an empty entry")
+        }
+        return try await blocking {
+            do { return try builder.resolve(ids) } catch let e as TileRequestError { throw APIError.notFound(e.description) }
+        }
+    }
+
+    func index(_ request: Request) async throws -> Response {
+        let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        let layers = try await blocking { try builder.tileLayers() }
+        return JSONResponse.make(["tilesets": layers.map { ["id": $0.id, "title": $0.title, "tilejson": "\(base)/tiles/\($0.id)"] }])
+    }
+
+    func tileJSON(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let layers = try await layers(context)
+        let asOf = ISODate.string(Date())
+        let bounds = try await blocking { () -> BBox? in
+            var box: BBox?
+            for l in layers {
+                if let b = try builder.store.extent(layer: l.id, asOf: asOf) {
+                    if box == nil { box = b } else { box!.extend(b) }
+                }
+            }
+            return box
+        }
+        let doc = TileJSON.document(layers: layers, bounds: bounds, baseURL: BaseURL.of(request, fallback: fallbackBaseURL))
+        return JSONResponse.make(doc, extraHeaders: [.accessControlAllowOrigin: "*"])
+    }
+
+    func tile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let coord = try Self.parseCoord(z: context.parameters.get("z"), x: context.parameters.get("x"), y: context.parameters.get("y"))
+        let layers = try await layers(context)
+        let asOf = ISODate.string(Date())
+        let bytes = try await blocking { try builder.tile(layers: layers, at: coord, asOf: asOf) }
+        if bytes.isEmpty {
+            return Response(status: .noContent, headers: [.accessControlAllowOrigin: "*"])
+        }
+        return Response(status: .ok,
+                        headers: [.contentType: Self.mvtType, .accessControlAllowOrigin: "*"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Parses z/x/y, where y may end in `.mvt` or `.pbf`; each failure names the bad part.
+    static func parseCoord(z: String?, x: String?, y: String?) throws -> TileCoord {
+        func int(_ s: String?, _ name: String) throws -> Int {
+            guard let s, !s.isEmpty, s.count <= 10, s.allSatisfy(\.isASCII), let v = Int(s) else {
+                throw APIError.badRequest("tile \(name) '\(s ?? "")' is not an integer")
+            }
+            return v
+        }
+        var yText = y ?? ""
+        if let dot = yText.firstIndex(of: ".") {
+            let ext = yText[yText.index(after: dot)...]
+            guard ext == "mvt" || ext == "pbf" else {
+                throw APIError.notFound("tile format '.\(ext)' is not served; use .mvt or .pbf (or none)")
+            }
+            yText = String(yText[..<dot])
+        }
+        do {
+            return try TileCoord(z: try int(z, "z"), x: try int(x, "x"), y: try int(yText, "y"))
+        } catch let e as TileCoordError {
+            throw APIError.badRequest(e.description)
+        }
+    }
+}
+
+/// Runs blocking store/GEOS work on NIO's thread pool, keeping the event loops and the
+/// cooperative pool free.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await NIOThreadPool.singleton.runIfActive(body)
+}

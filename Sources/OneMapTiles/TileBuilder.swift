@@ -1,0 +1,108 @@
+import Foundation
+import OneMapGeo
+import OneMapStore
+
+/// A failure to make a tile that is the caller's fault (unknown layer, bad address).
+public enum TileRequestError: Error, CustomStringConvertible, Equatable {
+    case unknownLayer(String, known: [String])
+    case notSpatial(String)
+
+    public var description: String {
+        switch self {
+        case .unknownLayer(let l, let known): "unknown layer '\(l)'; tile layers: \(known.joined(separator: ", "))"
+        case .notSpatial(let l): "layer '\(l)' has no geometry and cannot be tiled"
+        }
+    }
+}
+
+/// Settings of the MVT output.
+public struct TileSettings: Sendable {
+    public var extent = 4096
+    /// Buffer in tile units around the tile, so strokes and labels continue across tile edges.
+    public var buffer = 64
+    /// Most features one layer may carry in one tile.
+    public var featureLimit = 20_000
+    public init() {}
+}
+
+/// Makes vector tiles from a `FeatureStore`: store -> project -> clip -> simplify -> quantise -> encode.
+/// Blocking; callers run it off the event loop.
+public final class TileBuilder: Sendable {
+    public let store: any FeatureStore
+    public let settings: TileSettings
+    private let engines = EnginePool()
+
+    public init(store: any FeatureStore, settings: TileSettings = TileSettings()) {
+        self.store = store; self.settings = settings
+    }
+
+    /// The spatial layers that can be tiled.
+    public func tileLayers() throws -> [LayerInfo] { try store.layers().filter(\.isSpatial) }
+
+    /// Resolves layer ids (in request order, duplicates removed), failing on an unknown one.
+    public func resolve(_ ids: [String]) throws -> [LayerInfo] {
+        let all = try tileLayers()
+        var out: [LayerInfo] = []
+        for id in ids where !out.contains(where: { $0.id == id }) {
+            guard let l = all.first(where: { $0.id == id }) else {
+                if try store.layer(id: id) != nil { throw TileRequestError.notSpatial(id) }
+                throw TileRequestError.unknownLayer(id, known: all.map(\.id))
+            }
+            out.append(l)
+        }
+        return out
+    }
+
+    /// The encoded tile (empty when no layer has a feature there). `asOf` is an ISO date.
+    public func tile(layers: [LayerInfo], at coord: TileCoord, asOf: String) throws -> [UInt8] {
+        try engines.with { engine in
+            var encoders: [MVTLayerEncoder] = []
+            for layer in layers where coord.z >= layer.minZoom && coord.z <= TileCoord.maxZoom {
+                encoders.append(try encode(layer, at: coord, asOf: asOf, engine: engine))
+            }
+            return MVTEncoder.tile(encoders)
+        }
+    }
+
+    private func encode(_ layer: LayerInfo, at coord: TileCoord, asOf: String, engine: GeometryEngine) throws -> MVTLayerEncoder {
+        // Coarser simplification below the layer's last detailed zoom; overzoomed tiles keep all detail.
+        let tolerance = coord.z >= layer.maxZoom ? 0.5 : 2
+        let geometry = TileGeometryBuilder(tile: coord, extent: settings.extent, buffer: settings.buffer, tolerance: tolerance)
+        var encoder = MVTLayerEncoder(name: layer.id, extent: UInt32(settings.extent))
+        let rule = TileRules.rule(for: layer.id)
+        let names = layer.fields.map(\.name)
+        try store.features(layer: layer.id, intersecting: geometry.queryBounds, asOf: asOf, limit: nil) { f in
+            guard encoder.featureCount < settings.featureLimit, rule.include(f, coord.z) else { return }
+            guard let g = try geometry.build(f.geometry, engine: engine) else { return }
+            var props: [(String, FieldValue)] = []
+            props.reserveCapacity(names.count)
+            for (i, n) in names.enumerated() where rule.keep(n) { props.append((n, f.values[i])) }
+            encoder.add(id: UInt64(f.id), geometry: g, properties: props)
+        }
+        return encoder
+    }
+}
+
+/// Per-layer choices of what goes into a tile at a zoom.
+struct TileRules {
+    var include: @Sendable (StoredFeature, Int) -> Bool = { _, _ in true }
+    var keep: @Sendable (String) -> Bool = { _ in true }
+
+    static func rule(for layer: String) -> TileRules {
+        switch layer {
+        case "admin_areas":
+            // Townships from z8, villages from z11, grids from z13: finer units would be specks below.
+            return TileRules(include: { f, z in
+                guard case .string(let level) = f.values[2] else { return true }
+                switch level {
+                case "township": return z >= 8
+                case "village": return z >= 11
+                case "grid": return z >= 13
+                default: return true
+                }
+            })
+        default:
+            return TileRules()
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import OneMapGeo
+
+/// Turns lon/lat geometry into MVT tile geometry for one tile: project to tile units, clip to the
+/// buffered tile, simplify, quantise to integers, drop repeated points and degenerate parts, and
+/// wind rings as the spec requires.
+public struct TileGeometryBuilder {
+    public let tile: TileCoord
+    public let extent: Double
+    public let buffer: Double
+    /// Douglas-Peucker tolerance in tile units (0 = none).
+    public let tolerance: Double
+    private let originX: Double, originY: Double, scale: Double
+    private let clipBox: BBox
+
+    public init(tile: TileCoord, extent: Int = 4096, buffer: Int = 64, tolerance: Double = 1) {
+        self.tile = tile
+        self.extent = Double(extent); self.buffer = Double(buffer); self.tolerance = tolerance
+        let b = WebMercatorQuad.bounds(tile)
+        originX = b.minX; originY = b.maxY
+        scale = Double(extent) / b.width
+        clipBox = BBox(minX: -Double(buffer), minY: -Double(buffer), maxX: Double(extent + buffer), maxY: Double(extent + buffer))
+    }
+
+    /// The lon/lat box a query must cover to fill this tile including its buffer.
+    public var queryBounds: BBox {
+        let b = WebMercatorQuad.bounds(tile)
+        let pad = b.width * buffer / extent
+        let lo = WebMercatorQuad.unproject(Position(b.minX - pad, b.minY - pad))
+        let hi = WebMercatorQuad.unproject(Position(b.maxX + pad, b.maxY + pad))
+        return BBox(minX: lo.x, minY: lo.y, maxX: hi.x, maxY: hi.y)
+    }
+
+    /// Lon/lat to tile units (x right, y down), unrounded.
+    @inline(__always) func project(_ p: Position) -> Position {
+        let m = WebMercatorQuad.project(lon: p.x, lat: p.y)
+        return Position((m.x - originX) * scale, (originY - m.y) * scale)
+    }
+
+    /// The tile geometry, or nil when nothing of it remains in this tile.
+    public func build(_ g: Geometry, engine: GeometryEngine) throws -> TileGeometry? {
+        switch g {
+        case .point(let p): return points([p])
+        case .multiPoint(let ps): return points(ps)
+        case .lineString(let l): return try lines([l], engine: engine)
+        case .multiLineString(let ls): return try lines(ls, engine: engine)
+        case .polygon(let p): return try polygons([p], engine: engine)
+        case .multiPolygon(let ps): return try polygons(ps, engine: engine)
+        case .geometryCollection(let gs):
+            // MVT has no collections: keep the polygonal part, which is what area layers need.
+            let polys = gs.flatMap(\.polygons)
+            return polys.isEmpty ? nil : try polygons(polys, engine: engine)
+        }
+    }
+
+    func points(_ ps: [Position]) -> TileGeometry? {
+        var out: [TilePoint] = []
+        for p in ps {
+            let t = project(p)
+            if clipBox.contains(t) { out.append(TilePoint(Int32(t.x.rounded()), Int32(t.y.rounded()))) }
+        }
+        return out.isEmpty ? nil : .points(out)
+    }
+
+    func lines(_ ls: [[Position]], engine: GeometryEngine) throws -> TileGeometry? {
+        var projected = ls.map { $0.map(project) }
+        if let b = Geometry.multiLineString(projected).bbox, !clipBox.contains(b) {
+            guard b.intersects(clipBox), let clipped = try engine.clip(.multiLineString(projected), to: clipBox) else { return nil }
+            switch clipped {
+            case .lineString(let l): projected = [l]
+            case .multiLineString(let m): projected = m
+            case .geometryCollection(let gs): projected = gs.compactMap { if case .lineString(let l) = $0 { l } else { nil } }
+            default: return nil
+            }
+        }
+        let out = projected.compactMap { line -> [TilePoint]? in
+            let q = quantise(simplify(line))
+            return q.count >= 2 ? q : nil
+        }
+        return out.isEmpty ? nil : .lines(out)
+    }
+
+    func polygons(_ polys: [Polygon], engine: GeometryEngine) throws -> TileGeometry? {
+        var projected = polys.map { $0.map { $0.map(project) } }
+        guard let b = Geometry.multiPolygon(projected).bbox, b.intersects(clipBox) else { return nil }
+        if !clipBox.contains(b) {
+            guard let clipped = try engine.clip(.multiPolygon(projected), to: clipBox) else { return nil }
+            projected = clipped.polygons
+        }
+        var rings: [[TilePoint]] = []
+        for poly in projected {
+            for (i, ring) in poly.enumerated() {
+                var q = quantise(simplify(ring))
+                if q.count > 1, q.first == q.last { q.removeLast() }  // ClosePath closes it
+                guard q.count >= 3 else {
+                    if i == 0 { break } else { continue }  // exterior gone: its holes go too
+                }
+                let area = TileGeometryBuilder.signedArea(q)
+                if area == 0 {
+                    if i == 0 { break } else { continue }
+                }
+                // Exterior rings positive (clockwise on screen), holes negative.
+                if (i == 0) != (area > 0) { q.reverse() }
+                rings.append(q)
+            }
+        }
+        return rings.isEmpty ? nil : .polygons(rings)
+    }
+
+    /// Rounds to integers and drops consecutive repeats.
+    func quantise(_ ps: [Position]) -> [TilePoint] {
+        var out: [TilePoint] = []
+        out.reserveCapacity(ps.count)
+        for p in ps {
+            let t = TilePoint(Int32(p.x.rounded()), Int32(p.y.rounded()))
+            if out.last != t { out.append(t) }
+        }
+        return out
+    }
+
+    /// Douglas-Peucker on one ring or line (endpoints kept).
+    func simplify(_ ps: [Position]) -> [Position] {
+        guard tolerance > 0, ps.count > 4 else { return ps }
+        var keep = [Bool](repeating: false, count: ps.count)
+        keep[0] = true; keep[ps.count - 1] = true
+        var stack = [(0, ps.count - 1)]
+        let tol2 = tolerance * tolerance
+        while let (a, b) = stack.popLast() {
+            guard b > a + 1 else { continue }
+            var maxD = -1.0, index = a
+            let pa = ps[a], pb = ps[b]
+            let dx = pb.x - pa.x, dy = pb.y - pa.y
+            let len2 = dx * dx + dy * dy
+            for i in (a + 1)..<b {
+                let p = ps[i]
+                var d: Double
+                if len2 == 0 {
+                    d = (p.x - pa.x) * (p.x - pa.x) + (p.y - pa.y) * (p.y - pa.y)
+                } else {
+                    let t = max(0, min(1, ((p.x - pa.x) * dx + (p.y - pa.y) * dy) / len2))
+                    let ex = pa.x + t * dx - p.x, ey = pa.y + t * dy - p.y
+                    d = ex * ex + ey * ey
+                }
+                if d > maxD { maxD = d; index = i }
+            }
+            if maxD > tol2 {
+                keep[index] = true
+                stack.append((a, index)); stack.append((index, b))
+            }
+        }
+        var out: [Position] = []
+        for (i, p) in ps.enumerated() where keep[i] { out.append(p) }
+        return out
+    }
+
+    /// Shoelace area in tile coordinates (the MVT spec's sign convention), doubled to stay integral.
+    static func signedArea(_ ring: [TilePoint]) -> Int64 {
+        var sum: Int64 = 0
+        var prev = ring[ring.count - 1]
+        for p in ring {
+            sum += Int64(prev.x) * Int64(p.y) - Int64(p.x) * Int64(prev.y)
+            prev = p
+        }
+        return sum
+    }
+}

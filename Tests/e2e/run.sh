@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# End-to-end: a small demo database, the real `onemap serve` on a free loopback port, and the
+# Python suite (GDAL + mapbox-vector-tile decoders, HTTP errors, headless Chromium viewer test).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-test-output}
+mkdir -p "$OUT"
+BIN=$(swift build --show-bin-path)/onemap
+[ -x "$BIN" ] || swift build --product onemap
+DB="$OUT/e2e.sqlite"
+if [ ! -f "$DB" ]; then "$BIN" demo --db "$DB" --scale 0.1 >/dev/null 2>"$OUT/demo.log"; fi
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+"$BIN" serve --host 127.0.0.1 --port "$PORT" --db "$DB" >"$OUT/server.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { echo "server did not start"; cat "$OUT/server.log"; exit 1; }
+ONEMAP_URL="http://127.0.0.1:$PORT" ONEMAP_OUT="$OUT" .venv/bin/python -m pytest -q Tests/e2e "$@"
+# Graceful shutdown on SIGTERM: the process must exit by itself, with status 0.
+kill -TERM $PID
+for _ in $(seq 1 50); do kill -0 $PID 2>/dev/null || break; sleep 0.1; done
+if kill -0 $PID 2>/dev/null; then echo "server ignored SIGTERM"; exit 1; fi
+wait $PID; rc=$?
+trap - EXIT
+[ $rc -eq 0 ] || { echo "server exited with $rc after SIGTERM"; exit 1; }
+echo "[e2e] server shut down cleanly on SIGTERM"

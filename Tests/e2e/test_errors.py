@@ -1,0 +1,53 @@
+"""Bad input gets a 4xx with a JSON body naming the problem; never a 5xx."""
+import pytest
+
+CASES = [
+    ("/tiles/buildings/abc/1/1", 400, "z"),
+    ("/tiles/buildings/1/x/1", 400, "x"),
+    ("/tiles/buildings/1/1/y.mvt", 400, "y"),
+    ("/tiles/buildings/-1/0/0", 400, "zoom"),
+    ("/tiles/buildings/25/0/0", 400, "zoom"),
+    ("/tiles/buildings/3/8/0", 400, "column"),
+    ("/tiles/buildings/3/0/8", 400, "row"),
+    ("/tiles/buildings/99999999999999999999/0/0", 400, "z"),
+    ("/tiles/buildings/3/0/0.png", 404, "format"),
+    ("/tiles/nosuchlayer/3/0/0", 404, "nosuchlayer"),
+    ("/tiles/nosuchlayer", 404, "nosuchlayer"),
+    ("/tiles/population/13/6772/3476", 404, "no geometry"),
+    ("/tiles/buildings,/13/6772/3476", 400, "empty"),
+    ("/styles/..%2F..%2Fetc%2Fpasswd", 400, "style name"),
+    ("/styles/nosuch.json", 404, "nosuch"),
+    ("/vendor/secret.js", 404, "secret.js"),
+    ("/fonts/Noto%20Sans%20Regular/1-2.pbf", 400, "range"),
+    ("/no/such/path", 404, "no such resource"),
+]
+
+
+@pytest.mark.parametrize("path,status,word", CASES)
+def test_bad_requests_get_4xx_json_naming_the_problem(http, base_url, path, status, word):
+    r = http.get(base_url + path, timeout=30)
+    assert r.status_code == status, (path, r.status_code, r.text)
+    body = r.json()
+    assert set(body) == {"code", "description"}
+    assert word.lower() in body["description"].lower(), body
+
+
+def test_health(http, base_url):
+    r = http.get(base_url + "/health", timeout=10)
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def test_style_carries_the_servers_own_base_url(http, base_url):
+    r = http.get(base_url + "/styles/onemap.json", timeout=10)
+    assert r.status_code == 200
+    style = r.json()
+    assert style["version"] == 8
+    assert style["sources"]["onemap"]["url"] == base_url + "/tiles/admin_areas,buildings"
+    assert style["glyphs"].startswith(base_url + "/fonts/")
+
+
+def test_glyph_range_is_a_valid_empty_protobuf(http, base_url):
+    r = http.get(base_url + "/fonts/Noto%20Sans%20Regular/0-255.pbf", timeout=10)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/x-protobuf"
+    assert r.content[0] == 0x0A  # field 1 (stacks), length-delimited

@@ -1,0 +1,61 @@
+"""The viewer in headless Chromium (Debian chromium + chromium-driver, Selenium): the map reaches
+idle and has rendered counties and buildings; a screenshot is saved."""
+import os
+import shutil
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+
+@pytest.fixture(scope="module")
+def browser():
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--use-angle=swiftshader",
+              "--enable-unsafe-swiftshader", "--window-size=1280,900", "--lang=zh-CN"):
+        opts.add_argument(a)
+    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=opts)
+    driver.set_script_timeout(90)
+    yield driver
+    driver.quit()
+
+
+WAIT_IDLE = """
+const done = arguments[arguments.length - 1];
+const started = Date.now();
+(function poll() {
+  const map = window.onemapMap;
+  if (map && map.loaded() && map.areTilesLoaded() && !map.isMoving()) {
+    const counties = map.queryRenderedFeatures({layers: ['county-fill']});
+    const buildings = map.queryRenderedFeatures({layers: ['buildings-fill']});
+    const labels = map.queryRenderedFeatures({layers: ['county-label']});
+    done({counties: counties.map(f => f.properties.name), buildings: buildings.length,
+          labels: labels.map(f => f.properties.name), zoom: map.getZoom()});
+  } else if (Date.now() - started > 80000) {
+    done({error: 'map never became idle'});
+  } else { setTimeout(poll, 250); }
+})();
+"""
+
+
+def test_viewer_renders_counties_and_buildings(browser, base_url, out_dir):
+    browser.get(f"{base_url}/#14/26.2705/117.6365")
+    result = browser.execute_async_script(WAIT_IDLE)
+    browser.save_screenshot(os.path.join(out_dir, "viewer.png"))
+    assert "error" not in result, result
+    assert "三元区" in result["counties"], result
+    assert result["buildings"] > 50, result
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe
+
+
+def test_viewer_city_overview_labels_counties_in_chinese(browser, base_url, out_dir):
+    browser.get(f"{base_url}/#8.3/26.2/117.5")
+    browser.refresh()
+    result = browser.execute_async_script(WAIT_IDLE)
+    browser.save_screenshot(os.path.join(out_dir, "viewer-city.png"))
+    assert "error" not in result, result
+    assert len(set(result["counties"])) >= 8, result
+    assert len(set(result["labels"]) & {"三元区", "永安市", "沙县区", "尤溪县", "大田县"}) >= 3, result

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# One command to run OneMap on the bundled Sanming demo: installs what is missing, builds,
+# creates the demo database if absent, and serves it on http://127.0.0.1:8080/ (HOST, PORT, DB override).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HOST=${HOST:-127.0.0.1}; PORT=${PORT:-8080}; DB=${DB:-data/onemap.sqlite}
+scripts/setup.sh
+swift build -c release --product onemap
+BIN=$(swift build -c release --show-bin-path)/onemap
+if [ ! -f "$DB" ]; then
+  echo "[run] creating the Sanming demo database $DB (a minute or two)"
+  "$BIN" demo --db "$DB"
+fi
+echo "[run] OneMap on http://$HOST:$PORT/"
+exec "$BIN" serve --host "$HOST" --port "$PORT" --db "$DB"

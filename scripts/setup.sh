@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what OneMap needs on Debian 12 (idempotent): C libraries, test tools, a Python venv for
+# the independent test decoders and the browser test, and MapLibre GL JS from the PyPI wheel
+# `maplibre` into .vendor/ (never committed; government intranets have no CDN).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(pkg-config libsqlite3-dev libspatialite-dev libgeos-dev libproj-dev sqlite3
+              gdal-bin chromium chromium-driver fonts-noto-cjk wrk curl unzip python3-venv)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[setup] installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+command -v swift >/dev/null || { echo "[setup] swift is not on PATH (Swift 6.1 or newer is required)" >&2; exit 1; }
+
+# Python tools for the tests: two independent MVT readers' glue, Selenium.
+VENV=.venv
+if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
+if ! "$VENV/bin/python" -c "import mapbox_vector_tile, selenium, requests, pytest" 2>/dev/null; then
+  echo "[setup] installing Python test tools into $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-test.txt
+fi
+
+# MapLibre GL JS for the offline viewer.
+if [ ! -s .vendor/maplibre-gl.js ] || [ ! -s .vendor/maplibre-gl.css ]; then
+  echo "[setup] fetching maplibre-gl.js/.css from the PyPI wheel 'maplibre'"
+  tmp=$(mktemp -d)
+  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps "maplibre==0.3.6" -d "$tmp"
+  mkdir -p .vendor
+  unzip -q -o -j "$tmp"/maplibre-*.whl 'maplibre/srcjs/maplibre-gl.js' 'maplibre/srcjs/maplibre-gl.css' -d .vendor
+  rm -rf "$tmp"
+fi
+echo "[setup] ok"

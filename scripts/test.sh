@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# One command to run every test: installs what is missing, builds, runs the Swift test suites,
+# then the end-to-end suite (real server on a loopback port, independent MVT decoders, browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+echo "[test] swift build (debug, with tests)"
+swift build --build-tests
+echo "[test] swift test"
+swift test --skip-build
+echo "[test] end-to-end"
+Tests/e2e/run.sh
+echo "[test] all passed"
