@@ -59,10 +59,10 @@ public enum WebMercatorQuad {
 
     /// The tile's bounds in EPSG:3857 metres.
     public static func bounds(_ t: TileCoord) -> BBox {
+        // Each edge from its own index, so neighbouring tiles share edges exactly.
         let size = 2 * originShift / Double(1 << t.z)
-        let minX = -originShift + Double(t.x) * size
-        let maxY = originShift - Double(t.y) * size
-        return BBox(minX: minX, minY: maxY - size, maxX: minX + size, maxY: maxY)
+        return BBox(minX: -originShift + Double(t.x) * size, minY: originShift - Double(t.y + 1) * size,
+                    maxX: -originShift + Double(t.x + 1) * size, maxY: originShift - Double(t.y) * size)
     }
 
     /// The tile's bounds in lon/lat degrees.

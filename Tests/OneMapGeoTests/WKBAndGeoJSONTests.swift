@@ -1,0 +1,88 @@
+import Foundation
+import OneMapGeo
+import Testing
+
+@Suite struct WKBAndGeoJSONTests {
+    static let samples: [Geometry] = [
+        .point(Position(117.64, 26.26)),
+        .multiPoint([Position(1, 2), Position(-3.5, 4.25)]),
+        .lineString([Position(0, 0), Position(1, 1), Position(2, 0)]),
+        .multiLineString([[Position(0, 0), Position(1, 1)], [Position(5, 5), Position(6, 7)]]),
+        .polygon([[Position(0, 0), Position(10, 0), Position(10, 10), Position(0, 10), Position(0, 0)],
+                  [Position(2, 2), Position(2, 4), Position(4, 4), Position(2, 2)]]),
+        .multiPolygon([[[Position(0, 0), Position(1, 0), Position(1, 1), Position(0, 0)]],
+                       [[Position(5, 5), Position(6, 5), Position(6, 6), Position(5, 5)]]]),
+        .geometryCollection([.point(Position(1, 1)), .lineString([Position(0, 0), Position(3, 3)])]),
+    ]
+
+    @Test(arguments: samples)
+    func wkbRoundTripPreservesEveryCoordinate(_ g: Geometry) throws {
+        #expect(try WKB.decode(WKB.encode(g)) == g)
+    }
+
+    @Test(arguments: samples)
+    func geoJSONRoundTripPreservesEveryCoordinate(_ g: Geometry) throws {
+        #expect(try GeoJSON.geometry(fromJSON: GeoJSON.string(g)) == g)
+    }
+
+    @Test func wkbPointHasTheStandardLayout() {
+        // 01 (little endian) 01000000 (Point) then x, y as IEEE doubles.
+        let bytes = WKB.encode(.point(Position(1, 2)))
+        #expect(bytes.count == 21)
+        #expect(Array(bytes[0..<5]) == [1, 1, 0, 0, 0])
+        #expect(Array(bytes[5..<13]) == Array(withUnsafeBytes(of: 1.0.bitPattern.littleEndian) { Array($0) }))
+    }
+
+    @Test func bigEndianEWKBWithSRIDAndZIsRead() throws {
+        // EWKB: big endian, type Point | Z flag | SRID flag, SRID 4490, x y z.
+        var b: [UInt8] = [0]
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { b += $0 } }
+        func f64(_ v: Double) { withUnsafeBytes(of: v.bitPattern.bigEndian) { b += $0 } }
+        u32(0xA000_0001); u32(4490); f64(117.5); f64(26.5); f64(300)
+        #expect(try WKB.decode(b) == .point(Position(117.5, 26.5)))
+    }
+
+    @Test func isoWKBWithZDimensionIsRead() throws {
+        var b: [UInt8] = [1]
+        withUnsafeBytes(of: UInt32(1002).littleEndian) { b += $0 }  // LineString Z
+        withUnsafeBytes(of: UInt32(2).littleEndian) { b += $0 }
+        for v in [1.0, 2, 3, 4, 5, 6] { withUnsafeBytes(of: v.bitPattern.littleEndian) { b += $0 } }
+        #expect(try WKB.decode(b) == .lineString([Position(1, 2), Position(4, 5)]))
+    }
+
+    @Test func truncatedWKBIsAnErrorNotACrash() {
+        let full = WKB.encode(Self.samples[4])
+        for n in [0, 1, 4, 9, 20, full.count - 1] {
+            #expect(throws: GeometryCodingError.self) { try WKB.decode(Array(full.prefix(n))) }
+        }
+    }
+
+    @Test func hugeCountInWKBIsRefused() {
+        var b: [UInt8] = [1]
+        withUnsafeBytes(of: UInt32(2).littleEndian) { b += $0 }
+        withUnsafeBytes(of: UInt32.max.littleEndian) { b += $0 }
+        #expect(throws: GeometryCodingError.self) { try WKB.decode(b) }
+    }
+
+    @Test(arguments: [
+        (#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}"#, "not closed"),
+        (#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}"#, "at least 4"),
+        (#"{"type":"Pointy","coordinates":[0,0]}"#, "unknown GeoJSON geometry type"),
+        (#"{"type":"Point","coordinates":["a",0]}"#, "two numbers"),
+        (#"{"type":"Point","coordinates":[true,0]}"#, "two numbers"),
+        (#"{"type":"LineString","coordinates":[[0,0]]}"#, "at least 2"),
+        (#"{"type":"Point"}"#, "no \"coordinates\""),
+        (#"{"type":"Point","coordinates":[0,0]"#, "malformed JSON"),
+    ])
+    func malformedGeoJSONIsRefusedWithTheReason(_ text: String, _ reason: String) {
+        #expect {
+            try GeoJSON.geometry(fromJSON: text)
+        } throws: { error in
+            "\(error)".contains(reason)
+        }
+    }
+
+    @Test func bboxCoversAllPositions() {
+        #expect(Self.samples[4].bbox == BBox(minX: 0, minY: 0, maxX: 10, maxY: 10))
+    }
+}

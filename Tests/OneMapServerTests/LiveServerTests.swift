@@ -1,0 +1,88 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import OneMapIngest
+import OneMapServer
+import OneMapStore
+import Testing
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+
+/// A small demo database shared by the suite.
+let smallDemoPath: Result<String, any Error> = Result {
+    let path = NSTemporaryDirectory() + "onemap-server-\(UUID().uuidString).sqlite"
+    let store = try SpatiaLiteStore(path: path, create: true)
+    _ = try SanmingDemo.build(into: store, options: DemoOptions(scale: 0.02, geodata: repoRoot + "/geodata"))
+    return path
+}
+
+/// Starts the real application on a free loopback port, runs `body`, then shuts it down.
+func withLiveServer(_ body: (String) async throws -> Void) async throws {
+    let store = try SpatiaLiteStore(path: try smallDemoPath.get())
+    var config = ServerConfiguration()
+    config.port = 0
+    config.stylesDirectory = repoRoot + "/styles"
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    let app = OneMapApplication.build(store: store, configuration: config, logger: logger) { continuation.yield($0) }
+    let server = Task { try await app.runService(gracefulShutdownSignals: []) }
+    defer { server.cancel() }
+    var it = ports.makeAsyncIterator()
+    guard let port = await it.next() else { throw CancellationError() }
+    try await body("http://127.0.0.1:\(port)")
+}
+
+func get(_ url: String) async throws -> (Int, Data, HTTPURLResponse) {
+    let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+    let http = response as! HTTPURLResponse
+    return (http.statusCode, data, http)
+}
+
+@Suite(.serialized) struct LiveServerTests {
+    @Test func healthTileJSONAndTilesOverARealSocket() async throws {
+        try await withLiveServer { base in
+            let (hs, hb, _) = try await get(base + "/health")
+            #expect(hs == 200)
+            #expect(String(decoding: hb, as: UTF8.self).contains("\"ok\""))
+
+            let (ts, tb, _) = try await get(base + "/tiles/admin_areas,buildings")
+            #expect(ts == 200)
+            let doc = try #require(try JSONSerialization.jsonObject(with: tb) as? [String: Any])
+            #expect(doc["tilejson"] as? String == "3.0.0")
+            #expect((doc["tiles"] as? [String])?.first == base + "/tiles/admin_areas,buildings/{z}/{x}/{y}.mvt")
+
+            // 三元区 centre at z14 has buildings; the open ocean at z14 has nothing.
+            let (s1, b1, r1) = try await get(base + "/tiles/admin_areas,buildings/14/13545/6952.mvt")
+            #expect(s1 == 200 && b1.count > 100)
+            #expect(r1.value(forHTTPHeaderField: "Content-Type") == "application/vnd.mapbox-vector-tile")
+            let (s2, b2, _) = try await get(base + "/tiles/buildings/14/0/0")
+            #expect(s2 == 204 && b2.isEmpty)
+        }
+    }
+
+    @Test func badTileRequestsAreClientErrorsWithJSONBodies() async throws {
+        try await withLiveServer { base in
+            for (path, status) in [("/tiles/buildings/x/0/0", 400), ("/tiles/buildings/30/0/0", 400), ("/tiles/buildings/2/4/0", 400),
+                                   ("/tiles/ghost/2/1/1", 404), ("/tiles/ghost", 404), ("/nowhere", 404)] {
+                let (s, body, _) = try await get(base + path)
+                #expect(s == status, "\(path)")
+                let json = try JSONSerialization.jsonObject(with: body) as? [String: String]
+                #expect(json?["description"]?.isEmpty == false, "\(path)")
+            }
+        }
+    }
+
+    @Test func styleAndViewerAreServed() async throws {
+        try await withLiveServer { base in
+            let (s, body, _) = try await get(base + "/styles/onemap.json")
+            #expect(s == 200)
+            #expect(String(decoding: body, as: UTF8.self).contains(base + "/tiles/admin_areas,buildings"))
+            let (vs, vb, _) = try await get(base + "/")
+            #expect(vs == 200 && String(decoding: vb, as: UTF8.self).contains("maplibre-gl.js"))
+        }
+    }
+}

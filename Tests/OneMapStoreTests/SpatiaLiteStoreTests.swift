@@ -1,0 +1,193 @@
+import Foundation
+import OneMapGeo
+import OneMapStore
+import Testing
+
+/// A throwaway database file, removed with its WAL files at the end.
+final class TempDatabase {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "onemap-store-\(UUID().uuidString).sqlite"
+    }
+    deinit { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+}
+
+func rect(_ x: Double, _ y: Double, _ d: Double = 0.0002) -> Geometry {
+    .polygon([[Position(x, y), Position(x + d, y), Position(x + d, y + d), Position(x, y + d), Position(x, y)]])
+}
+
+struct SomethingWentWrong: Error {}
+
+@Suite struct SpatiaLiteStoreTests {
+    static let county = AdminArea(code: "350404", level: .county, parentCode: "350400", name: "三元区",
+                                  geometry: .multiPolygon([[[Position(117, 26), Position(118, 26), Position(118, 27), Position(117, 27), Position(117, 26)]]]),
+                                  validFrom: "2021-05-01")
+    static let old = AdminArea(code: "350402", level: .county, parentCode: "350400", name: "梅列区",
+                               geometry: .multiPolygon([[[Position(117, 26), Position(117.5, 26), Position(117.5, 27), Position(117, 27), Position(117, 26)]]]),
+                               validTo: "2021-05-01")
+
+    func loaded() throws -> (TempDatabase, SpatiaLiteStore) {
+        let db = TempDatabase()
+        let store = try SpatiaLiteStore(path: db.path, create: true)
+        try store.bulkLoad { w in
+            try w.add(Self.county)
+            try w.add(Self.old)
+            try w.add(Building(entityCode: "B1", footprint: rect(117.2, 26.2), floors: 6, use: "residential", builtDate: "2001-03-04"))
+            try w.add(Building(entityCode: "B2", footprint: rect(117.7, 26.7), floors: 2, use: "commercial", builtDate: "2010-01-01"))
+            try w.add(Building(entityCode: "B3", footprint: rect(117.3, 26.3), floors: 1, use: "public", builtDate: "1970-01-01",
+                               demolishedDate: "2005-06-01"))
+            for i in 0..<5 {
+                try w.add(PersonRecord(buildingCode: "B1", sex: i % 2 == 0 ? "M" : "F", birthYear: 1980 + i, householdID: "B1-H1",
+                                       registration: .huji, movedIn: "2002-01-01", maskedIdentity: "350404********000\(i)"))
+            }
+            try w.add(PersonRecord(buildingCode: "B2", sex: "F", birthYear: 1990, householdID: "B2-H1", registration: .liudong,
+                                   movedIn: "2012-01-01", maskedIdentity: "350404********0009"))
+            try w.add(PersonRecord(buildingCode: "B2", sex: "M", birthYear: 1991, householdID: "B2-H1", registration: .liudong,
+                                   movedIn: "2012-01-01", movedOut: "2019-01-01", maskedIdentity: "350404********0010"))
+            try w.add(BusinessRecord(creditCode: "9144030071526726XG", name: "示例公司", industry: "I", employees: 30,
+                                     registered: "2011-01-01", buildingCode: "B2"))
+        }
+        return (db, store)
+    }
+
+    @Test func catalogListsTheCoreLayersWithOwnersAndShareClasses() throws {
+        let (db, store) = try loaded()
+        _ = db
+        let layers = try store.layers()
+        #expect(layers.map(\.id) == ["admin_areas", "buildings", "population", "businesses"])
+        let pop = try #require(try store.layer(id: "population"))
+        #expect(pop.shareClass == .conditional && pop.geometryType == .none && pop.ownerDepartment == "SMGA")
+        #expect(pop.fields.first { $0.name == "masked_identity" }?.sensitivity == .personal)
+        #expect(try store.layer(id: "nope") == nil)
+    }
+
+    @Test func featuresRoundTripWithGeometryAndTypedValues() throws {
+        let (db, store) = try loaded()
+        _ = db
+        var got: [StoredFeature] = []
+        try store.features(layer: "buildings", intersecting: BBox(minX: 117, minY: 26, maxX: 118, maxY: 27), asOf: "2024-01-01", limit: nil) {
+            got.append($0)
+        }
+        #expect(got.count == 2)  // B3 was demolished in 2005
+        let b1 = try #require(got.first { $0.values[0] == .string("B1") })
+        #expect(b1.geometry == rect(117.2, 26.2))
+        #expect(b1.values[1] == .int(6) && b1.values[2] == .string("residential"))
+        #expect(b1.values[4] == .null)        // demolished_date
+        #expect(b1.values[5] == .int(5))      // population
+        let b2 = try #require(got.first { $0.values[0] == .string("B2") })
+        #expect(b2.values[5] == .int(1) && b2.values[6] == .int(1))  // one moved out; one business
+    }
+
+    @Test func bboxQueryUsesTheSpatialIndexAndExcludesFarFeatures() throws {
+        let (db, store) = try loaded()
+        _ = db
+        var codes: [FieldValue] = []
+        try store.features(layer: "buildings", intersecting: BBox(minX: 117.19, minY: 26.19, maxX: 117.21, maxY: 26.21), asOf: "2024-01-01", limit: nil) {
+            codes.append($0.values[0])
+        }
+        #expect(codes == [.string("B1")])
+    }
+
+    @Test func validTimeSelectsTheAdminAreasOfTheDay() throws {
+        let (db, store) = try loaded()
+        _ = db
+        #expect(try store.adminAreas(level: .county, asOf: "2020-06-01").map(\.name) == ["梅列区"])
+        #expect(try store.adminAreas(level: .county, asOf: "2022-06-01").map(\.name) == ["三元区"])
+        var demolishedThen = 0
+        try store.features(layer: "buildings", intersecting: BBox(minX: 117, minY: 26, maxX: 118, maxY: 27), asOf: "2000-01-01", limit: nil) { _ in
+            demolishedThen += 1
+        }
+        #expect(demolishedThen == 1)  // only B3: B1 and B2 not yet built, B3 not yet demolished
+    }
+
+    @Test func areaPopulationCountsResidentsByBuildingCentroid() throws {
+        let (db, store) = try loaded()
+        _ = db
+        let now = try store.adminAreas(level: .county, asOf: "2022-06-01")
+        #expect(now.first?.population == 6)  // 5 in B1 + 1 current in B2
+        let before = try store.adminAreas(level: .county, asOf: "2020-06-01")
+        #expect(before.first?.population == 5)  // only B1 lies in 梅列区's half
+    }
+
+    @Test func failedBulkLoadLeavesNothingBehind() throws {
+        let (db, store) = try loaded()
+        _ = db
+        #expect(throws: SomethingWentWrong.self) {
+            try store.bulkLoad { w in
+                try w.add(Building(entityCode: "B9", footprint: rect(117.4, 26.4), floors: 3, use: "residential", builtDate: "2015-01-01"))
+                throw SomethingWentWrong()
+            }
+        }
+        #expect(try store.count(layer: "buildings") == 3)
+    }
+
+    @Test func wrongCreditCodeCheckCharacterIsRefusedAndRolledBack() throws {
+        let (db, store) = try loaded()
+        _ = db
+        #expect(throws: StoreError.self) {
+            try store.bulkLoad { w in
+                try w.add(BusinessRecord(creditCode: "9144030071526726XA", name: "坏代码", industry: "C", employees: 1,
+                                         registered: "2020-01-01", buildingCode: "B1"))
+            }
+        }
+        #expect(try store.count(layer: "businesses") == 1)
+    }
+
+    @Test func duplicateEntityCodeFailsTheWholeLoad() throws {
+        let (db, store) = try loaded()
+        _ = db
+        #expect(throws: StoreError.self) {
+            try store.bulkLoad { w in
+                try w.add(Building(entityCode: "B7", footprint: rect(117.4, 26.4), floors: 3, use: "residential", builtDate: "2015-01-01"))
+                try w.add(Building(entityCode: "B1", footprint: rect(117.4, 26.4), floors: 3, use: "residential", builtDate: "2015-01-01"))
+            }
+        }
+        #expect(try store.count(layer: "buildings") == 3)
+    }
+
+    @Test func reopeningAnExistingDatabaseKeepsItsData() throws {
+        let (db, store) = try loaded()
+        _ = store
+        let again = try SpatiaLiteStore(path: db.path)
+        #expect(try again.count(layer: "population") == 7)
+    }
+
+    @Test func openingAMissingDatabaseSaysHowToCreateIt() {
+        #expect {
+            try SpatiaLiteStore(path: "/nonexistent/onemap.sqlite")
+        } throws: { "\($0)".contains("onemap demo") }
+    }
+
+    @Test func extentComesFromTheSpatialIndex() throws {
+        let (db, store) = try loaded()
+        _ = db
+        let e = try #require(try store.extent(layer: "buildings", asOf: "2024-01-01"))
+        #expect(abs(e.minX - 117.2) < 1e-4 && abs(e.maxY - 26.7002) < 1e-4)
+    }
+}
+
+@Suite struct CreditCodeTests {
+    @Test(arguments: ["9144030071526726XG", "91330100716105852F"])  // Tencent (Shenzhen), Alibaba (China)
+    func realWorldCodesHaveValidCheckCharacters(_ code: String) {
+        #expect(CreditCode.isValid(code))
+    }
+
+    @Test func anyOtherCheckCharacterIsRejected() {
+        let body = "9144030071526726X"
+        let good = CreditCode.checkCharacter(for: body)
+        for c in CreditCode.alphabet where c != good {
+            #expect(!CreditCode.isValid(body + String(c)))
+        }
+    }
+
+    @Test(arguments: ["", "91440300715267", "9144030071526726XGG", "914403007152672IXG", "9144030071526726xg"])
+    func malformedCodesAreRejected(_ code: String) {
+        #expect(!CreditCode.isValid(code))
+    }
+
+    @Test func organisationCheckDigitFollowsGB11714() {
+        // 71526726-X is Tencent's organisation code, embedded in its credit code above.
+        #expect(CreditCode.organizationCheck(for: "71526726") == "X")
+        #expect(CreditCode.organizationCheck(for: "71610585") == "2")
+    }
+}
