@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Uncached tile generation over a fixed list of 2,000 tiles (z10-16, weighted to the dense towns):
+# in-process (store -> MVT, 1 and 2 threads) and over HTTP with wrk (2 threads, 64 connections).
+#   env: DB=data/onemap.sqlite LAYERS=admin_areas,buildings DURATION=15s
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DB=${DB:-data/onemap.sqlite}; LAYERS=${LAYERS:-admin_areas,buildings}; DURATION=${DURATION:-15s}
+scripts/setup.sh >/dev/null
+swift build -c release --product onemap >/dev/null
+BIN=$(swift build -c release --show-bin-path)/onemap
+[ -f "$DB" ] || "$BIN" demo --db "$DB"
+mkdir -p data
+TILES=data/bench-tiles.txt
+python3 scripts/tiles_list.py --db "$DB" --out "$TILES"
+echo "== in-process, uncached ($LAYERS)"
+"$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYERS" --threads 1
+"$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYERS" --threads 2 | head -1
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+"$BIN" serve --port "$PORT" --db "$DB" --log-level warning &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+echo "== HTTP, uncached: wrk -t2 -c64 -d$DURATION"
+TILES="$TILES" TILE_PATH="/tiles/$LAYERS/{z}/{x}/{y}.mvt" \
+  wrk -t2 -c64 -d"$DURATION" --timeout 10s -s scripts/tiles.lua "http://127.0.0.1:$PORT" | grep RESULT
