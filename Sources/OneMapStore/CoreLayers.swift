@@ -16,6 +16,19 @@ public enum CoreLayers {
         ],
         ownerDepartment: "SMMZ", shareClass: .unconditional, minZoom: 0, maxZoom: 16)
 
+    /// One point per administrative area, inside it: labels drawn once per area, not once per tile.
+    public static let adminLabels = LayerInfo(
+        id: "admin_labels", title: "行政区划注记 Administrative area labels",
+        description: "A label point inside each administrative area (derived from admin_areas).",
+        geometryType: .point,
+        fields: [
+            FieldInfo("code", .string, "Administrative code"),
+            FieldInfo("name", .string, "Name"),
+            FieldInfo("level", .string, "city, county, township, village or grid"),
+            FieldInfo("population", .integer, "Residents whose building centroid lies in the area"),
+        ],
+        ownerDepartment: "SMMZ", shareClass: .unconditional, minZoom: 0, maxZoom: 16)
+
     public static let buildings = LayerInfo(
         id: "buildings", title: "建筑物 Buildings",
         description: "Building footprints with their resident and business counts (synthetic in the demo), CGCS2000.",
@@ -62,7 +75,7 @@ public enum CoreLayers {
         ],
         ownerDepartment: "SMSCJG", shareClass: .unconditional)
 
-    public static let all = [adminAreas, buildings, population, businesses]
+    public static let all = [adminAreas, adminLabels, buildings, population, businesses]
 
     /// Departments owning the core layers (code, name).
     public static let departments: [(code: String, name: String)] = [

@@ -36,7 +36,7 @@ enum DerivedCounts {
         }
         let engine = GeometryEngine()
         let areas = try c.prepare("SELECT id, level, code, AsBinary(geom) FROM admin_areas ORDER BY id")
-        let setPop = try c.prepare("UPDATE admin_areas SET population = ? WHERE id = ?")
+        let setPop = try c.prepare("UPDATE admin_areas SET population = ?, label_x = ?, label_y = ? WHERE id = ?")
         var townshipOf = [String?](repeating: nil, count: ids.count)
         while try areas.step() {
             let id = areas.int(0), level = areas.text(1) ?? "", code = areas.text(2) ?? ""
@@ -50,7 +50,9 @@ enum DerivedCounts {
                     if level == "township" { townshipOf[i] = code }
                 }
             }
-            try setPop.run([.int(Int64(total)), .int(id)])
+            // A label point guaranteed inside the area (a centroid can fall outside a concave county).
+            let label = try engine.pointOnSurface(geom)
+            try setPop.run([.int(Int64(total)), label.map { .double($0.x) } ?? .null, label.map { .double($0.y) } ?? .null, .int(id)])
         }
         let setTown = try c.prepare("UPDATE buildings SET township_code = ? WHERE id = ?")
         for i in 0..<ids.count { try setTown.run([townshipOf[i].map { .text($0) } ?? .null, .int(ids[i])]) }

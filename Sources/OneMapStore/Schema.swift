@@ -23,6 +23,7 @@ enum Schema {
               id INTEGER PRIMARY KEY, code TEXT NOT NULL,
               level TEXT NOT NULL CHECK (level IN ('city','county','township','village','grid')),
               parent_code TEXT, name TEXT NOT NULL, population INTEGER NOT NULL DEFAULT 0,
+              label_x REAL, label_y REAL,
               valid_from TEXT, valid_to TEXT, synthetic INTEGER NOT NULL DEFAULT 0,
               CHECK (valid_to IS NULL OR valid_from IS NULL OR valid_from < valid_to))
             """,

@@ -79,6 +79,13 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
               AND (a.valid_from IS NULL OR a.valid_from <= ?5) AND (a.valid_to IS NULL OR a.valid_to > ?5)
             ORDER BY a.id LIMIT ?6
             """,
+        "admin_labels": """
+            SELECT a.id, AsBinary(MakePoint(a.label_x, a.label_y, 4490)), a.code, a.name, a.level, a.population
+            FROM admin_areas a
+            WHERE a.label_x BETWEEN ?1 AND ?3 AND a.label_y BETWEEN ?2 AND ?4
+              AND (a.valid_from IS NULL OR a.valid_from <= ?5) AND (a.valid_to IS NULL OR a.valid_to > ?5)
+            ORDER BY a.id LIMIT ?6
+            """,
         "buildings": """
             SELECT b.id, AsBinary(b.geom), b.entity_code, b.floors, b.use, b.built_date, b.demolished_date, b.population, b.businesses
             FROM buildings b
@@ -121,7 +128,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     public func extent(layer: String, asOf: String) throws -> BBox? {
         let table: String
         switch layer {
-        case "admin_areas": table = "admin_areas"
+        case "admin_areas", "admin_labels": table = "admin_areas"
         case "buildings": table = "buildings"
         default: return nil
         }

@@ -90,7 +90,7 @@ struct TileRules {
 
     static func rule(for layer: String) -> TileRules {
         switch layer {
-        case "admin_areas":
+        case "admin_areas", "admin_labels":
             // Townships from z8, villages from z11, grids from z13: finer units would be specks below.
             return TileRules(include: { f, z in
                 guard case .string(let level) = f.values[2] else { return true }

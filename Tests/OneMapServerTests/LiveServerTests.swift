@@ -80,7 +80,7 @@ func get(_ url: String) async throws -> (Int, Data, HTTPURLResponse) {
         try await withLiveServer { base in
             let (s, body, _) = try await get(base + "/styles/onemap.json")
             #expect(s == 200)
-            #expect(String(decoding: body, as: UTF8.self).contains(base + "/tiles/admin_areas,buildings"))
+            #expect(String(decoding: body, as: UTF8.self).contains(base + "/tiles/admin_areas,admin_labels,buildings"))
             let (vs, vb, _) = try await get(base + "/")
             #expect(vs == 200 && String(decoding: vb, as: UTF8.self).contains("maplibre-gl.js"))
         }

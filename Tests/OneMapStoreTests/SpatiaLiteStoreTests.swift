@@ -54,7 +54,7 @@ struct SomethingWentWrong: Error {}
         let (db, store) = try loaded()
         _ = db
         let layers = try store.layers()
-        #expect(layers.map(\.id) == ["admin_areas", "buildings", "population", "businesses"])
+        #expect(layers.map(\.id) == ["admin_areas", "admin_labels", "buildings", "population", "businesses"])
         let pop = try #require(try store.layer(id: "population"))
         #expect(pop.shareClass == .conditional && pop.geometryType == .none && pop.ownerDepartment == "SMGA")
         #expect(pop.fields.first { $0.name == "masked_identity" }?.sensitivity == .personal)

@@ -42,7 +42,7 @@ def test_style_carries_the_servers_own_base_url(http, base_url):
     assert r.status_code == 200
     style = r.json()
     assert style["version"] == 8
-    assert style["sources"]["onemap"]["url"] == base_url + "/tiles/admin_areas,buildings"
+    assert style["sources"]["onemap"]["url"] == base_url + "/tiles/admin_areas,admin_labels,buildings"
     assert style["glyphs"].startswith(base_url + "/fonts/")
 
 

@@ -35,7 +35,7 @@ def test_tilejson_is_3_0_0_with_absolute_urls_bounds_and_fields(http, base_url):
 
 @pytest.mark.parametrize("z,x,y", TILES)
 def test_tiles_decode_identically_in_both_decoders_with_valid_rings(http, base_url, out_dir, z, x, y):
-    r = fetch_tile(http, base_url, "admin_areas,buildings", z, x, y)
+    r = fetch_tile(http, base_url, "admin_areas,admin_labels,buildings", z, x, y)
     if r.status_code == 204:
         assert r.content == b""
         return
@@ -54,6 +54,11 @@ def test_tiles_decode_identically_in_both_decoders_with_valid_rings(http, base_u
         for f in layer["features"]:
             assert isinstance(f["id"], int)
             g = f["geometry"]
+            if name == "admin_labels":
+                assert g["type"] == "Point"
+                px, py = g["coordinates"]
+                assert -64 <= px <= 4160 and -64 <= py <= 4160
+                continue
             assert g["type"] in ("Polygon", "MultiPolygon")
             polys = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
             for poly in polys:
@@ -128,3 +133,19 @@ def test_composite_tile_holds_both_layers(http, base_url):
     r = fetch_tile(http, base_url, "admin_areas,buildings", z, x, y)
     tile = mapbox_vector_tile.decode(r.content)
     assert set(tile) == {"admin_areas", "buildings"}
+
+
+def test_each_county_has_exactly_one_label_point_at_city_zoom(http, base_url):
+    """Labels come from one point per area, so a county is not labelled once per tile."""
+    names = []
+    for x in range(209, 214):
+        for y in range(106, 111):
+            r = fetch_tile(http, base_url, "admin_labels", 8, x, y)
+            if r.status_code == 204:
+                continue
+            tile = mapbox_vector_tile.decode(r.content)
+            for f in tile.get("admin_labels", {"features": []})["features"]:
+                px, py = f["geometry"]["coordinates"]
+                if 0 <= px < 4096 and 0 <= py < 4096 and f["properties"]["level"] == "county":
+                    names.append(f["properties"]["name"])
+    assert sorted(names) == sorted(set(names)) and len(names) == 11, names
