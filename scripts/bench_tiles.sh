@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${DB:-data/onemap.sqlite}; LAYERS=${LAYERS:-admin_areas,buildings}; DURATION=${DURATION:-15s}
-scripts/setup.sh >/dev/null
+scripts/setup.sh test >/dev/null
 swift build -c release --product onemap >/dev/null
 BIN=$(swift build -c release --show-bin-path)/onemap
 [ -f "$DB" ] || "$BIN" demo --db "$DB"

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs what OneMap needs on Debian 12 (idempotent): C libraries, test tools, a Python venv for
-# the independent test decoders and the browser test, and MapLibre GL JS from the PyPI wheel
+# Installs what OneMap needs on Debian 12 (idempotent) and MapLibre GL JS from the PyPI wheel
 # `maplibre` into .vendor/ (never committed; government intranets have no CDN).
+#   scripts/setup.sh        what running needs: C libraries, curl, unzip, python3-venv
+#   scripts/setup.sh test   also the test tools: GDAL, Chromium + driver, CJK fonts, wrk, and a venv
+#                           with the independent MVT decoder, Selenium and pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=${1:-run}
 
-APT_PACKAGES=(pkg-config libsqlite3-dev libspatialite-dev libgeos-dev libproj-dev sqlite3
-              gdal-bin chromium chromium-driver fonts-noto-cjk wrk curl unzip python3-venv)
+APT_PACKAGES=(pkg-config libsqlite3-dev libspatialite-dev libgeos-dev libproj-dev curl unzip python3-venv)
+if [ "$MODE" = test ]; then
+  APT_PACKAGES+=(sqlite3 gdal-bin chromium chromium-driver fonts-noto-cjk wrk)
+fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,15 +20,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "[setup] installing: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
 fi
 
 command -v swift >/dev/null || { echo "[setup] swift is not on PATH (Swift 6.1 or newer is required)" >&2; exit 1; }
 
-# Python tools for the tests: two independent MVT readers' glue, Selenium.
+# Python: pip fetches MapLibre; in test mode, the test tools too.
 VENV=.venv
 if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
-if ! "$VENV/bin/python" -c "import mapbox_vector_tile, selenium, requests, pytest" 2>/dev/null; then
+if [ "$MODE" = test ] && ! "$VENV/bin/python" -c "import mapbox_vector_tile, selenium, requests, pytest" 2>/dev/null; then
   echo "[setup] installing Python test tools into $VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi

@@ -3,7 +3,7 @@
 # then the end-to-end suite (real server on a loopback port, independent MVT decoders, browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh test
 echo "[test] swift build (debug, with tests)"
 swift build --build-tests
 echo "[test] swift test"

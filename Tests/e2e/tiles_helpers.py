@@ -39,3 +39,14 @@ def gdal_layers(path):
         elif line.startswith("Feature Count: ") and name:
             layers[name] = int(line.split(": ")[1])
     return layers
+
+
+def gdal_invalid_count(path, layer):
+    """Features of `layer` whose geometry is not OGC-valid, by GDAL's SQLite dialect (ST_IsValid)."""
+    p = subprocess.run(["ogrinfo", "-q", "-ro", "MVT:" + path, "-dialect", "SQLite", "-sql",
+                        f'SELECT count(*) - sum(ST_IsValid(geometry)) AS invalid FROM "{layer}"'],
+                       capture_output=True, text=True)
+    m = re.search(r"invalid \(\w+\) = (\d+)", p.stdout)
+    if p.returncode != 0 or not m:
+        raise AssertionError("ogrinfo validity query failed: " + (p.stderr or p.stdout))
+    return int(m.group(1))
