@@ -370,10 +370,12 @@ struct DemoPlan {
                 let employees = individual ? rng.int(1...5) : max(1, Int(exp(rng.gaussian() * 1.1 + 2.2)))
                 let regYear = rng.int(1995...2025)
                 let registered = max(b.built, Geo.date(year: regYear, rng: &rng, notAfter: "2025-12-31"))
-                let cancelled = rng.chance(0.12) ? Geo.date(year: min(2025, regYear + rng.int(1...10)), rng: &rng, notAfter: "2025-12-31") : nil
-                try write(BusinessRecord(creditCode: code, name: "\(name)", industry: DemoVocabulary.industrySections[section],
+                // A drawn cancellation date on or before registration means still active.
+                let cancelled = (rng.chance(0.12) ? Geo.date(year: min(2025, regYear + rng.int(1...10)), rng: &rng, notAfter: "2025-12-31") : nil)
+                    .flatMap { $0 > registered ? $0 : nil }
+                try write(BusinessRecord(creditCode: code, name: name, industry: DemoVocabulary.industrySections[section],
                                          employees: min(employees, 5000), registered: registered,
-                                         cancelled: cancelled.map { max($0, registered) == registered ? nil : $0 } ?? nil,
+                                         cancelled: cancelled,
                                          buildingCode: b.code))
                 written += 1
             }

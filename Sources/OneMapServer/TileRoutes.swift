@@ -19,15 +19,19 @@ struct TileRoutes: Sendable {
         router.get("/tiles/:layers/:z/:x/:y") { request, context in try await self.tile(request, context) }
     }
 
-    private func layers(_ context: BasicRequestContext) async throws -> [LayerInfo] {
+    /// The requested layer ids, checked for form (existence is checked with the catalog).
+    private static func layerIDs(_ context: BasicRequestContext) throws -> [String] {
         let raw = context.parameters.get("layers") ?? ""
         let ids = raw.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
         guard !ids.isEmpty, ids.allSatisfy({ !$0.isEmpty }) else {
             throw APIError.badRequest("layer list '\(raw)' is empty or has an empty entry")
         }
-        return try await blocking {
-            do { return try builder.resolve(ids) } catch let e as TileRequestError { throw APIError.notFound(e.description) }
-        }
+        return ids
+    }
+
+    /// Resolves ids against the catalog; call on a blocking thread.
+    private func resolve(_ ids: [String]) throws -> [LayerInfo] {
+        do { return try builder.resolve(ids) } catch let e as TileRequestError { throw APIError.notFound(e.description) }
     }
 
     func index(_ request: Request) async throws -> Response {
@@ -37,16 +41,17 @@ struct TileRoutes: Sendable {
     }
 
     func tileJSON(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let layers = try await layers(context)
+        let ids = try Self.layerIDs(context)
         let asOf = ISODate.string(Date())
-        let bounds = try await blocking { () -> BBox? in
+        let (layers, bounds) = try await blocking { () -> ([LayerInfo], BBox?) in
+            let layers = try resolve(ids)
             var box: BBox?
             for l in layers {
                 if let b = try builder.store.extent(layer: l.id, asOf: asOf) {
                     if box == nil { box = b } else { box!.extend(b) }
                 }
             }
-            return box
+            return (layers, box)
         }
         let doc = TileJSON.document(layers: layers, bounds: bounds, baseURL: BaseURL.of(request, fallback: fallbackBaseURL))
         return JSONResponse.make(doc, extraHeaders: [.accessControlAllowOrigin: "*"])
@@ -54,9 +59,10 @@ struct TileRoutes: Sendable {
 
     func tile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let coord = try Self.parseCoord(z: context.parameters.get("z"), x: context.parameters.get("x"), y: context.parameters.get("y"))
-        let layers = try await layers(context)
+        let ids = try Self.layerIDs(context)
         let asOf = ISODate.string(Date())
-        let bytes = try await blocking { try builder.tile(layers: layers, at: coord, asOf: asOf) }
+        // One hop to the thread pool: resolve and build together.
+        let bytes = try await blocking { try builder.tile(layers: resolve(ids), at: coord, asOf: asOf) }
         if bytes.isEmpty {
             return Response(status: .noContent, headers: [.accessControlAllowOrigin: "*"])
         }

@@ -8,6 +8,9 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     public let path: String
     private let readers: ConnectionPool
     private let writeLock = NSLock()
+    /// The catalog, read once and again after every load (tiles ask for it on every request).
+    private let catalogLock = NSLock()
+    private var catalogCache: [LayerInfo]?  // guarded by catalogLock
 
     /// Opens (and with `create`, creates and migrates) the database at `path`.
     public init(path: String, create: Bool = false, readers: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)) throws {
@@ -46,6 +49,13 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     // MARK: catalog
 
     public func layers() throws -> [LayerInfo] {
+        if let cached = catalogLock.withLock({ catalogCache }) { return cached }
+        let fresh = try readCatalog()
+        catalogLock.withLock { catalogCache = fresh }
+        return fresh
+    }
+
+    private func readCatalog() throws -> [LayerInfo] {
         try readers.with { c in
             let s = try c.cached("""
                 SELECT id, title, description, geometry_type, fields_json, owner_department, share_class, min_zoom, max_zoom
@@ -186,6 +196,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
                 try c.exec("UPDATE layers SET updated_at = '\(ISO8601DateFormatter().string(from: Date()))'")
             }
             try c.exec("ANALYZE")
+            catalogLock.withLock { catalogCache = nil }
         }
     }
 }
