@@ -19,6 +19,15 @@ func censusByCounty() throws -> [String: Int] {
     return out
 }
 
+/// Database files to delete when the test process exits (the shared full demo is ~700 MB and a
+/// global is never deinitialised).
+nonisolated(unsafe) var filesToRemoveAtExit: [String] = []
+let registerCleanup: Void = {
+    atexit {
+        for p in filesToRemoveAtExit { for s in ["", "-wal", "-shm"] { unlink(p + s) } }
+    }
+}()
+
 final class DemoDatabase: @unchecked Sendable {
     let path: String
     let store: SpatiaLiteStore
@@ -26,6 +35,8 @@ final class DemoDatabase: @unchecked Sendable {
 
     init(scale: Double, seed: UInt64 = 350400) throws {
         path = NSTemporaryDirectory() + "onemap-demo-\(UUID().uuidString).sqlite"
+        registerCleanup
+        filesToRemoveAtExit.append(path)
         store = try SpatiaLiteStore(path: path, create: true)
         summary = try SanmingDemo.build(into: store, options: DemoOptions(scale: scale, seed: seed, geodata: geodataPath))
     }

@@ -11,9 +11,15 @@ import Testing
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
 
-/// A small demo database shared by the suite.
+nonisolated(unsafe) var smallDemoPathToRemove: String?
+
+/// A small demo database shared by the suite (removed when the process exits).
 let smallDemoPath: Result<String, any Error> = Result {
     let path = NSTemporaryDirectory() + "onemap-server-\(UUID().uuidString).sqlite"
+    smallDemoPathToRemove = path
+    atexit {
+        if let p = smallDemoPathToRemove { for s in ["", "-wal", "-shm"] { unlink(p + s) } }
+    }
     let store = try SpatiaLiteStore(path: path, create: true)
     _ = try SanmingDemo.build(into: store, options: DemoOptions(scale: 0.02, geodata: repoRoot + "/geodata"))
     return path
