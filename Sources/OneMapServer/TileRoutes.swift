@@ -42,33 +42,49 @@ struct TileRoutes: Sendable {
 
     func tileJSON(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let ids = try Self.layerIDs(context)
-        let asOf = ISODate.string(Date())
+        let datetime = try Self.datetime(request)
         let (layers, bounds) = try await blocking { () -> ([LayerInfo], BBox?) in
             let layers = try resolve(ids)
             var box: BBox?
             for l in layers {
-                if let b = try builder.store.extent(layer: l.id, asOf: asOf) {
+                if let b = try builder.store.extent(layer: l.id) {
                     if box == nil { box = b } else { box!.extend(b) }
                 }
             }
             return (layers, box)
         }
-        let doc = TileJSON.document(layers: layers, bounds: bounds, baseURL: BaseURL.of(request, fallback: fallbackBaseURL))
+        // An as-of TileJSON hands out as-of tile URLs, so a client keeps asking for the same day.
+        let query = datetime.map { "?datetime=\($0.text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "")" } ?? ""
+        let doc = TileJSON.document(layers: layers, bounds: bounds, baseURL: BaseURL.of(request, fallback: fallbackBaseURL), query: query)
         return JSONResponse.make(doc, extraHeaders: [.accessControlAllowOrigin: "*"])
     }
 
     func tile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let coord = try Self.parseCoord(z: context.parameters.get("z"), x: context.parameters.get("x"), y: context.parameters.get("y"))
         let ids = try Self.layerIDs(context)
-        let asOf = ISODate.string(Date())
+        let time = try Self.datetime(request)?.filter ?? .today()
         // One hop to the thread pool: resolve and build together.
-        let bytes = try await blocking { try builder.tile(layers: resolve(ids), at: coord, asOf: asOf) }
+        let bytes = try await blocking { try builder.tile(layers: resolve(ids), at: coord, during: time) }
         if bytes.isEmpty {
             return Response(status: .noContent, headers: [.accessControlAllowOrigin: "*"])
         }
         return Response(status: .ok,
                         headers: [.contentType: Self.mvtType, .accessControlAllowOrigin: "*"],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The `datetime` query parameter (nil when absent); any other parameter is refused, so a typo
+    /// never silently yields today's map.
+    static func datetime(_ request: Request) throws -> (text: String, filter: TimeFilter)? {
+        var result: (String, TimeFilter)?
+        for (key, value) in request.uri.queryParameters {
+            guard key == "datetime" else {
+                throw APIError.badRequest("unknown query parameter '\(key)'; tiles accept only 'datetime'")
+            }
+            let text = String(value)
+            do { result = (text, try TimeFilter.parse(text)) } catch { throw APIError.badRequest(error.description) }
+        }
+        return result
     }
 
     /// Parses z/x/y, where y may end in `.mvt` or `.pbf`; each failure names the bad part.

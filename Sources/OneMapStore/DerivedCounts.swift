@@ -2,13 +2,16 @@ import Foundation
 import OneMapGeo
 
 /// Keeps the counts that tiles carry in step with the records: residents and businesses per building
-/// (current), and residents per administrative area by the centroid rule — a person counts in an
-/// area when their building's footprint centroid lies in it.
+/// and residents per administrative area by the centroid rule — a person counts in an area when
+/// their building's footprint centroid lies in it. Stored counts are those of today; they hold for
+/// every day between the last record change on or before today and the next one after it
+/// (`counts_from`, `counts_until` in `derived_state`); other days are counted at query time.
 enum DerivedCounts {
     static func today() -> String { ISODate.string(Date()) }
 
     static func refresh(_ c: SQLiteConnection) throws {
         let day = today()
+        try recordValidRange(c, day: day)
         try c.exec("DROP TABLE IF EXISTS temp.building_counts")
         try c.exec("""
             CREATE TEMP TABLE building_counts AS
@@ -38,6 +41,8 @@ enum DerivedCounts {
         let areas = try c.prepare("SELECT id, level, code, AsBinary(geom) FROM admin_areas ORDER BY id")
         let setPop = try c.prepare("UPDATE admin_areas SET population = ?, label_x = ?, label_y = ? WHERE id = ?")
         var townshipOf = [String?](repeating: nil, count: ids.count)
+        try c.exec("DELETE FROM building_areas")
+        let member = try c.prepare("INSERT INTO building_areas(area_id, building_id) VALUES (?, ?)")
         while try areas.step() {
             let id = areas.int(0), level = areas.text(1) ?? "", code = areas.text(2) ?? ""
             let geom = try areas.withBlob(3) { try WKB.decode($0) }
@@ -47,6 +52,7 @@ enum DerivedCounts {
             for i in 0..<ids.count where xs[i] >= box.minX && xs[i] <= box.maxX && ys[i] >= box.minY && ys[i] <= box.maxY {
                 if prepared.contains(Position(xs[i], ys[i])) {
                     total += pops[i]
+                    try member.run([.int(id), .int(ids[i])])
                     if level == "township" { townshipOf[i] = code }
                 }
             }
@@ -56,6 +62,27 @@ enum DerivedCounts {
         }
         let setTown = try c.prepare("UPDATE buildings SET township_code = ? WHERE id = ?")
         for i in 0..<ids.count { try setTown.run([townshipOf[i].map { .text($0) } ?? .null, .int(ids[i])]) }
+    }
+}
+
+extension DerivedCounts {
+    /// Records the days for which today's counts hold: from the last change of a person or business
+    /// record on or before today, until the first change after it.
+    static func recordValidRange(_ c: SQLiteConnection, day: String) throws {
+        let changes = """
+            SELECT moved_in AS d FROM population UNION ALL SELECT moved_out FROM population WHERE moved_out IS NOT NULL
+            UNION ALL SELECT registered FROM businesses UNION ALL SELECT cancelled FROM businesses WHERE cancelled IS NOT NULL
+            """
+        let from = try c.prepare("SELECT max(d) FROM (\(changes)) WHERE d <= ?")
+        try from.bind([.text(day)])
+        let fromDay = try from.step() ? from.text(0) : nil
+        let until = try c.prepare("SELECT min(d) FROM (\(changes)) WHERE d > ?")
+        try until.bind([.text(day)])
+        let untilDay = try until.step() ? until.text(0) : nil
+        let put = try c.prepare("INSERT OR REPLACE INTO derived_state(key, value) VALUES (?, ?)")
+        try put.run([.text("counts_day"), .text(day)])
+        try put.run([.text("counts_from"), fromDay.map { .text($0) } ?? .null])
+        try put.run([.text("counts_until"), untilDay.map { .text($0) } ?? .null])
     }
 }
 

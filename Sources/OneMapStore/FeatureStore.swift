@@ -9,15 +9,17 @@ public protocol FeatureStore: Sendable {
     /// One catalog entry, nil when the id is unknown.
     func layer(id: String) throws -> LayerInfo?
 
-    /// Bounding box of a spatial layer's features valid at `asOf` (nil when it has none).
-    func extent(layer: String, asOf: String) throws -> BBox?
+    /// Bounding box of a spatial layer's features, all versions (nil when it has none).
+    func extent(layer: String) throws -> BBox?
 
-    /// Streams the features of a spatial layer whose bounding box intersects `bbox` and that are valid
-    /// on the ISO date `asOf`, in id order, stopping after `limit` when given.
-    func features(layer: String, intersecting bbox: BBox, asOf: String, limit: Int?,
+    /// Streams the features of a spatial layer whose bounding box intersects `bbox` and whose valid
+    /// time intersects `time`, in id order, stopping after `limit` when given. Counts they carry
+    /// (residents, businesses, area populations) are as of `time.countsDay`.
+    func features(layer: String, intersecting bbox: BBox, during time: TimeFilter, limit: Int?,
                   _ body: (StoredFeature) throws -> Void) throws
 
-    /// Administrative areas of one level valid at `asOf`, with their populations (no geometry).
+    /// Administrative areas of one level valid on the ISO date `asOf`, with their populations that day
+    /// (no geometry).
     func adminAreas(level: AdminLevel?, asOf: String) throws -> [AdminAreaSummary]
 
     /// Number of rows of a layer (all versions).

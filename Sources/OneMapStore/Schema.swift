@@ -50,6 +50,11 @@ enum Schema {
               name TEXT NOT NULL, industry TEXT NOT NULL, employees INTEGER NOT NULL,
               registered TEXT NOT NULL, cancelled TEXT, building_code TEXT NOT NULL)
             """,
+            // Which area versions each building's centroid lies in (the centroid rule), for counting
+            // people per area on any day without point-in-polygon work at query time.
+            "CREATE TABLE building_areas (area_id INTEGER NOT NULL, building_id INTEGER NOT NULL, PRIMARY KEY (area_id, building_id)) WITHOUT ROWID",
+            // Facts about derived data, e.g. the days for which the stored counts hold.
+            "CREATE TABLE derived_state (key TEXT PRIMARY KEY, value TEXT)",
         ],
     ]
 

@@ -11,6 +11,10 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     /// The catalog, read once and again after every load (tiles ask for it on every request).
     private let catalogLock = NSLock()
     private var catalogCache: [LayerInfo]?  // guarded by catalogLock
+    /// Derived-count facts and per-day area populations, dropped after every load.
+    private let derivedLock = NSLock()
+    private var countsRangeCache: (from: String?, until: String?)?  // guarded by derivedLock
+    private var areaPopulationByDay: [String: [Int64: Int]] = [:]  // guarded by derivedLock
 
     /// Opens (and with `create`, creates and migrates) the database at `path`.
     public init(path: String, create: Bool = false, readers: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)) throws {
@@ -80,39 +84,57 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
 
     // MARK: reading
 
-    /// SQL for each spatial layer: id, WKB, then the catalog fields in order. ?1..?4 = bbox, ?5 = as-of date.
+    /// SQL per spatial layer: id, WKB, then the catalog fields in order.
+    /// ?1..?4 bbox, ?5 start day, ?6 end day (NULL = open), ?7 day of the counts, ?8 limit (-1 = none).
+    private static let validAreas = "(a.valid_from IS NULL OR ?6 IS NULL OR a.valid_from <= ?6) AND (a.valid_to IS NULL OR ?5 IS NULL OR a.valid_to > ?5)"
     private static let featureSQL: [String: String] = [
         "admin_areas": """
             SELECT a.id, AsBinary(a.geom), a.code, a.name, a.level, a.parent_code, a.population, a.valid_from, a.valid_to, a.synthetic
             FROM admin_areas a
             WHERE a.id IN (SELECT pkid FROM idx_admin_areas_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
-              AND (a.valid_from IS NULL OR a.valid_from <= ?5) AND (a.valid_to IS NULL OR a.valid_to > ?5)
-            ORDER BY a.id LIMIT ?6
+              AND \(validAreas)
+            ORDER BY a.id LIMIT ?8
             """,
         "admin_labels": """
             SELECT a.id, AsBinary(MakePoint(a.label_x, a.label_y, 4490)), a.code, a.name, a.level, a.population
             FROM admin_areas a
-            WHERE a.label_x BETWEEN ?1 AND ?3 AND a.label_y BETWEEN ?2 AND ?4
-              AND (a.valid_from IS NULL OR a.valid_from <= ?5) AND (a.valid_to IS NULL OR a.valid_to > ?5)
-            ORDER BY a.id LIMIT ?6
+            WHERE a.label_x BETWEEN ?1 AND ?3 AND a.label_y BETWEEN ?2 AND ?4 AND \(validAreas)
+            ORDER BY a.id LIMIT ?8
             """,
-        "buildings": """
-            SELECT b.id, AsBinary(b.geom), b.entity_code, b.floors, b.use, b.built_date, b.demolished_date, b.population, b.businesses
-            FROM buildings b
-            WHERE b.id IN (SELECT pkid FROM idx_buildings_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
-              AND b.built_date <= ?5 AND (b.demolished_date IS NULL OR b.demolished_date > ?5)
-            ORDER BY b.id LIMIT ?6
-            """,
+        "buildings": buildingSQL(counts: "b.population, b.businesses"),
     ]
 
-    public func features(layer: String, intersecting bbox: BBox, asOf: String, limit: Int?,
+    /// Buildings counted at query time, for days the stored counts do not cover.
+    private static let buildingsAsOfSQL = buildingSQL(counts: """
+        (SELECT count(*) FROM population p WHERE p.building_code = b.entity_code AND p.moved_in <= ?7 AND (p.moved_out IS NULL OR p.moved_out > ?7)),
+        (SELECT count(*) FROM businesses s WHERE s.building_code = b.entity_code AND s.registered <= ?7 AND (s.cancelled IS NULL OR s.cancelled > ?7))
+        """)
+
+    private static func buildingSQL(counts: String) -> String {
+        """
+        SELECT b.id, AsBinary(b.geom), b.entity_code, b.floors, b.use, b.built_date, b.demolished_date, \(counts)
+        FROM buildings b
+        WHERE b.id IN (SELECT pkid FROM idx_buildings_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
+          AND (?6 IS NULL OR b.built_date <= ?6) AND (b.demolished_date IS NULL OR ?5 IS NULL OR b.demolished_date > ?5)
+        ORDER BY b.id LIMIT ?8
+        """
+    }
+
+    public func features(layer: String, intersecting bbox: BBox, during time: TimeFilter, limit: Int?,
                          _ body: (StoredFeature) throws -> Void) throws {
-        guard let sql = Self.featureSQL[layer], let info = CoreLayers.all.first(where: { $0.id == layer }) else {
+        guard var sql = Self.featureSQL[layer], let info = CoreLayers.all.first(where: { $0.id == layer }) else {
             throw StoreError("layer \(layer) has no geometry to query")
         }
+        let day = time.countsDay
+        let current = try storedCountsHold(on: day)
+        if layer == "buildings" && !current { sql = Self.buildingsAsOfSQL }
+        // Area populations on other days come from the per-day aggregate, replacing the stored column.
+        let populationIndex = info.fields.firstIndex { $0.name == "population" }
+        let areaPopulation: [Int64: Int]? = (layer.hasPrefix("admin_") && !current) ? try areaPopulations(on: day) : nil
         try readers.with { c in
             let s = try c.cached(sql)
-            try s.bind([.double(bbox.minX), .double(bbox.minY), .double(bbox.maxX), .double(bbox.maxY), .text(asOf),
+            try s.bind([.double(bbox.minX), .double(bbox.minY), .double(bbox.maxX), .double(bbox.maxY),
+                        time.start.map { .text($0) } ?? .null, time.end.map { .text($0) } ?? .null, .text(day),
                         .int(Int64(limit ?? -1))])
             defer { s.reset() }
             let n = info.fields.count
@@ -130,12 +152,14 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
                     case .string, .date: values.append(.string(s.text(col) ?? ""))
                     }
                 }
-                try body(StoredFeature(id: s.int(0), geometry: geom, values: values))
+                let id = s.int(0)
+                if let areaPopulation, let pi = populationIndex { values[pi] = .int(Int64(areaPopulation[id] ?? 0)) }
+                try body(StoredFeature(id: id, geometry: geom, values: values))
             }
         }
     }
 
-    public func extent(layer: String, asOf: String) throws -> BBox? {
+    public func extent(layer: String) throws -> BBox? {
         let table: String
         switch layer {
         case "admin_areas", "admin_labels": table = "admin_areas"
@@ -143,7 +167,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         default: return nil
         }
         return try readers.with { c in
-            // The R*Tree root gives the extent without scanning rows.
+            // The R*Tree gives the extent without reading the rows.
             let s = try c.cached("SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_\(table)_geom")
             guard try s.step(), !s.isNull(0) else { return nil }
             return BBox(minX: s.double(0), minY: s.double(1), maxX: s.double(2), maxY: s.double(3))
@@ -151,22 +175,70 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     }
 
     public func adminAreas(level: AdminLevel?, asOf: String) throws -> [AdminAreaSummary] {
-        try readers.with { c in
+        let areaPopulation = try storedCountsHold(on: asOf) ? nil : try areaPopulations(on: asOf)
+        return try readers.with { c in
             let s = try c.cached("""
-                SELECT code, name, level, parent_code, population, valid_from, valid_to, synthetic FROM admin_areas
+                SELECT id, code, name, level, parent_code, population, valid_from, valid_to, synthetic FROM admin_areas
                 WHERE (?1 IS NULL OR level = ?1) AND (valid_from IS NULL OR valid_from <= ?2) AND (valid_to IS NULL OR valid_to > ?2)
                 ORDER BY code
                 """)
             try s.bind([level.map { .text($0.rawValue) } ?? .null, .text(asOf)])
             var out: [AdminAreaSummary] = []
             while try s.step() {
-                out.append(AdminAreaSummary(code: s.text(0) ?? "", name: s.text(1) ?? "",
-                                            level: AdminLevel(rawValue: s.text(2) ?? "") ?? .grid, parentCode: s.text(3),
-                                            population: Int(s.int(4)), validFrom: s.text(5), validTo: s.text(6),
-                                            synthetic: s.int(7) != 0))
+                let population = areaPopulation.map { $0[s.int(0)] ?? 0 } ?? Int(s.int(5))
+                out.append(AdminAreaSummary(code: s.text(1) ?? "", name: s.text(2) ?? "",
+                                            level: AdminLevel(rawValue: s.text(3) ?? "") ?? .grid, parentCode: s.text(4),
+                                            population: population, validFrom: s.text(6), validTo: s.text(7),
+                                            synthetic: s.int(8) != 0))
             }
             return out
         }
+    }
+
+    // MARK: counts on other days
+
+    /// True when the counts stored with buildings and areas are those of `day`.
+    func storedCountsHold(on day: String) throws -> Bool {
+        let range = try countsRange()
+        return (range.from.map { $0 <= day } ?? true) && (range.until.map { day < $0 } ?? true)
+    }
+
+    private func countsRange() throws -> (from: String?, until: String?) {
+        if let r = derivedLock.withLock({ countsRangeCache }) { return r }
+        let r = try readers.with { c -> (String?, String?) in
+            let s = try c.cached("SELECT key, value FROM derived_state WHERE key IN ('counts_from', 'counts_until')")
+            var from: String?, until: String?
+            while try s.step() {
+                if s.text(0) == "counts_from" { from = s.text(1) } else { until = s.text(1) }
+            }
+            return (from, until)
+        }
+        derivedLock.withLock { countsRangeCache = r }
+        return r
+    }
+
+    /// Residents per area version on `day` (area id -> count), by the stored building membership;
+    /// memoised per day because a time slider asks for the same few days again and again.
+    func areaPopulations(on day: String) throws -> [Int64: Int] {
+        if let hit = derivedLock.withLock({ areaPopulationByDay[day] }) { return hit }
+        let result = try readers.with { c -> [Int64: Int] in
+            let s = try c.cached("""
+                SELECT ba.area_id, count(*) FROM population p
+                JOIN buildings b ON b.entity_code = p.building_code
+                JOIN building_areas ba ON ba.building_id = b.id
+                WHERE p.moved_in <= ?1 AND (p.moved_out IS NULL OR p.moved_out > ?1)
+                GROUP BY ba.area_id
+                """)
+            try s.bind([.text(day)])
+            var out: [Int64: Int] = [:]
+            while try s.step() { out[s.int(0)] = Int(s.int(1)) }
+            return out
+        }
+        derivedLock.withLock {
+            if areaPopulationByDay.count >= 64 { areaPopulationByDay.removeAll() }
+            areaPopulationByDay[day] = result
+        }
+        return result
     }
 
     public func count(layer: String) throws -> Int {
@@ -197,6 +269,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
             }
             try c.exec("ANALYZE")
             catalogLock.withLock { catalogCache = nil }
+            derivedLock.withLock { countsRangeCache = nil; areaPopulationByDay = [:] }
         }
     }
 }

@@ -53,25 +53,25 @@ public final class TileBuilder: Sendable {
         return out
     }
 
-    /// The encoded tile (empty when no layer has a feature there). `asOf` is an ISO date.
-    public func tile(layers: [LayerInfo], at coord: TileCoord, asOf: String) throws -> [UInt8] {
+    /// The encoded tile (empty when no layer has a feature there) of what was valid during `time`.
+    public func tile(layers: [LayerInfo], at coord: TileCoord, during time: TimeFilter) throws -> [UInt8] {
         try engines.with { engine in
             var encoders: [MVTLayerEncoder] = []
             for layer in layers where coord.z >= layer.minZoom && coord.z <= TileCoord.maxZoom {
-                encoders.append(try encode(layer, at: coord, asOf: asOf, engine: engine))
+                encoders.append(try encode(layer, at: coord, during: time, engine: engine))
             }
             return MVTEncoder.tile(encoders)
         }
     }
 
-    private func encode(_ layer: LayerInfo, at coord: TileCoord, asOf: String, engine: GeometryEngine) throws -> MVTLayerEncoder {
+    private func encode(_ layer: LayerInfo, at coord: TileCoord, during time: TimeFilter, engine: GeometryEngine) throws -> MVTLayerEncoder {
         // Coarser simplification below the layer's last detailed zoom; overzoomed tiles keep all detail.
         let tolerance = coord.z >= layer.maxZoom ? 0.5 : 2
         let geometry = TileGeometryBuilder(tile: coord, extent: settings.extent, buffer: settings.buffer, tolerance: tolerance)
         var encoder = MVTLayerEncoder(name: layer.id, extent: UInt32(settings.extent))
         let rule = TileRules.rule(for: layer.id)
         let names = layer.fields.map(\.name)
-        try store.features(layer: layer.id, intersecting: geometry.queryBounds, asOf: asOf, limit: nil) { f in
+        try store.features(layer: layer.id, intersecting: geometry.queryBounds, during: time, limit: nil) { f in
             guard encoder.featureCount < settings.featureLimit, rule.include(f, coord.z) else { return }
             guard let g = try geometry.build(f.geometry, engine: engine) else { return }
             var props: [(String, FieldValue)] = []

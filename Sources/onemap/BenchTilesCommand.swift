@@ -13,6 +13,7 @@ struct BenchTilesCommand: ParsableCommand {
     @Option(help: "File with one z/x/y per line.") var tiles: String
     @Option(help: "Comma-separated layers.") var layers = "admin_areas,buildings"
     @Option(help: "Worker threads.") var threads = 1
+    @Option(help: "As-of date or interval (RFC 3339), default today.") var datetime: String?
 
     func run() throws {
         let store = try SpatiaLiteStore(path: db)
@@ -24,7 +25,7 @@ struct BenchTilesCommand: ParsableCommand {
             guard p.count == 3 else { throw ValidationError("bad tile line '\(line)'") }
             return try TileCoord(z: p[0], x: p[1], y: p[2])
         }
-        let asOf = ISODate.string(Date())
+        let time = try datetime.map { try TimeFilter.parse($0) } ?? .today()
         final class Results: @unchecked Sendable {
             let lock = NSLock()
             var ms: [(Int, Double)] = []
@@ -39,7 +40,7 @@ struct BenchTilesCommand: ParsableCommand {
                 let i: Int = next.withLock { defer { index += 1 }; return index }
                 guard i < coords.count else { return }
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let tile = (try? builder.tile(layers: resolved, at: coords[i], asOf: asOf)) ?? []
+                let tile = (try? builder.tile(layers: resolved, at: coords[i], during: time)) ?? []
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
                 results.lock.withLock {
                     results.ms.append((coords[i].z, ms)); results.bytes += tile.count

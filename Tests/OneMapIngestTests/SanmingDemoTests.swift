@@ -46,7 +46,7 @@ final class DemoDatabase: @unchecked Sendable {
     /// A digest of every building (code, geometry, attributes) and every area population.
     func fingerprint() throws -> [String] {
         var out: [String] = []
-        try store.features(layer: "buildings", intersecting: BBox(minX: 100, minY: 20, maxX: 130, maxY: 30), asOf: "2099-01-01", limit: nil) {
+        try store.features(layer: "buildings", intersecting: BBox(minX: 100, minY: 20, maxX: 130, maxY: 30), during: .instant("2099-01-01"), limit: nil) {
             out.append("\($0.values)\(WKB.encode($0.geometry).hashValue)")
         }
         out += try store.adminAreas(level: nil, asOf: "2024-01-01").map { "\($0.code)=\($0.population)" }
@@ -95,11 +95,11 @@ let fullDemo: Result<DemoDatabase, any Error> = Result { try DemoDatabase(scale:
         let census = try censusByCounty()
         let engine = GeometryEngine()
         var counties: [(String, PreparedGeometry)] = []
-        try demo.store.features(layer: "admin_areas", intersecting: BBox(minX: 110, minY: 20, maxX: 125, maxY: 30), asOf: "2024-01-01", limit: nil) {
+        try demo.store.features(layer: "admin_areas", intersecting: BBox(minX: 110, minY: 20, maxX: 125, maxY: 30), during: .instant("2024-01-01"), limit: nil) {
             if $0.values[2] == .string("county"), case .string(let code) = $0.values[0] { counties.append((code, try engine.prepare($0.geometry))) }
         }
         var totals: [String: Int] = [:]
-        try demo.store.features(layer: "buildings", intersecting: BBox(minX: 110, minY: 20, maxX: 125, maxY: 30), asOf: "2024-01-01", limit: nil) { b in
+        try demo.store.features(layer: "buildings", intersecting: BBox(minX: 110, minY: 20, maxX: 125, maxY: 30), during: .instant("2024-01-01"), limit: nil) { b in
             guard case .polygon(let rings) = b.geometry, case .int(let pop) = b.values[5] else { return }
             let c = Planar.centroid(rings[0])
             let inside = counties.filter { $0.1.contains(c) }
@@ -113,7 +113,7 @@ let fullDemo: Result<DemoDatabase, any Error> = Result { try DemoDatabase(scale:
         let demo = try fullDemo.get()
         let engine = GeometryEngine()
         var countyArea: [String: Double] = [:], townshipArea: [String: Double] = [:]
-        try demo.store.features(layer: "admin_areas", intersecting: BBox(minX: 110, minY: 20, maxX: 125, maxY: 30), asOf: "2024-01-01", limit: nil) { f in
+        try demo.store.features(layer: "admin_areas", intersecting: BBox(minX: 110, minY: 20, maxX: 125, maxY: 30), during: .instant("2024-01-01"), limit: nil) { f in
             guard case .string(let level) = f.values[2], case .string(let code) = f.values[0] else { return }
             if level == "county" { countyArea[code] = try engine.area(f.geometry) }
             if level == "township", case .string(let parent) = f.values[3] {

@@ -65,7 +65,7 @@ struct SomethingWentWrong: Error {}
         let (db, store) = try loaded()
         _ = db
         var got: [StoredFeature] = []
-        try store.features(layer: "buildings", intersecting: BBox(minX: 117, minY: 26, maxX: 118, maxY: 27), asOf: "2024-01-01", limit: nil) {
+        try store.features(layer: "buildings", intersecting: BBox(minX: 117, minY: 26, maxX: 118, maxY: 27), during: .instant("2024-01-01"), limit: nil) {
             got.append($0)
         }
         #expect(got.count == 2)  // B3 was demolished in 2005
@@ -82,7 +82,7 @@ struct SomethingWentWrong: Error {}
         let (db, store) = try loaded()
         _ = db
         var codes: [FieldValue] = []
-        try store.features(layer: "buildings", intersecting: BBox(minX: 117.19, minY: 26.19, maxX: 117.21, maxY: 26.21), asOf: "2024-01-01", limit: nil) {
+        try store.features(layer: "buildings", intersecting: BBox(minX: 117.19, minY: 26.19, maxX: 117.21, maxY: 26.21), during: .instant("2024-01-01"), limit: nil) {
             codes.append($0.values[0])
         }
         #expect(codes == [.string("B1")])
@@ -94,7 +94,7 @@ struct SomethingWentWrong: Error {}
         #expect(try store.adminAreas(level: .county, asOf: "2020-06-01").map(\.name) == ["梅列区"])
         #expect(try store.adminAreas(level: .county, asOf: "2022-06-01").map(\.name) == ["三元区"])
         var demolishedThen = 0
-        try store.features(layer: "buildings", intersecting: BBox(minX: 117, minY: 26, maxX: 118, maxY: 27), asOf: "2000-01-01", limit: nil) { _ in
+        try store.features(layer: "buildings", intersecting: BBox(minX: 117, minY: 26, maxX: 118, maxY: 27), during: .instant("2000-01-01"), limit: nil) { _ in
             demolishedThen += 1
         }
         #expect(demolishedThen == 1)  // only B3: B1 and B2 not yet built, B3 not yet demolished
@@ -107,6 +107,50 @@ struct SomethingWentWrong: Error {}
         #expect(now.first?.population == 6)  // 5 in B1 + 1 current in B2
         let before = try store.adminAreas(level: .county, asOf: "2020-06-01")
         #expect(before.first?.population == 5)  // only B1 lies in 梅列区's half
+    }
+
+    func buildingCounts(_ store: SpatiaLiteStore, _ time: TimeFilter) throws -> [String: (Int64, Int64)] {
+        var out: [String: (Int64, Int64)] = [:]
+        try store.features(layer: "buildings", intersecting: BBox(minX: 117, minY: 26, maxX: 118, maxY: 27), during: time, limit: nil) { f in
+            if case .string(let code) = f.values[0], case .int(let p) = f.values[5], case .int(let b) = f.values[6] { out[code] = (p, b) }
+        }
+        return out
+    }
+
+    @Test func buildingCountsAreThoseOfTheRequestedDay() throws {
+        let (db, store) = try loaded()
+        _ = db
+        // 2024 lies in the range the stored counts cover; 2015 and 2011-06 are counted at query time.
+        let now = try buildingCounts(store, .instant("2024-01-01"))
+        #expect(now["B2"]! == (1, 1))
+        let y2015 = try buildingCounts(store, .instant("2015-01-01"))
+        #expect(y2015["B1"]! == (5, 0) && y2015["B2"]! == (2, 1))
+        let y2010 = try buildingCounts(store, .instant("2010-06-01"))
+        #expect(y2010["B2"]! == (0, 0) && y2010["B1"]! == (5, 0))
+    }
+
+    @Test func intervalSelectsEveryVersionValidDuringIt() throws {
+        let (db, store) = try loaded()
+        _ = db
+        let during = try buildingCounts(store, TimeFilter(start: "2000-01-01", end: "2010-12-31"))
+        #expect(Set(during.keys) == ["B1", "B2", "B3"])
+        let after = try buildingCounts(store, TimeFilter(start: "2006-01-01", end: nil))
+        #expect(Set(after.keys) == ["B1", "B2"])
+        var areas: [FieldValue] = []
+        try store.features(layer: "admin_areas", intersecting: BBox(minX: 117, minY: 26, maxX: 118, maxY: 27),
+                           during: TimeFilter(start: "2020-01-01", end: "2022-01-01"), limit: nil) { areas.append($0.values[1]) }
+        #expect(Set(areas) == [.string("梅列区"), .string("三元区")])
+    }
+
+    @Test func areaPopulationOnAPastDayCountsThatDaysResidents() throws {
+        let (db, store) = try loaded()
+        _ = db
+        #expect(try store.adminAreas(level: .county, asOf: "2001-06-01").first?.population == 0)
+        #expect(try store.adminAreas(level: .county, asOf: "2015-01-01").first?.population == 5)
+        var labels: [FieldValue] = []
+        try store.features(layer: "admin_labels", intersecting: BBox(minX: 117, minY: 26, maxX: 118, maxY: 27),
+                           during: .instant("2001-06-01"), limit: nil) { labels.append($0.values[3]) }
+        #expect(labels == [.int(0)])
     }
 
     @Test func failedBulkLoadLeavesNothingBehind() throws {
@@ -161,7 +205,7 @@ struct SomethingWentWrong: Error {}
     @Test func extentComesFromTheSpatialIndex() throws {
         let (db, store) = try loaded()
         _ = db
-        let e = try #require(try store.extent(layer: "buildings", asOf: "2024-01-01"))
+        let e = try #require(try store.extent(layer: "buildings"))
         #expect(abs(e.minX - 117.2) < 1e-4 && abs(e.maxY - 26.7002) < 1e-4)
     }
 }

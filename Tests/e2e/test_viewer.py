@@ -40,6 +40,9 @@ const started = Date.now();
 """
 
 
+SHOW_YEAR = "const done = arguments[arguments.length - 1]; window.onemapShowYear(arguments[0]).then(() => done(true));"
+
+
 def test_viewer_renders_counties_and_buildings(browser, base_url, out_dir):
     browser.get(f"{base_url}/#14/26.2705/117.6365")
     result = browser.execute_async_script(WAIT_IDLE)
@@ -59,3 +62,17 @@ def test_viewer_city_overview_labels_counties_in_chinese(browser, base_url, out_
     assert "error" not in result, result
     assert len(set(result["counties"])) >= 8, result
     assert len(set(result["labels"]) & {"三元区", "永安市", "沙县区", "尤溪县", "大田县"}) >= 3, result
+
+
+def test_time_slider_redraws_the_map_as_of_that_year(browser, base_url, out_dir):
+    browser.get(f"{base_url}/#9/26.25/117.62")
+    browser.refresh()
+    assert "error" not in browser.execute_async_script(WAIT_IDLE)
+    browser.execute_async_script(SHOW_YEAR, 2019)
+    then = browser.execute_async_script(WAIT_IDLE)
+    browser.save_screenshot(os.path.join(out_dir, "viewer-2019.png"))
+    assert "梅列区" in then["counties"] and "沙县" in then["counties"], then
+    assert "沙县区" not in then["counties"], then
+    browser.execute_async_script(SHOW_YEAR, 2022)
+    later = browser.execute_async_script(WAIT_IDLE)
+    assert "梅列区" not in later["counties"] and "沙县区" in later["counties"], later

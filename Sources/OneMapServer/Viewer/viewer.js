@@ -16,6 +16,27 @@ function escapeHTML(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
+// Time slider: each year shows the map as of its last day (the current year: today).
+const slider = document.getElementById("year");
+const thisYear = new Date().getFullYear();
+slider.max = String(thisYear);
+slider.value = String(thisYear);
+function asOfDay(year) { return year >= thisYear ? null : `${year}-12-31`; }
+function showYear(year) {
+  const day = asOfDay(year);
+  document.getElementById("asof").textContent = day ?? "今天 today";
+  const source = map.getSource("onemap");
+  const base = source.url.split("?")[0];
+  source.setUrl(day ? `${base}?datetime=${day}` : base);
+}
+slider.addEventListener("input", () => showYear(Number(slider.value)));
+// For tests: change the year and resolve once the map has redrawn.
+window.onemapShowYear = (year) => new Promise((resolve) => {
+  map.once("idle", resolve);
+  slider.value = String(year);
+  showYear(year);
+});
+
 map.on("click", (e) => {
   const features = map.queryRenderedFeatures(e.point, { layers: ["buildings-fill", "county-fill"] });
   const info = document.getElementById("info");
