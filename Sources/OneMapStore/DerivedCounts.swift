@@ -32,8 +32,13 @@ enum DerivedCounts {
         try c.exec("DROP TABLE temp.building_counts")
 
         // Building centroids and populations, then each area's total by prepared point-in-polygon.
+        // Every version joins the membership table; only today's versions add to today's totals.
         var xs: [Double] = [], ys: [Double] = [], pops: [Int] = [], ids: [Int64] = []
-        let bs = try c.prepare("SELECT id, cx, cy, population FROM buildings ORDER BY id")
+        let bs = try c.prepare("""
+            SELECT id, cx, cy, CASE WHEN valid_from <= ?1 AND (valid_to IS NULL OR valid_to > ?1) THEN population ELSE 0 END
+            FROM buildings ORDER BY id
+            """)
+        try bs.bind([.text(day)])
         while try bs.step() {
             ids.append(bs.int(0)); xs.append(bs.double(1)); ys.append(bs.double(2)); pops.append(Int(bs.int(3)))
         }

@@ -22,6 +22,10 @@ public protocol FeatureStore: Sendable {
     /// (no geometry).
     func adminAreas(level: AdminLevel?, asOf: String) throws -> [AdminAreaSummary]
 
+    /// Entities created, modified and removed in (from, to], in date order, optionally within a
+    /// lon/lat box, paged. Only versioned layers (`buildings`, `admin_areas`) have changes.
+    func changes(layer: String, from: String, to: String, bbox: BBox?, limit: Int, offset: Int) throws -> ChangeList
+
     /// Number of rows of a layer (all versions).
     func count(layer: String) throws -> Int
 

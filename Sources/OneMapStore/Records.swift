@@ -33,10 +33,15 @@ public struct Building: Sendable {
     public var use: String
     public var builtDate: String
     public var demolishedDate: String?
+    /// This version's valid time [validFrom, validTo): by default the building's whole life.
+    public var validFrom: String
+    public var validTo: String?
 
-    public init(entityCode: String, footprint: Geometry, floors: Int, use: String, builtDate: String, demolishedDate: String? = nil) {
+    public init(entityCode: String, footprint: Geometry, floors: Int, use: String, builtDate: String, demolishedDate: String? = nil,
+                validFrom: String? = nil, validTo: String? = nil) {
         self.entityCode = entityCode; self.footprint = footprint; self.floors = floors; self.use = use
         self.builtDate = builtDate; self.demolishedDate = demolishedDate
+        self.validFrom = validFrom ?? builtDate; self.validTo = validTo ?? demolishedDate
     }
 }
 

@@ -30,11 +30,34 @@ enum Schema {
             "SELECT AddGeometryColumn('admin_areas', 'geom', 4490, 'MULTIPOLYGON', 'XY', 1)",
             "CREATE INDEX admin_areas_code ON admin_areas(code)",
             """
+            CREATE TRIGGER admin_areas_versions_disjoint_insert BEFORE INSERT ON admin_areas
+            WHEN EXISTS (SELECT 1 FROM admin_areas o WHERE o.code = NEW.code
+                         AND (o.valid_to IS NULL OR NEW.valid_from IS NULL OR o.valid_to > NEW.valid_from)
+                         AND (NEW.valid_to IS NULL OR o.valid_from IS NULL OR NEW.valid_to > o.valid_from))
+            BEGIN SELECT RAISE(ABORT, 'administrative area version overlaps another version of the same code'); END
+            """,
+            """
             CREATE TABLE buildings (
-              id INTEGER PRIMARY KEY, entity_code TEXT NOT NULL UNIQUE,
+              id INTEGER PRIMARY KEY, entity_code TEXT NOT NULL,
+              valid_from TEXT NOT NULL, valid_to TEXT,
               floors INTEGER NOT NULL, use TEXT NOT NULL, built_date TEXT NOT NULL, demolished_date TEXT,
               cx REAL NOT NULL, cy REAL NOT NULL,
-              township_code TEXT, population INTEGER NOT NULL DEFAULT 0, businesses INTEGER NOT NULL DEFAULT 0)
+              township_code TEXT, population INTEGER NOT NULL DEFAULT 0, businesses INTEGER NOT NULL DEFAULT 0,
+              UNIQUE (entity_code, valid_from),
+              CHECK (valid_to IS NULL OR valid_from < valid_to))
+            """,
+            // Versions of one entity never overlap: checked on every insert and every change of validity.
+            """
+            CREATE TRIGGER buildings_versions_disjoint_insert BEFORE INSERT ON buildings
+            WHEN EXISTS (SELECT 1 FROM buildings o WHERE o.entity_code = NEW.entity_code
+                         AND (o.valid_to IS NULL OR o.valid_to > NEW.valid_from) AND (NEW.valid_to IS NULL OR NEW.valid_to > o.valid_from))
+            BEGIN SELECT RAISE(ABORT, 'building version overlaps another version of the same entity'); END
+            """,
+            """
+            CREATE TRIGGER buildings_versions_disjoint_update BEFORE UPDATE OF valid_from, valid_to, entity_code ON buildings
+            WHEN EXISTS (SELECT 1 FROM buildings o WHERE o.entity_code = NEW.entity_code AND o.id <> NEW.id
+                         AND (o.valid_to IS NULL OR o.valid_to > NEW.valid_from) AND (NEW.valid_to IS NULL OR NEW.valid_to > o.valid_from))
+            BEGIN SELECT RAISE(ABORT, 'building version overlaps another version of the same entity'); END
             """,
             "SELECT AddGeometryColumn('buildings', 'geom', 4490, 'POLYGON', 'XY', 1)",
             """
@@ -62,6 +85,8 @@ enum Schema {
     static let postLoadIndexes = [
         "CREATE INDEX IF NOT EXISTS population_building ON population(building_code)",
         "CREATE INDEX IF NOT EXISTS businesses_building ON businesses(building_code)",
+        "CREATE INDEX IF NOT EXISTS buildings_valid_from ON buildings(valid_from)",
+        "CREATE INDEX IF NOT EXISTS buildings_valid_to ON buildings(valid_to)",
     ]
 
     static func migrate(_ c: SQLiteConnection) throws {

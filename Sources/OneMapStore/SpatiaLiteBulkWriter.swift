@@ -13,8 +13,8 @@ final class SpatiaLiteBulkWriter: BulkWriter {
             VALUES (?,?,?,?,?,?,?, CastToMultiPolygon(GeomFromWKB(?, 4490)))
             """)
         building = try c.prepare("""
-            INSERT INTO buildings(entity_code, floors, use, built_date, demolished_date, cx, cy, geom)
-            VALUES (?,?,?,?,?,?,?, GeomFromWKB(?, 4490))
+            INSERT INTO buildings(entity_code, valid_from, valid_to, floors, use, built_date, demolished_date, cx, cy, geom)
+            VALUES (?,?,?,?,?,?,?,?,?, GeomFromWKB(?, 4490))
             """)
         person = try c.prepare("""
             INSERT INTO population(building_code, sex, birth_year, household_id, registration, moved_in, moved_out, masked_identity)
@@ -38,7 +38,7 @@ final class SpatiaLiteBulkWriter: BulkWriter {
             throw StoreError("building \(b.entityCode): footprint must be a Polygon")
         }
         let c = Planar.centroid(outer)
-        try building.run([.text(b.entityCode), .int(Int64(b.floors)), .text(b.use), .text(b.builtDate),
+        try building.run([.text(b.entityCode), .text(b.validFrom), b.validTo.map { .text($0) } ?? .null, .int(Int64(b.floors)), .text(b.use), .text(b.builtDate),
                           b.demolishedDate.map { .text($0) } ?? .null, .double(c.x), .double(c.y),
                           .blob(WKB.encode(b.footprint))])
     }

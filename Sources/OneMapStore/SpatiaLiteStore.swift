@@ -115,7 +115,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         SELECT b.id, AsBinary(b.geom), b.entity_code, b.floors, b.use, b.built_date, b.demolished_date, \(counts)
         FROM buildings b
         WHERE b.id IN (SELECT pkid FROM idx_buildings_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
-          AND (?6 IS NULL OR b.built_date <= ?6) AND (b.demolished_date IS NULL OR ?5 IS NULL OR b.demolished_date > ?5)
+          AND (?6 IS NULL OR b.valid_from <= ?6) AND (b.valid_to IS NULL OR ?5 IS NULL OR b.valid_to > ?5)
         ORDER BY b.id LIMIT ?8
         """
     }
@@ -195,6 +195,9 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         }
     }
 
+    /// Runs `body` with a pooled read connection (for the store's extensions in other files).
+    func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T { try readers.with(body) }
+
     // MARK: counts on other days
 
     /// True when the counts stored with buildings and areas are those of `day`.
@@ -227,6 +230,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
                 JOIN buildings b ON b.entity_code = p.building_code
                 JOIN building_areas ba ON ba.building_id = b.id
                 WHERE p.moved_in <= ?1 AND (p.moved_out IS NULL OR p.moved_out > ?1)
+                  AND b.valid_from <= ?1 AND (b.valid_to IS NULL OR b.valid_to > ?1)
                 GROUP BY ba.area_id
                 """)
             try s.bind([.text(day)])

@@ -153,6 +153,72 @@ struct SomethingWentWrong: Error {}
         #expect(labels == [.int(0)])
     }
 
+    @Test func versionsOfOneBuildingFollowEachOtherAndNeverOverlap() throws {
+        let (db, store) = try loaded()
+        _ = db
+        // B1 gets two more floors in 2018: the first version closes, the second starts that day.
+        try store.bulkLoad { w in
+            try w.add(Building(entityCode: "B8", footprint: rect(117.25, 26.25), floors: 4, use: "residential",
+                               builtDate: "2001-03-04", validTo: "2018-01-01"))
+            try w.add(Building(entityCode: "B8", footprint: rect(117.25, 26.25), floors: 6, use: "residential",
+                               builtDate: "2001-03-04", validFrom: "2018-01-01"))
+        }
+        #expect(try buildingFloors(store, "B8", on: "2017-12-31") == [4])
+        #expect(try buildingFloors(store, "B8", on: "2018-01-01") == [6])
+        #expect {
+            try store.bulkLoad { w in
+                try w.add(Building(entityCode: "B8", footprint: rect(117.25, 26.25), floors: 9, use: "residential",
+                                   builtDate: "2001-03-04", validFrom: "2019-01-01"))
+            }
+        } throws: { "\($0)".contains("overlaps") }
+        #expect(try store.count(layer: "buildings") == 5)
+    }
+
+    @Test func changeListShowsCreationsModificationsAndRemovalsWithBeforeAndAfter() throws {
+        let (db, store) = try loaded()
+        _ = db
+        try store.bulkLoad { w in
+            try w.add(Building(entityCode: "B8", footprint: rect(117.25, 26.25), floors: 4, use: "residential",
+                               builtDate: "2001-03-04", validTo: "2018-01-01"))
+            try w.add(Building(entityCode: "B8", footprint: rect(117.25, 26.25), floors: 6, use: "residential",
+                               builtDate: "2001-03-04", validFrom: "2018-01-01"))
+        }
+        let list = try store.changes(layer: "buildings", from: "2000-01-01", to: "2020-01-01", bbox: nil, limit: 100, offset: 0)
+        let summary = list.changes.map { "\($0.kind.rawValue) \($0.entity) \($0.date)" }
+        #expect(summary == ["created B1 2001-03-04", "created B8 2001-03-04", "removed B3 2005-06-01",
+                            "created B2 2010-01-01", "modified B8 2018-01-01"])
+        let floors = try #require(list.fields.firstIndex(of: "floors"))
+        let modified = list.changes.last!
+        #expect(modified.before?[floors] == .int(4) && modified.after?[floors] == .int(6))
+        // From is exclusive, to inclusive; paging keeps the exact total.
+        let page = try store.changes(layer: "buildings", from: "2001-03-04", to: "2018-01-01", bbox: nil, limit: 2, offset: 2)
+        #expect(page.numberMatched == 3 && page.changes.map(\.entity) == ["B8"])
+        let boxed = try store.changes(layer: "buildings", from: "2000-01-01", to: "2020-01-01",
+                                      bbox: BBox(minX: 117.69, minY: 26.69, maxX: 117.71, maxY: 26.71), limit: 100, offset: 0)
+        #expect(boxed.changes.map(\.entity) == ["B2"])
+        let areas = try store.changes(layer: "admin_areas", from: "2021-01-01", to: "2021-12-31", bbox: nil, limit: 10, offset: 0)
+        #expect(areas.changes.map { "\($0.kind.rawValue) \($0.entity)" } == ["removed 350402", "created 350404"])
+        #expect(throws: StoreError.self) { _ = try store.changes(layer: "population", from: "2000-01-01", to: "2001-01-01", bbox: nil, limit: 1, offset: 0) }
+    }
+
+    func buildingFloors(_ store: SpatiaLiteStore, _ code: String, on day: String) throws -> [Int64] {
+        var out: [Int64] = []
+        try store.features(layer: "buildings", intersecting: BBox(minX: 117, minY: 26, maxX: 118, maxY: 27), during: .instant(day), limit: nil) { f in
+            if f.values[0] == .string(code), case .int(let n) = f.values[1] { out.append(n) }
+        }
+        return out
+    }
+
+    @Test func overlappingAreaVersionsOfOneCodeAreRefused() throws {
+        let (db, store) = try loaded()
+        _ = db
+        var overlapping = Self.old
+        overlapping.validFrom = "2020-01-01"; overlapping.validTo = "2022-01-01"
+        #expect {
+            try store.bulkLoad { w in try w.add(overlapping) }
+        } throws: { "\($0)".contains("overlaps") }
+    }
+
     @Test func failedBulkLoadLeavesNothingBehind() throws {
         let (db, store) = try loaded()
         _ = db

@@ -8,7 +8,7 @@ mkdir -p "$OUT"
 BIN=$(swift build --show-bin-path)/onemap
 [ -x "$BIN" ] || swift build --product onemap
 DB="$OUT/e2e.sqlite"
-if [ ! -f "$DB" ]; then "$BIN" demo --db "$DB" --scale 0.1 >/dev/null 2>"$OUT/demo.log"; fi
+"$BIN" demo --db "$DB" --scale 0.1 --force >/dev/null 2>"$OUT/demo.log"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 "$BIN" serve --host 127.0.0.1 --port "$PORT" --db "$DB" >"$OUT/server.log" 2>&1 &
 PID=$!
