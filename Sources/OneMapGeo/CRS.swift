@@ -27,8 +27,13 @@ public struct CRS: Sendable, Hashable, CustomStringConvertible {
     public static let gk120 = CRS(epsg: 4549, name: "CGCS2000 / 3-degree Gauss-Kruger CM 120E", isGeographic: false,
                                   areaOfUse: BBox(minX: 118.5, minY: 24.0, maxX: 121.5, maxY: 53.33))
 
+    /// CGCS2000 / 3-degree Gauss-Kruger zone 39 (CM 117E) with the zone number prefixed to the
+    /// easting (39 500 000 m false easting), common in Chinese survey files.
+    public static let gkZone39 = CRS(epsg: 4527, name: "CGCS2000 / 3-degree Gauss-Kruger zone 39", isGeographic: false,
+                                     areaOfUse: BBox(minX: 115.5, minY: 21.5, maxX: 118.5, maxY: 45.6))
+
     /// The CRSs the registry supports, storage CRS first.
-    public static let supported: [CRS] = [.cgcs2000, .wgs84, .webMercator, .gk117, .gk120]
+    public static let supported: [CRS] = [.cgcs2000, .wgs84, .webMercator, .gk117, .gk120, .gkZone39]
 
     public static func epsg(_ code: Int) -> CRS? { supported.first { $0.epsg == code } }
 

@@ -26,6 +26,14 @@ public protocol FeatureStore: Sendable {
     /// lon/lat box, paged. Only versioned layers (`buildings`, `admin_areas`) have changes.
     func changes(layer: String, from: String, to: String, bbox: BBox?, limit: Int, offset: Int) throws -> ChangeList
 
+    /// Writes entity versions keyed by `record.key`, valid from `validFrom`, in one transaction:
+    /// only real changes create versions (the previous one is closed that day), and in `replace`
+    /// mode current entities missing from `records` are closed. Bad rows are reported, with those
+    /// the caller already rejected; unless `skipBad`, any bad row refuses the whole import
+    /// (`ImportRefused`, listing every bad row) and nothing is written.
+    func applyVersions(layer: String, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
+                       validFrom: String, skipBad: Bool) throws -> VersionSummary
+
     /// Number of rows of a layer (all versions).
     func count(layer: String) throws -> Int
 

@@ -260,20 +260,40 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
             try c.transaction {
                 let writer = try SpatiaLiteBulkWriter(connection: c)
                 try body(writer)
-                for sql in Schema.postLoadIndexes { try c.exec(sql) }
-                for table in ["admin_areas", "buildings"] {
-                    let enabled = try c.scalarInt(
-                        "SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name = ? AND f_geometry_column = 'geom'",
-                        [.text(table)]) ?? 0
-                    // Bulk-load first, then build the R*Tree: its triggers make indexed inserts ~7x slower.
-                    if enabled == 0 { try c.exec("SELECT CreateSpatialIndex('\(table)', 'geom')") }
-                }
-                try DerivedCounts.refresh(c)
-                try c.exec("UPDATE layers SET updated_at = '\(ISO8601DateFormatter().string(from: Date()))'")
+                try finishLoad(c)
             }
-            try c.exec("ANALYZE")
-            catalogLock.withLock { catalogCache = nil }
-            derivedLock.withLock { countsRangeCache = nil; areaPopulationByDay = [:] }
+            try afterLoad(c)
+        }
+    }
+
+    /// Inside a load's transaction: indexes, spatial indexes and derived counts up to date.
+    func finishLoad(_ c: SQLiteConnection) throws {
+        for sql in Schema.postLoadIndexes { try c.exec(sql) }
+        for table in ["admin_areas", "buildings"] {
+            let enabled = try c.scalarInt(
+                "SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name = ? AND f_geometry_column = 'geom'",
+                [.text(table)]) ?? 0
+            // Bulk-load first, then build the R*Tree: its triggers make indexed inserts ~7x slower.
+            if enabled == 0 { try c.exec("SELECT CreateSpatialIndex('\(table)', 'geom')") }
+        }
+        try DerivedCounts.refresh(c)
+        try c.exec("UPDATE layers SET updated_at = '\(ISO8601DateFormatter().string(from: Date()))'")
+    }
+
+    /// After a load committed: statistics for the planner, and caches dropped.
+    func afterLoad(_ c: SQLiteConnection) throws {
+        try c.exec("ANALYZE")
+        catalogLock.withLock { catalogCache = nil }
+        derivedLock.withLock { countsRangeCache = nil; areaPopulationByDay = [:] }
+    }
+
+    /// Runs `body` with the single writer connection inside one transaction (nothing or everything).
+    func withWriteTransaction<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try writeLock.withLock {
+            let c = try SQLiteConnection(path: path)
+            let result = try c.transaction { try body(c) }
+            try afterLoad(c)
+            return result
         }
     }
 }

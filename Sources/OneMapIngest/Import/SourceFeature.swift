@@ -1,0 +1,24 @@
+import OneMapGeo
+import OneMapStore
+
+/// One feature or row read from a department's file, before checks.
+struct SourceFeature {
+    /// 1-based feature number (GeoJSON) or data row number (CSV, header excluded).
+    let row: Int
+    let properties: [String: FieldValue]
+    /// Nil when the row has no geometry (a bad row).
+    let geometry: Geometry?
+}
+
+/// A file that can be read into source features, with the CRS it declares (if any).
+protocol FeatureFileReader {
+    /// EPSG code declared by the file itself, if it declares one.
+    var declaredEPSG: Int? { get }
+    func features() throws -> [SourceFeature]
+}
+
+/// A file-level failure: unreadable, malformed, or with an impossible CRS.
+public struct ImportError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ d: String) { description = d }
+}
