@@ -108,6 +108,8 @@ extension SpatiaLiteStore {
         switch r.values["floors"] {
         case .int(let n)? where n >= 0 && n < 500: floors = Int(n)
         case .double(let d)? where d == d.rounded() && d >= 0 && d < 500: floors = Int(d)
+        case .string(let s)? where Int(s.trimmingCharacters(in: .whitespaces)).map({ (0..<500).contains($0) }) == true:
+            floors = Int(s.trimmingCharacters(in: .whitespaces))!
         case nil, .null?: throw StoreError("field 'floors' is missing")
         default: throw StoreError("field 'floors' must be a whole number of floors (0-499)")
         }

@@ -8,7 +8,7 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import a department's file as entity versions (one transaction: all of it or none).",
-        discussion: "Supported now: GeoJSON FeatureCollection and newline-delimited GeoJSON into the buildings layer.")
+        discussion: "Supported now: GeoJSON (FeatureCollection or newline-delimited) and CSV (WKT or lon/lat columns) into the buildings layer.")
 
     @Argument(help: "The file to import.") var file: String
     @Option(help: "Target layer.") var layer: String
@@ -18,6 +18,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "append, upsert or replace (a full push: closes entities missing from the file).") var mode = "upsert"
     @Option(help: "First day of the new versions (YYYY-MM-DD), default today.") var validFrom: String?
     @Flag(help: "Import the good rows even if some are bad (they are listed).") var skipBad = false
+    @Option(help: "Text encoding of CSV files, e.g. GBK (default UTF-8).") var encoding: String?
 
     func run() throws {
         var options = ImportOptions(layer: layer)
@@ -25,6 +26,7 @@ struct ImportCommand: ParsableCommand {
         options.mode = m
         options.key = key
         options.skipBad = skipBad
+        options.encoding = encoding
         if let validFrom { options.validFrom = validFrom }
         if let srs {
             guard let crs = CRS.parse(srs) else {

@@ -86,3 +86,38 @@ import Testing
         #expect(Self.samples[4].bbox == BBox(minX: 0, minY: 0, maxX: 10, maxY: 10))
     }
 }
+
+@Suite struct WKTTests {
+    @Test(arguments: WKBAndGeoJSONTests.samples)
+    func wktOfEverySampleParsesBack(_ g: Geometry) throws {
+        #expect(try WKT.parse(Self.write(g)).geometry == g)
+    }
+
+    @Test func ewktSRIDAndZValuesAreHandled() throws {
+        let r = try WKT.parse("SRID=4548;POLYGON Z ((563934 2905797 10, 563954 2905797 10, 563954 2905817 11, 563934 2905797 10))")
+        #expect(r.srid == 4548)
+        #expect(r.geometry == .polygon([[Position(563934, 2905797), Position(563954, 2905797), Position(563954, 2905817), Position(563934, 2905797)]]))
+        #expect(try WKT.parse("multipoint (1 2, 3 4)").geometry == .multiPoint([Position(1, 2), Position(3, 4)]))
+    }
+
+    @Test(arguments: ["POLYGON ((1 2, 3 4)", "POINT (1)", "CIRCLE (1 2)", "POINT (1 2) extra", ""])
+    func malformedWKTIsAnError(_ text: String) {
+        #expect(throws: GeometryCodingError.self) { try WKT.parse(text) }
+    }
+
+    /// A straightforward WKT writer for the round trip (the product only reads WKT).
+    static func write(_ g: Geometry) -> String {
+        func pos(_ p: Position) -> String { "\(p.x) \(p.y)" }
+        func line(_ ps: [Position]) -> String { "(" + ps.map(pos).joined(separator: ", ") + ")" }
+        func rings(_ rs: [[Position]]) -> String { "(" + rs.map(line).joined(separator: ", ") + ")" }
+        switch g {
+        case .point(let p): return "POINT (\(pos(p)))"
+        case .multiPoint(let ps): return "MULTIPOINT (" + ps.map { "(\(pos($0)))" }.joined(separator: ", ") + ")"
+        case .lineString(let l): return "LINESTRING " + line(l)
+        case .multiLineString(let ls): return "MULTILINESTRING " + rings(ls)
+        case .polygon(let p): return "POLYGON " + rings(p)
+        case .multiPolygon(let ps): return "MULTIPOLYGON (" + ps.map(rings).joined(separator: ", ") + ")"
+        case .geometryCollection(let gs): return "GEOMETRYCOLLECTION (" + gs.map(write).joined(separator: ", ") + ")"
+        }
+    }
+}

@@ -183,3 +183,62 @@ final class ImportFixture {
         #expect { _ = try DepartmentImport.run(file: path, into: f.store, options: o) } throws: { "\($0)".contains("unknown layer 'roads'") }
     }
 }
+
+@Suite struct CSVImportTests {
+    func run(_ f: ImportFixture, _ name: String, _ bytes: [UInt8], encoding: String? = nil, srs: Int? = nil, skipBad: Bool = false) throws -> ImportReport {
+        let path = f.dir + "/" + name
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        var o = ImportOptions(layer: "buildings")
+        o.validFrom = "2024-01-01"; o.encoding = encoding; o.srs = srs; o.skipBad = skipBad
+        return try DepartmentImport.run(file: path, into: f.store, options: o)
+    }
+
+    func uses(_ f: ImportFixture) throws -> [String: FieldValue] {
+        var out: [String: FieldValue] = [:]
+        try f.store.features(layer: "buildings", intersecting: BBox(minX: 100, minY: 20, maxX: 130, maxY: 30), during: .instant("2024-06-01"), limit: nil) {
+            if case .string(let code) = $0.values[0] { out[code] = $0.values[2] }
+        }
+        return out
+    }
+
+    @Test func gbkEncodedCSVWithAWKTColumnImports() throws {
+        let f = try ImportFixture()
+        // "住宅" (residential) in GBK is D7 A1 D5 AC; the key has a leading zero and must stay text.
+        var bytes = Array("entity_code,floors,use,built_date,wkt\n".utf8)
+        bytes += Array("007,4,".utf8) + [0xD7, 0xA1, 0xD5, 0xAC]
+        bytes += Array(",2019-05-01,\"POLYGON ((117.60 26.25, 117.6002 26.25, 117.6002 26.2502, 117.60 26.2502, 117.60 26.25))\"\n".utf8)
+        let r = try run(f, "gbk.csv", bytes, encoding: "GBK")
+        #expect(r.versions.inserted == 1)
+        #expect(try uses(f)["007"] == .string("住宅"))
+    }
+
+    @Test func gbkBytesReadAsUTF8AreRefusedWithAHint() throws {
+        let f = try ImportFixture()
+        // "中" in GBK is D6 D0, which is not UTF-8 (D0 cannot follow a lead byte).
+        let bytes = Array("entity_code,floors,use,built_date,wkt\n1,2,".utf8) + [0xD6, 0xD0] + Array(",2019-05-01,POINT (1 2)\n".utf8)
+        #expect { _ = try run(f, "bad.csv", bytes) } throws: { "\($0)".contains("--encoding GBK") }
+    }
+
+    @Test func ewktSRIDDeclaresTheCRS() throws {
+        let f = try ImportFixture()
+        let csv = "entity_code,floors,use,built_date,wkt\nG1,3,residential,2019-05-01,\"SRID=4548;POLYGON ((563934 2905797, 563954 2905797, 563954 2905817, 563934 2905817, 563934 2905797))\"\n"
+        #expect(try run(f, "gk.csv", Array(csv.utf8)).versions.inserted == 1)
+    }
+
+    @Test func lonLatColumnsGivePointsWhichBuildingsRefuse() throws {
+        let f = try ImportFixture()
+        let csv = "entity_code,floors,use,built_date,lon,lat\nP1,3,residential,2019-05-01,117.6,26.25\nP2,x,residential,2019-05-01,,\n"
+        #expect {
+            _ = try run(f, "points.csv", Array(csv.utf8))
+        } throws: { e in
+            guard let r = e as? ImportRefused else { return false }
+            return r.rejected.map(\.row) == [1, 2] && r.rejected[0].reason.contains("Point") && r.rejected[1].reason == "no geometry"
+        }
+    }
+
+    @Test func rowsWithTheWrongNumberOfFieldsAreBadRows() throws {
+        let f = try ImportFixture()
+        let csv = "entity_code,floors,use,built_date,wkt\nR1,3,residential\n"
+        #expect { _ = try run(f, "short.csv", Array(csv.utf8)) } throws: { "\(($0 as? ImportRefused)?.rejected ?? [])".contains("header has 5") }
+    }
+}

@@ -13,6 +13,8 @@ public struct ImportOptions: Sendable {
     /// First day of the imported versions (default today).
     public var validFrom = ISODate.string(Date())
     public var skipBad = false
+    /// Text encoding of CSV files (UTF-8 by default; GBK is common in Chinese files).
+    public var encoding: String?
 
     public init(layer: String) { self.layer = layer }
 }
@@ -29,20 +31,22 @@ public struct ImportReport: Sendable {
 /// transaction. Bad rows are listed with their number and reason; by default any bad row refuses
 /// the whole import.
 public enum DepartmentImport {
-    public static let supportedExtensions = ["geojson", "json", "ndjson", "geojsonl", "jsonl"]
+    public static let supportedExtensions = ["geojson", "json", "ndjson", "geojsonl", "jsonl", "csv"]
 
     public static func run(file: String, into store: any FeatureStore, options: ImportOptions,
                            progress: (String) -> Void = { _ in }) throws -> ImportReport {
         let start = Date()
         let ext = (file as NSString).pathExtension.lowercased()
         guard supportedExtensions.contains(ext) else {
-            throw ImportError("unsupported file type '.\(ext)'; supported: GeoJSON (.geojson, .json) and newline-delimited GeoJSON (.ndjson, .geojsonl)")
+            throw ImportError("unsupported file type '.\(ext)'; supported: GeoJSON (.geojson, .json), newline-delimited GeoJSON (.ndjson, .geojsonl) and CSV (.csv)")
         }
         guard ISODate.isValid(options.validFrom) else { throw ImportError("--valid-from '\(options.validFrom)' is not a YYYY-MM-DD date") }
         guard try store.layer(id: options.layer) != nil else {
             throw ImportError("unknown layer '\(options.layer)'; layers: \(try store.layers().map(\.id).joined(separator: ", "))")
         }
-        let reader = try GeoJSONFileReader(path: file)
+        let reader: any FeatureFileReader = ext == "csv"
+            ? try CSVFileReader(path: file, encoding: options.encoding)
+            : try GeoJSONFileReader(path: file)
         let epsg = options.srs ?? reader.declaredEPSG ?? 4326  // RFC 7946: longitude, latitude (WGS84)
         guard let crs = CRS.epsg(epsg) else {
             throw ImportError("CRS EPSG:\(epsg) is not supported; supported: \(CRS.supported.map(\.description).joined(separator: ", "))")
