@@ -31,27 +31,41 @@ public struct ImportReport: Sendable {
 /// transaction. Bad rows are listed with their number and reason; by default any bad row refuses
 /// the whole import.
 public enum DepartmentImport {
-    public static let supportedExtensions = ["geojson", "json", "ndjson", "geojsonl", "jsonl", "csv"]
+    public static let supportedExtensions = ["geojson", "json", "ndjson", "geojsonl", "jsonl", "csv", "shp"]
 
     public static func run(file: String, into store: any FeatureStore, options: ImportOptions,
                            progress: (String) -> Void = { _ in }) throws -> ImportReport {
         let start = Date()
         let ext = (file as NSString).pathExtension.lowercased()
         guard supportedExtensions.contains(ext) else {
-            throw ImportError("unsupported file type '.\(ext)'; supported: GeoJSON (.geojson, .json), newline-delimited GeoJSON (.ndjson, .geojsonl) and CSV (.csv)")
+            throw ImportError("unsupported file type '.\(ext)'; supported: GeoJSON (.geojson, .json), newline-delimited GeoJSON (.ndjson, .geojsonl), CSV (.csv) and ESRI Shapefile (.shp)")
         }
         guard ISODate.isValid(options.validFrom) else { throw ImportError("--valid-from '\(options.validFrom)' is not a YYYY-MM-DD date") }
-        guard try store.layer(id: options.layer) != nil else {
+        guard let layerInfo = try store.layer(id: options.layer) else {
             throw ImportError("unknown layer '\(options.layer)'; layers: \(try store.layers().map(\.id).joined(separator: ", "))")
         }
-        let reader: any FeatureFileReader = ext == "csv"
-            ? try CSVFileReader(path: file, encoding: options.encoding)
-            : try GeoJSONFileReader(path: file)
+        let reader: any FeatureFileReader
+        switch ext {
+        case "csv": reader = try CSVFileReader(path: file, encoding: options.encoding)
+        case "shp": reader = try ShapefileReader(path: file, encoding: options.encoding)
+        default: reader = try GeoJSONFileReader(path: file)
+        }
         let epsg = options.srs ?? reader.declaredEPSG ?? 4326  // RFC 7946: longitude, latitude (WGS84)
         guard let crs = CRS.epsg(epsg) else {
             throw ImportError("CRS EPSG:\(epsg) is not supported; supported: \(CRS.supported.map(\.description).joined(separator: ", "))")
         }
-        let features = try reader.features()
+        var features = try reader.features()
+        if ext == "shp" {
+            // dBASE cuts field names to 10 characters (entity_code -> entity_cod): map them back.
+            let expected = layerInfo.fields.map(\.name) + [options.key]
+            features = features.map { f in
+                var props = f.properties
+                for name in expected where name.count > 10 && props[name] == nil {
+                    if let v = props.removeValue(forKey: String(name.prefix(10))) { props[name] = v }
+                }
+                return SourceFeature(row: f.row, properties: props, geometry: f.geometry)
+            }
+        }
         progress("read \(features.count) features from \(file) (\(crs))")
         var report = ImportReport()
         report.rows = features.count
