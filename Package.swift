@@ -26,7 +26,8 @@ let package = Package(
 
         .target(name: "OneMapGeo", dependencies: ["CGEOS", "CPROJ"]),
         .target(name: "OneMapStore", dependencies: ["OneMapGeo", "CSQLite3", "CSpatiaLite"]),
-        .target(name: "OneMapIngest", dependencies: ["OneMapStore", "OneMapGeo"]),
+        // Ingest reads GeoPackage files (SQLite) itself: file formats are not storage.
+        .target(name: "OneMapIngest", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3"]),
         .target(name: "OneMapTiles", dependencies: ["OneMapStore", "OneMapGeo"]),
         .target(
             name: "OneMapServer",

@@ -8,7 +8,7 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import a department's file as entity versions (one transaction: all of it or none).",
-        discussion: "Supported now: GeoJSON (FeatureCollection or newline-delimited) and CSV (WKT or lon/lat columns) into the buildings layer.")
+        discussion: "Supported now: GeoJSON (FeatureCollection or newline-delimited) CSV (WKT or lon/lat columns), ESRI Shapefile and GeoPackage into the buildings layer.")
 
     @Argument(help: "The file to import.") var file: String
     @Option(help: "Target layer.") var layer: String
@@ -19,6 +19,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "First day of the new versions (YYYY-MM-DD), default today.") var validFrom: String?
     @Flag(help: "Import the good rows even if some are bad (they are listed).") var skipBad = false
     @Option(help: "Text encoding of CSV files, e.g. GBK (default UTF-8).") var encoding: String?
+    @Option(help: "Feature table of a GeoPackage with several.") var table: String?
 
     func run() throws {
         var options = ImportOptions(layer: layer)
@@ -27,6 +28,7 @@ struct ImportCommand: ParsableCommand {
         options.key = key
         options.skipBad = skipBad
         options.encoding = encoding
+        options.table = table
         if let validFrom { options.validFrom = validFrom }
         if let srs {
             guard let crs = CRS.parse(srs) else {

@@ -92,3 +92,21 @@ def test_refusals_exit_1_with_a_line_naming_the_problem(workdir):
     p = run_import(metres, db, "--srs", "EPSG:9999")
     assert p.returncode != 0 and "EPSG:9999" in p.stderr
     assert rows(db, "") == before  # refused imports wrote nothing
+
+
+def test_geopackage_with_its_crs(workdir):
+    src = os.path.join(workdir, "gp.geojson")
+    write_geojson(src, [building(f"GPK{i}", square(563934.446 + 60 * i, 2905797.961), use="工业") for i in range(2)])
+    gpkg = os.path.join(workdir, "push.gpkg")
+    if os.path.exists(gpkg):
+        os.remove(gpkg)
+    subprocess.run(["ogr2ogr", "-f", "GPKG", "-a_srs", "EPSG:4548", "-nln", "buildings_2024", gpkg, src], check=True, capture_output=True)
+    db = os.path.join(workdir, "import.sqlite")
+    p = run_import(gpkg, db, "--valid-from", "2024-01-01")
+    assert p.returncode == 0, p.stderr
+    assert "(EPSG:4548)" in p.stderr and "inserted 2" in p.stdout
+    got = rows(db, "GPK")
+    assert [r[1] for r in got] == ["工业", "工业"]
+    assert abs(got[0][4] - 117.6401) < 0.0002 and abs(got[0][5] - 26.2601) < 0.0002
+    p = run_import(gpkg, db, "--table", "nope")
+    assert p.returncode == 1 and "buildings_2024" in p.stderr

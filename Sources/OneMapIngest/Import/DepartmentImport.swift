@@ -13,6 +13,8 @@ public struct ImportOptions: Sendable {
     /// First day of the imported versions (default today).
     public var validFrom = ISODate.string(Date())
     public var skipBad = false
+    /// The feature table of a GeoPackage holding several.
+    public var table: String?
     /// Text encoding of CSV files (UTF-8 by default; GBK is common in Chinese files).
     public var encoding: String?
 
@@ -31,14 +33,14 @@ public struct ImportReport: Sendable {
 /// transaction. Bad rows are listed with their number and reason; by default any bad row refuses
 /// the whole import.
 public enum DepartmentImport {
-    public static let supportedExtensions = ["geojson", "json", "ndjson", "geojsonl", "jsonl", "csv", "shp"]
+    public static let supportedExtensions = ["geojson", "json", "ndjson", "geojsonl", "jsonl", "csv", "shp", "gpkg"]
 
     public static func run(file: String, into store: any FeatureStore, options: ImportOptions,
                            progress: (String) -> Void = { _ in }) throws -> ImportReport {
         let start = Date()
         let ext = (file as NSString).pathExtension.lowercased()
         guard supportedExtensions.contains(ext) else {
-            throw ImportError("unsupported file type '.\(ext)'; supported: GeoJSON (.geojson, .json), newline-delimited GeoJSON (.ndjson, .geojsonl), CSV (.csv) and ESRI Shapefile (.shp)")
+            throw ImportError("unsupported file type '.\(ext)'; supported: GeoJSON (.geojson, .json), newline-delimited GeoJSON (.ndjson, .geojsonl), CSV (.csv), ESRI Shapefile (.shp) and GeoPackage (.gpkg)")
         }
         guard ISODate.isValid(options.validFrom) else { throw ImportError("--valid-from '\(options.validFrom)' is not a YYYY-MM-DD date") }
         guard let layerInfo = try store.layer(id: options.layer) else {
@@ -48,6 +50,7 @@ public enum DepartmentImport {
         switch ext {
         case "csv": reader = try CSVFileReader(path: file, encoding: options.encoding)
         case "shp": reader = try ShapefileReader(path: file, encoding: options.encoding)
+        case "gpkg": reader = try GeoPackageReader(path: file, table: options.table)
         default: reader = try GeoJSONFileReader(path: file)
         }
         let epsg = options.srs ?? reader.declaredEPSG ?? 4326  // RFC 7946: longitude, latitude (WGS84)
