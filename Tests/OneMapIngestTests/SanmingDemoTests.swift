@@ -153,3 +153,29 @@ let fullDemo: Result<DemoDatabase, any Error> = Result { try DemoDatabase(scale:
         } throws: { "\($0)".contains("cannot read /nonexistent") }
     }
 }
+
+@Suite struct AsOfCountsTests {
+    /// Area populations on past days (aggregated through the building membership table) equal a
+    /// brute force over that day's buildings: their residents that day (counted per building), summed
+    /// by centroid-in-polygon against that day's county boundaries.
+    @Test(arguments: ["2000-01-01", "2010-06-30", "2020-11-01", "2021-06-01"])
+    func pastAreaPopulationsMatchABruteForceOverBuildings(_ day: String) throws {
+        let demo = try DemoDatabase(scale: 0.01)
+        let engine = GeometryEngine()
+        let everywhere = BBox(minX: 110, minY: 20, maxX: 125, maxY: 30)
+        var counties: [(String, PreparedGeometry)] = []
+        try demo.store.features(layer: "admin_areas", intersecting: everywhere, during: .instant(day), limit: nil) {
+            if $0.values[2] == .string("county"), case .string(let code) = $0.values[0] { counties.append((code, try engine.prepare($0.geometry))) }
+        }
+        var brute: [String: Int] = [:]
+        try demo.store.features(layer: "buildings", intersecting: everywhere, during: .instant(day), limit: nil) { b in
+            guard case .polygon(let rings) = b.geometry, case .int(let residents) = b.values[5] else { return }
+            let c = Planar.centroid(rings[0])
+            if let code = counties.first(where: { $0.1.contains(c) })?.0 { brute[code, default: 0] += Int(residents) }
+        }
+        let stored = try demo.store.adminAreas(level: .county, asOf: day)
+        #expect(Set(stored.map(\.code)) == Set(counties.map(\.0)))
+        for a in stored { #expect(a.population == brute[a.code, default: 0], "\(a.code) on \(day)") }
+        if day < "2020-11-01" { #expect(stored.reduce(0) { $0 + $1.population } < demo.summary.people) }
+    }
+}
