@@ -31,8 +31,9 @@ public protocol FeatureStore: Sendable {
     /// mode current entities missing from `records` are closed. Bad rows are reported, with those
     /// the caller already rejected; unless `skipBad`, any bad row refuses the whole import
     /// (`ImportRefused`, listing every bad row) and nothing is written.
+    /// `progress` receives the number of records written so far, now and then.
     func applyVersions(layer: String, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
-                       validFrom: String, skipBad: Bool) throws -> VersionSummary
+                       validFrom: String, skipBad: Bool, progress: (Int) -> Void) throws -> VersionSummary
 
     /// Number of rows of a layer (all versions).
     func count(layer: String) throws -> Int

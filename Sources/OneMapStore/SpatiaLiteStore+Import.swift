@@ -2,13 +2,13 @@ import OneMapGeo
 
 extension SpatiaLiteStore {
     public func applyVersions(layer: String, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
-                              validFrom day: String, skipBad: Bool) throws -> VersionSummary {
+                              validFrom day: String, skipBad: Bool, progress: (Int) -> Void = { _ in }) throws -> VersionSummary {
         guard layer == "buildings" else {
             throw StoreError("importing into '\(layer)' is not supported yet; versioned import works for: buildings")
         }
         guard ISODate.isValid(day) else { throw StoreError("valid-from '\(day)' is not a YYYY-MM-DD date") }
         return try withWriteTransaction { c in
-            var summary = try Self.apply(records, mode: mode, day: day, on: c)
+            var summary = try Self.apply(records, mode: mode, day: day, on: c, progress: progress)
             summary.rejected = (alreadyRejected + summary.rejected).sorted { $0.row < $1.row }
             if !summary.rejected.isEmpty && !skipBad {
                 throw ImportRefused(rejected: summary.rejected,
@@ -21,7 +21,8 @@ extension SpatiaLiteStore {
     }
 
     /// The version logic, row by row, with statements that live only for this call.
-    private static func apply(_ records: [KeyedRecord], mode: ImportMode, day: String, on c: SQLiteConnection) throws -> VersionSummary {
+    private static func apply(_ records: [KeyedRecord], mode: ImportMode, day: String, on c: SQLiteConnection,
+                              progress: (Int) -> Void) throws -> VersionSummary {
             var summary = VersionSummary()
             let writer = try SpatiaLiteBulkWriter(connection: c)
             let current = try c.prepare("""
@@ -32,7 +33,8 @@ extension SpatiaLiteStore {
             let close = try c.prepare("UPDATE buildings SET valid_to = ? WHERE id = ?")
             let remove = try c.prepare("DELETE FROM buildings WHERE id = ?")
             var seen = Set<String>()
-            for r in records {
+            for (n, r) in records.enumerated() {
+                if n % 2000 == 0 { progress(n) }
                 guard !seen.contains(r.key) else {
                     summary.rejected.append(RejectedRow(row: r.row, reason: "duplicate key '\(r.key)' (already given earlier in the file)"))
                     continue

@@ -67,4 +67,17 @@ final class ProgressLine: @unchecked Sendable {
     }
 
     func finish() { if tty { FileHandle.standardError.write(Data("\n".utf8)) } }
+
+    private var stageStart: (String, Date)?  // used from one thread at a time
+
+    /// A progress bar for a counted stage: rows/s and the time left.
+    func update(stage: String, done: Int, total: Int) {
+        if stageStart?.0 != stage { stageStart = (stage, Date()) }
+        let elapsed = Date().timeIntervalSince(stageStart!.1)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let width = 24, filled = total > 0 ? width * done / total : 0
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        update(String(format: "%@ [%@] %d/%d  %.0f rows/s  ETA %.0fs", stage, bar, done, total, rate, eta))
+    }
 }

@@ -39,7 +39,9 @@ struct ImportCommand: ParsableCommand {
         let progress = ProgressLine()
         do {
             let store = try SpatiaLiteStore(path: db)
-            let r = try DepartmentImport.run(file: file, into: store, options: options) { progress.update($0) }
+            let r = try DepartmentImport.run(file: file, into: store, options: options) { stage, done, total in
+                if total > 0 { progress.update(stage: stage, done: done, total: total) } else { progress.update(stage) }
+            }
             progress.finish()
             for bad in r.rejected.prefix(50) { FileHandle.standardError.write(Data("skipped \(bad)\n".utf8)) }
             print("""

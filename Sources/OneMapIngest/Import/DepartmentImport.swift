@@ -35,8 +35,9 @@ public struct ImportReport: Sendable {
 public enum DepartmentImport {
     public static let supportedExtensions = ["geojson", "json", "ndjson", "geojsonl", "jsonl", "csv", "shp", "gpkg"]
 
+    /// `progress(stage, done, total)`: rows done of total in the current stage (total 0: a message).
     public static func run(file: String, into store: any FeatureStore, options: ImportOptions,
-                           progress: (String) -> Void = { _ in }) throws -> ImportReport {
+                           progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> ImportReport {
         let start = Date()
         let ext = (file as NSString).pathExtension.lowercased()
         guard supportedExtensions.contains(ext) else {
@@ -69,7 +70,7 @@ public enum DepartmentImport {
                 return SourceFeature(row: f.row, properties: props, geometry: f.geometry)
             }
         }
-        progress("read \(features.count) features from \(file) (\(crs))")
+        progress("read \(features.count) features from \(file) (\(crs))", 0, 0)
         var report = ImportReport()
         report.rows = features.count
 
@@ -82,7 +83,8 @@ public enum DepartmentImport {
         let engine = GeometryEngine()
         var records: [KeyedRecord] = []
         var transformedBox: BBox?
-        for f in features {
+        for (n, f) in features.enumerated() {
+            if n % 2000 == 0 { progress("checking", n, features.count) }
             if case .string(let e)? = f.properties["__error"] { report.rejected.append(RejectedRow(row: f.row, reason: e)); continue }
             guard var g = f.geometry else { report.rejected.append(RejectedRow(row: f.row, reason: "no geometry")); continue }
             let key: String
@@ -117,11 +119,13 @@ public enum DepartmentImport {
             records.append(KeyedRecord(row: f.row, key: key, values: values, geometry: g))
         }
         if let transformedBox { try CRSPlausibility.checkTransformed(transformedBox, from: crs) }
-        progress("writing \(records.count) versions (\(options.mode.rawValue), valid from \(options.validFrom))")
+        progress("writing \(records.count) versions (\(options.mode.rawValue), valid from \(options.validFrom))", 0, 0)
         // The store checks the rest (fields, keys, version order) and refuses the whole import if any
         // row, including those already found bad here, is bad (unless skipping).
         report.versions = try store.applyVersions(layer: options.layer, records: records, alreadyRejected: report.rejected,
-                                                  mode: options.mode, validFrom: options.validFrom, skipBad: options.skipBad)
+                                                  mode: options.mode, validFrom: options.validFrom, skipBad: options.skipBad) {
+            progress("writing", $0, records.count)
+        }
         report.rejected = report.versions.rejected
         report.seconds = Date().timeIntervalSince(start)
         return report
