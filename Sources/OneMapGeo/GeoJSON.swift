@@ -2,65 +2,53 @@ import Foundation
 
 /// GeoJSON (RFC 7946) geometry reading and writing.
 public enum GeoJSON {
-    /// Parses a GeoJSON geometry object (already decoded by JSONSerialization).
-    public static func geometry(from object: Any) throws -> Geometry {
-        guard let dict = object as? [String: Any] else { throw GeometryCodingError.invalid("GeoJSON geometry must be an object") }
-        guard let type = dict["type"] as? String else { throw GeometryCodingError.invalid("GeoJSON geometry has no \"type\"") }
+    /// Parses GeoJSON geometry JSON text.
+    public static func geometry(fromJSON text: String) throws -> Geometry {
+        guard let node = try? FastJSONParser.parse(text) else { throw GeometryCodingError.invalid("malformed JSON") }
+        return try geometry(from: node)
+    }
+
+    /// Parses a GeoJSON geometry object.
+    public static func geometry(from g: JSONNode) throws -> Geometry {
+        guard case .object = g else { throw GeometryCodingError.invalid("GeoJSON geometry must be an object") }
+        guard let type = g["type"]?.string else { throw GeometryCodingError.invalid("GeoJSON geometry has no \"type\"") }
         if type == "GeometryCollection" {
-            guard let parts = dict["geometries"] as? [Any] else { throw GeometryCodingError.invalid("GeometryCollection has no \"geometries\" array") }
+            guard let parts = g["geometries"]?.array else { throw GeometryCodingError.invalid("GeometryCollection has no \"geometries\" array") }
             return .geometryCollection(try parts.map { try geometry(from: $0) })
         }
-        guard let coords = dict["coordinates"] else { throw GeometryCodingError.invalid("\(type) has no \"coordinates\"") }
+        guard let c = g["coordinates"] else { throw GeometryCodingError.invalid("\(type) has no \"coordinates\"") }
+        func position(_ n: JSONNode) throws -> Position {
+            guard case .array(let a) = n, a.count >= 2, case .number(let x, _) = a[0], case .number(let y, _) = a[1] else {
+                throw GeometryCodingError.invalid("a position must be an array of at least two numbers")
+            }
+            return Position(x, y)
+        }
+        func list(_ n: JSONNode) throws -> [JSONNode] {
+            guard case .array(let a) = n else { throw GeometryCodingError.invalid("\(type) coordinates must be an array") }
+            return a
+        }
+        func positions(_ n: JSONNode) throws -> [Position] { try list(n).map(position) }
+        func polygon(_ n: JSONNode) throws -> Polygon {
+            let rings = try list(n).map(positions)
+            guard !rings.isEmpty else { throw GeometryCodingError.invalid("Polygon has no rings") }
+            for (i, r) in rings.enumerated() {
+                guard r.count >= 4 else { throw GeometryCodingError.invalid("Polygon ring \(i) has \(r.count) positions; a linear ring needs at least 4") }
+                guard r.first == r.last else { throw GeometryCodingError.invalid("Polygon ring \(i) is not closed (first position != last)") }
+            }
+            return rings
+        }
         switch type {
-        case "Point": return .point(try position(coords))
-        case "MultiPoint": return .multiPoint(try positions(coords, type))
+        case "Point": return .point(try position(c))
+        case "MultiPoint": return .multiPoint(try positions(c))
         case "LineString":
-            let l = try positions(coords, type)
+            let l = try positions(c)
             guard l.count >= 2 else { throw GeometryCodingError.invalid("LineString needs at least 2 positions, got \(l.count)") }
             return .lineString(l)
-        case "MultiLineString": return .multiLineString(try array(coords, type).map { try positions($0, type) })
-        case "Polygon": return .polygon(try polygon(coords))
-        case "MultiPolygon": return .multiPolygon(try array(coords, type).map { try polygon($0) })
+        case "MultiLineString": return .multiLineString(try list(c).map(positions))
+        case "Polygon": return .polygon(try polygon(c))
+        case "MultiPolygon": return .multiPolygon(try list(c).map(polygon))
         default: throw GeometryCodingError.invalid("unknown GeoJSON geometry type \"\(type)\"")
         }
-    }
-
-    /// Parses a GeoJSON geometry from JSON text.
-    public static func geometry(fromJSON text: String) throws -> Geometry {
-        guard let data = text.data(using: .utf8),
-              let obj = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        else { throw GeometryCodingError.invalid("malformed JSON") }
-        return try geometry(from: obj)
-    }
-
-    private static func array(_ v: Any, _ type: String) throws -> [Any] {
-        guard let a = v as? [Any] else { throw GeometryCodingError.invalid("\(type) coordinates must be an array") }
-        return a
-    }
-
-    private static func number(_ v: Any) -> Double? {
-        JSONValue.number(v)
-    }
-
-    static func position(_ v: Any) throws -> Position {
-        guard let a = v as? [Any], a.count >= 2, let x = number(a[0]), let y = number(a[1]), x.isFinite, y.isFinite else {
-            throw GeometryCodingError.invalid("a position must be an array of at least two numbers")
-        }
-        return Position(x, y)
-    }
-
-    static func positions(_ v: Any, _ type: String) throws -> [Position] {
-        try array(v, type).map(position)
-    }
-
-    static func polygon(_ v: Any) throws -> Polygon {
-        let rings = try array(v, "Polygon").map { try positions($0, "Polygon") }
-        for (i, r) in rings.enumerated() {
-            guard r.count >= 4 else { throw GeometryCodingError.invalid("Polygon ring \(i) has \(r.count) positions; a linear ring needs at least 4") }
-            guard r.first == r.last else { throw GeometryCodingError.invalid("Polygon ring \(i) is not closed (first position != last)") }
-        }
-        guard !rings.isEmpty else { throw GeometryCodingError.invalid("Polygon has no rings") }
-        return rings
     }
 
     // MARK: writing

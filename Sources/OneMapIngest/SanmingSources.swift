@@ -24,21 +24,23 @@ struct SanmingSources {
             }
             return d
         }
-        func features(_ name: String) throws -> [(props: [String: Any], geometry: Geometry)] {
-            guard let obj = try JSONSerialization.jsonObject(with: try load(name)) as? [String: Any],
-                  let feats = obj["features"] as? [[String: Any]] else { throw DemoError("\(name) is not a FeatureCollection") }
+        func features(_ name: String) throws -> [(props: [String: String], geometry: Geometry)] {
+            let doc = try load(name).withUnsafeBytes { try FastJSONParser.parse($0) }
+            guard let feats = doc["features"]?.array else { throw DemoError("\(name) is not a FeatureCollection") }
             return try feats.map { f in
                 guard let g = f["geometry"] else { throw DemoError("\(name): feature without geometry") }
-                return ((f["properties"] as? [String: Any]) ?? [:], try GeoJSON.geometry(from: g))
+                var props: [String: String] = [:]
+                if case .object(let members)? = f["properties"] { for (k, v) in members { props[k] = v.string } }
+                return (props, try GeoJSON.geometry(from: g))
             }
         }
         guard let c = try features("sanming_city_cnmaps_wgs84.geojson").first else { throw DemoError("city outline missing") }
         city = c.geometry
         counties = try features("sanming_counties_cnmaps_wgs84.geojson").map {
-            County(code: $0.props["adcode"] as? String ?? "", name: $0.props["name"] as? String ?? "", geometry: $0.geometry)
+            County(code: $0.props["adcode"] ?? "", name: $0.props["name"] ?? "", geometry: $0.geometry)
         }
         pre2021 = try features("sanming_counties_pre2021_echarts_wgs84.geojson").map {
-            County(code: $0.props["adcode"] as? String ?? "", name: $0.props["name"] as? String ?? "", geometry: $0.geometry)
+            County(code: $0.props["adcode"] ?? "", name: $0.props["name"] ?? "", geometry: $0.geometry)
         }
         let codes = try CSV.rows(String(decoding: try load("sanming_admin_codes.csv"), as: UTF8.self))
         townships = codes.filter { $0["level"] == "township" && !($0["type"] ?? "").hasPrefix("统计用") }.map {

@@ -25,40 +25,48 @@ struct GeoJSONFileReader: FeatureFileReader {
     }
 
     func features() throws -> [SourceFeature] {
-        let trimmed = data.prefix(64).drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF }
-        if let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            switch obj["type"] as? String {
-            case "FeatureCollection":
-                guard let feats = obj["features"] as? [Any] else { throw ImportError("\(path): FeatureCollection has no \"features\" array") }
-                return feats.enumerated().map { Self.feature($0.element, row: $0.offset + 1) }
-            case "Feature": return [Self.feature(obj, row: 1)]
-            default: throw ImportError("\(path): not a GeoJSON FeatureCollection or Feature (type \(obj["type"] ?? "missing"))")
+        try data.withUnsafeBytes { raw -> [SourceFeature] in
+            var bytes = raw
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
+            // A whole document (FeatureCollection or Feature) first; else one Feature per line.
+            if let doc = try? FastJSONParser.parse(bytes) {
+                switch doc["type"]?.string {
+                case "FeatureCollection":
+                    guard let feats = doc["features"]?.array else { throw ImportError("\(path): FeatureCollection has no \"features\" array") }
+                    return feats.enumerated().map { Self.feature($0.element, row: $0.offset + 1) }
+                case "Feature": return [Self.feature(doc, row: 1)]
+                default: throw ImportError("\(path): not a GeoJSON FeatureCollection or Feature (type \(doc["type"]?.string ?? "missing"))")
+                }
             }
-        }
-        guard trimmed.first == UInt8(ascii: "{") else { throw ImportError("\(path): not GeoJSON (malformed JSON)") }
-        // Newline-delimited: one Feature per line.
-        var out: [SourceFeature] = []
-        var row = 0
-        for line in data.split(separator: 0x0A) where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x1E }) {
-            row += 1
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(line.drop { $0 == 0x1E })) else {
-                out.append(SourceFeature(row: row, properties: ["__error": .string("line is not valid JSON")], geometry: nil))
-                continue
+            var out: [SourceFeature] = []
+            var row = 0, lineStart = 0
+            let n = bytes.count
+            for k in 0...n where k == n || bytes[k] == 0x0A {
+                defer { lineStart = k + 1 }
+                let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<k])
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x1E || $0 == 0x09 }) { continue }
+                row += 1
+                let body = line.first == 0x1E ? UnsafeRawBufferPointer(rebasing: line[1...]) : line  // RFC 8142 record separator
+                guard let obj = try? FastJSONParser.parse(body) else {
+                    if row == 1 { throw ImportError("\(path): not GeoJSON (malformed JSON)") }
+                    out.append(SourceFeature(row: row, properties: ["__error": .string("line is not valid JSON")], geometry: nil))
+                    continue
+                }
+                out.append(Self.feature(obj, row: row))
             }
-            out.append(Self.feature(obj, row: row))
+            if out.isEmpty { throw ImportError("\(path): no features") }
+            return out
         }
-        if out.isEmpty { throw ImportError("\(path): no features") }
-        return out
     }
 
-    static func feature(_ obj: Any, row: Int) -> SourceFeature {
-        guard let f = obj as? [String: Any], f["type"] as? String == "Feature" else {
+    static func feature(_ f: JSONNode, row: Int) -> SourceFeature {
+        guard f["type"]?.string == "Feature" else {
             return SourceFeature(row: row, properties: ["__error": .string("not a GeoJSON Feature")], geometry: nil)
         }
         var props: [String: FieldValue] = [:]
-        for (k, v) in (f["properties"] as? [String: Any]) ?? [:] { props[k] = Self.value(v) }
-        if let id = f["id"], props["id"] == nil { props["id"] = Self.value(id) }
-        guard let g = f["geometry"], !(g is NSNull) else { return SourceFeature(row: row, properties: props, geometry: nil) }
+        if case .object(let members)? = f["properties"] { for (k, v) in members { props[k] = value(v) } }
+        if let id = f["id"], props["id"] == nil { props["id"] = value(id) }
+        guard let g = f["geometry"], case .object = g else { return SourceFeature(row: row, properties: props, geometry: nil) }
         do {
             return SourceFeature(row: row, properties: props, geometry: try GeoJSON.geometry(from: g))
         } catch {
@@ -67,16 +75,24 @@ struct GeoJSONFileReader: FeatureFileReader {
         }
     }
 
-    static func value(_ v: Any) -> FieldValue {
-        if v is NSNull { return .null }
-        if JSONValue.isBoolean(v) { return .bool((v as? Bool) ?? false) }
-        if let d = JSONValue.number(v) {
-            if d == d.rounded(), abs(d) < 9e15, !(String(describing: v).contains(".")) { return .int(Int64(d)) }
-            return .double(d)
+    static func value(_ v: JSONNode) -> FieldValue {
+        switch v {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .number(let d, let isInteger): return isInteger && abs(d) < 9e15 ? .int(Int64(d)) : .double(d)
+        case .string(let s): return .string(s)
+        case .object, .array: return .string(json(v))  // nested values are kept as JSON text
         }
-        if let s = v as? String { return .string(s) }
-        // Nested objects and arrays are kept as JSON text.
-        if let data = try? JSONSerialization.data(withJSONObject: v) { return .string(String(decoding: data, as: UTF8.self)) }
-        return .null
+    }
+
+    static func json(_ v: JSONNode) -> String {
+        switch v {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let d, let isInteger): return isInteger ? String(Int64(d)) : "\(d)"
+        case .string(let s): return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        case .array(let a): return "[" + a.map(json).joined(separator: ",") + "]"
+        case .object(let m): return "{" + m.map { json(.string($0.0)) + ":" + json($0.1) }.joined(separator: ",") + "}"
+        }
     }
 }
