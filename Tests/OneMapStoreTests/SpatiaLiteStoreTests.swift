@@ -156,13 +156,7 @@ struct SomethingWentWrong: Error {}
     @Test func versionsOfOneBuildingFollowEachOtherAndNeverOverlap() throws {
         let (db, store) = try loaded()
         _ = db
-        // B1 gets two more floors in 2018: the first version closes, the second starts that day.
-        try store.bulkLoad { w in
-            try w.add(Building(entityCode: "B8", footprint: rect(117.25, 26.25), floors: 4, use: "residential",
-                               builtDate: "2001-03-04", validTo: "2018-01-01"))
-            try w.add(Building(entityCode: "B8", footprint: rect(117.25, 26.25), floors: 6, use: "residential",
-                               builtDate: "2001-03-04", validFrom: "2018-01-01"))
-        }
+        try addTwoVersionsOfB8(store)
         #expect(try buildingFloors(store, "B8", on: "2017-12-31") == [4])
         #expect(try buildingFloors(store, "B8", on: "2018-01-01") == [6])
         #expect {
@@ -177,12 +171,7 @@ struct SomethingWentWrong: Error {}
     @Test func changeListShowsCreationsModificationsAndRemovalsWithBeforeAndAfter() throws {
         let (db, store) = try loaded()
         _ = db
-        try store.bulkLoad { w in
-            try w.add(Building(entityCode: "B8", footprint: rect(117.25, 26.25), floors: 4, use: "residential",
-                               builtDate: "2001-03-04", validTo: "2018-01-01"))
-            try w.add(Building(entityCode: "B8", footprint: rect(117.25, 26.25), floors: 6, use: "residential",
-                               builtDate: "2001-03-04", validFrom: "2018-01-01"))
-        }
+        try addTwoVersionsOfB8(store)
         let list = try store.changes(layer: "buildings", from: "2000-01-01", to: "2020-01-01", bbox: nil, limit: 100, offset: 0)
         let summary = list.changes.map { "\($0.kind.rawValue) \($0.entity) \($0.date)" }
         #expect(summary == ["created B1 2001-03-04", "created B8 2001-03-04", "removed B3 2005-06-01",
@@ -199,6 +188,16 @@ struct SomethingWentWrong: Error {}
         let areas = try store.changes(layer: "admin_areas", from: "2021-01-01", to: "2021-12-31", bbox: nil, limit: 10, offset: 0)
         #expect(areas.changes.map { "\($0.kind.rawValue) \($0.entity)" } == ["removed 350402", "created 350404"])
         #expect(throws: StoreError.self) { _ = try store.changes(layer: "population", from: "2000-01-01", to: "2001-01-01", bbox: nil, limit: 1, offset: 0) }
+    }
+
+    /// B8 gets two more floors in 2018: the first version ends that day, the second starts.
+    func addTwoVersionsOfB8(_ store: SpatiaLiteStore) throws {
+        try store.bulkLoad { w in
+            try w.add(Building(entityCode: "B8", footprint: rect(117.25, 26.25), floors: 4, use: "residential",
+                               builtDate: "2001-03-04", validTo: "2018-01-01"))
+            try w.add(Building(entityCode: "B8", footprint: rect(117.25, 26.25), floors: 6, use: "residential",
+                               builtDate: "2001-03-04", validFrom: "2018-01-01"))
+        }
     }
 
     func buildingFloors(_ store: SpatiaLiteStore, _ code: String, on day: String) throws -> [Int64] {
