@@ -50,8 +50,9 @@ public enum SanmingDemo {
         progress("boundaries: city, 11 counties, 3 pre-2021 units, \(plan.townshipAreas.count) synthetic townships")
         try plan.generateBuildings()
         try store.bulkLoad { w in
-            for a in plan.adminAreas() { try w.add(a) }
-            summary.adminAreas = plan.adminAreas().count
+            let areas = plan.adminAreas()
+            for a in areas { try w.add(a) }
+            summary.adminAreas = areas.count
             summary.townships = plan.townshipAreas.count
             for b in plan.buildings {
                 try w.add(Building(entityCode: b.code, footprint: .polygon(b.rings), floors: b.floors, use: b.use,
