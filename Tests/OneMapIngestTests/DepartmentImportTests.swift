@@ -163,6 +163,20 @@ final class ImportFixture {
         #expect(r.repaired == 1 && r.versions.inserted == 1)
     }
 
+    @Test func largeImportsRebuildTheSpatialIndexWithEveryRow() throws {
+        let f = try ImportFixture()
+        _ = try f.run(try f.write("one.geojson", [ImportFixture.building("FIRST", coordinates: lonLat(-5))]), validFrom: "2024-01-01")
+        // 5,000 rows: the import drops the R*Tree and rebuilds it from all rows at the end.
+        let many = (0..<5000).map { i in
+            ImportFixture.building("M\(i)", coordinates: ImportFixture.square(117.0 + Double(i % 100) * 0.001, 26.0 + Double(i / 100) * 0.001, 0.0002))
+        }
+        #expect(try f.run(try f.write("many.geojson", many), validFrom: "2024-01-01").versions.inserted == 5000)
+        var all = 0, corner = 0
+        try f.store.features(layer: "buildings", intersecting: BBox(minX: 110, minY: 20, maxX: 125, maxY: 30), during: .instant("2024-06-01"), limit: nil) { _ in all += 1 }
+        try f.store.features(layer: "buildings", intersecting: BBox(minX: 116.9995, minY: 25.9995, maxX: 117.0095, maxY: 26.0095), during: .instant("2024-06-01"), limit: nil) { _ in corner += 1 }
+        #expect(all == 5001 && corner == 100)
+    }
+
     @Test func newlineDelimitedGeoJSONIsRead() throws {
         let f = try ImportFixture()
         let lines = (0..<3).map { i -> String in
