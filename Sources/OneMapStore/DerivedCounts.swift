@@ -33,14 +33,16 @@ enum DerivedCounts {
 
         // Building centroids and populations, then each area's total by prepared point-in-polygon.
         // Every version joins the membership table; only today's versions add to today's totals.
-        var xs: [Double] = [], ys: [Double] = [], pops: [Int] = [], ids: [Int64] = []
+        var xs: [Double] = [], ys: [Double] = [], pops: [Int] = [], ids: [Int64] = [], storedTownship: [String?] = []
         let bs = try c.prepare("""
-            SELECT id, cx, cy, CASE WHEN valid_from <= ?1 AND (valid_to IS NULL OR valid_to > ?1) THEN population ELSE 0 END
+            SELECT id, cx, cy, CASE WHEN valid_from <= ?1 AND (valid_to IS NULL OR valid_to > ?1) THEN population ELSE 0 END,
+                   township_code
             FROM buildings ORDER BY id
             """)
         try bs.bind([.text(day)])
         while try bs.step() {
             ids.append(bs.int(0)); xs.append(bs.double(1)); ys.append(bs.double(2)); pops.append(Int(bs.int(3)))
+            storedTownship.append(bs.text(4))
         }
         let engine = GeometryEngine()
         let areas = try c.prepare("SELECT id, level, code, AsBinary(geom) FROM admin_areas ORDER BY id")
@@ -66,7 +68,10 @@ enum DerivedCounts {
             try setPop.run([.int(Int64(total)), label.map { .double($0.x) } ?? .null, label.map { .double($0.y) } ?? .null, .int(id)])
         }
         let setTown = try c.prepare("UPDATE buildings SET township_code = ? WHERE id = ?")
-        for i in 0..<ids.count { try setTown.run([townshipOf[i].map { .text($0) } ?? .null, .int(ids[i])]) }
+        // Only buildings whose township changed are written (an unchanged re-import writes none).
+        for i in 0..<ids.count where townshipOf[i] != storedTownship[i] {
+            try setTown.run([townshipOf[i].map { .text($0) } ?? .null, .int(ids[i])])
+        }
     }
 }
 
