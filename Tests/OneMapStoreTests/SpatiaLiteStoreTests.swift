@@ -218,40 +218,39 @@ struct SomethingWentWrong: Error {}
         } throws: { "\($0)".contains("overlaps") }
     }
 
+    /// A load that fails part-way must leave `layer` with the `count` rows it had before.
+    func expectLoadRefused<E: Error>(_ store: SpatiaLiteStore, with error: E.Type, leaving layer: String, at count: Int,
+                                     _ body: (any BulkWriter) throws -> Void) throws {
+        #expect(throws: error) { try store.bulkLoad(body) }
+        #expect(try store.count(layer: layer) == count)
+    }
+
     @Test func failedBulkLoadLeavesNothingBehind() throws {
         let (db, store) = try loaded()
         _ = db
-        #expect(throws: SomethingWentWrong.self) {
-            try store.bulkLoad { w in
-                try w.add(Building(entityCode: "B9", footprint: rect(117.4, 26.4), floors: 3, use: "residential", builtDate: "2015-01-01"))
-                throw SomethingWentWrong()
-            }
+        try expectLoadRefused(store, with: SomethingWentWrong.self, leaving: "buildings", at: 3) { w in
+            try w.add(Building(entityCode: "B9", footprint: rect(117.4, 26.4), floors: 3, use: "residential", builtDate: "2015-01-01"))
+            throw SomethingWentWrong()
         }
-        #expect(try store.count(layer: "buildings") == 3)
     }
 
     @Test func wrongCreditCodeCheckCharacterIsRefusedAndRolledBack() throws {
         let (db, store) = try loaded()
         _ = db
-        #expect(throws: StoreError.self) {
-            try store.bulkLoad { w in
-                try w.add(BusinessRecord(creditCode: "9144030071526726XA", name: "坏代码", industry: "C", employees: 1,
-                                         registered: "2020-01-01", buildingCode: "B1"))
-            }
+        try expectLoadRefused(store, with: StoreError.self, leaving: "businesses", at: 1) { w in
+            try w.add(BusinessRecord(creditCode: "9144030071526726XA", name: "坏代码", industry: "C", employees: 1,
+                                     registered: "2020-01-01", buildingCode: "B1"))
         }
-        #expect(try store.count(layer: "businesses") == 1)
     }
 
-    @Test func duplicateEntityCodeFailsTheWholeLoad() throws {
+    @Test func overlappingVersionOfAStoredBuildingFailsTheWholeLoad() throws {
         let (db, store) = try loaded()
         _ = db
-        #expect(throws: StoreError.self) {
-            try store.bulkLoad { w in
-                try w.add(Building(entityCode: "B7", footprint: rect(117.4, 26.4), floors: 3, use: "residential", builtDate: "2015-01-01"))
-                try w.add(Building(entityCode: "B1", footprint: rect(117.4, 26.4), floors: 3, use: "residential", builtDate: "2015-01-01"))
-            }
+        // B1 is valid from 2001 with no end: a second version from 2015 overlaps it.
+        try expectLoadRefused(store, with: StoreError.self, leaving: "buildings", at: 3) { w in
+            try w.add(Building(entityCode: "B7", footprint: rect(117.4, 26.4), floors: 3, use: "residential", builtDate: "2015-01-01"))
+            try w.add(Building(entityCode: "B1", footprint: rect(117.4, 26.4), floors: 3, use: "residential", builtDate: "2015-01-01"))
         }
-        #expect(try store.count(layer: "buildings") == 3)
     }
 
     @Test func reopeningAnExistingDatabaseKeepsItsData() throws {
