@@ -37,6 +37,12 @@ public struct CRS: Sendable, Hashable, CustomStringConvertible {
 
     public static func epsg(_ code: Int) -> CRS? { supported.first { $0.epsg == code } }
 
+    /// True when coordinates mean the same in both: the same CRS, or WGS84 and CGCS2000 lon/lat,
+    /// between which PROJ knows only a ballpark no-op (the frames differ by centimetres).
+    public func sameCoordinates(as other: CRS) -> Bool {
+        self == other || (isGeographic && other.isGeographic && Set([epsg, other.epsg]) == [4326, 4490])
+    }
+
     /// Parses `EPSG:4490`, `4490`, an OGC CRS URI, or `CRS84`. Nil when unknown or unsupported.
     public static func parse(_ text: String) -> CRS? {
         let t = text.trimmingCharacters(in: .whitespaces)

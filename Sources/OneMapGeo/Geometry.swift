@@ -33,6 +33,16 @@ public enum Geometry: Sendable, Hashable {
         }
     }
 
+    /// The type without `Multi` (`Polygon` for Polygon and MultiPolygon): what can share a layer.
+    public var familyName: String {
+        switch self {
+        case .point, .multiPoint: "Point"
+        case .lineString, .multiLineString: "LineString"
+        case .polygon, .multiPolygon: "Polygon"
+        case .geometryCollection: "GeometryCollection"
+        }
+    }
+
     /// True when the geometry holds no coordinates at all.
     public var isEmpty: Bool {
         switch self {
@@ -78,6 +88,18 @@ public enum Geometry: Sendable, Hashable {
             if box == nil { box = BBox(minX: p.x, minY: p.y, maxX: p.x, maxY: p.y) } else { box!.extend(p) }
         }
         return box
+    }
+
+    /// Number of positions (for sizing buffers).
+    public var positionCount: Int {
+        switch self {
+        case .point: 1
+        case .multiPoint(let ps), .lineString(let ps): ps.count
+        case .multiLineString(let ls): ls.reduce(0) { $0 + $1.count }
+        case .polygon(let rings): rings.reduce(0) { $0 + $1.count }
+        case .multiPolygon(let polys): polys.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
+        case .geometryCollection(let gs): gs.reduce(0) { $0 + $1.positionCount }
+        }
     }
 
     /// The polygons of a polygonal geometry (empty for other types).

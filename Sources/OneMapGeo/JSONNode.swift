@@ -22,8 +22,8 @@ public struct FastJSONError: Error, CustomStringConvertible {
 }
 
 public struct FastJSONParser {
-    private let b: UnsafeRawBufferPointer
-    private(set) var i: Int
+    let b: UnsafeRawBufferPointer
+    var i: Int
 
     init(_ bytes: UnsafeRawBufferPointer, at start: Int = 0) { b = bytes; i = start }
 
@@ -40,7 +40,7 @@ public struct FastJSONParser {
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
     }
 
-    private func fail(_ what: String) -> FastJSONError { FastJSONError(description: "malformed JSON at byte \(i): \(what)") }
+    func fail(_ what: String) -> FastJSONError { FastJSONError(description: "malformed JSON at byte \(i): \(what)") }
 
     mutating func value() throws -> JSONNode {
         skip()
@@ -94,16 +94,50 @@ public struct FastJSONParser {
     }
 
     private mutating func number() throws -> JSONNode {
+        let (d, integer) = try numberValue()
+        return .number(d, isInteger: integer)
+    }
+
+    /// Powers of ten exactly representable as Double (10^0 ... 10^22).
+    private static let exactPowers: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { r, _ in r * 10 } }
+
+    /// A JSON number. Decimal numbers of at most 15 significant digits and small exponents (almost
+    /// all coordinates) are converted exactly without strtod: digits as an integer, then one exact
+    /// multiplication or division by a power of ten (Clinger's fast path, correctly rounded).
+    mutating func numberValue() throws -> (Double, isInteger: Bool) {
         let start = i
+        var negative = false
+        if i < b.count, b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        var mantissa: UInt64 = 0, digits = 0, scale = 0
         var integer = true
-        while i < b.count {
-            let c = b[i]
-            if (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") { i += 1; continue }
-            if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { integer = false; i += 1; continue }
-            break
+        while i < b.count, b[i] &- 0x30 < 10 {
+            if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(b[i] &- 0x30) } else { scale += 1 }
+            if mantissa != 0 { digits += 1 }
+            i += 1
         }
-        guard i > start else { throw fail("unexpected character") }
-        // Parse from a small stack buffer: strtod needs a terminated string.
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            integer = false
+            i += 1
+            while i < b.count, b[i] &- 0x30 < 10 {
+                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(b[i] &- 0x30); scale -= 1 }
+                if mantissa != 0 { digits += 1 }
+                i += 1
+            }
+        }
+        var exponentWritten = false
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            integer = false
+            exponentWritten = true
+            i += 1
+            while i < b.count, b[i] &- 0x30 < 10 || b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { i += 1 }
+        }
+        guard i > start + (negative ? 1 : 0) else { throw fail("unexpected character") }
+        if !exponentWritten && digits <= 15 && scale >= -22 && scale <= 22 && i - start < 40 {
+            let m = Double(mantissa)
+            let v = scale >= 0 ? m * Self.exactPowers[scale] : m / Self.exactPowers[-scale]
+            return (negative ? -v : v, integer)
+        }
+        // Anything else: strtod from a small terminated stack buffer.
         let len = i - start
         guard len < 64 else { throw fail("number too long") }
         let d: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: len + 1) { buf in
@@ -114,10 +148,10 @@ public struct FastJSONParser {
             return end == buf.baseAddress! + len ? v : nil
         }
         guard let d, d.isFinite else { throw fail("bad number") }
-        return .number(d, isInteger: integer)
+        return (d, integer)
     }
 
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         i += 1  // opening quote
         let start = i
         var simple = true

@@ -66,7 +66,7 @@ public final class Reprojector {
 
     /// Transforms positions in place (x = lon/easting, y = lat/northing on both sides).
     public func transform(_ positions: inout [Position], from: CRS, to: CRS) throws {
-        guard from != to, !positions.isEmpty else { return }
+        guard !from.sameCoordinates(as: to), !positions.isEmpty else { return }
         let op = try operation(from, to)
         let n = positions.count
         let stride = MemoryLayout<Position>.stride
@@ -89,7 +89,7 @@ public final class Reprojector {
 
     /// Transforms every position of a geometry.
     public func transform(_ g: Geometry, from: CRS, to: CRS) throws -> Geometry {
-        guard from != to else { return g }
+        guard !from.sameCoordinates(as: to) else { return g }
         switch g {
         case .point(let p): return .point(try transform(p, from: from, to: to))
         case .multiPoint(var ps): try transform(&ps, from: from, to: to); return .multiPoint(ps)

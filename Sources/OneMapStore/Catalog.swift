@@ -31,7 +31,11 @@ public struct FieldInfo: Sendable, Codable, Hashable {
 
 /// Geometry type of a layer; `none` for attribute tables (population, businesses) located through buildings.
 public enum LayerGeometryType: String, Sendable, Codable {
-    case point = "Point", lineString = "LineString", polygon = "Polygon", multiPolygon = "MultiPolygon", none = "None"
+    case point = "Point", lineString = "LineString", polygon = "Polygon"
+    case multiPoint = "MultiPoint", multiLineString = "MultiLineString", multiPolygon = "MultiPolygon"
+    /// Any geometry type (a layer whose features mix types of one family).
+    case geometry = "Geometry"
+    case none = "None"
 }
 
 /// One entry of the layer catalog.

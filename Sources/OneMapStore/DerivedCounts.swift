@@ -107,6 +107,7 @@ public enum ISODate {
 
     /// True for a well-formed `YYYY-MM-DD` date that exists in the calendar.
     public static func isValid(_ s: String) -> Bool {
+        guard s.utf8.count == 10 else { return false }  // most text is not a date: no splitting
         let parts = s.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
               let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), d >= 1 else { return false }

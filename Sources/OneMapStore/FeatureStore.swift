@@ -26,13 +26,16 @@ public protocol FeatureStore: Sendable {
     /// lon/lat box, paged. Only versioned layers (`buildings`, `admin_areas`) have changes.
     func changes(layer: String, from: String, to: String, bbox: BBox?, limit: Int, offset: Int) throws -> ChangeList
 
-    /// Writes entity versions keyed by `record.key`, valid from `validFrom`, in one transaction:
+    /// Writes entity versions of `layer` keyed by `record.key`, valid from `validFrom`, in one transaction.
+    /// An unknown layer id creates the layer as given (its schema inferred from the file by the
+    /// caller; see `LayerSchema`); a known one keeps its catalog entry and the records are checked
+    /// against it (a field it lacks refuses the import). Versions:
     /// only real changes create versions (the previous one is closed that day), and in `replace`
     /// mode current entities missing from `records` are closed. Bad rows are reported, with those
     /// the caller already rejected; unless `skipBad`, any bad row refuses the whole import
     /// (`ImportRefused`, listing every bad row) and nothing is written.
     /// `progress` receives the number of records written so far, now and then.
-    func applyVersions(layer: String, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
+    func applyVersions(layer: LayerInfo, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
                        validFrom: String, skipBad: Bool, progress: (Int) -> Void) throws -> VersionSummary
 
     /// Number of rows of a layer (all versions).

@@ -3,30 +3,49 @@ import OneMapGeo
 /// How a versioned layer is laid out for change lists.
 private struct VersionedTable {
     let table: String
+    let id: String
     let key: String
-    /// Attribute columns reported before/after (derived counts are not attributes).
+    /// Attribute columns reported before/after (derived counts are not attributes), their names
+    /// as reported and their types.
     let columns: [String]
+    let names: [String]
+    let types: [FieldType]
 
-    static let all: [String: VersionedTable] = [
-        "buildings": VersionedTable(table: "buildings", key: "entity_code",
-                                    columns: ["entity_code", "floors", "use", "built_date", "demolished_date", "valid_from", "valid_to"]),
-        "admin_areas": VersionedTable(table: "admin_areas", key: "code",
-                                      columns: ["code", "name", "level", "parent_code", "valid_from", "valid_to", "synthetic"]),
+    static let core: [String: VersionedTable] = [
+        "buildings": VersionedTable(table: "buildings", id: "id", key: "entity_code",
+                                    columns: ["entity_code", "floors", "use", "built_date", "demolished_date", "valid_from", "valid_to"],
+                                    types: [.string, .integer, .string, .date, .date, .date, .date]),
+        "admin_areas": VersionedTable(table: "admin_areas", id: "id", key: "code",
+                                      columns: ["code", "name", "level", "parent_code", "valid_from", "valid_to", "synthetic"],
+                                      types: [.string, .string, .string, .string, .date, .date, .boolean]),
     ]
+
+    init(table: String, id: String, key: String, columns: [String], names: [String]? = nil, types: [FieldType]) {
+        self.table = table; self.id = id; self.key = key; self.columns = columns; self.names = names ?? columns; self.types = types
+    }
+
+    /// A layer created by import: key, its attributes, then valid time.
+    init(_ t: UserLayerTable) {
+        let attrs = Array(t.attributeFields)
+        self.init(table: t.table, id: "fid", key: "entity_key",
+                  columns: ["entity_key"] + t.attributeColumns + ["valid_from", "valid_to"],
+                  names: [t.layer.fields[0].name] + attrs.map(\.name) + ["valid_from", "valid_to"],
+                  types: [.string] + attrs.map(\.type) + [.date, .date])
+    }
 
     /// Events in (?1, ?2], optionally restricted by the R*Tree to the box ?3..?6; ?7 limit, ?8 offset.
     var eventsSQL: String {
-        let t = table, k = key
+        let t = table, k = key, id = id
         return """
             WITH v AS (
-              SELECT * FROM \(t) WHERE ?3 IS NULL OR id IN
+              SELECT \(id) AS id, \(k), valid_from, valid_to FROM \(t) WHERE ?3 IS NULL OR \(id) IN
                 (SELECT pkid FROM idx_\(t)_geom WHERE xmin <= ?5 AND xmax >= ?3 AND ymin <= ?6 AND ymax >= ?4)),
             ev AS (
               SELECT 'created' AS kind, n.valid_from AS day, n.\(k) AS entity, NULL AS before_id, n.id AS after_id FROM v n
                WHERE n.valid_from > ?1 AND n.valid_from <= ?2
                  AND NOT EXISTS (SELECT 1 FROM \(t) p WHERE p.\(k) = n.\(k) AND p.valid_to = n.valid_from)
               UNION ALL
-              SELECT 'modified', n.valid_from, n.\(k), p.id, n.id FROM v n JOIN \(t) p ON p.\(k) = n.\(k) AND p.valid_to = n.valid_from
+              SELECT 'modified', n.valid_from, n.\(k), p.\(id), n.id FROM v n JOIN \(t) p ON p.\(k) = n.\(k) AND p.valid_to = n.valid_from
                WHERE n.valid_from > ?1 AND n.valid_from <= ?2
               UNION ALL
               SELECT 'removed', o.valid_to, o.\(k), o.id, NULL FROM v o
@@ -37,13 +56,19 @@ private struct VersionedTable {
             """
     }
 
-    var rowSQL: String { "SELECT \(columns.joined(separator: ", ")) FROM \(table) WHERE id = ?" }
+    var rowSQL: String { "SELECT \(columns.joined(separator: ", ")) FROM \(table) WHERE \(id) = ?" }
 }
 
 extension SpatiaLiteStore {
     public func changes(layer: String, from: String, to: String, bbox: BBox?, limit: Int, offset: Int) throws -> ChangeList {
-        guard let t = VersionedTable.all[layer] else {
-            throw StoreError("layer \(layer) has no version history; change lists exist for: \(VersionedTable.all.keys.sorted().joined(separator: ", "))")
+        let t: VersionedTable
+        if let core = VersionedTable.core[layer] {
+            t = core
+        } else if let info = try self.layer(id: layer), info.isSpatial, !CoreLayers.all.contains(where: { $0.id == layer }) {
+            t = VersionedTable(UserLayerTable(info))
+        } else {
+            let versioned = try layers().filter { $0.isSpatial && $0.id != "admin_labels" }.map(\.id)
+            throw StoreError("layer \(layer) has no version history; change lists exist for: \(versioned.joined(separator: ", "))")
         }
         return try withReader { c in
             let events = try c.cached(t.eventsSQL)
@@ -60,9 +85,12 @@ extension SpatiaLiteStore {
                 return (0..<t.columns.count).map { i in
                     let col = Int32(i)
                     if row.isNull(col) { return .null }
-                    if t.columns[i] == "floors" { return .int(row.int(col)) }
-                    if t.columns[i] == "synthetic" { return .bool(row.int(col) != 0) }
-                    return .string(row.text(col) ?? "")
+                    switch t.types[i] {
+                    case .integer: return .int(row.int(col))
+                    case .number: return .double(row.double(col))
+                    case .boolean: return .bool(row.int(col) != 0)
+                    case .string, .date: return .string(row.text(col) ?? "")
+                    }
                 }
             }
             var out: [Change] = []
@@ -80,7 +108,7 @@ extension SpatiaLiteStore {
                 try events.bind([.text(from), .text(to)] + box + [.int(-1), .int(0)])
                 while try events.step() { matched = Int(events.int(5)); break }
             }
-            return ChangeList(fields: t.columns, changes: out, numberMatched: matched)
+            return ChangeList(fields: t.names, changes: out, numberMatched: matched)
         }
     }
 }

@@ -122,9 +122,11 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
 
     public func features(layer: String, intersecting bbox: BBox, during time: TimeFilter, limit: Int?,
                          _ body: (StoredFeature) throws -> Void) throws {
-        guard var sql = Self.featureSQL[layer], let info = CoreLayers.all.first(where: { $0.id == layer }) else {
+        guard let info = try self.layer(id: layer), info.isSpatial else {
             throw StoreError("layer \(layer) has no geometry to query")
         }
+        // Core layers have their own queries; layers created by import share one layout.
+        var sql = Self.featureSQL[layer] ?? UserLayerTable(info).featureSQL
         let day = time.countsDay
         let current = try storedCountsHold(on: day)
         if layer == "buildings" && !current { sql = Self.buildingsAsOfSQL }
@@ -164,7 +166,9 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         switch layer {
         case "admin_areas", "admin_labels": table = "admin_areas"
         case "buildings": table = "buildings"
-        default: return nil
+        default:
+            guard let info = try self.layer(id: layer), info.isSpatial, !CoreLayers.all.contains(where: { $0.id == layer }) else { return nil }
+            table = UserLayerTable(info).table
         }
         return try readers.with { c in
             // The R*Tree gives the extent without reading the rows.
@@ -247,8 +251,9 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
 
     public func count(layer: String) throws -> Int {
         guard let l = try self.layer(id: layer) else { throw StoreError("unknown layer \(layer)") }
-        // The id comes from the catalog, never from the caller's text.
-        return try readers.with { c in Int(try c.scalarInt("SELECT count(*) FROM \"\(l.id)\"") ?? 0) }
+        // The table name comes from the catalog, never from the caller's text.
+        let table = CoreLayers.all.contains(where: { $0.id == l.id }) ? l.id : UserLayerTable(l).table
+        return try readers.with { c in Int(try c.scalarInt("SELECT count(*) FROM \"\(table)\"") ?? 0) }
     }
 
     // MARK: writing
@@ -291,8 +296,12 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     func withWriteTransaction<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try writeLock.withLock {
             let c = try SQLiteConnection(path: path)
+            // A large import's pages stay in memory until commit instead of spilling mid-way.
+            try c.exec("PRAGMA cache_size = -1048576")
             let result = try c.transaction { try body(c) }
+            StageTimer.mark("commit")
             try afterLoad(c)
+            StageTimer.mark("analyze")
             return result
         }
     }

@@ -8,18 +8,26 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import a department's file as entity versions (one transaction: all of it or none).",
-        discussion: "Supported now: GeoJSON (FeatureCollection or newline-delimited) CSV (WKT or lon/lat columns), ESRI Shapefile and GeoPackage into the buildings layer.")
+        discussion: """
+            Formats: GeoJSON (FeatureCollection or newline-delimited), CSV (WKT or lon/lat columns), ESRI Shapefile \
+            and GeoPackage. Into the buildings layer, or a layer of its own: a new layer name creates the layer with \
+            a schema inferred from the file; later imports into it are checked against that schema.
+            """)
 
     @Argument(help: "The file to import.") var file: String
     @Option(help: "Target layer.") var layer: String
-    @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+    @Option(help: "SpatiaLite database (created when missing).") var db = "data/onemap.sqlite"
     @Option(help: "CRS of the coordinates, e.g. EPSG:4548 (overrides what the file declares).") var srs: String?
-    @Option(help: "Property holding each entity's stable key.") var key = "entity_code"
+    @Option(help: "Property holding each entity's stable key (default: the layer's key; for a new layer entity_code, else the feature id).") var key: String?
     @Option(help: "append, upsert or replace (a full push: closes entities missing from the file).") var mode = "upsert"
     @Option(help: "First day of the new versions (YYYY-MM-DD), default today.") var validFrom: String?
     @Flag(help: "Import the good rows even if some are bad (they are listed).") var skipBad = false
     @Option(help: "Text encoding of CSV files, e.g. GBK (default UTF-8).") var encoding: String?
     @Option(help: "Feature table of a GeoPackage with several.") var table: String?
+    @Option(help: "New layer: its title (default the layer name).") var title: String?
+    @Option(help: "New layer: owner department code.") var owner = "SMDSJ"
+    @Option(help: "New layer: share class, unconditional, conditional or not_shared.") var shareClass = "conditional"
+    @Option(help: "New layer: first zoom drawn in tiles (default 0, or 12 above 20,000 features).") var minZoom: Int?
 
     func run() throws {
         var options = ImportOptions(layer: layer)
@@ -29,6 +37,16 @@ struct ImportCommand: ParsableCommand {
         options.skipBad = skipBad
         options.encoding = encoding
         options.table = table
+        options.title = title
+        options.owner = owner
+        guard let share = ShareClass(rawValue: shareClass) else {
+            throw ValidationError("--share-class must be unconditional, conditional or not_shared, got '\(shareClass)'")
+        }
+        options.shareClass = share
+        if let minZoom {
+            guard (0...16).contains(minZoom) else { throw ValidationError("--min-zoom must be 0-16, got \(minZoom)") }
+            options.minZoom = minZoom
+        }
         if let validFrom { options.validFrom = validFrom }
         if let srs {
             guard let crs = CRS.parse(srs) else {
@@ -38,7 +56,9 @@ struct ImportCommand: ParsableCommand {
         }
         let progress = ProgressLine()
         do {
-            let store = try SpatiaLiteStore(path: db)
+            let exists = FileManager.default.fileExists(atPath: db)
+            if !exists { FileHandle.standardError.write(Data("onemap import: creating a new database \(db)\n".utf8)) }
+            let store = try SpatiaLiteStore(path: db, create: !exists)
             let r = try DepartmentImport.run(file: file, into: store, options: options) { stage, done, total in
                 if total > 0 { progress.update(stage: stage, done: done, total: total) } else { progress.update(stage) }
             }

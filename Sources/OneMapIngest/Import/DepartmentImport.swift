@@ -7,8 +7,15 @@ public struct ImportOptions: Sendable {
     public var layer: String
     /// Overrides the CRS the file declares (EPSG code).
     public var srs: Int?
-    /// Property holding each entity's stable key.
-    public var key = "entity_code"
+    /// Property holding each entity's stable key: by default the layer's key field, or for a new
+    /// layer `entity_code`, else the features' `id`.
+    public var key: String?
+    /// For a new layer: title, owner department, share class and first tile zoom (defaults: the
+    /// layer name, SMDSJ the data center, conditional, 0 or 12 above 20,000 features).
+    public var title: String?
+    public var owner = "SMDSJ"
+    public var shareClass = ShareClass.conditional
+    public var minZoom: Int?
     public var mode = ImportMode.upsert
     /// First day of the imported versions (default today).
     public var validFrom = ISODate.string(Date())
@@ -44,9 +51,8 @@ public enum DepartmentImport {
             throw ImportError("unsupported file type '.\(ext)'; supported: GeoJSON (.geojson, .json), newline-delimited GeoJSON (.ndjson, .geojsonl), CSV (.csv), ESRI Shapefile (.shp) and GeoPackage (.gpkg)")
         }
         guard ISODate.isValid(options.validFrom) else { throw ImportError("--valid-from '\(options.validFrom)' is not a YYYY-MM-DD date") }
-        guard let layerInfo = try store.layer(id: options.layer) else {
-            throw ImportError("unknown layer '\(options.layer)'; layers: \(try store.layers().map(\.id).joined(separator: ", "))")
-        }
+        let existing = try store.layer(id: options.layer)
+        if existing == nil { try LayerSchema.checkLayerID(options.layer) }
         let reader: any FeatureFileReader
         switch ext {
         case "csv": reader = try CSVFileReader(path: file, encoding: options.encoding)
@@ -58,16 +64,19 @@ public enum DepartmentImport {
         guard let crs = CRS.epsg(epsg) else {
             throw ImportError("CRS EPSG:\(epsg) is not supported; supported: \(CRS.supported.map(\.description).joined(separator: ", "))")
         }
+        StageTimer.mark("open")
         var features = try reader.features()
-        if ext == "shp" {
+        StageTimer.mark("read")
+        let keyField = try options.key ?? existing?.fields.first?.name ?? defaultKey(features)
+        if ext == "shp", let existing {
             // dBASE cuts field names to 10 characters (entity_code -> entity_cod): map them back.
-            let expected = layerInfo.fields.map(\.name) + [options.key]
+            let expected = existing.fields.map(\.name) + [keyField]
             features = features.map { f in
                 var props = f.properties
                 for name in expected where name.count > 10 && props[name] == nil {
                     if let v = props.removeValue(forKey: String(name.prefix(10))) { props[name] = v }
                 }
-                return SourceFeature(row: f.row, properties: props, geometry: f.geometry)
+                return SourceFeature(row: f.row, properties: props, geometry: f.geometry, featureID: f.featureID)
             }
         }
         progress("read \(features.count) features from \(file) (\(crs))", 0, 0)
@@ -79,55 +88,124 @@ public enum DepartmentImport {
         for f in features { if let b = f.geometry?.bbox { if box == nil { box = b } else { box!.extend(b) } } }
         if let box { try CRSPlausibility.check(box, declared: crs) }
 
-        let reprojector = Reprojector()
-        let engine = GeometryEngine()
+        StageTimer.mark("plausibility")
+        // Rows are checked on all cores, each chunk with its own PROJ and GEOS handles.
+        progress("checking \(features.count) features", 0, 0)
+        let onlyOnePolygon = options.layer == "buildings"
+        let outcomes = Parallel.map(features.count, context: { RowChecker(crs: crs, onlyOnePolygon: onlyOnePolygon) }) { checker, n in
+            checker.check(features[n], keyField: keyField)
+        }
         var records: [KeyedRecord] = []
+        records.reserveCapacity(outcomes.count)
         var transformedBox: BBox?
-        for (n, f) in features.enumerated() {
-            if n % 2000 == 0 { progress("checking", n, features.count) }
-            if case .string(let e)? = f.properties["__error"] { report.rejected.append(RejectedRow(row: f.row, reason: e)); continue }
-            guard var g = f.geometry else { report.rejected.append(RejectedRow(row: f.row, reason: "no geometry")); continue }
-            let key: String
-            switch f.properties[options.key] {
-            case .string(let s)? where !s.trimmingCharacters(in: .whitespaces).isEmpty: key = s
-            case .int(let n)?: key = String(n)
-            default: report.rejected.append(RejectedRow(row: f.row, reason: "no key: property '\(options.key)' is missing or empty")); continue
+        for o in outcomes {
+            switch o {
+            case .rejected(let bad): report.rejected.append(bad)
+            case .record(let r, let repaired, let b):
+                if repaired { report.repaired += 1 }
+                if transformedBox == nil { transformedBox = b } else { transformedBox!.extend(b) }
+                records.append(r)
             }
-            do {
-                g = try reprojector.transform(g, from: crs, to: .cgcs2000)
-                let v = try engine.validity(g)
-                if !v.isValid {
-                    guard let fixed = try engine.makeValid(g) else {
-                        report.rejected.append(RejectedRow(row: f.row, reason: "invalid geometry (\(v.reason ?? "?")) cannot be repaired")); continue
-                    }
-                    // make-valid may split a bow-tie into parts (a footprint must stay one polygon) and
-                    // keeps collapsed spikes as lines (dropped: they have no area).
-                    let parts = fixed.polygons
-                    guard parts.count == 1 else {
-                        report.rejected.append(RejectedRow(row: f.row, reason: "invalid geometry (\(v.reason ?? "?")) repairs into \(parts.count) polygons, not one"))
-                        continue
-                    }
-                    g = .polygon(parts[0])
-                    report.repaired += 1
-                }
-            } catch {
-                report.rejected.append(RejectedRow(row: f.row, reason: "geometry: \(error)")); continue
-            }
-            if let b = g.bbox { if transformedBox == nil { transformedBox = b } else { transformedBox!.extend(b) } }
-            var values = f.properties
-            values[options.key] = nil
-            records.append(KeyedRecord(row: f.row, key: key, values: values, geometry: g))
         }
         if let transformedBox { try CRSPlausibility.checkTransformed(transformedBox, from: crs) }
+        StageTimer.mark("check")
+        let layer = try existing ?? newLayer(records: records, keyField: keyField, file: file, options: options)
+        StageTimer.mark("schema")
         progress("writing \(records.count) versions (\(options.mode.rawValue), valid from \(options.validFrom))", 0, 0)
         // The store checks the rest (fields, keys, version order) and refuses the whole import if any
         // row, including those already found bad here, is bad (unless skipping).
-        report.versions = try store.applyVersions(layer: options.layer, records: records, alreadyRejected: report.rejected,
+        report.versions = try store.applyVersions(layer: layer, records: records, alreadyRejected: report.rejected,
                                                   mode: options.mode, validFrom: options.validFrom, skipBad: options.skipBad) {
             progress("writing", $0, records.count)
         }
         report.rejected = report.versions.rejected
         report.seconds = Date().timeIntervalSince(start)
         return report
+    }
+
+    /// The key of a new layer when none is given: `entity_code`, else the features' `id`.
+    static func defaultKey(_ features: [SourceFeature]) throws -> String {
+        if features.contains(where: { $0.properties["entity_code"] != nil }) { return "entity_code" }
+        if features.contains(where: { $0.properties["id"] != nil || $0.featureID != nil }) { return "id" }
+        throw ImportError("no key field: give --key FIELD, a property that identifies each entity across imports")
+    }
+
+    /// A new layer's catalog entry, its schema inferred from the checked records.
+    static func newLayer(records: [KeyedRecord], keyField: String, file: String, options: ImportOptions) throws -> LayerInfo {
+        do {
+            let fields = try LayerSchema.inferFields(records, keyField: keyField)
+            let type = try LayerSchema.inferGeometryType(records)
+            return LayerInfo(id: options.layer, title: options.title ?? options.layer,
+                             description: "Imported from \((file as NSString).lastPathComponent) (valid from \(options.validFrom))",
+                             geometryType: type, fields: fields, ownerDepartment: options.owner, shareClass: options.shareClass,
+                             minZoom: options.minZoom ?? (records.count > 20_000 ? 12 : 0), maxZoom: 16)
+        } catch let e as StoreError {
+            throw ImportError(e.message)
+        }
+    }
+}
+
+/// What checking one source row gives: a record ready to store (in EPSG:4490), or why not.
+enum RowOutcome {
+    case record(KeyedRecord, repaired: Bool, box: BBox)
+    case rejected(RejectedRow)
+}
+
+/// Checks rows of one chunk: key present, geometry reprojected to EPSG:4490, invalid geometry
+/// repaired with make-valid (small simple rings skip GEOS: `SimpleRingCheck`).
+final class RowChecker {
+    let crs: CRS
+    /// Buildings: a repair that splits a footprint into several polygons is refused.
+    let onlyOnePolygon: Bool
+    private let reprojector = Reprojector()
+    private let engine = GeometryEngine()
+
+    init(crs: CRS, onlyOnePolygon: Bool) { self.crs = crs; self.onlyOnePolygon = onlyOnePolygon }
+
+    func check(_ f: SourceFeature, keyField: String) -> RowOutcome {
+        func reject(_ reason: String) -> RowOutcome { .rejected(RejectedRow(row: f.row, reason: reason)) }
+        if case .string(let e)? = f.properties["__error"] { return reject(e) }
+        guard var g = f.geometry else { return reject("no geometry") }
+        let key: String
+        switch f.properties[keyField] ?? (keyField == "id" ? f.featureID : nil) {
+        case .string(let s)? where !s.trimmingCharacters(in: .whitespaces).isEmpty: key = s
+        case .int(let n)?: key = String(n)
+        case .double(let d)? where d == d.rounded() && abs(d) < 9e15: key = String(Int64(d))
+        default: return reject("no key: property '\(keyField)' is missing or empty")
+        }
+        var repaired = false
+        do {
+            g = try reprojector.transform(g, from: crs, to: .cgcs2000)
+            switch g {
+            case .point, .multiPoint: break  // always valid
+            case .polygon(let p) where SimpleRingCheck.isCertainlyValid(p): break
+            default:
+                let v = try engine.validity(g)
+                if !v.isValid {
+                    guard let fixed = try engine.makeValid(g) else {
+                        return reject("invalid geometry (\(v.reason ?? "?")) cannot be repaired")
+                    }
+                    // make-valid may split a bow-tie into parts (a building footprint must stay one
+                    // polygon) and keeps collapsed spikes as lines (dropped: they have no area).
+                    let parts = fixed.polygons
+                    if case .polygon = g, parts.count == 1 {
+                        g = .polygon(parts[0])
+                    } else if !parts.isEmpty && !g.polygons.isEmpty && !onlyOnePolygon {
+                        g = .multiPolygon(parts)
+                    } else if g.polygons.isEmpty, !fixed.isEmpty {
+                        g = fixed  // a line repaired into a line
+                    } else {
+                        return reject("invalid geometry (\(v.reason ?? "?")) repairs into \(parts.count) polygons, not one")
+                    }
+                    repaired = true
+                }
+            }
+        } catch {
+            return reject("geometry: \(error)")
+        }
+        guard let box = g.bbox else { return reject("empty geometry") }
+        var values = f.properties
+        values[keyField] = nil
+        return .record(KeyedRecord(row: f.row, key: key, values: values, geometry: g), repaired: repaired, box: box)
     }
 }

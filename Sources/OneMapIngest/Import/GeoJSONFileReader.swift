@@ -29,50 +29,46 @@ struct GeoJSONFileReader: FeatureFileReader {
             var bytes = raw
             if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
             // A whole document (FeatureCollection or Feature) first; else one Feature per line.
-            if let doc = try? FastJSONParser.parse(bytes) {
-                switch doc["type"]?.string {
+            // Features are located first, then parsed on all cores.
+            var ranges: [Range<Int>]
+            var lineMode = false
+            if let doc = try? FastJSONParser.featureCollectionRanges(bytes) {
+                let type = doc.members.first { $0.0 == "type" }?.1.string
+                switch type {
                 case "FeatureCollection":
-                    guard let feats = doc["features"]?.array else { throw ImportError("\(path): FeatureCollection has no \"features\" array") }
-                    return feats.enumerated().map { Self.feature($0.element, row: $0.offset + 1) }
-                case "Feature": return [Self.feature(doc, row: 1)]
-                default: throw ImportError("\(path): not a GeoJSON FeatureCollection or Feature (type \(doc["type"]?.string ?? "missing"))")
+                    guard let features = doc.features else { throw ImportError("\(path): FeatureCollection has no \"features\" array") }
+                    ranges = features
+                case "Feature": ranges = [0..<bytes.count]
+                default: throw ImportError("\(path): not a GeoJSON FeatureCollection or Feature (type \(type ?? "missing"))")
                 }
-            }
-            var out: [SourceFeature] = []
-            var row = 0, lineStart = 0
-            let n = bytes.count
-            for k in 0...n where k == n || bytes[k] == 0x0A {
-                defer { lineStart = k + 1 }
-                let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<k])
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x1E || $0 == 0x09 }) { continue }
-                row += 1
-                let body = line.first == 0x1E ? UnsafeRawBufferPointer(rebasing: line[1...]) : line  // RFC 8142 record separator
-                guard let obj = try? FastJSONParser.parse(body) else {
-                    if row == 1 { throw ImportError("\(path): not GeoJSON (malformed JSON)") }
-                    out.append(SourceFeature(row: row, properties: ["__error": .string("line is not valid JSON")], geometry: nil))
-                    continue
+            } else {
+                lineMode = true
+                ranges = []
+                var lineStart = 0
+                let n = bytes.count
+                for k in 0...n where k == n || bytes[k] == 0x0A {
+                    defer { lineStart = k + 1 }
+                    var a = lineStart, z = k
+                    while a < z, [0x20, 0x0D, 0x09, 0x1E].contains(bytes[a]) { a += 1 }  // RFC 8142 record separator too
+                    while z > a, [0x20, 0x0D, 0x09].contains(bytes[z - 1]) { z -= 1 }
+                    if a < z { ranges.append(a..<z) }
                 }
-                out.append(Self.feature(obj, row: row))
+                if ranges.isEmpty { throw ImportError("\(path): no features") }
             }
-            if out.isEmpty { throw ImportError("\(path): no features") }
-            return out
+            nonisolated(unsafe) let shared = bytes
+            let parsed = Parallel.map(ranges.count) { k in Self.feature(FastJSONParser.feature(shared, range: ranges[k]), row: k + 1) }
+            if lineMode, let first = parsed.first, case .string(let e)? = first.properties["__error"], e.hasPrefix("malformed JSON") {
+                throw ImportError("\(path): not GeoJSON (malformed JSON)")
+            }
+            return parsed
         }
     }
 
-    static func feature(_ f: JSONNode, row: Int) -> SourceFeature {
-        guard f["type"]?.string == "Feature" else {
-            return SourceFeature(row: row, properties: ["__error": .string("not a GeoJSON Feature")], geometry: nil)
-        }
+    static func feature(_ f: ParsedFeature, row: Int) -> SourceFeature {
         var props: [String: FieldValue] = [:]
-        if case .object(let members)? = f["properties"] { for (k, v) in members { props[k] = value(v) } }
-        if let id = f["id"], props["id"] == nil { props["id"] = value(id) }
-        guard let g = f["geometry"], case .object = g else { return SourceFeature(row: row, properties: props, geometry: nil) }
-        do {
-            return SourceFeature(row: row, properties: props, geometry: try GeoJSON.geometry(from: g))
-        } catch {
-            props["__error"] = .string("geometry: \(error)")
-            return SourceFeature(row: row, properties: props, geometry: nil)
-        }
+        for (k, v) in f.properties { props[k] = value(v) }
+        if let e = f.error { props["__error"] = .string(e) }
+        return SourceFeature(row: row, properties: props, geometry: f.error == nil ? f.geometry : nil, featureID: f.id.map(value))
     }
 
     static func value(_ v: JSONNode) -> FieldValue {

@@ -44,9 +44,13 @@ struct GeoPackageReader: FeatureFileReader {
         let columns = try db.columnNames(of: table)
         let rows = try db.rows("SELECT \(columns.map(quoted).joined(separator: ", ")) FROM \(quoted(table)) ORDER BY rowid")
         let g = columns.firstIndex(of: geometryColumn)
+        // The integer primary key (GeoPackage's `fid`) is the feature id, not an attribute.
+        let pkName = try db.rows("SELECT name FROM pragma_table_info('\(table.replacingOccurrences(of: "'", with: "''"))') WHERE pk = 1").first?[0] as? String
+        let pk = pkName.flatMap { columns.firstIndex(of: $0) }
         return rows.enumerated().map { n, r in
             var props: [String: FieldValue] = [:]
-            for (i, name) in columns.enumerated() where i != g {
+            let id: FieldValue? = pk.flatMap { r[$0] as? Int64 }.map { .int($0) }
+            for (i, name) in columns.enumerated() where i != g && i != pk {
                 switch r[i] {
                 case let v as Int64: props[name] = .int(v)
                 case let v as Double: props[name] = .double(v)
@@ -54,12 +58,12 @@ struct GeoPackageReader: FeatureFileReader {
                 default: props[name] = .null
                 }
             }
-            guard let g, let blob = r[g] as? [UInt8] else { return SourceFeature(row: n + 1, properties: props, geometry: nil) }
+            guard let g, let blob = r[g] as? [UInt8] else { return SourceFeature(row: n + 1, properties: props, geometry: nil, featureID: id) }
             do {
-                return SourceFeature(row: n + 1, properties: props, geometry: try Self.geometry(blob))
+                return SourceFeature(row: n + 1, properties: props, geometry: try Self.geometry(blob), featureID: id)
             } catch {
                 props["__error"] = .string("geometry: \(error)")
-                return SourceFeature(row: n + 1, properties: props, geometry: nil)
+                return SourceFeature(row: n + 1, properties: props, geometry: nil, featureID: id)
             }
         }
     }

@@ -8,6 +8,8 @@ struct SourceFeature {
     let properties: [String: FieldValue]
     /// Nil when the row has no geometry (a bad row).
     let geometry: Geometry?
+    /// The GeoJSON Feature's own `id` member (usable as the key with `--key id`).
+    var featureID: FieldValue? = nil
 }
 
 /// A file that can be read into source features, with the CRS it declares (if any).

@@ -1,0 +1,311 @@
+/// One GeoJSON Feature read straight from bytes: geometry coordinates go into positions without
+/// a JSON tree (the tree costs most of an import's reading time), properties stay JSON values.
+public struct ParsedFeature: Sendable {
+    public var id: JSONNode?
+    public var properties: [(String, JSONNode)] = []
+    /// Nil for a null or missing geometry.
+    public var geometry: Geometry?
+    /// Why the feature cannot be used (malformed JSON, not a Feature, a bad geometry).
+    public var error: String?
+}
+
+/// Parsed `coordinates`: a position, a list of positions, or a list of those.
+private indirect enum Coordinates {
+    case position(Position)
+    case positions([Position])
+    case nested([Coordinates])
+    case empty
+}
+
+extension FastJSONParser {
+    /// Splits a FeatureCollection into its features' byte ranges without parsing them (so they can
+    /// be parsed in parallel), with the collection's other members (`type`, `crs`, ...) parsed.
+    public static func featureCollectionRanges(_ bytes: UnsafeRawBufferPointer) throws -> (members: [(String, JSONNode)], features: [Range<Int>]?) {
+        var p = FastJSONParser(bytes)
+        p.skip()
+        guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "{") else { throw p.fail("expected an object") }
+        p.i += 1
+        var members: [(String, JSONNode)] = []
+        var features: [Range<Int>]?
+        p.skip()
+        if p.i < bytes.count, bytes[p.i] == UInt8(ascii: "}") { p.i += 1; return (members, nil) }
+        while true {
+            p.skip()
+            guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "\"") else { throw p.fail("expected a member name") }
+            let k = try p.string()
+            p.skip()
+            guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: ":") else { throw p.fail("expected ':'") }
+            p.i += 1
+            p.skip()
+            if k == "features", p.i < bytes.count, bytes[p.i] == UInt8(ascii: "[") {
+                p.i += 1
+                var ranges: [Range<Int>] = []
+                p.skip()
+                if p.i < bytes.count, bytes[p.i] == UInt8(ascii: "]") { p.i += 1 } else {
+                    while true {
+                        p.skip()
+                        let start = p.i
+                        try p.skipValue()
+                        ranges.append(start..<p.i)
+                        p.skip()
+                        guard p.i < bytes.count else { throw p.fail("unterminated features array") }
+                        if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+                        if bytes[p.i] == UInt8(ascii: "]") { p.i += 1; break }
+                        throw p.fail("expected ',' or ']'")
+                    }
+                }
+                features = ranges
+            } else {
+                members.append((k, try p.value()))
+            }
+            p.skip()
+            guard p.i < bytes.count else { throw p.fail("unterminated object") }
+            if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+            if bytes[p.i] == UInt8(ascii: "}") { p.i += 1; break }
+            throw p.fail("expected ',' or '}'")
+        }
+        p.skip()
+        guard p.i == bytes.count else { throw p.fail("unexpected data after the JSON value") }
+        return (members, features)
+    }
+
+    /// Moves past one value, checking only its bracket structure and strings.
+    mutating func skipValue() throws {
+        skip()
+        guard i < b.count else { throw fail("unexpected end") }
+        let c = b[i]
+        guard c == UInt8(ascii: "{") || c == UInt8(ascii: "[") else { _ = try value(); return }
+        var depth = 0
+        while i < b.count {
+            switch b[i] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; i += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1; i += 1
+                if depth == 0 { return }
+            case UInt8(ascii: "\""):
+                i += 1
+                while i < b.count, b[i] != UInt8(ascii: "\"") { i += b[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                i += 1
+            default: i += 1
+            }
+        }
+        throw fail("unterminated value")
+    }
+
+    /// Parses one Feature occupying exactly `range` of `bytes`; failures are reported in the result.
+    public static func feature(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) -> ParsedFeature {
+        var p = FastJSONParser(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        var f = ParsedFeature()
+        do {
+            p.skip()
+            guard p.i < p.b.count, p.b[p.i] == UInt8(ascii: "{") else { f.error = "not a GeoJSON Feature (not an object)"; return f }
+            p.i += 1
+            var type: String?
+            var geometryError: String?
+            p.skip()
+            if p.i < p.b.count, p.b[p.i] == UInt8(ascii: "}") { p.i += 1 } else {
+                while true {
+                    p.skip()
+                    guard p.i < p.b.count, p.b[p.i] == UInt8(ascii: "\"") else { throw p.fail("expected a member name") }
+                    let k = try p.string()
+                    p.skip()
+                    guard p.i < p.b.count, p.b[p.i] == UInt8(ascii: ":") else { throw p.fail("expected ':'") }
+                    p.i += 1
+                    p.skip()
+                    switch k {
+                    case "type": type = try p.value().string
+                    case "id": f.id = try p.value()
+                    case "properties":
+                        if case .object(let m) = try p.value() { f.properties = m }
+                    case "geometry":
+                        do { f.geometry = try p.geometry() } catch let e as GeometryCodingError {
+                            geometryError = "\(e)"
+                            p.i = 0
+                            // Resynchronise: re-scan to this member's end structurally.
+                            try p.skipTo(member: "geometry")
+                        }
+                    default: try p.skipValue()
+                    }
+                    p.skip()
+                    guard p.i < p.b.count else { throw p.fail("unterminated object") }
+                    if p.b[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+                    if p.b[p.i] == UInt8(ascii: "}") { p.i += 1; break }
+                    throw p.fail("expected ',' or '}'")
+                }
+            }
+            p.skip()
+            guard p.i == p.b.count else { throw p.fail("unexpected data after the feature") }
+            guard type == "Feature" else { f.error = "not a GeoJSON Feature (type \(type ?? "missing"))"; return f }
+            if let geometryError { f.error = "geometry: \(geometryError)"; f.geometry = nil }
+        } catch {
+            f.error = "malformed JSON: \(error)"
+            f.geometry = nil
+        }
+        return f
+    }
+
+    /// After a geometry failed mid-way: positions the parser just past the top-level member `name`.
+    private mutating func skipTo(member name: String) throws {
+        i = 0
+        skip()
+        i += 1  // {
+        while true {
+            skip()
+            let k = try string()
+            skip()
+            i += 1  // :
+            try skipValue()
+            if k == name { return }
+            skip()
+            guard i < b.count, b[i] == UInt8(ascii: ",") else { throw fail("member '\(name)' not found") }
+            i += 1
+        }
+    }
+
+    /// A GeoJSON geometry object (or null) at the current position.
+    mutating func geometry() throws -> Geometry? {
+        skip()
+        guard i < b.count else { throw fail("unexpected end") }
+        if b[i] == UInt8(ascii: "n") { _ = try value(); return nil }
+        guard b[i] == UInt8(ascii: "{") else { throw GeometryCodingError.invalid("GeoJSON geometry must be an object") }
+        i += 1
+        var type: String?
+        var coordinates: Coordinates?
+        var members: [Geometry]?
+        skip()
+        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1 } else {
+            while true {
+                skip()
+                guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+                let k = try string()
+                skip()
+                guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                i += 1
+                skip()
+                switch k {
+                case "type": type = try value().string
+                case "coordinates": coordinates = try self.coordinates()
+                case "geometries":
+                    guard i < b.count, b[i] == UInt8(ascii: "[") else { throw GeometryCodingError.invalid("GeometryCollection \"geometries\" must be an array") }
+                    i += 1
+                    var parts: [Geometry] = []
+                    skip()
+                    if i < b.count, b[i] == UInt8(ascii: "]") { i += 1 } else {
+                        while true {
+                            guard let g = try geometry() else { throw GeometryCodingError.invalid("null member in a GeometryCollection") }
+                            parts.append(g)
+                            skip()
+                            guard i < b.count else { throw fail("unterminated array") }
+                            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                            if b[i] == UInt8(ascii: "]") { i += 1; break }
+                            throw fail("expected ',' or ']'")
+                        }
+                    }
+                    members = parts
+                default: try skipValue()
+                }
+                skip()
+                guard i < b.count else { throw fail("unterminated object") }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "}") { i += 1; break }
+                throw fail("expected ',' or '}'")
+            }
+        }
+        guard let type else { throw GeometryCodingError.invalid("GeoJSON geometry has no \"type\"") }
+        if type == "GeometryCollection" {
+            guard let members else { throw GeometryCodingError.invalid("GeometryCollection has no \"geometries\" array") }
+            return .geometryCollection(members)
+        }
+        guard let coordinates else { throw GeometryCodingError.invalid("\(type) has no \"coordinates\"") }
+        return try Self.build(type, coordinates)
+    }
+
+    /// Nested arrays of numbers; a numeric array is a position (first two numbers kept).
+    private mutating func coordinates() throws -> Coordinates {
+        skip()
+        guard i < b.count, b[i] == UInt8(ascii: "[") else { throw GeometryCodingError.invalid("coordinates must be arrays") }
+        i += 1
+        skip()
+        guard i < b.count else { throw fail("unterminated array") }
+        if b[i] == UInt8(ascii: "]") { i += 1; return .empty }
+        if b[i] != UInt8(ascii: "[") {
+            // A position: numbers.
+            var n: [Double] = []
+            while true {
+                skip()
+                let (d, _) = try numberValue()
+                if n.count < 2 { n.append(d) }
+                skip()
+                guard i < b.count else { throw fail("unterminated array") }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "]") { i += 1; break }
+                throw fail("expected ',' or ']'")
+            }
+            guard n.count == 2 else { throw GeometryCodingError.invalid("a position must be an array of at least two numbers") }
+            return .position(Position(n[0], n[1]))
+        }
+        var items: [Coordinates] = []
+        var positions: [Position] = []
+        var allPositions = true
+        while true {
+            let c = try coordinates()
+            if allPositions, case .position(let p) = c { positions.append(p) } else {
+                if allPositions { items = positions.map { .position($0) }; allPositions = false }
+                items.append(c)
+            }
+            skip()
+            guard i < b.count else { throw fail("unterminated array") }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "]") { i += 1; break }
+            throw fail("expected ',' or ']'")
+        }
+        return allPositions ? .positions(positions) : .nested(items)
+    }
+
+    private static func build(_ type: String, _ c: Coordinates) throws -> Geometry {
+        func bad(_ what: String) -> GeometryCodingError { .invalid("\(type) coordinates must be \(what)") }
+        func positions(_ c: Coordinates) throws -> [Position] {
+            switch c {
+            case .positions(let p): return p
+            case .empty: return []
+            default: throw bad("arrays of positions")
+            }
+        }
+        func list(_ c: Coordinates) throws -> [Coordinates] {
+            switch c {
+            case .nested(let items): return items
+            case .positions(let ps): return ps.map { .position($0) }
+            case .empty: return []
+            case .position: throw bad("nested arrays")
+            }
+        }
+        func polygon(_ c: Coordinates) throws -> Polygon {
+            let rings: [[Position]]
+            switch c {
+            case .nested(let items): rings = try items.map(positions)
+            case .empty: rings = []
+            default: throw bad("arrays of rings")
+            }
+            guard !rings.isEmpty else { throw GeometryCodingError.invalid("Polygon has no rings") }
+            for (i, r) in rings.enumerated() {
+                guard r.count >= 4 else { throw GeometryCodingError.invalid("Polygon ring \(i) has \(r.count) positions; a linear ring needs at least 4") }
+                guard r.first == r.last else { throw GeometryCodingError.invalid("Polygon ring \(i) is not closed (first position != last)") }
+            }
+            return rings
+        }
+        switch type {
+        case "Point":
+            guard case .position(let p) = c else { throw GeometryCodingError.invalid("a position must be an array of at least two numbers") }
+            return .point(p)
+        case "MultiPoint": return .multiPoint(try positions(c))
+        case "LineString":
+            let l = try positions(c)
+            guard l.count >= 2 else { throw GeometryCodingError.invalid("LineString needs at least 2 positions, got \(l.count)") }
+            return .lineString(l)
+        case "MultiLineString": return .multiLineString(try list(c).map(positions))
+        case "Polygon": return .polygon(try polygon(c))
+        case "MultiPolygon": return .multiPolygon(try list(c).map(polygon))
+        default: throw GeometryCodingError.invalid("unknown GeoJSON geometry type \"\(type)\"")
+        }
+    }
+}

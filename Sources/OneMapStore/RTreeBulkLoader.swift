@@ -1,0 +1,153 @@
+import OneMapGeo
+
+/// Builds a SpatiaLite spatial index (an SQLite R*Tree) in one pass, packing Hilbert-sorted boxes
+/// into full nodes and writing the R*Tree's shadow tables directly, instead of inserting row by
+/// row (SQLite's R* insertion costs ~16 µs a row: 3.3 s for 200,000 footprints).
+///
+/// The layout is SQLite's documented R*Tree format: `<index>_node(nodeno, data)` with node 1 the
+/// root; a node is 2 bytes tree depth (root only), 2 bytes cell count, then cells of a 64-bit id
+/// (row id in leaves, child node in inner nodes) and xmin, xmax, ymin, ymax as 32-bit floats, all
+/// big-endian, padded to the index's node size; `<index>_rowid` maps rows to leaves and
+/// `<index>_parent` nodes to parents. Boxes are rounded outwards to floats as SQLite does.
+/// `rtreecheck()` verifies the result in the tests.
+enum RTreeBulkLoader {
+    struct Entry {
+        let id: Int64
+        var xmin, xmax, ymin, ymax: Float
+    }
+
+    /// Replaces the content of R*Tree `index` with one entry per row of `table` (id column `idColumn`,
+    /// SpatiaLite geometry column `geom`).
+    static func rebuild(index: String, table: String, idColumn: String, on c: SQLiteConnection) throws {
+        var entries: [Entry] = []
+        let rows = try c.prepare("SELECT \(idColumn), geom FROM \(table) WHERE geom IS NOT NULL")
+        while try rows.step() {
+            let id = rows.int(0)
+            guard let box = rows.withBlob(1, { mbr(ofSpatiaLiteBlob: $0) }) else {
+                throw StoreError("\(table) row \(id): geometry is not a SpatiaLite geometry")
+            }
+            entries.append(Entry(id: id, xmin: down(box.minX), xmax: up(box.maxX), ymin: down(box.minY), ymax: up(box.maxY)))
+        }
+        guard let nodeSize = try c.scalarInt("SELECT length(data) FROM \"\(index)_node\" WHERE nodeno = 1"), nodeSize > 28 else {
+            throw StoreError("spatial index \(index) has no root node")
+        }
+        let capacity = (Int(nodeSize) - 4) / 24
+        try c.exec("DELETE FROM \"\(index)_node\"; DELETE FROM \"\(index)_parent\"; DELETE FROM \"\(index)_rowid\"")
+        let putNode = try c.prepare("INSERT INTO \"\(index)_node\"(nodeno, data) VALUES (?, ?)")
+        let putParent = try c.prepare("INSERT INTO \"\(index)_parent\"(nodeno, parentnode) VALUES (?, ?)")
+        let putRow = try c.prepare("INSERT INTO \"\(index)_rowid\"(rowid, nodeno) VALUES (?, ?)")
+        if entries.isEmpty {
+            try putNode.run([.int(1), .blob(encode(depth: 0, cells: [], size: Int(nodeSize)))])
+            return
+        }
+        sortAlongHilbertCurve(&entries)
+
+        // Levels bottom-up: each node's cells are entries (leaves) or child nodes (inner levels).
+        var levels: [[[Entry]]] = [stride(from: 0, to: entries.count, by: capacity).map { Array(entries[$0..<min($0 + capacity, entries.count)]) }]
+        while levels.last!.count > 1 {
+            let below = levels.last!
+            var summaries: [Entry] = []
+            summaries.reserveCapacity(below.count)
+            for (k, node) in below.enumerated() { summaries.append(union(node, id: Int64(k))) }
+            levels.append(stride(from: 0, to: summaries.count, by: capacity).map { Array(summaries[$0..<min($0 + capacity, summaries.count)]) })
+        }
+        // Node numbers: the root is 1, then level by level from the top.
+        var numbers: [[Int64]] = Array(repeating: [], count: levels.count)
+        var next: Int64 = 1
+        for l in stride(from: levels.count - 1, through: 0, by: -1) {
+            numbers[l] = levels[l].indices.map { _ in defer { next += 1 }; return next }
+        }
+        let depth = levels.count - 1
+        for l in 0..<levels.count {
+            for (k, node) in levels[l].enumerated() {
+                let nodeno = numbers[l][k]
+                // Inner cells point at child node numbers (their id holds the child's index below).
+                let cells = l == 0 ? node : node.map { var e = $0; e = Entry(id: numbers[l - 1][Int($0.id)], xmin: e.xmin, xmax: e.xmax, ymin: e.ymin, ymax: e.ymax); return e }
+                try putNode.run([.int(nodeno), .blob(encode(depth: nodeno == 1 ? depth : 0, cells: cells, size: Int(nodeSize)))])
+                if l == 0 {
+                    for e in node { try putRow.run([.int(e.id), .int(nodeno)]) }
+                } else {
+                    for e in cells { try putParent.run([.int(e.id), .int(nodeno)]) }
+                }
+            }
+        }
+    }
+
+    /// The MBR stored in a SpatiaLite geometry BLOB header (nil when it is not one).
+    static func mbr(ofSpatiaLiteBlob b: UnsafeRawBufferPointer) -> BBox? {
+        guard b.count >= 44, b[0] == 0x00, b[38] == 0x7C, b[1] == 0x01 || b[1] == 0x00 else { return nil }
+        func double(_ at: Int) -> Double {
+            var bits: UInt64 = 0
+            withUnsafeMutableBytes(of: &bits) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: b[at..<at + 8])) }
+            return Double(bitPattern: b[1] == 0x01 ? UInt64(littleEndian: bits) : UInt64(bigEndian: bits))
+        }
+        return BBox(minX: double(6), minY: double(14), maxX: double(22), maxY: double(30))
+    }
+
+    /// Rounded towards minus infinity / plus infinity, so the float box contains the true one.
+    static func down(_ d: Double) -> Float { let f = Float(d); return Double(f) > d ? f.nextDown : f }
+    static func up(_ d: Double) -> Float { let f = Float(d); return Double(f) < d ? f.nextUp : f }
+
+    private static func union(_ cells: [Entry], id: Int64) -> Entry {
+        var u = cells[0]
+        for e in cells.dropFirst() {
+            u.xmin = min(u.xmin, e.xmin); u.xmax = max(u.xmax, e.xmax)
+            u.ymin = min(u.ymin, e.ymin); u.ymax = max(u.ymax, e.ymax)
+        }
+        return Entry(id: id, xmin: u.xmin, xmax: u.xmax, ymin: u.ymin, ymax: u.ymax)
+    }
+
+    private static func sortAlongHilbertCurve(_ entries: inout [Entry]) {
+        var box = BBox(minX: Double(entries[0].xmin), minY: Double(entries[0].ymin), maxX: Double(entries[0].xmax), maxY: Double(entries[0].ymax))
+        for e in entries { box.extend(BBox(minX: Double(e.xmin), minY: Double(e.ymin), maxX: Double(e.xmax), maxY: Double(e.ymax))) }
+        let curve = HilbertCurve(box: box)
+        let keyed = entries.map { e in (curve.index(Position(Double(e.xmin + e.xmax) / 2, Double(e.ymin + e.ymax) / 2)), e) }
+        entries = keyed.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    private static func encode(depth: Int, cells: [Entry], size: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: size)
+        func put16(_ v: Int, at i: Int) { out[i] = UInt8(v >> 8 & 0xFF); out[i + 1] = UInt8(v & 0xFF) }
+        func put32(_ v: UInt32, at i: Int) { for k in 0..<4 { out[i + k] = UInt8(v >> (24 - 8 * k) & 0xFF) } }
+        func put64(_ v: UInt64, at i: Int) { for k in 0..<8 { out[i + k] = UInt8(v >> (56 - 8 * k) & 0xFF) } }
+        put16(depth, at: 0)
+        put16(cells.count, at: 2)
+        var at = 4
+        for c in cells {
+            put64(UInt64(bitPattern: c.id), at: at)
+            put32(c.xmin.bitPattern, at: at + 8); put32(c.xmax.bitPattern, at: at + 12)
+            put32(c.ymin.bitPattern, at: at + 16); put32(c.ymax.bitPattern, at: at + 20)
+            at += 24
+        }
+        return out
+    }
+}
+
+/// A spatial index taken out of row-by-row maintenance for a bulk write: its triggers are saved
+/// and dropped, and `resume` rebuilds the index in one pass and puts the triggers back (all inside
+/// the caller's transaction, so readers never see the index without its rows).
+struct SuspendedSpatialIndex {
+    let table: String
+    let idColumn: String
+    private let triggers: [String]
+
+    /// `alsoConstraints`: drop SpatiaLite's per-row geometry checks too (the caller checks after).
+    static func suspend(table: String, idColumn: String, alsoConstraints: Bool = false, on c: SQLiteConnection) throws -> SuspendedSpatialIndex {
+        var prefixes = ["gii_", "giu_", "gid_"]
+        if alsoConstraints { prefixes += ["ggi_", "ggu_", "tmi_", "tmu_", "tmd_"] }
+        let s = try c.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
+        try s.bind([.text(table)])
+        var saved: [(String, String)] = []
+        while try s.step() {
+            let name = s.text(0) ?? "", sql = s.text(1) ?? ""
+            if prefixes.contains(where: { name.hasPrefix($0) }) { saved.append((name, sql)) }
+        }
+        for (name, _) in saved { try c.exec("DROP TRIGGER \"\(name)\"") }
+        return SuspendedSpatialIndex(table: table, idColumn: idColumn, triggers: saved.map(\.1))
+    }
+
+    func resume(on c: SQLiteConnection) throws {
+        try RTreeBulkLoader.rebuild(index: "idx_\(table)_geom", table: table, idColumn: idColumn, on: c)
+        for sql in triggers { try c.exec(sql) }
+    }
+}

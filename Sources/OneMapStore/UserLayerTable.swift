@@ -1,0 +1,191 @@
+import OneMapGeo
+
+/// How a layer created by import is stored: table `layer_<id>` with `fid`, the entity key
+/// (`entity_key`, shown under the layer's first field name), valid time, one column per further
+/// catalog field (the file's own names, quoted) and a `geom` column in EPSG:4490 with an R*Tree.
+struct UserLayerTable {
+    let layer: LayerInfo
+
+    init(_ layer: LayerInfo) { self.layer = layer }
+
+    var table: String { "layer_\(layer.id)" }
+    var spatialIndex: String { "idx_\(table)_geom" }
+    /// Catalog fields after the key, which have columns of their own.
+    var attributeFields: ArraySlice<FieldInfo> { layer.fields.dropFirst() }
+
+    static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    private static func sqlType(_ t: FieldType) -> String {
+        switch t {
+        case .integer, .boolean: "INTEGER"
+        case .number: "REAL"
+        case .string, .date: "TEXT"
+        }
+    }
+
+    /// The table with a plain BLOB `geom` column, registered as a geometry column by
+    /// `registerGeometrySQL` while still empty; indexes and triggers come after the first load
+    /// (`finishDDL`).
+    var createDDL: [String] {
+        let columns = attributeFields.map { "\(Self.quoted($0.name)) \(Self.sqlType($0.type))" }
+        return [
+            """
+            CREATE TABLE \(table) (
+              fid INTEGER PRIMARY KEY, entity_key TEXT NOT NULL, valid_from TEXT NOT NULL, valid_to TEXT\(columns.isEmpty ? "" : ",\n  " + columns.joined(separator: ", ")),
+              geom BLOB NOT NULL,
+              CHECK (valid_to IS NULL OR valid_from < valid_to))
+            """,
+        ]
+    }
+
+    /// Registers `geom` as a SpatiaLite geometry column (checks every row's type and SRID).
+    var registerGeometrySQL: String {
+        "SELECT RecoverGeometryColumn('\(table)', 'geom', 4490, '\(spatialiteType)', 'XY')"
+    }
+
+    var spatialiteType: String {
+        switch layer.geometryType {
+        case .point: "POINT"
+        case .lineString: "LINESTRING"
+        case .polygon: "POLYGON"
+        case .multiPoint: "MULTIPOINT"
+        case .multiLineString: "MULTILINESTRING"
+        case .multiPolygon: "MULTIPOLYGON"
+        case .geometry, .none: "GEOMETRY"
+        }
+    }
+
+    /// The key index and the no-overlap triggers (made after a first load: faster than per row).
+    var finishDDL: [String] {
+        [
+            "CREATE UNIQUE INDEX IF NOT EXISTS \(table)_key ON \(table)(entity_key, valid_from)",
+            "CREATE INDEX IF NOT EXISTS \(table)_valid_to ON \(table)(valid_to)",
+            """
+            CREATE TRIGGER IF NOT EXISTS \(table)_versions_disjoint_insert BEFORE INSERT ON \(table)
+            WHEN EXISTS (SELECT 1 FROM \(table) o WHERE o.entity_key = NEW.entity_key
+                         AND (o.valid_to IS NULL OR o.valid_to > NEW.valid_from) AND (NEW.valid_to IS NULL OR NEW.valid_to > o.valid_from))
+            BEGIN SELECT RAISE(ABORT, '\(layer.id) version overlaps another version of the same entity'); END
+            """,
+            """
+            CREATE TRIGGER IF NOT EXISTS \(table)_versions_disjoint_update BEFORE UPDATE OF valid_from, valid_to, entity_key ON \(table)
+            WHEN EXISTS (SELECT 1 FROM \(table) o WHERE o.entity_key = NEW.entity_key AND o.fid <> NEW.fid
+                         AND (o.valid_to IS NULL OR o.valid_to > NEW.valid_from) AND (NEW.valid_to IS NULL OR NEW.valid_to > o.valid_from))
+            BEGIN SELECT RAISE(ABORT, '\(layer.id) version overlaps another version of the same entity'); END
+            """,
+        ]
+    }
+
+    /// The attribute columns in catalog order (after the key), quoted.
+    var attributeColumns: [String] { attributeFields.map { Self.quoted($0.name) } }
+
+    /// Features as `SpatiaLiteStore.features` reads them: fid, WKB, key, attributes; same parameters
+    /// as the core layers' queries.
+    var featureSQL: String {
+        let cols = (["t.entity_key"] + attributeColumns.map { "t.\($0)" }).joined(separator: ", ")
+        return """
+            SELECT t.fid, AsBinary(t.geom), \(cols) FROM \(table) t
+            WHERE t.fid IN (SELECT pkid FROM \(spatialIndex) WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
+              AND (?6 IS NULL OR t.valid_from <= ?6) AND (t.valid_to IS NULL OR ?5 IS NULL OR t.valid_to > ?5)
+            ORDER BY t.fid LIMIT ?8
+            """
+    }
+
+    var insertSQL: String {
+        let cols = (["entity_key", "valid_from"] + attributeColumns + ["geom"]).joined(separator: ", ")
+        let marks = Array(repeating: "?", count: 3 + attributeFields.count).joined(separator: ",")
+        return "INSERT INTO \(table)(\(cols)) VALUES (\(marks))"
+    }
+}
+
+/// A converted record of a user layer: attribute values in column order and the geometry BLOB.
+struct UserLayerRow {
+    let key: String
+    let values: [SQLValue]
+    let blob: [UInt8]
+}
+
+/// A user layer table for the version rules.
+struct UserLayerVersionRows: VersionedRows {
+    let table: UserLayerTable
+    let day: String
+    private let connection: SQLiteConnection
+    private let insertStatement, currentStatement, newestStatement, closeStatement, removeStatement: Statement
+
+    init(table: UserLayerTable, connection c: SQLiteConnection, day: String) throws {
+        self.table = table; self.day = day; connection = c
+        let t = table.table
+        insertStatement = try c.prepare(table.insertSQL)
+        let cols = table.attributeColumns.isEmpty ? "" : ", " + table.attributeColumns.joined(separator: ", ")
+        currentStatement = try c.prepare("SELECT fid, valid_from, geom\(cols) FROM \(t) WHERE entity_key = ? AND valid_to IS NULL")
+        newestStatement = try c.prepare("SELECT max(coalesce(valid_to, valid_from)) FROM \(t) WHERE entity_key = ?")
+        closeStatement = try c.prepare("UPDATE \(t) SET valid_to = ? WHERE fid = ?")
+        removeStatement = try c.prepare("DELETE FROM \(t) WHERE fid = ?")
+    }
+
+    func row(for r: KeyedRecord) throws -> UserLayerRow {
+        let family = r.geometry.familyName
+        let declared = table.layer.geometryType
+        var geometry = r.geometry
+        if declared != .geometry && declared.rawValue != r.geometry.typeName {
+            // A single part where the layer holds multi parts is promoted; anything else does not fit.
+            switch (declared, r.geometry) {
+            case (.multiPolygon, .polygon(let p)): geometry = .multiPolygon([p])
+            case (.multiLineString, .lineString(let l)): geometry = .multiLineString([l])
+            case (.multiPoint, .point(let p)): geometry = .multiPoint([p])
+            default:
+                throw StoreError("geometry is a \(r.geometry.typeName); layer '\(table.layer.id)' holds \(declared.rawValue) (\(family) family does not fit)")
+            }
+        }
+        let values = try table.attributeFields.map { f in try LayerSchema.sqlValue(r.values[f.name], as: f.type, field: f.name) }
+        return UserLayerRow(key: r.key, values: values, blob: SpatiaLiteBlob.encode(geometry))
+    }
+
+    func current(_ key: String, comparedWith row: UserLayerRow) throws -> (id: Int64, from: String, same: Bool)? {
+        let s = currentStatement
+        s.reset()
+        defer { s.reset() }
+        try s.bind([.text(key)])
+        guard try s.step() else { return nil }
+        var same = s.withBlob(2) { $0.elementsEqual(row.blob) }
+        for (i, v) in row.values.enumerated() where same {
+            let col = Int32(3 + i)
+            switch v {
+            case .null: same = s.isNull(col)
+            case .int(let n): same = !s.isNull(col) && s.int(col) == n
+            case .double(let d): same = !s.isNull(col) && s.double(col) == d
+            case .text(let t): same = s.text(col) == t
+            case .blob: same = false
+            }
+        }
+        return (s.int(0), s.text(1) ?? "", same)
+    }
+
+    func newestDay(_ key: String) throws -> String? {
+        let s = newestStatement
+        s.reset()
+        defer { s.reset() }
+        try s.bind([.text(key)])
+        return try s.step() ? s.text(0) : nil
+    }
+
+    func close(_ id: Int64, on day: String) throws { try closeStatement.run([.text(day), .int(id)]) }
+    func remove(_ id: Int64) throws { try removeStatement.run([.int(id)]) }
+
+    func insert(_ row: UserLayerRow) throws {
+        let s = insertStatement
+        defer { s.reset() }
+        try s.bind(1, .text(row.key))
+        try s.bind(2, .text(day))
+        for (i, v) in row.values.enumerated() { try s.bind(3 + i, v) }
+        try s.bind(3 + row.values.count, .blob(row.blob))
+        try s.step()
+    }
+
+    func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)] {
+        let s = try connection.prepare("SELECT fid, entity_key, valid_from FROM \(table.table) WHERE valid_to IS NULL AND valid_from <= ?")
+        try s.bind([.text(day)])
+        var out: [(Int64, String, String)] = []
+        while try s.step() { out.append((s.int(0), s.text(1) ?? "", s.text(2) ?? "")) }
+        return out
+    }
+}

@@ -1,0 +1,101 @@
+import OneMapGeo
+
+/// A versioned table as the version logic sees it: one row per entity version, keyed by text.
+protocol VersionedRows {
+    /// A record checked and converted for this table.
+    associatedtype Row
+    /// The row for a record; a `StoreError` names what is wrong with it (the row is rejected).
+    func row(for record: KeyedRecord) throws -> Row
+    /// The open version of `key`: its id, first day and whether `row` says the same thing.
+    func current(_ key: String, comparedWith row: Row) throws -> (id: Int64, from: String, same: Bool)?
+    /// The last day any version of `key` touches (its latest end or start), nil when it has none.
+    func newestDay(_ key: String) throws -> String?
+    func close(_ id: Int64, on day: String) throws
+    func remove(_ id: Int64) throws
+    func insert(_ row: Row) throws
+    /// Open versions that started on or before `day`.
+    func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)]
+}
+
+/// The version rules, shared by every versioned layer: only real changes create versions (the
+/// previous one closes that day; a same-day version is replaced), keys never repeat in one file,
+/// a version never starts before an existing one ends, and `replace` closes what the push lacks.
+enum VersionApplier {
+    /// `tableIsEmpty`: nothing stored yet, so every key is new and no lookups are needed.
+    static func apply<T: VersionedRows>(_ records: [KeyedRecord], mode: ImportMode, day: String, into table: T,
+                                        tableIsEmpty: Bool, progress: (Int) -> Void) throws -> VersionSummary {
+        var summary = VersionSummary()
+        var seen = Set<String>(minimumCapacity: records.count)
+        // Into an empty table rows go in Hilbert order of their centres: the R*Tree then builds
+        // from neighbours, and a tile's rows share pages.
+        var pending: [(order: UInt64, row: T.Row)] = []
+        var curve: HilbertCurve?
+        if tableIsEmpty {
+            var box: BBox?
+            for r in records { if let b = r.geometry.bbox { if box == nil { box = b } else { box!.extend(b) } } }
+            curve = box.map(HilbertCurve.init)
+            pending.reserveCapacity(records.count)
+        }
+        // Converting records to rows is pure: done on all cores before the single-threaded writes.
+        let converted: [Result<T.Row, StoreError>] = Parallel.map(records.count) { k in
+            do { return .success(try table.row(for: records[k])) } catch let e as StoreError { return .failure(e) } catch {
+                return .failure(StoreError("\(error)"))
+            }
+        }
+        for (n, r) in records.enumerated() {
+            if n % 5000 == 0 { progress(n) }
+            guard seen.insert(r.key).inserted else {
+                summary.rejected.append(RejectedRow(row: r.row, reason: "duplicate key '\(r.key)' (already given earlier in the file)"))
+                continue
+            }
+            let row: T.Row
+            switch converted[n] {
+            case .success(let ok): row = ok
+            case .failure(let e): summary.rejected.append(RejectedRow(row: r.row, reason: e.message)); continue
+            }
+            if tableIsEmpty {
+                let b = r.geometry.bbox
+                pending.append((b.flatMap { b in curve?.index(Position((b.minX + b.maxX) / 2, (b.minY + b.maxY) / 2)) } ?? 0, row))
+                summary.inserted += 1
+                continue
+            }
+            if let cur = try table.current(r.key, comparedWith: row) {
+                if mode == .append {
+                    summary.rejected.append(RejectedRow(row: r.row, reason: "key '\(r.key)' already exists (use --mode upsert to version it)"))
+                    continue
+                }
+                if cur.same { summary.unchanged += 1; continue }
+                if cur.from > day {
+                    summary.rejected.append(RejectedRow(row: r.row, reason: "key '\(r.key)' has a newer version from \(cur.from) than \(day)"))
+                    continue
+                }
+                if cur.from == day { try table.remove(cur.id) } else { try table.close(cur.id, on: day) }
+                try table.insert(row)
+                summary.updated += 1
+            } else {
+                if let last = try table.newestDay(r.key), last > day {
+                    summary.rejected.append(RejectedRow(row: r.row, reason: "key '\(r.key)' has versions up to \(last), after \(day)"))
+                    continue
+                }
+                try table.insert(row)
+                summary.inserted += 1
+            }
+        }
+        if tableIsEmpty {
+            pending.sort { $0.order < $1.order }
+            for (n, p) in pending.enumerated() {
+                if n % 5000 == 0 { progress(n) }
+                try table.insert(p.row)
+            }
+        }
+        if mode == .replace && !tableIsEmpty {
+            var closed = 0
+            for v in try table.openVersions(onOrBefore: day) where !seen.contains(v.key) {
+                if v.from == day { try table.remove(v.id) } else { try table.close(v.id, on: day) }
+                closed += 1
+            }
+            summary.closed = closed
+        }
+        return summary
+    }
+}
