@@ -18,6 +18,9 @@ final class ConnectionPool: @unchecked Sendable {
         available.wait()
         let c = lock.withLock { idle.removeLast() }
         defer {
+            // A statement left mid-result keeps its read transaction open, pinning the connection to
+            // an old snapshot: it would never see later commits (another process's import).
+            c.resetBusyStatements()
             lock.withLock { idle.append(c) }
             available.signal()
         }

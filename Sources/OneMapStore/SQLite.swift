@@ -52,6 +52,16 @@ final class SQLiteConnection {
 
     var errorMessage: String { String(cString: sqlite3_errmsg(db)) }
 
+    /// Resets every statement of this connection that has not run to completion, ending the read
+    /// transaction it holds.
+    func resetBusyStatements() {
+        var stmt = sqlite3_next_stmt(db, nil)
+        while let s = stmt {
+            if sqlite3_stmt_busy(s) != 0 { sqlite3_reset(s) }
+            stmt = sqlite3_next_stmt(db, s)
+        }
+    }
+
     func exec(_ sql: String) throws {
         var err: UnsafeMutablePointer<CChar>?
         if sqlite3_exec(db, sql, nil, nil, &err) != SQLITE_OK {

@@ -13,7 +13,8 @@ extension SpatiaLiteStore {
         }
         try Self.checkFields(records, against: target)
         StageTimer.mark("check fields")
-        return try withWriteTransaction { c in
+        let isCore = CoreLayers.all.contains { $0.id == target.id }
+        return try withWriteTransaction(analyze: isCore ? nil : UserLayerTable(target).table) { c in
             var summary: VersionSummary
             if target.id == "buildings" {
                 // A large import is faster without the R*Tree's per-row triggers: the index is rebuilt
@@ -95,14 +96,8 @@ extension SpatiaLiteStore {
         let rows = try UserLayerVersionRows(table: table, connection: c, day: day)
         let summary = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: isNew, progress: progress)
         StageTimer.mark("write rows")
-        if isNew {
-            // What SpatiaLite's per-row constraint triggers would have checked, in one query.
-            let typeName = table.spatialiteType == "GEOMETRY" ? nil : table.spatialiteType
-            let bad = try c.prepare("SELECT fid FROM \(table.table) WHERE ST_SRID(geom) IS NOT 4490 OR (?1 IS NOT NULL AND GeometryType(geom) IS NOT ?1) LIMIT 1")
-            try bad.bind([typeName.map { .text($0) } ?? .null])
-            if try bad.step() { throw StoreError("layer '\(layer.id)': row \(bad.int(0)) has a geometry of the wrong type or CRS") }
-            StageTimer.mark("check geometry column")
-        }
+        // SpatiaLite's per-row geometry constraint triggers were off for a new layer's first load:
+        // `row(for:)` has checked each geometry's type, and `SpatiaLiteBlob` writes SRID 4490.
         try suspended?.resume(on: c)
         StageTimer.mark("spatial index")
         return summary
@@ -111,6 +106,7 @@ extension SpatiaLiteStore {
     /// Key index, overlap triggers and spatial index (each only if missing), and the layer's date.
     static func finishUserLayer(_ table: UserLayerTable, on c: SQLiteConnection) throws {
         for sql in table.finishDDL { try c.exec(sql) }
+        try bumpGeneration(c)
         StageTimer.mark("key index and triggers")
         try c.prepare("UPDATE layers SET updated_at = ? WHERE id = ?")
             .run([.text(ISO8601DateFormatter().string(from: Date())), .text(table.layer.id)])

@@ -11,6 +11,8 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     /// The catalog, read once and again after every load (tiles ask for it on every request).
     private let catalogLock = NSLock()
     private var catalogCache: [LayerInfo]?  // guarded by catalogLock
+    private var generationCheckedAt = Date.distantPast  // guarded by catalogLock
+    private var knownGeneration: String?  // guarded by catalogLock
     /// Derived-count facts and per-day area populations, dropped after every load.
     private let derivedLock = NSLock()
     private var countsRangeCache: (from: String?, until: String?)?  // guarded by derivedLock
@@ -53,10 +55,41 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     // MARK: catalog
 
     public func layers() throws -> [LayerInfo] {
+        try dropCachesIfChangedElsewhere()
         if let cached = catalogLock.withLock({ catalogCache }) { return cached }
         let fresh = try readCatalog()
         catalogLock.withLock { catalogCache = fresh }
         return fresh
+    }
+
+    /// Another process (an `onemap import` beside the running server) may have committed a load:
+    /// every load bumps `derived_state.generation`, checked at most twice a second, and a new value
+    /// drops the catalog and derived-count caches (a new layer is served within half a second).
+    private func dropCachesIfChangedElsewhere() throws {
+        let now = Date()
+        let due = catalogLock.withLock { () -> Bool in
+            guard now.timeIntervalSince(generationCheckedAt) >= 0.5 else { return false }
+            generationCheckedAt = now
+            return true
+        }
+        guard due else { return }
+        let generation = try readers.with { c -> String? in
+            let s = try c.cached("SELECT value FROM derived_state WHERE key = 'generation'")
+            defer { s.reset() }
+            return try s.step() ? s.text(0) : nil
+        }
+        let changed = catalogLock.withLock { () -> Bool in
+            defer { knownGeneration = generation }
+            guard generation != knownGeneration else { return false }
+            catalogCache = nil
+            return true
+        }
+        if changed { derivedLock.withLock { countsRangeCache = nil; areaPopulationByDay = [:] } }
+    }
+
+    /// Marks a load, inside its transaction, for `dropCachesIfChangedElsewhere` in other processes.
+    static func bumpGeneration(_ c: SQLiteConnection) throws {
+        try c.exec("INSERT INTO derived_state(key, value) VALUES ('generation', 1) ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
     }
 
     private func readCatalog() throws -> [LayerInfo] {
@@ -171,7 +204,8 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
             table = UserLayerTable(info).table
         }
         return try readers.with { c in
-            // The R*Tree gives the extent without reading the rows.
+            // The R*Tree gives the extent without reading the rows (none before the first load).
+            guard try c.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = ?", [.text("idx_\(table)_geom")]) == 1 else { return nil }
             let s = try c.cached("SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_\(table)_geom")
             guard try s.step(), !s.isNull(0) else { return nil }
             return BBox(minX: s.double(0), minY: s.double(1), maxX: s.double(2), maxY: s.double(3))
@@ -282,25 +316,27 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
             if enabled == 0 { try c.exec("SELECT CreateSpatialIndex('\(table)', 'geom')") }
         }
         try DerivedCounts.refresh(c)
+        try Self.bumpGeneration(c)
         try c.exec("UPDATE layers SET updated_at = '\(ISO8601DateFormatter().string(from: Date()))'")
     }
 
     /// After a load committed: statistics for the planner, and caches dropped.
-    func afterLoad(_ c: SQLiteConnection) throws {
-        try c.exec("ANALYZE")
+    /// `analyze`: the one table whose statistics changed (nil: all of them).
+    func afterLoad(_ c: SQLiteConnection, analyze table: String? = nil) throws {
+        try c.exec(table.map { "ANALYZE \"\($0)\"" } ?? "ANALYZE")
         catalogLock.withLock { catalogCache = nil }
         derivedLock.withLock { countsRangeCache = nil; areaPopulationByDay = [:] }
     }
 
     /// Runs `body` with the single writer connection inside one transaction (nothing or everything).
-    func withWriteTransaction<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+    func withWriteTransaction<T>(analyze table: String? = nil, _ body: (SQLiteConnection) throws -> T) throws -> T {
         try writeLock.withLock {
             let c = try SQLiteConnection(path: path)
             // A large import's pages stay in memory until commit instead of spilling mid-way.
             try c.exec("PRAGMA cache_size = -1048576")
             let result = try c.transaction { try body(c) }
             StageTimer.mark("commit")
-            try afterLoad(c)
+            try afterLoad(c, analyze: table)
             StageTimer.mark("analyze")
             return result
         }

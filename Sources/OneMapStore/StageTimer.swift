@@ -10,7 +10,8 @@ public enum StageTimer {
     public static func mark(_ stage: String) {
         guard enabled else { return }
         let now = Date()
-        FileHandle.standardError.write(Data(String(format: "trace %-28@ %7.3f s\n", stage as NSString, now.timeIntervalSince(last)).utf8))
+        let name = stage.padding(toLength: 28, withPad: " ", startingAt: 0)
+        FileHandle.standardError.write(Data("trace \(name) \(String(format: "%7.3f", now.timeIntervalSince(last))) s\n".utf8))
         last = now
     }
 }

@@ -42,6 +42,7 @@ enum VersionApplier {
                 return .failure(StoreError("\(error)"))
             }
         }
+        StageTimer.mark("convert rows")
         for (n, r) in records.enumerated() {
             if n % 5000 == 0 { progress(n) }
             guard seen.insert(r.key).inserted else {
@@ -83,6 +84,7 @@ enum VersionApplier {
         }
         if tableIsEmpty {
             pending.sort { $0.order < $1.order }
+            StageTimer.mark("keys and Hilbert order")
             for (n, p) in pending.enumerated() {
                 if n % 5000 == 0 { progress(n) }
                 try table.insert(p.row)

@@ -130,4 +130,25 @@ import Testing
         }
         #expect(types == ["MultiPolygon", "MultiPolygon"])
     }
+
+    @Test func aRunningServerSeesAnotherProcesssImportWithoutARestart() throws {
+        let f = try ImportFixture()
+        let server = try SpatiaLiteStore(path: f.dir + "/db.sqlite")
+        #expect(try server.extent(layer: "buildings") == nil)  // nothing loaded yet: no index, no extent
+        _ = try f.run(try f.write("b.geojson", [ImportFixture.building("B1", coordinates: ImportFixture.square(117.6, 26.25, 0.001))]),
+                      validFrom: "2024-01-01")
+        // Reads that stop mid-result (an extent, a change's attributes) must not pin old snapshots.
+        #expect(try server.extent(layer: "buildings") != nil)
+        #expect(try server.changes(layer: "buildings", from: "2023-01-01", to: "2025-01-01", bbox: nil, limit: 5, offset: 0).changes.count == 1)
+        _ = try server.layers()
+        #expect(try server.layer(id: "shops") == nil)
+        _ = try run(f, try f.write("a.geojson", [Self.shop(1, x: 0)]), validFrom: "2024-01-01")  // through f.store
+        Thread.sleep(forTimeInterval: 0.6)
+        #expect(try server.layer(id: "shops") != nil)
+        var keys: [FieldValue] = []
+        try server.features(layer: "shops", intersecting: BBox(minX: 117, minY: 26, maxX: 118, maxY: 27), during: .instant("2024-02-01"), limit: nil) {
+            keys.append($0.values[0])
+        }
+        #expect(keys == [.string("1")])
+    }
 }

@@ -15,7 +15,7 @@ PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done
 curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { echo "server did not start"; cat "$OUT/server.log"; exit 1; }
-ONEMAP_URL="http://127.0.0.1:$PORT" ONEMAP_OUT="$OUT" .venv/bin/python -m pytest -q Tests/e2e "$@"
+ONEMAP_URL="http://127.0.0.1:$PORT" ONEMAP_OUT="$OUT" ONEMAP_DB="$DB" .venv/bin/python -m pytest -q Tests/e2e "$@"
 # Graceful shutdown on SIGTERM: the process must exit by itself, with status 0.
 kill -TERM $PID
 for _ in $(seq 1 50); do kill -0 $PID 2>/dev/null || break; sleep 0.1; done
