@@ -28,15 +28,7 @@ public enum GeoJSON {
             return a
         }
         func positions(_ n: JSONNode) throws -> [Position] { try list(n).map(position) }
-        func polygon(_ n: JSONNode) throws -> Polygon {
-            let rings = try list(n).map(positions)
-            guard !rings.isEmpty else { throw GeometryCodingError.invalid("Polygon has no rings") }
-            for (i, r) in rings.enumerated() {
-                guard r.count >= 4 else { throw GeometryCodingError.invalid("Polygon ring \(i) has \(r.count) positions; a linear ring needs at least 4") }
-                guard r.first == r.last else { throw GeometryCodingError.invalid("Polygon ring \(i) is not closed (first position != last)") }
-            }
-            return rings
-        }
+        func polygon(_ n: JSONNode) throws -> Polygon { try checkedPolygon(try list(n).map(positions)) }
         switch type {
         case "Point": return .point(try position(c))
         case "MultiPoint": return .multiPoint(try positions(c))
@@ -49,6 +41,16 @@ public enum GeoJSON {
         case "MultiPolygon": return .multiPolygon(try list(c).map(polygon))
         default: throw GeometryCodingError.invalid("unknown GeoJSON geometry type \"\(type)\"")
         }
+    }
+
+    /// Rings that make a GeoJSON Polygon: at least one, each closed with at least 4 positions.
+    static func checkedPolygon(_ rings: [[Position]]) throws -> Polygon {
+        guard !rings.isEmpty else { throw GeometryCodingError.invalid("Polygon has no rings") }
+        for (i, r) in rings.enumerated() {
+            guard r.count >= 4 else { throw GeometryCodingError.invalid("Polygon ring \(i) has \(r.count) positions; a linear ring needs at least 4") }
+            guard r.first == r.last else { throw GeometryCodingError.invalid("Polygon ring \(i) is not closed (first position != last)") }
+        }
+        return rings
     }
 
     // MARK: writing

@@ -286,12 +286,7 @@ extension FastJSONParser {
             case .empty: rings = []
             default: throw bad("arrays of rings")
             }
-            guard !rings.isEmpty else { throw GeometryCodingError.invalid("Polygon has no rings") }
-            for (i, r) in rings.enumerated() {
-                guard r.count >= 4 else { throw GeometryCodingError.invalid("Polygon ring \(i) has \(r.count) positions; a linear ring needs at least 4") }
-                guard r.first == r.last else { throw GeometryCodingError.invalid("Polygon ring \(i) is not closed (first position != last)") }
-            }
-            return rings
+            return try GeoJSON.checkedPolygon(rings)
         }
         switch type {
         case "Point":

@@ -5,20 +5,17 @@ import OneMapGeo
 struct BuildingVersionRows: VersionedRows {
     let day: String
     private let writer: SpatiaLiteBulkWriter
-    private let currentStatement, newestStatement, closeStatement, removeStatement: Statement
-    private let connection: SQLiteConnection
+    private let currentStatement: Statement
+    private let versions: VersionStatements
 
     init(connection c: SQLiteConnection, day: String) throws {
         self.day = day
-        connection = c
         writer = try SpatiaLiteBulkWriter(connection: c)
         currentStatement = try c.prepare("""
             SELECT id, valid_from, floors, use, built_date, demolished_date, AsBinary(geom) FROM buildings
             WHERE entity_code = ? AND valid_to IS NULL
             """)
-        newestStatement = try c.prepare("SELECT max(coalesce(valid_to, valid_from)) FROM buildings WHERE entity_code = ?")
-        closeStatement = try c.prepare("UPDATE buildings SET valid_to = ? WHERE id = ?")
-        removeStatement = try c.prepare("DELETE FROM buildings WHERE id = ?")
+        versions = try VersionStatements(table: "buildings", id: "id", key: "entity_code", connection: c)
     }
 
     func row(for r: KeyedRecord) throws -> Building { try Self.building(from: r, validFrom: day) }
@@ -34,24 +31,12 @@ struct BuildingVersionRows: VersionedRows {
         return (s.int(0), s.text(1) ?? "", same)
     }
 
-    func newestDay(_ key: String) throws -> String? {
-        let s = newestStatement
-        s.reset()
-        defer { s.reset() }
-        try s.bind([.text(key)])
-        return try s.step() ? s.text(0) : nil
-    }
-
-    func close(_ id: Int64, on day: String) throws { try closeStatement.run([.text(day), .int(id)]) }
-    func remove(_ id: Int64) throws { try removeStatement.run([.int(id)]) }
+    func newestDay(_ key: String) throws -> String? { try versions.newestDay(key) }
+    func close(_ id: Int64, on day: String) throws { try versions.close(id, on: day) }
+    func remove(_ id: Int64) throws { try versions.remove(id) }
     func insert(_ b: Building) throws { try writer.add(b) }
-
     func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)] {
-        let s = try connection.prepare("SELECT id, entity_code, valid_from FROM buildings WHERE valid_to IS NULL AND valid_from <= ?")
-        try s.bind([.text(day)])
-        var out: [(Int64, String, String)] = []
-        while try s.step() { out.append((s.int(0), s.text(1) ?? "", s.text(2) ?? "")) }
-        return out
+        try versions.openVersions(onOrBefore: day)
     }
 
     /// The building a record describes; a StoreError names a missing or mistyped field.

@@ -108,18 +108,16 @@ struct UserLayerRow {
 struct UserLayerVersionRows: VersionedRows {
     let table: UserLayerTable
     let day: String
-    private let connection: SQLiteConnection
-    private let insertStatement, currentStatement, newestStatement, closeStatement, removeStatement: Statement
+    private let insertStatement, currentStatement: Statement
+    private let versions: VersionStatements
 
     init(table: UserLayerTable, connection c: SQLiteConnection, day: String) throws {
-        self.table = table; self.day = day; connection = c
+        self.table = table; self.day = day
         let t = table.table
         insertStatement = try c.prepare(table.insertSQL)
         let cols = table.attributeColumns.isEmpty ? "" : ", " + table.attributeColumns.joined(separator: ", ")
         currentStatement = try c.prepare("SELECT fid, valid_from, geom\(cols) FROM \(t) WHERE entity_key = ? AND valid_to IS NULL")
-        newestStatement = try c.prepare("SELECT max(coalesce(valid_to, valid_from)) FROM \(t) WHERE entity_key = ?")
-        closeStatement = try c.prepare("UPDATE \(t) SET valid_to = ? WHERE fid = ?")
-        removeStatement = try c.prepare("DELETE FROM \(t) WHERE fid = ?")
+        versions = try VersionStatements(table: t, id: "fid", key: "entity_key", connection: c)
     }
 
     func row(for r: KeyedRecord) throws -> UserLayerRow {
@@ -160,16 +158,12 @@ struct UserLayerVersionRows: VersionedRows {
         return (s.int(0), s.text(1) ?? "", same)
     }
 
-    func newestDay(_ key: String) throws -> String? {
-        let s = newestStatement
-        s.reset()
-        defer { s.reset() }
-        try s.bind([.text(key)])
-        return try s.step() ? s.text(0) : nil
+    func newestDay(_ key: String) throws -> String? { try versions.newestDay(key) }
+    func close(_ id: Int64, on day: String) throws { try versions.close(id, on: day) }
+    func remove(_ id: Int64) throws { try versions.remove(id) }
+    func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)] {
+        try versions.openVersions(onOrBefore: day)
     }
-
-    func close(_ id: Int64, on day: String) throws { try closeStatement.run([.text(day), .int(id)]) }
-    func remove(_ id: Int64) throws { try removeStatement.run([.int(id)]) }
 
     func insert(_ row: UserLayerRow) throws {
         let s = insertStatement
@@ -179,13 +173,5 @@ struct UserLayerVersionRows: VersionedRows {
         for (i, v) in row.values.enumerated() { try s.bind(3 + i, v) }
         try s.bind(3 + row.values.count, .blob(row.blob))
         try s.step()
-    }
-
-    func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)] {
-        let s = try connection.prepare("SELECT fid, entity_key, valid_from FROM \(table.table) WHERE valid_to IS NULL AND valid_from <= ?")
-        try s.bind([.text(day)])
-        var out: [(Int64, String, String)] = []
-        while try s.step() { out.append((s.int(0), s.text(1) ?? "", s.text(2) ?? "")) }
-        return out
     }
 }
