@@ -17,30 +17,7 @@ public enum GeoJSON {
             return .geometryCollection(try parts.map { try geometry(from: $0) })
         }
         guard let c = g["coordinates"] else { throw GeometryCodingError.invalid("\(type) has no \"coordinates\"") }
-        func position(_ n: JSONNode) throws -> Position {
-            guard case .array(let a) = n, a.count >= 2, case .number(let x, _) = a[0], case .number(let y, _) = a[1] else {
-                throw GeometryCodingError.invalid("a position must be an array of at least two numbers")
-            }
-            return Position(x, y)
-        }
-        func list(_ n: JSONNode) throws -> [JSONNode] {
-            guard case .array(let a) = n else { throw GeometryCodingError.invalid("\(type) coordinates must be an array") }
-            return a
-        }
-        func positions(_ n: JSONNode) throws -> [Position] { try list(n).map(position) }
-        func polygon(_ n: JSONNode) throws -> Polygon { try checkedPolygon(try list(n).map(positions)) }
-        switch type {
-        case "Point": return .point(try position(c))
-        case "MultiPoint": return .multiPoint(try positions(c))
-        case "LineString":
-            let l = try positions(c)
-            guard l.count >= 2 else { throw GeometryCodingError.invalid("LineString needs at least 2 positions, got \(l.count)") }
-            return .lineString(l)
-        case "MultiLineString": return .multiLineString(try list(c).map(positions))
-        case "Polygon": return .polygon(try polygon(c))
-        case "MultiPolygon": return .multiPolygon(try list(c).map(polygon))
-        default: throw GeometryCodingError.invalid("unknown GeoJSON geometry type \"\(type)\"")
-        }
+        return try Coordinates(c).geometry(type: type)
     }
 
     /// Rings that make a GeoJSON Polygon: at least one, each closed with at least 4 positions.

@@ -9,14 +9,6 @@ public struct ParsedFeature: Sendable {
     public var error: String?
 }
 
-/// Parsed `coordinates`: a position, a list of positions, or a list of those.
-private indirect enum Coordinates {
-    case position(Position)
-    case positions([Position])
-    case nested([Coordinates])
-    case empty
-}
-
 extension FastJSONParser {
     /// Splits a FeatureCollection into its features' byte ranges without parsing them (so they can
     /// be parsed in parallel), with the collection's other members (`type`, `crs`, ...) parsed.
@@ -217,7 +209,7 @@ extension FastJSONParser {
             return .geometryCollection(members)
         }
         guard let coordinates else { throw GeometryCodingError.invalid("\(type) has no \"coordinates\"") }
-        return try Self.build(type, coordinates)
+        return try coordinates.geometry(type: type)
     }
 
     /// Nested arrays of numbers; a numeric array is a position (first two numbers kept).
@@ -260,47 +252,5 @@ extension FastJSONParser {
             throw fail("expected ',' or ']'")
         }
         return allPositions ? .positions(positions) : .nested(items)
-    }
-
-    private static func build(_ type: String, _ c: Coordinates) throws -> Geometry {
-        func bad(_ what: String) -> GeometryCodingError { .invalid("\(type) coordinates must be \(what)") }
-        func positions(_ c: Coordinates) throws -> [Position] {
-            switch c {
-            case .positions(let p): return p
-            case .empty: return []
-            default: throw bad("arrays of positions")
-            }
-        }
-        func list(_ c: Coordinates) throws -> [Coordinates] {
-            switch c {
-            case .nested(let items): return items
-            case .positions(let ps): return ps.map { .position($0) }
-            case .empty: return []
-            case .position: throw bad("nested arrays")
-            }
-        }
-        func polygon(_ c: Coordinates) throws -> Polygon {
-            let rings: [[Position]]
-            switch c {
-            case .nested(let items): rings = try items.map(positions)
-            case .empty: rings = []
-            default: throw bad("arrays of rings")
-            }
-            return try GeoJSON.checkedPolygon(rings)
-        }
-        switch type {
-        case "Point":
-            guard case .position(let p) = c else { throw GeometryCodingError.invalid("a position must be an array of at least two numbers") }
-            return .point(p)
-        case "MultiPoint": return .multiPoint(try positions(c))
-        case "LineString":
-            let l = try positions(c)
-            guard l.count >= 2 else { throw GeometryCodingError.invalid("LineString needs at least 2 positions, got \(l.count)") }
-            return .lineString(l)
-        case "MultiLineString": return .multiLineString(try list(c).map(positions))
-        case "Polygon": return .polygon(try polygon(c))
-        case "MultiPolygon": return .multiPolygon(try list(c).map(polygon))
-        default: throw GeometryCodingError.invalid("unknown GeoJSON geometry type \"\(type)\"")
-        }
     }
 }
