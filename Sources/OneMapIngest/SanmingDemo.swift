@@ -323,7 +323,8 @@ struct DemoPlan {
                         try write(PersonRecord(
                             buildingCode: b.code, sex: sexes[k] == "M" ? "M" : "F", birthYear: birthYear, householdID: hid,
                             registration: floating ? .liudong : .huji, movedIn: movedIn,
-                            maskedIdentity: "\(unit.census.currentCode)********\(String(format: "%04d", rng.int(0...9999)))"))
+                            maskedIdentity: "\(unit.census.currentCode)********\(String(format: "%04d", rng.int(0...9999)))",
+                            personKey: "\(hid)-P\(k)"))
                         k += 1
                     }
                     left -= size

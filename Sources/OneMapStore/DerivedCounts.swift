@@ -17,10 +17,10 @@ enum DerivedCounts {
             CREATE TEMP TABLE building_counts AS
             SELECT code, sum(p) AS p, sum(b) AS b FROM (
               SELECT building_code AS code, count(*) AS p, 0 AS b FROM population
-               WHERE moved_in <= '\(day)' AND (moved_out IS NULL OR moved_out > '\(day)') GROUP BY building_code
+               WHERE valid_from <= '\(day)' AND (valid_to IS NULL OR valid_to > '\(day)') GROUP BY building_code
               UNION ALL
               SELECT building_code, 0, count(*) FROM businesses
-               WHERE registered <= '\(day)' AND (cancelled IS NULL OR cancelled > '\(day)') GROUP BY building_code)
+               WHERE valid_from <= '\(day)' AND (valid_to IS NULL OR valid_to > '\(day)') GROUP BY building_code)
             GROUP BY code
             """)
         try c.exec("CREATE UNIQUE INDEX temp.building_counts_code ON building_counts(code)")
@@ -80,8 +80,8 @@ extension DerivedCounts {
     /// record on or before today, until the first change after it.
     static func recordValidRange(_ c: SQLiteConnection, day: String) throws {
         let changes = """
-            SELECT moved_in AS d FROM population UNION ALL SELECT moved_out FROM population WHERE moved_out IS NOT NULL
-            UNION ALL SELECT registered FROM businesses UNION ALL SELECT cancelled FROM businesses WHERE cancelled IS NOT NULL
+            SELECT valid_from AS d FROM population UNION ALL SELECT valid_to FROM population WHERE valid_to IS NOT NULL
+            UNION ALL SELECT valid_from FROM businesses UNION ALL SELECT valid_to FROM businesses WHERE valid_to IS NOT NULL
             """
         let from = try c.prepare("SELECT max(d) FROM (\(changes)) WHERE d <= ?")
         try from.bind([.text(day)])

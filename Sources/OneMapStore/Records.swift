@@ -62,11 +62,14 @@ public struct PersonRecord: Sendable {
     public var movedOut: String?
     /// Masked identity, never a real ID number (e.g. `350404**********0127`).
     public var maskedIdentity: String
+    /// The department's stable key for the person (imports version records by it).
+    public var personKey: String?
 
     public init(buildingCode: String, sex: String, birthYear: Int, householdID: String, registration: Registration,
-                movedIn: String, movedOut: String? = nil, maskedIdentity: String) {
+                movedIn: String, movedOut: String? = nil, maskedIdentity: String, personKey: String? = nil) {
         self.buildingCode = buildingCode; self.sex = sex; self.birthYear = birthYear; self.householdID = householdID
         self.registration = registration; self.movedIn = movedIn; self.movedOut = movedOut; self.maskedIdentity = maskedIdentity
+        self.personKey = personKey
     }
 }
 

@@ -17,12 +17,13 @@ final class SpatiaLiteBulkWriter: BulkWriter {
             VALUES (?,?,?,?,?,?,?,?,?, GeomFromWKB(?, 4490))
             """)
         person = try c.prepare("""
-            INSERT INTO population(building_code, sex, birth_year, household_id, registration, moved_in, moved_out, masked_identity)
-            VALUES (?,?,?,?,?,?,?,?)
+            INSERT INTO population(building_code, sex, birth_year, household_id, registration, moved_in, moved_out, masked_identity,
+                                   person_key, valid_from, valid_to)
+            VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?6,?7)
             """)
         business = try c.prepare("""
-            INSERT INTO businesses(credit_code, name, industry, employees, registered, cancelled, building_code)
-            VALUES (?,?,?,?,?,?,?)
+            INSERT INTO businesses(credit_code, name, industry, employees, registered, cancelled, building_code, valid_from, valid_to)
+            VALUES (?1,?2,?3,?4,?5,?6,?7,?5,?6)
             """)
     }
 
@@ -46,7 +47,7 @@ final class SpatiaLiteBulkWriter: BulkWriter {
     func add(_ p: PersonRecord) throws {
         try person.run([.text(p.buildingCode), .text(p.sex), .int(Int64(p.birthYear)), .text(p.householdID),
                         .text(p.registration.rawValue), .text(p.movedIn), p.movedOut.map { .text($0) } ?? .null,
-                        .text(p.maskedIdentity)])
+                        .text(p.maskedIdentity), p.personKey.map { .text($0) } ?? .null])
     }
 
     func add(_ b: BusinessRecord) throws {

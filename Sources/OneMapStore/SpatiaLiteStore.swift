@@ -139,8 +139,8 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
 
     /// Buildings counted at query time, for days the stored counts do not cover.
     private static let buildingsAsOfSQL = buildingSQL(counts: """
-        (SELECT count(*) FROM population p WHERE p.building_code = b.entity_code AND p.moved_in <= ?7 AND (p.moved_out IS NULL OR p.moved_out > ?7)),
-        (SELECT count(*) FROM businesses s WHERE s.building_code = b.entity_code AND s.registered <= ?7 AND (s.cancelled IS NULL OR s.cancelled > ?7))
+        (SELECT count(*) FROM population p WHERE p.building_code = b.entity_code AND p.valid_from <= ?7 AND (p.valid_to IS NULL OR p.valid_to > ?7)),
+        (SELECT count(*) FROM businesses s WHERE s.building_code = b.entity_code AND s.valid_from <= ?7 AND (s.valid_to IS NULL OR s.valid_to > ?7))
         """)
 
     private static func buildingSQL(counts: String) -> String {
@@ -267,7 +267,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
                 SELECT ba.area_id, count(*) FROM population p
                 JOIN buildings b ON b.entity_code = p.building_code
                 JOIN building_areas ba ON ba.building_id = b.id
-                WHERE p.moved_in <= ?1 AND (p.moved_out IS NULL OR p.moved_out > ?1)
+                WHERE p.valid_from <= ?1 AND (p.valid_to IS NULL OR p.valid_to > ?1)
                   AND b.valid_from <= ?1 AND (b.valid_to IS NULL OR b.valid_to > ?1)
                 GROUP BY ba.area_id
                 """)
