@@ -49,6 +49,7 @@ public enum CoreLayers {
         description: "One row per resident, located through the building entity code (synthetic in the demo).",
         geometryType: .none,
         fields: [
+            FieldInfo("person_key", .string, "The department's stable key for the person", sensitivity: .internal),
             FieldInfo("building_code", .string, "Entity code of the building lived in"),
             FieldInfo("sex", .string, "M or F"),
             FieldInfo("birth_year", .integer, "Year of birth"),

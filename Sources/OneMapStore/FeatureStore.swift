@@ -38,6 +38,14 @@ public protocol FeatureStore: Sendable {
     func applyVersions(layer: LayerInfo, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
                        validFrom: String, skipBad: Bool, progress: (Int) -> Void) throws -> VersionSummary
 
+    /// Writes person (`population`) or business (`businesses`) records as versions keyed by person
+    /// key or credit code, in one transaction, like `applyVersions`. Each record is placed in a
+    /// building standing on `validFrom`: by its `building_code`, else the building containing its
+    /// position, else the nearest within `toleranceMetres`, else it is a bad row. Credit codes are
+    /// checked (GB 32100); raw ID numbers are masked before they are stored. Counts are refreshed.
+    func applyRecords(layer: String, records: [RecordSource], alreadyRejected: [RejectedRow], mode: ImportMode,
+                      validFrom: String, toleranceMetres: Double, skipBad: Bool, progress: (Int) -> Void) throws -> RecordImportSummary
+
     /// Number of rows of a layer (all versions).
     func count(layer: String) throws -> Int
 

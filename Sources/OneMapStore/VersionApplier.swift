@@ -15,6 +15,13 @@ protocol VersionedRows {
     func insert(_ row: Row) throws
     /// Open versions that started on or before `day`.
     func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)]
+    /// The day a row says its entity ended (a person moved away, a business was cancelled) when
+    /// that is on or before the import day: the current version closes then, nothing new starts.
+    func ended(_ row: Row, onOrBefore day: String) -> String?
+}
+
+extension VersionedRows {
+    func ended(_ row: Row, onOrBefore day: String) -> String? { nil }
 }
 
 /// The version rules, shared by every versioned layer: only real changes create versions (the
@@ -66,6 +73,15 @@ enum VersionApplier {
                     continue
                 }
                 if cur.same { summary.unchanged += 1; continue }
+                if let end = table.ended(row, onOrBefore: day) {
+                    guard end > cur.from else {
+                        summary.rejected.append(RejectedRow(row: r.row, reason: "key '\(r.key)' ends on \(end), before its current version starts (\(cur.from))"))
+                        continue
+                    }
+                    try table.close(cur.id, on: end)
+                    summary.closed += 1
+                    continue
+                }
                 if cur.from > day {
                     summary.rejected.append(RejectedRow(row: r.row, reason: "key '\(r.key)' has a newer version from \(cur.from) than \(day)"))
                     continue
@@ -91,7 +107,7 @@ enum VersionApplier {
             }
         }
         if mode == .replace && !tableIsEmpty {
-            var closed = 0
+            var closed = summary.closed
             for v in try table.openVersions(onOrBefore: day) where !seen.contains(v.key) {
                 if v.from == day { try table.remove(v.id) } else { try table.close(v.id, on: day) }
                 closed += 1

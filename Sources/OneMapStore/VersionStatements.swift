@@ -23,7 +23,7 @@ struct VersionStatements {
     func remove(_ rowID: Int64) throws { try remove.run([.int(rowID)]) }
 
     func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)] {
-        let s = try connection.prepare("SELECT \(id), \(key), valid_from FROM \(table) WHERE valid_to IS NULL AND valid_from <= ?")
+        let s = try connection.prepare("SELECT \(id), \(key), valid_from FROM \(table) WHERE valid_to IS NULL AND valid_from <= ? AND \(key) IS NOT NULL")
         try s.bind([.text(day)])
         var out: [(Int64, String, String)] = []
         while try s.step() { out.append((s.int(0), s.text(1) ?? "", s.text(2) ?? "")) }

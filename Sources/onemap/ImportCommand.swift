@@ -24,6 +24,7 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Import the good rows even if some are bad (they are listed).") var skipBad = false
     @Option(help: "Text encoding of CSV files, e.g. GBK (default UTF-8).") var encoding: String?
     @Option(help: "Feature table of a GeoPackage with several.") var table: String?
+    @Option(help: "People and businesses: metres from coordinates to the nearest building when none contains them.") var tolerance = 30.0
     @Option(help: "New layer: its title (default the layer name).") var title: String?
     @Option(help: "New layer: owner department code.") var owner = "SMDSJ"
     @Option(help: "New layer: share class, unconditional, conditional or not_shared.") var shareClass = "conditional"
@@ -38,6 +39,8 @@ struct ImportCommand: ParsableCommand {
         options.encoding = encoding
         options.table = table
         options.title = title
+        guard tolerance >= 0 && tolerance <= 1000 else { throw ValidationError("--tolerance must be 0-1000 metres, got \(tolerance)") }
+        options.toleranceMetres = tolerance
         options.owner = owner
         guard let share = ShareClass(rawValue: shareClass) else {
             throw ValidationError("--share-class must be unconditional, conditional or not_shared, got '\(shareClass)'")
@@ -69,6 +72,9 @@ struct ImportCommand: ParsableCommand {
                 unchanged \(r.versions.unchanged), closed \(r.versions.closed), repaired \(r.repaired), rejected \(r.rejected.count) \
                 in \(String(format: "%.1f", r.seconds)) s
                 """)
+            if let p = r.placement {
+                print("placed by building key \(p.byBuildingKey), inside a footprint \(p.insideBuilding), nearest within \(Int(tolerance)) m \(p.nearestBuilding)")
+            }
         } catch let e as ImportRefused {
             progress.finish()
             for bad in e.rejected.prefix(50) { FileHandle.standardError.write(Data("bad \(bad)\n".utf8)) }

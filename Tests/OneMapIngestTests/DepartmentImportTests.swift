@@ -193,7 +193,7 @@ final class ImportFixture {
         #expect { _ = try f.run(f.dir + "/x.dxf", validFrom: "2024-01-01") } throws: { "\($0)".contains("unsupported file type '.dxf'") }
         let path = try f.write("a.geojson", [ImportFixture.building("B0", coordinates: lonLat(0))])
         for (layer, message) in [("Roads!", "layer name 'Roads!' is not allowed"), ("admin_labels", "cannot be imported into"),
-                                 ("population", "records without geometry")] {
+                                 ("population", "that layer 'population' does not have")] {
             var o = ImportOptions(layer: layer)
             o.validFrom = "2024-01-01"
             #expect { _ = try DepartmentImport.run(file: path, into: f.store, options: o) } throws: { "\($0)".contains(message) }

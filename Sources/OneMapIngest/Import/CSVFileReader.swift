@@ -16,7 +16,8 @@ struct CSVFileReader: FeatureFileReader {
     static let lonNames = ["lon", "lng", "longitude", "x", "经度"]
     static let latNames = ["lat", "latitude", "y", "纬度"]
 
-    init(path: String, encoding: String?) throws {
+    /// `geometryOptional`: rows may have no geometry at all (records placed by a building key).
+    init(path: String, encoding: String?, geometryOptional: Bool = false) throws {
         self.path = path; self.encoding = encoding
         guard let data = FileManager.default.contents(atPath: path) else { throw ImportError("cannot read \(path)") }
         let text = try TextDecoding.decode(data, encoding: encoding, what: path)
@@ -27,7 +28,7 @@ struct CSVFileReader: FeatureFileReader {
         if let w = column(Self.wktNames), let first = rows.first(where: { w < $0.count && !$0[w].isEmpty }) {
             declaredEPSG = try? WKT.parse(first[w]).srid
         }
-        guard column(Self.wktNames) != nil || (column(Self.lonNames) != nil && column(Self.latNames) != nil) else {
+        guard geometryOptional || column(Self.wktNames) != nil || (column(Self.lonNames) != nil && column(Self.latNames) != nil) else {
             throw ImportError("\(path): no geometry columns; expected a WKT column (\(Self.wktNames.joined(separator: ", "))) or lon/lat columns")
         }
     }
@@ -50,6 +51,7 @@ struct CSVFileReader: FeatureFileReader {
                     guard !r[wkt].isEmpty else { return SourceFeature(row: row, properties: props, geometry: nil) }
                     return SourceFeature(row: row, properties: props, geometry: try WKT.parse(r[wkt]).geometry)
                 }
+                guard lon != nil || lat != nil else { return SourceFeature(row: row, properties: props, geometry: nil) }
                 guard let lon, let lat, let x = Double(r[lon]), let y = Double(r[lat]) else {
                     if let lon, let lat, r[lon].isEmpty && r[lat].isEmpty { return SourceFeature(row: row, properties: props, geometry: nil) }
                     props["__error"] = .string("coordinates '\(lon.map { r[$0] } ?? "")', '\(lat.map { r[$0] } ?? "")' are not numbers")

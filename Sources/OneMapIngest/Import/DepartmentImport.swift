@@ -24,6 +24,9 @@ public struct ImportOptions: Sendable {
     public var table: String?
     /// Text encoding of CSV files (UTF-8 by default; GBK is common in Chinese files).
     public var encoding: String?
+    /// Person and business records: how far (metres) coordinates may lie from the building they
+    /// are placed in when no footprint contains them.
+    public var toleranceMetres = 30.0
 
     public init(layer: String) { self.layer = layer }
 }
@@ -34,6 +37,8 @@ public struct ImportReport: Sendable {
     public var versions = VersionSummary()
     public var rejected: [RejectedRow] = []
     public var seconds = 0.0
+    /// Person and business records: how they were placed (nil for layers with geometry).
+    public var placement: RecordImportSummary?
 }
 
 /// Reads a department's file, checks and repairs it, and writes it as entity versions in one
@@ -55,7 +60,7 @@ public enum DepartmentImport {
         if existing == nil { try LayerSchema.checkLayerID(options.layer) }
         let reader: any FeatureFileReader
         switch ext {
-        case "csv": reader = try CSVFileReader(path: file, encoding: options.encoding)
+        case "csv": reader = try CSVFileReader(path: file, encoding: options.encoding, geometryOptional: existing?.isSpatial == false)
         case "shp": reader = try ShapefileReader(path: file, encoding: options.encoding)
         case "gpkg": reader = try GeoPackageReader(path: file, table: options.table)
         default: reader = try GeoJSONFileReader(path: file)
@@ -67,7 +72,7 @@ public enum DepartmentImport {
         StageTimer.mark("open")
         var features = try reader.features()
         StageTimer.mark("read")
-        let keyField = try options.key ?? existing?.fields.first?.name ?? defaultKey(features)
+        let keyField = try options.key ?? Self.recordKeys[options.layer] ?? existing?.fields.first?.name ?? defaultKey(features)
         if ext == "shp", let existing {
             // dBASE cuts field names to 10 characters (entity_code -> entity_cod): map them back.
             let expected = existing.fields.map(\.name) + [keyField]
@@ -80,6 +85,10 @@ public enum DepartmentImport {
             }
         }
         progress("read \(features.count) features from \(file) (\(crs))", 0, 0)
+        if let existing, !existing.isSpatial {
+            return try importRecords(features, layer: existing, keyField: keyField, crs: crs, store: store, options: options,
+                                     start: start, progress: progress)
+        }
         var report = ImportReport()
         report.rows = features.count
 
@@ -119,6 +128,56 @@ public enum DepartmentImport {
             progress("writing", $0, records.count)
         }
         report.rejected = report.versions.rejected
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    /// Keys of the record layers: the department's person key and the business's credit code.
+    static let recordKeys = ["population": "person_key", "businesses": "credit_code"]
+
+    /// People or businesses: points reprojected to EPSG:4490, then placed and versioned by the store.
+    static func importRecords(_ features: [SourceFeature], layer: LayerInfo, keyField: String, crs: CRS, store: any FeatureStore,
+                              options: ImportOptions, start: Date, progress: (String, Int, Int) -> Void) throws -> ImportReport {
+        var box: BBox?
+        for f in features { if let b = f.geometry?.bbox { if box == nil { box = b } else { box!.extend(b) } } }
+        if let box { try CRSPlausibility.check(box, declared: crs) }
+        // Fields the layer does not have refuse the file (a raw `id_number` is masked on the way in).
+        let known = Set(layer.fields.map(\.name) + ["id_number", keyField, "__error"])
+        let unknown = Set(features.flatMap { $0.properties.keys.filter { !known.contains($0) } })
+        guard unknown.isEmpty else {
+            throw ImportError("the file has field(s) \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")) that layer '\(layer.id)' does not have; its fields: \(layer.fields.map(\.name).joined(separator: ", "))")
+        }
+        var report = ImportReport()
+        report.rows = features.count
+        let reprojector = Reprojector()
+        var records: [RecordSource] = []
+        for f in features {
+            func reject(_ reason: String) { report.rejected.append(RejectedRow(row: f.row, reason: reason)) }
+            if case .string(let e)? = f.properties["__error"] { reject(e); continue }
+            let key: String
+            switch f.properties[keyField] ?? (keyField == "id" ? f.featureID : nil) {
+            case .string(let s)? where !s.trimmingCharacters(in: .whitespaces).isEmpty: key = s.trimmingCharacters(in: .whitespaces)
+            case .int(let n)?: key = String(n)
+            default: reject("no key: property '\(keyField)' is missing or empty"); continue
+            }
+            var position: Position?
+            switch f.geometry {
+            case nil: break
+            case .point(let p)?:
+                do { position = try reprojector.transform(p, from: crs, to: .cgcs2000) } catch { reject("coordinates: \(error)"); continue }
+            case let g?: reject("a \(g.typeName) cannot place a record: give a Point or a building_code"); continue
+            }
+            var values = f.properties
+            values[keyField] = nil
+            records.append(RecordSource(row: f.row, key: key, values: values, position: position))
+        }
+        progress("placing and writing \(records.count) \(layer.id) records (\(options.mode.rawValue), valid from \(options.validFrom))", 0, 0)
+        let summary = try store.applyRecords(layer: layer.id, records: records, alreadyRejected: report.rejected, mode: options.mode,
+                                             validFrom: options.validFrom, toleranceMetres: options.toleranceMetres,
+                                             skipBad: options.skipBad) { progress("writing", $0, records.count) }
+        report.versions = summary.versions
+        report.rejected = summary.versions.rejected
+        report.placement = summary
         report.seconds = Date().timeIntervalSince(start)
         return report
     }

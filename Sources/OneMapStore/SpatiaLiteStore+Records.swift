@@ -1,0 +1,106 @@
+import Foundation
+import OneMapGeo
+
+extension SpatiaLiteStore {
+    public func applyRecords(layer: String, records: [RecordSource], alreadyRejected: [RejectedRow], mode: ImportMode,
+                             validFrom day: String, toleranceMetres: Double, skipBad: Bool,
+                             progress: (Int) -> Void = { _ in }) throws -> RecordImportSummary {
+        let kind: RecordVersionRows.Kind
+        switch layer {
+        case "population": kind = .population
+        case "businesses": kind = .businesses
+        default: throw StoreError("layer '\(layer)' does not hold person or business records")
+        }
+        guard ISODate.isValid(day) else { throw StoreError("valid-from '\(day)' is not a YYYY-MM-DD date") }
+        return try withWriteTransaction { c in
+            // Lookups by key need the key indexes (a database migrated from schema 1 may lack them).
+            for sql in Schema.postLoadIndexes { try c.exec(sql) }
+            var summary = RecordImportSummary()
+            var rejected = alreadyRejected
+            let locator = try BuildingLocator(connection: c, day: day, toleranceMetres: toleranceMetres)
+            var keyed: [KeyedRecord] = []
+            keyed.reserveCapacity(records.count)
+            for r in records {
+                var values = r.values
+                let placed: BuildingLocator.Placement
+                do { placed = try locator.place(buildingCode: values["building_code"], position: r.position) } catch let e as StoreError {
+                    rejected.append(RejectedRow(row: r.row, reason: e.message)); continue
+                }
+                switch placed.how {
+                case .byKey: summary.byBuildingKey += 1
+                case .inside: summary.insideBuilding += 1
+                case .nearest: summary.nearestBuilding += 1
+                }
+                values["building_code"] = .string(placed.code)
+                // The record stands where its building's centroid is (the centroid rule of the counts).
+                keyed.append(KeyedRecord(row: r.row, key: r.key, values: values, geometry: .point(placed.centroid)))
+            }
+            StageTimer.mark("place records")
+            let rows = try RecordVersionRows(kind: kind, connection: c, day: day)
+            summary.versions = try VersionApplier.apply(keyed, mode: mode, day: day, into: rows, tableIsEmpty: false, progress: progress)
+            summary.versions.rejected = (rejected + summary.versions.rejected).sorted { $0.row < $1.row }
+            if !summary.versions.rejected.isEmpty && !skipBad {
+                throw ImportRefused(rejected: summary.versions.rejected,
+                                    reason: "\(summary.versions.rejected.count) bad row(s); nothing was imported (use --skip-bad to import the rest)")
+            }
+            try finishLoad(c)
+            return summary
+        }
+    }
+}
+
+/// Places a record in a building valid on the import day: by building key, else the building whose
+/// footprint contains its coordinates, else the nearest within the tolerance.
+struct BuildingLocator {
+    enum How { case byKey, inside, nearest }
+    struct Placement { let code: String; let centroid: Position; let how: How }
+
+    let day: String
+    let toleranceMetres: Double
+    private let byCode, near: Statement
+
+    init(connection c: SQLiteConnection, day: String, toleranceMetres: Double) throws {
+        self.day = day; self.toleranceMetres = toleranceMetres
+        byCode = try c.prepare("SELECT cx, cy FROM buildings WHERE entity_code = ?1 AND valid_from <= ?2 AND (valid_to IS NULL OR valid_to > ?2)")
+        near = try c.prepare("""
+            SELECT b.entity_code, b.cx, b.cy, AsBinary(b.geom) FROM buildings b
+            WHERE b.id IN (SELECT pkid FROM idx_buildings_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
+              AND b.valid_from <= ?5 AND (b.valid_to IS NULL OR b.valid_to > ?5)
+            ORDER BY b.id
+            """)
+    }
+
+    func place(buildingCode: FieldValue?, position: Position?) throws -> Placement {
+        if let buildingCode, buildingCode != .null {
+            let code: String
+            switch buildingCode {
+            case .string(let s): code = s.trimmingCharacters(in: .whitespaces)
+            case .int(let n): code = String(n)
+            default: throw StoreError("field 'building_code' must be text")
+            }
+            byCode.reset()
+            defer { byCode.reset() }
+            try byCode.bind([.text(code), .text(day)])
+            guard try byCode.step() else { throw StoreError("building '\(code)' does not exist on \(day)") }
+            return Placement(code: code, centroid: Position(byCode.double(0), byCode.double(1)), how: .byKey)
+        }
+        guard let p = position else { throw StoreError("no building_code and no coordinates: the record cannot be placed") }
+        let m = PointInPolygon.metresPerDegree(atLatitude: p.y)
+        let dx = toleranceMetres / m.x, dy = toleranceMetres / m.y
+        near.reset()
+        defer { near.reset() }
+        try near.bind([.double(p.x - dx), .double(p.y - dy), .double(p.x + dx), .double(p.y + dy), .text(day)])
+        var best: (Placement, Double)?
+        while try near.step() {
+            guard case .polygon(let footprint) = try near.withBlob(3, { try WKB.decode($0) }) else { continue }
+            let d = PointInPolygon.distanceMetres(p, footprint)
+            let candidate = Placement(code: near.text(0) ?? "", centroid: Position(near.double(1), near.double(2)), how: d == 0 ? .inside : .nearest)
+            if d == 0 { return candidate }
+            if d <= toleranceMetres, best.map({ d < $0.1 }) ?? true { best = (candidate, d) }
+        }
+        guard let best else {
+            throw StoreError(String(format: "no building within %.0f m of (%.6f, %.6f)", toleranceMetres, p.x, p.y) + " on \(day)")
+        }
+        return best.0
+    }
+}
