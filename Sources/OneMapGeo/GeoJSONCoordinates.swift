@@ -1,6 +1,6 @@
 /// A GeoJSON `coordinates` member: a position, a list of positions, or a list of those. Both
 /// GeoJSON readers (the JSON tree and the streaming feature parser) build geometries through it.
-indirect enum Coordinates {
+enum Coordinates {
     case position(Position)
     case positions([Position])
     case nested([Coordinates])

@@ -1,6 +1,6 @@
 /// A small JSON reader over bytes, for GeoJSON: no Foundation bridging (through JSONSerialization
 /// that costs more than half of an import), numbers keep whether they were written as integers.
-public indirect enum JSONNode: Sendable {
+public enum JSONNode: Sendable {
     case object([(String, JSONNode)])
     case array([JSONNode])
     case number(Double, isInteger: Bool)

@@ -46,4 +46,11 @@ public enum Parallel {
             return parts.flatMap { $0 }
         }
     }
+
+    /// Lets the other core free a large structure (hundreds of thousands of small arrays and
+    /// dictionaries) while this thread goes on with serial work.
+    public static func releaseInBackground<T>(_ value: T) {
+        nonisolated(unsafe) var held: T? = value
+        DispatchQueue.global(qos: .utility).async { held = nil; _ = held }
+    }
 }

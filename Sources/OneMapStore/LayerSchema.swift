@@ -42,6 +42,7 @@ public enum LayerSchema {
         }
         var kinds: [String: ValueKinds] = [:]
         for p in partial { kinds.merge(p) { $0.merged($1) } }
+        kinds[keyField] = nil  // the key may be among the values; it is the first field, as text
         var order = Array(kinds.keys)
         // Dictionary order is not the file's: sort for a stable schema (the key stays first).
         order.sort()

@@ -14,6 +14,16 @@ enum RTreeBulkLoader {
     struct Entry {
         let id: Int64
         var xmin, xmax, ymin, ymax: Float
+
+        init(id: Int64, xmin: Float, xmax: Float, ymin: Float, ymax: Float) {
+            self.id = id; self.xmin = xmin; self.xmax = xmax; self.ymin = ymin; self.ymax = ymax
+        }
+
+        /// A row's box, rounded outwards to floats.
+        init(id: Int64, box: BBox) {
+            self.init(id: id, xmin: RTreeBulkLoader.down(box.minX), xmax: RTreeBulkLoader.up(box.maxX),
+                      ymin: RTreeBulkLoader.down(box.minY), ymax: RTreeBulkLoader.up(box.maxY))
+        }
     }
 
     /// Replaces the content of R*Tree `index` with one entry per row of `table` (id column `idColumn`,
@@ -26,8 +36,14 @@ enum RTreeBulkLoader {
             guard let box = rows.withBlob(1, { mbr(ofSpatiaLiteBlob: $0) }) else {
                 throw StoreError("\(table) row \(id): geometry is not a SpatiaLite geometry")
             }
-            entries.append(Entry(id: id, xmin: down(box.minX), xmax: up(box.maxX), ymin: down(box.minY), ymax: up(box.maxY)))
+            entries.append(Entry(id: id, box: box))
         }
+        try write(entries, index: index, on: c)
+    }
+
+    /// Replaces the content of R*Tree `index` with `entries` (every row of its table).
+    static func write(_ given: [Entry], index: String, on c: SQLiteConnection) throws {
+        var entries = given
         guard let nodeSize = try c.scalarInt("SELECT length(data) FROM \"\(index)_node\" WHERE nodeno = 1"), nodeSize > 28 else {
             throw StoreError("spatial index \(index) has no root node")
         }
@@ -146,8 +162,13 @@ struct SuspendedSpatialIndex {
         return SuspendedSpatialIndex(table: table, idColumn: idColumn, triggers: saved.map(\.1))
     }
 
-    func resume(on c: SQLiteConnection) throws {
-        try RTreeBulkLoader.rebuild(index: "idx_\(table)_geom", table: table, idColumn: idColumn, on: c)
+    /// `entries`: every row's box when the caller knows them all (a first load), else read back.
+    func resume(entries: [RTreeBulkLoader.Entry]? = nil, on c: SQLiteConnection) throws {
+        if let entries {
+            try RTreeBulkLoader.write(entries, index: "idx_\(table)_geom", on: c)
+        } else {
+            try RTreeBulkLoader.rebuild(index: "idx_\(table)_geom", table: table, idColumn: idColumn, on: c)
+        }
         for sql in triggers { try c.exec(sql) }
     }
 }

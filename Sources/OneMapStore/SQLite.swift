@@ -18,7 +18,11 @@ final class SQLiteConnection {
     private let spatialiteCache: UnsafeMutableRawPointer?
     let path: String
 
-    init(path: String, readOnly: Bool = false) throws {
+    /// `newFile`: the file is being built from scratch and will be renamed into place when done
+    /// (nothing else reads it; a crash leaves only the temporary file): journal in memory, no
+    /// syncs until the caller syncs the finished file, instead of WAL (which would write every page
+    /// twice: to the log, then to the file).
+    init(path: String, readOnly: Bool = false, newFile: Bool = false) throws {
         var handle: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
@@ -34,7 +38,10 @@ final class SQLiteConnection {
         spatialite_init_ex(db, spatialiteCache, 0)
         sqlite3_busy_timeout(db, 10_000)
         try exec("PRAGMA foreign_keys = ON")
-        if !readOnly {
+        if newFile {
+            try exec("PRAGMA journal_mode = MEMORY")
+            try exec("PRAGMA synchronous = OFF")
+        } else if !readOnly {
             // WAL: readers (the running server) never block on a writer (an import) and see
             // either the whole transaction or none of it; the file survives a crash mid-write.
             try exec("PRAGMA journal_mode = WAL")
@@ -51,6 +58,8 @@ final class SQLiteConnection {
     }
 
     var errorMessage: String { String(cString: sqlite3_errmsg(db)) }
+
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
 
     /// Resets every statement of this connection that has not run to completion, ending the read
     /// transaction it holds.

@@ -11,7 +11,8 @@ extension SpatiaLiteStore {
         guard target.isSpatial else {
             throw StoreError("layer '\(target.id)' holds records without geometry; import them with the person or business import")
         }
-        try Self.checkFields(records, against: target)
+        // A new layer's fields were inferred from these very records.
+        if existing != nil { try Self.checkFields(records, against: target) }
         StageTimer.mark("check fields")
         let isCore = CoreLayers.all.contains { $0.id == target.id }
         return try withWriteTransaction(analyze: isCore ? nil : UserLayerTable(target).table) { c in
@@ -98,7 +99,8 @@ extension SpatiaLiteStore {
         StageTimer.mark("write rows")
         // SpatiaLite's per-row geometry constraint triggers were off for a new layer's first load:
         // `row(for:)` has checked each geometry's type, and `SpatiaLiteBlob` writes SRID 4490.
-        try suspended?.resume(on: c)
+        // A first load knows every row's box; otherwise the index is rebuilt from the table.
+        try suspended?.resume(entries: isNew ? rows.inserted.entries : nil, on: c)
         StageTimer.mark("spatial index")
         return summary
     }

@@ -6,6 +6,7 @@ import OneMapGeo
 /// thread pool.
 public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     public let path: String
+    private let newFile: Bool
     private let readers: ConnectionPool
     private let writeLock = NSLock()
     /// The catalog, read once and again after every load (tiles ask for it on every request).
@@ -19,13 +20,16 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     private var areaPopulationByDay: [String: [Int64: Int]] = [:]  // guarded by derivedLock
 
     /// Opens (and with `create`, creates and migrates) the database at `path`.
-    public init(path: String, create: Bool = false, readers: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)) throws {
+    /// `newFile`: see `SQLiteConnection.init` (for building a database into a temporary file).
+    public init(path: String, create: Bool = false, newFile: Bool = false,
+                readers: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)) throws {
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw StoreError("database \(path) does not exist (create it with `onemap demo --db \(path)`)")
         }
         self.path = path
+        self.newFile = newFile
         // Migrate with a writer connection before any reader opens the file.
-        let w = try SQLiteConnection(path: path)
+        let w = try SQLiteConnection(path: path, newFile: newFile)
         try Schema.migrate(w)
         try Self.registerCatalog(w)
         self.readers = try ConnectionPool(path: path, size: readers)
@@ -294,7 +298,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
 
     public func bulkLoad(_ body: (any BulkWriter) throws -> Void) throws {
         try writeLock.withLock {
-            let c = try SQLiteConnection(path: path)
+            let c = try SQLiteConnection(path: path, newFile: newFile)
             try c.exec("PRAGMA cache_size = -262144")
             try c.transaction {
                 let writer = try SpatiaLiteBulkWriter(connection: c)
@@ -331,7 +335,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     /// Runs `body` with the single writer connection inside one transaction (nothing or everything).
     func withWriteTransaction<T>(analyze table: String? = nil, _ body: (SQLiteConnection) throws -> T) throws -> T {
         try writeLock.withLock {
-            let c = try SQLiteConnection(path: path)
+            let c = try SQLiteConnection(path: path, newFile: newFile)
             // A large import's pages stay in memory until commit instead of spilling mid-way.
             try c.exec("PRAGMA cache_size = -1048576")
             let result = try c.transaction { try body(c) }

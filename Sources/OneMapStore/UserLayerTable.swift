@@ -102,6 +102,13 @@ struct UserLayerRow {
     let key: String
     let values: [SQLValue]
     let blob: [UInt8]
+    let box: BBox
+}
+
+/// The row ids and boxes inserted by one import, for building the spatial index without reading
+/// the rows back.
+final class InsertedBoxes {
+    var entries: [RTreeBulkLoader.Entry] = []
 }
 
 /// A user layer table for the version rules.
@@ -110,6 +117,7 @@ struct UserLayerVersionRows: VersionedRows {
     let day: String
     private let insertStatement, currentStatement: Statement
     private let versions: VersionStatements
+    let inserted = InsertedBoxes()
 
     init(table: UserLayerTable, connection c: SQLiteConnection, day: String) throws {
         self.table = table; self.day = day
@@ -135,7 +143,7 @@ struct UserLayerVersionRows: VersionedRows {
             }
         }
         let values = try table.attributeFields.map { f in try LayerSchema.sqlValue(r.values[f.name], as: f.type, field: f.name) }
-        return UserLayerRow(key: r.key, values: values, blob: SpatiaLiteBlob.encode(geometry))
+        return UserLayerRow(key: r.key, values: values, blob: SpatiaLiteBlob.encode(geometry), box: geometry.bbox ?? BBox(minX: 0, minY: 0, maxX: 0, maxY: 0))
     }
 
     func current(_ key: String, comparedWith row: UserLayerRow) throws -> (id: Int64, from: String, same: Bool)? {
@@ -173,5 +181,6 @@ struct UserLayerVersionRows: VersionedRows {
         for (i, v) in row.values.enumerated() { try s.bind(3 + i, v) }
         try s.bind(3 + row.values.count, .blob(row.blob))
         try s.step()
+        inserted.entries.append(RTreeBulkLoader.Entry(id: s.connection.lastInsertRowID, box: row.box))
     }
 }

@@ -35,13 +35,15 @@ enum VersionApplier {
         var seen = Set<String>(minimumCapacity: records.count)
         // Into an empty table rows go in Hilbert order of their centres: the R*Tree then builds
         // from neighbours, and a tile's rows share pages.
-        var pending: [(order: UInt64, row: T.Row)] = []
+        var pending: [T.Row] = []
+        var order: [(curve: UInt64, index: Int32)] = []
         var curve: HilbertCurve?
         if tableIsEmpty {
             var box: BBox?
             for r in records { if let b = r.geometry.bbox { if box == nil { box = b } else { box!.extend(b) } } }
             curve = box.map(HilbertCurve.init)
             pending.reserveCapacity(records.count)
+            order.reserveCapacity(records.count)
         }
         // Converting records to rows is pure: done on all cores before the single-threaded writes.
         let converted: [Result<T.Row, StoreError>] = Parallel.map(records.count) { k in
@@ -63,7 +65,8 @@ enum VersionApplier {
             }
             if tableIsEmpty {
                 let b = r.geometry.bbox
-                pending.append((b.flatMap { b in curve?.index(Position((b.minX + b.maxX) / 2, (b.minY + b.maxY) / 2)) } ?? 0, row))
+                order.append((b.flatMap { b in curve?.index(Position((b.minX + b.maxX) / 2, (b.minY + b.maxY) / 2)) } ?? 0, Int32(pending.count)))
+                pending.append(row)
                 summary.inserted += 1
                 continue
             }
@@ -99,13 +102,14 @@ enum VersionApplier {
             }
         }
         if tableIsEmpty {
-            pending.sort { $0.order < $1.order }
+            order.sort { $0.curve < $1.curve }  // indices only: rows are not moved
             StageTimer.mark("keys and Hilbert order")
-            for (n, p) in pending.enumerated() {
+            for (n, o) in order.enumerated() {
                 if n % 5000 == 0 { progress(n) }
-                try table.insert(p.row)
+                try table.insert(pending[Int(o.index)])
             }
         }
+        Parallel.releaseInBackground((consume converted, consume pending))
         if mode == .replace && !tableIsEmpty {
             var closed = summary.closed
             for v in try table.openVersions(onOrBefore: day) where !seen.contains(v.key) {

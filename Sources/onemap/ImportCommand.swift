@@ -59,11 +59,32 @@ struct ImportCommand: ParsableCommand {
         }
         let progress = ProgressLine()
         do {
-            let exists = FileManager.default.fileExists(atPath: db)
-            if !exists { FileHandle.standardError.write(Data("onemap import: creating a new database \(db)\n".utf8)) }
-            let store = try SpatiaLiteStore(path: db, create: !exists)
-            let r = try DepartmentImport.run(file: file, into: store, options: options) { stage, done, total in
-                if total > 0 { progress.update(stage: stage, done: done, total: total) } else { progress.update(stage) }
+            // A new database is built in a temporary file and renamed into place when the import
+            // succeeded: a refused or killed import leaves no database behind.
+            let fm = FileManager.default
+            let exists = fm.fileExists(atPath: db)
+            let target = exists ? db : db + ".importing"
+            if !exists {
+                FileHandle.standardError.write(Data("onemap import: creating a new database \(db)\n".utf8))
+                for suffix in ["", "-journal", "-wal", "-shm"] { try? fm.removeItem(atPath: target + suffix) }
+            }
+            let r: ImportReport
+            do {
+                r = try {
+                    let store = try SpatiaLiteStore(path: target, create: !exists, newFile: !exists)
+                    return try DepartmentImport.run(file: file, into: store, options: options) { stage, done, total in
+                        if total > 0 { progress.update(stage: stage, done: done, total: total) } else { progress.update(stage) }
+                    }
+                }()  // the store (and its connections) is closed here
+                if !exists {
+                    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: target))
+                    try handle.synchronize()
+                    try handle.close()
+                    try fm.moveItem(atPath: target, toPath: db)
+                }
+            } catch {
+                if !exists { for suffix in ["", "-journal", "-wal", "-shm"] { try? fm.removeItem(atPath: target + suffix) } }
+                throw error
             }
             progress.finish()
             for bad in r.rejected.prefix(50) { FileHandle.standardError.write(Data("skipped \(bad)\n".utf8)) }

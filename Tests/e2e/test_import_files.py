@@ -110,3 +110,20 @@ def test_geopackage_with_its_crs(workdir):
     assert abs(got[0][4] - 117.6401) < 0.0002 and abs(got[0][5] - 26.2601) < 0.0002
     p = run_import(gpkg, db, "--table", "nope")
     assert p.returncode == 1 and "buildings_2024" in p.stderr
+
+
+def test_a_new_database_appears_only_when_its_first_import_succeeds(workdir):
+    db = os.path.join(workdir, "fresh.sqlite")
+    for suffix in ("", ".importing", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    bad = os.path.join(workdir, "fresh-bad.geojson")
+    write_geojson(bad, [building("F1", [[[117.6, 26.25], [117.601, 26.25], [117.601, 26.251], [117.6, 26.251], [117.6, 26.25]]]),
+                        {"type": "Feature", "properties": {"entity_code": "F2"}, "geometry": None}])
+    p = run_import(bad, db, "--valid-from", "2024-01-01")
+    assert p.returncode == 1 and "no geometry" in p.stderr
+    assert not any(os.path.exists(db + s) for s in ("", ".importing"))  # refused: no database at all
+    p = run_import(bad, db, "--valid-from", "2024-01-01", "--skip-bad")
+    assert p.returncode == 0, p.stderr
+    assert not os.path.exists(db + ".importing")
+    assert [r[0] for r in rows(db, "F")] == ["F1"]

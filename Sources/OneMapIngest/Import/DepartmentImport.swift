@@ -101,8 +101,11 @@ public enum DepartmentImport {
         // Rows are checked on all cores, each chunk with its own PROJ and GEOS handles.
         progress("checking \(features.count) features", 0, 0)
         let onlyOnePolygon = options.layer == "buildings"
+        // The key stays among the values when it is a field of the layer (a new layer's first field,
+        // buildings' entity_code): no copy of every feature's properties just to drop it.
+        let keepKey = existing.map { $0.fields.contains { $0.name == keyField } } ?? true
         let outcomes = Parallel.map(features.count, context: { RowChecker(crs: crs, onlyOnePolygon: onlyOnePolygon) }) { checker, n in
-            checker.check(features[n], keyField: keyField)
+            checker.check(features[n], keyField: keyField, keepKey: keepKey)
         }
         var records: [KeyedRecord] = []
         records.reserveCapacity(outcomes.count)
@@ -116,6 +119,9 @@ public enum DepartmentImport {
                 records.append(r)
             }
         }
+        // Hundreds of thousands of small arrays and dictionaries: freed on the other core while this
+        // one goes on with the serial writing.
+        Parallel.releaseInBackground((consume features, consume outcomes))
         if let transformedBox { try CRSPlausibility.checkTransformed(transformedBox, from: crs) }
         StageTimer.mark("check")
         let layer = try existing ?? newLayer(records: records, keyField: keyField, file: file, options: options)
@@ -127,6 +133,7 @@ public enum DepartmentImport {
                                                   mode: options.mode, validFrom: options.validFrom, skipBad: options.skipBad) {
             progress("writing", $0, records.count)
         }
+        Parallel.releaseInBackground(consume records)
         report.rejected = report.versions.rejected
         report.seconds = Date().timeIntervalSince(start)
         return report
@@ -221,7 +228,7 @@ final class RowChecker {
 
     init(crs: CRS, onlyOnePolygon: Bool) { self.crs = crs; self.onlyOnePolygon = onlyOnePolygon }
 
-    func check(_ f: SourceFeature, keyField: String) -> RowOutcome {
+    func check(_ f: SourceFeature, keyField: String, keepKey: Bool) -> RowOutcome {
         func reject(_ reason: String) -> RowOutcome { .rejected(RejectedRow(row: f.row, reason: reason)) }
         if case .string(let e)? = f.properties["__error"] { return reject(e) }
         guard var g = f.geometry else { return reject("no geometry") }
@@ -264,7 +271,7 @@ final class RowChecker {
         }
         guard let box = g.bbox else { return reject("empty geometry") }
         var values = f.properties
-        values[keyField] = nil
+        if !keepKey { values[keyField] = nil }
         return .record(KeyedRecord(row: f.row, key: key, values: values, geometry: g), repaired: repaired, box: box)
     }
 }

@@ -55,6 +55,7 @@ struct GeoJSONFileReader: FeatureFileReader {
                 }
                 if ranges.isEmpty { throw ImportError("\(path): no features") }
             }
+            StageTimer.mark("locate features")
             nonisolated(unsafe) let shared = bytes
             let parsed = Parallel.map(ranges.count) { k in Self.feature(FastJSONParser.feature(shared, range: ranges[k]), row: k + 1) }
             if lineMode, let first = parsed.first, case .string(let e)? = first.properties["__error"], e.hasPrefix("malformed JSON") {
