@@ -67,6 +67,7 @@ struct GeoJSONFileReader: FeatureFileReader {
 
     static func feature(_ f: ParsedFeature, row: Int) -> SourceFeature {
         var props: [String: FieldValue] = [:]
+        props.reserveCapacity(f.properties.count + 1)
         for (k, v) in f.properties { props[k] = value(v) }
         if let e = f.error { props["__error"] = .string(e) }
         return SourceFeature(row: row, properties: props, geometry: f.error == nil ? f.geometry : nil, featureID: f.id.map(value))
