@@ -76,19 +76,53 @@ enum DerivedCounts {
 }
 
 extension DerivedCounts {
+    /// True when the stored counts are those of `day` (the range recorded by the last refresh).
+    static func storedCountsHold(_ c: SQLiteConnection, on day: String) throws -> Bool {
+        let s = try c.prepare("SELECT key, value FROM derived_state WHERE key IN ('counts_from', 'counts_until', 'counts_day')")
+        var from: String?, until: String?, counted: String?
+        while try s.step() {
+            switch s.text(0) {
+            case "counts_from": from = s.text(1)
+            case "counts_until": until = s.text(1)
+            default: counted = s.text(1)
+            }
+        }
+        guard counted != nil else { return false }  // never refreshed
+        return (from.map { $0 <= day } ?? true) && (until.map { day < $0 } ?? true)
+    }
+
+    /// After person or business records changed in `codes` only: those buildings' counts of today
+    /// and every area's total (sums over the stored membership), and the days they hold for.
+    static func refresh(_ c: SQLiteConnection, buildings codes: Set<String>) throws {
+        let day = today()
+        try recordValidRange(c, day: day)
+        let update = try c.prepare("""
+            UPDATE buildings SET
+              population = (SELECT count(*) FROM population p WHERE p.building_code = ?1 AND p.valid_from <= ?2 AND (p.valid_to IS NULL OR p.valid_to > ?2)),
+              businesses = (SELECT count(*) FROM businesses s WHERE s.building_code = ?1 AND s.valid_from <= ?2 AND (s.valid_to IS NULL OR s.valid_to > ?2))
+            WHERE entity_code = ?1
+            """)
+        for code in codes { try update.run([.text(code), .text(day)]) }
+        try c.prepare("""
+            UPDATE admin_areas SET population = coalesce((
+              SELECT sum(b.population) FROM building_areas ba JOIN buildings b ON b.id = ba.building_id
+              WHERE ba.area_id = admin_areas.id AND b.valid_from <= ?1 AND (b.valid_to IS NULL OR b.valid_to > ?1)), 0)
+            """).run([.text(day)])
+    }
+
     /// Records the days for which today's counts hold: from the last change of a person or business
     /// record on or before today, until the first change after it.
     static func recordValidRange(_ c: SQLiteConnection, day: String) throws {
-        let changes = """
-            SELECT valid_from AS d FROM population UNION ALL SELECT valid_to FROM population WHERE valid_to IS NOT NULL
-            UNION ALL SELECT valid_from FROM businesses UNION ALL SELECT valid_to FROM businesses WHERE valid_to IS NOT NULL
-            """
-        let from = try c.prepare("SELECT max(d) FROM (\(changes)) WHERE d <= ?")
-        try from.bind([.text(day)])
-        let fromDay = try from.step() ? from.text(0) : nil
-        let until = try c.prepare("SELECT min(d) FROM (\(changes)) WHERE d > ?")
-        try until.bind([.text(day)])
-        let untilDay = try until.step() ? until.text(0) : nil
+        // The nearest change on either side of `day`, over both tables' version bounds.
+        var fromDay: String?, untilDay: String?
+        for (table, column) in [("population", "valid_from"), ("population", "valid_to"), ("businesses", "valid_from"), ("businesses", "valid_to")] {
+            let before = try c.prepare("SELECT max(\(column)) FROM \(table) WHERE \(column) <= ?")
+            try before.bind([.text(day)])
+            if try before.step(), let d = before.text(0), fromDay.map({ d > $0 }) ?? true { fromDay = d }
+            let after = try c.prepare("SELECT min(\(column)) FROM \(table) WHERE \(column) > ?")
+            try after.bind([.text(day)])
+            if try after.step(), let d = after.text(0), untilDay.map({ d < $0 }) ?? true { untilDay = d }
+        }
         let put = try c.prepare("INSERT OR REPLACE INTO derived_state(key, value) VALUES (?, ?)")
         try put.run([.text("counts_day"), .text(day)])
         try put.run([.text("counts_from"), fromDay.map { .text($0) } ?? .null])

@@ -16,6 +16,11 @@ public struct RecordSource: Sendable {
     }
 }
 
+/// Building codes collected while writing records.
+final class TouchedBuildings {
+    var codes = Set<String>()
+}
+
 /// What a person or business import did: its versions, and how records were placed.
 public struct RecordImportSummary: Sendable {
     public var versions = VersionSummary()
@@ -42,8 +47,10 @@ struct RecordVersionRows: VersionedRows {
 
     let kind: Kind
     let day: String
-    private let insert, current: Statement
+    private let insert, current, buildingOf: Statement
     private let versions: VersionStatements
+    /// Buildings whose records this import changed (for refreshing only their counts).
+    let touched = TouchedBuildings()
 
     enum Kind {
         case population, businesses
@@ -68,6 +75,14 @@ struct RecordVersionRows: VersionedRows {
         insert = try c.prepare("INSERT INTO \(kind.table)(\(cols.joined(separator: ", "))) VALUES (\(cols.map { _ in "?" }.joined(separator: ",")))")
         current = try c.prepare("SELECT id, valid_from, \(kind.columns.joined(separator: ", ")) FROM \(kind.table) WHERE \(kind.key) = ? AND valid_to IS NULL")
         versions = try VersionStatements(table: kind.table, id: "id", key: kind.key, connection: c)
+        buildingOf = try c.prepare("SELECT building_code FROM \(kind.table) WHERE id = ?")
+    }
+
+    private func touch(_ id: Int64) throws {
+        buildingOf.reset()
+        defer { buildingOf.reset() }
+        try buildingOf.bind([.int(id)])
+        if try buildingOf.step(), let code = buildingOf.text(0) { touched.codes.insert(code) }
     }
 
     func row(for r: KeyedRecord) throws -> Row {
@@ -107,8 +122,8 @@ struct RecordVersionRows: VersionedRows {
     }
 
     func newestDay(_ key: String) throws -> String? { try versions.newestDay(key) }
-    func close(_ id: Int64, on day: String) throws { try versions.close(id, on: day) }
-    func remove(_ id: Int64) throws { try versions.remove(id) }
+    func close(_ id: Int64, on day: String) throws { try touch(id); try versions.close(id, on: day) }
+    func remove(_ id: Int64) throws { try touch(id); try versions.remove(id) }
     func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)] {
         try versions.openVersions(onOrBefore: day)
     }
@@ -128,6 +143,7 @@ struct RecordVersionRows: VersionedRows {
         try insert.bind(2 + row.values.count, .text(from))
         try insert.bind(3 + row.values.count, row.validTo.map { .text($0) } ?? .null)
         try insert.step()
+        if case .text(let code) = row.values[0] { touched.codes.insert(code) }
     }
 
     /// The record's columns, checked: a StoreError names the field and what is wrong.

@@ -12,7 +12,7 @@ extension SpatiaLiteStore {
         default: throw StoreError("layer '\(layer)' does not hold person or business records")
         }
         guard ISODate.isValid(day) else { throw StoreError("valid-from '\(day)' is not a YYYY-MM-DD date") }
-        return try withWriteTransaction { c in
+        return try withWriteTransaction(analyze: kind.table) { c in
             // Lookups by key need the key indexes (a database migrated from schema 1 may lack them).
             for sql in Schema.postLoadIndexes { try c.exec(sql) }
             var summary = RecordImportSummary()
@@ -43,7 +43,16 @@ extension SpatiaLiteStore {
                 throw ImportRefused(rejected: summary.versions.rejected,
                                     reason: "\(summary.versions.rejected.count) bad row(s); nothing was imported (use --skip-bad to import the rest)")
             }
-            try finishLoad(c)
+            StageTimer.mark("write records")
+            // Buildings and areas do not change here: unless the stored counts have gone stale since
+            // the last refresh, only the touched buildings' counts and the area totals are redone.
+            if try DerivedCounts.storedCountsHold(c, on: DerivedCounts.today()) {
+                try DerivedCounts.refresh(c, buildings: rows.touched.codes)
+                try Self.bumpGeneration(c)
+            } else {
+                try finishLoad(c)
+            }
+            StageTimer.mark("counts")
             return summary
         }
     }

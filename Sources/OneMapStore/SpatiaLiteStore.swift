@@ -327,6 +327,8 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     /// After a load committed: statistics for the planner, and caches dropped.
     /// `analyze`: the one table whose statistics changed (nil: all of them).
     func afterLoad(_ c: SQLiteConnection, analyze table: String? = nil) throws {
+        // Sampled statistics: enough for the planner's index choices, without reading millions of rows.
+        try c.exec("PRAGMA analysis_limit = 2000")
         try c.exec(table.map { "ANALYZE \"\($0)\"" } ?? "ANALYZE")
         catalogLock.withLock { catalogCache = nil }
         derivedLock.withLock { countsRangeCache = nil; areaPopulationByDay = [:] }
