@@ -22,12 +22,7 @@ extension FastJSONParser {
         p.skip()
         if p.i < bytes.count, bytes[p.i] == UInt8(ascii: "}") { p.i += 1; return (members, nil) }
         while true {
-            p.skip()
-            guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "\"") else { throw p.fail("expected a member name") }
-            let k = try p.string()
-            p.skip()
-            guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: ":") else { throw p.fail("expected ':'") }
-            p.i += 1
+            let k = try p.memberName()
             p.skip()
             if k == "features", p.i < bytes.count, bytes[p.i] == UInt8(ascii: "[") {
                 p.i += 1
@@ -39,22 +34,16 @@ extension FastJSONParser {
                         let start = p.i
                         try p.skipValue()
                         ranges.append(start..<p.i)
-                        p.skip()
-                        guard p.i < bytes.count else { throw p.fail("unterminated features array") }
-                        if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-                        if bytes[p.i] == UInt8(ascii: "]") { p.i += 1; break }
-                        throw p.fail("expected ',' or ']'")
+                        if try p.another(before: UInt8(ascii: "]")) { continue }
+                        break
                     }
                 }
                 features = ranges
             } else {
                 members.append((k, try p.value()))
             }
-            p.skip()
-            guard p.i < bytes.count else { throw p.fail("unterminated object") }
-            if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-            if bytes[p.i] == UInt8(ascii: "}") { p.i += 1; break }
-            throw p.fail("expected ',' or '}'")
+            if try p.another(before: UInt8(ascii: "}")) { continue }
+            break
         }
         p.skip()
         guard p.i == bytes.count else { throw p.fail("unexpected data after the JSON value") }
@@ -97,12 +86,7 @@ extension FastJSONParser {
             p.skip()
             if p.i < p.b.count, p.b[p.i] == UInt8(ascii: "}") { p.i += 1 } else {
                 while true {
-                    p.skip()
-                    guard p.i < p.b.count, p.b[p.i] == UInt8(ascii: "\"") else { throw p.fail("expected a member name") }
-                    let k = try p.string()
-                    p.skip()
-                    guard p.i < p.b.count, p.b[p.i] == UInt8(ascii: ":") else { throw p.fail("expected ':'") }
-                    p.i += 1
+                    let k = try p.memberName()
                     p.skip()
                     switch k {
                     case "type": type = try p.value().string
@@ -118,11 +102,8 @@ extension FastJSONParser {
                         }
                     default: try p.skipValue()
                     }
-                    p.skip()
-                    guard p.i < p.b.count else { throw p.fail("unterminated object") }
-                    if p.b[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
-                    if p.b[p.i] == UInt8(ascii: "}") { p.i += 1; break }
-                    throw p.fail("expected ',' or '}'")
+                    if try p.another(before: UInt8(ascii: "}")) { continue }
+                    break
                 }
             }
             p.skip()
@@ -167,12 +148,7 @@ extension FastJSONParser {
         skip()
         if i < b.count, b[i] == UInt8(ascii: "}") { i += 1 } else {
             while true {
-                skip()
-                guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-                let k = try string()
-                skip()
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                i += 1
+                let k = try memberName()
                 skip()
                 switch k {
                 case "type": type = try value().string
@@ -186,21 +162,15 @@ extension FastJSONParser {
                         while true {
                             guard let g = try geometry() else { throw GeometryCodingError.invalid("null member in a GeometryCollection") }
                             parts.append(g)
-                            skip()
-                            guard i < b.count else { throw fail("unterminated array") }
-                            if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                            if b[i] == UInt8(ascii: "]") { i += 1; break }
-                            throw fail("expected ',' or ']'")
+                            if try another(before: UInt8(ascii: "]")) { continue }
+                            break
                         }
                     }
                     members = parts
                 default: try skipValue()
                 }
-                skip()
-                guard i < b.count else { throw fail("unterminated object") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; break }
-                throw fail("expected ',' or '}'")
+                if try another(before: UInt8(ascii: "}")) { continue }
+                break
             }
         }
         guard let type else { throw GeometryCodingError.invalid("GeoJSON geometry has no \"type\"") }
@@ -227,11 +197,8 @@ extension FastJSONParser {
                 skip()
                 let (d, _) = try numberValue()
                 if n.count < 2 { n.append(d) }
-                skip()
-                guard i < b.count else { throw fail("unterminated array") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; break }
-                throw fail("expected ',' or ']'")
+                if try another(before: UInt8(ascii: "]")) { continue }
+                break
             }
             guard n.count == 2 else { throw GeometryCodingError.invalid("a position must be an array of at least two numbers") }
             return .position(Position(n[0], n[1]))
@@ -245,11 +212,8 @@ extension FastJSONParser {
                 if allPositions { items = positions.map { .position($0) }; allPositions = false }
                 items.append(c)
             }
-            skip()
-            guard i < b.count else { throw fail("unterminated array") }
-            if b[i] == UInt8(ascii: ",") { i += 1; continue }
-            if b[i] == UInt8(ascii: "]") { i += 1; break }
-            throw fail("expected ',' or ']'")
+            if try another(before: UInt8(ascii: "]")) { continue }
+            break
         }
         return allPositions ? .positions(positions) : .nested(items)
     }

@@ -40,6 +40,28 @@ public struct FastJSONParser {
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
     }
 
+    /// Reads a member name and its colon, leaving the parser at the member's value.
+    mutating func memberName() throws -> String {
+        skip()
+        guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+        let k = try string()
+        skip()
+        guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+        i += 1
+        return k
+    }
+
+    /// After an object member or array item: true at ',' (another follows), false at `close`
+    /// (`}` or `]`, consumed).
+    mutating func another(before close: UInt8) throws -> Bool {
+        skip()
+        let what = close == UInt8(ascii: "}") ? "object" : "array"
+        guard i < b.count else { throw fail("unterminated \(what)") }
+        if b[i] == UInt8(ascii: ",") { i += 1; return true }
+        if b[i] == close { i += 1; return false }
+        throw fail(close == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
+    }
+
     func fail(_ what: String) -> FastJSONError { FastJSONError(description: "malformed JSON at byte \(i): \(what)") }
 
     mutating func value() throws -> JSONNode {
@@ -52,18 +74,10 @@ public struct FastJSONParser {
             skip()
             if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
             while true {
-                skip()
-                guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-                let k = try string()
-                skip()
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                i += 1
+                let k = try memberName()
                 members.append((k, try value()))
-                skip()
-                guard i < b.count else { throw fail("unterminated object") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
-                throw fail("expected ',' or '}'")
+                if try another(before: UInt8(ascii: "}")) { continue }
+                return .object(members)
             }
         case UInt8(ascii: "["):
             i += 1
@@ -72,11 +86,8 @@ public struct FastJSONParser {
             if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
             while true {
                 items.append(try value())
-                skip()
-                guard i < b.count else { throw fail("unterminated array") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
-                throw fail("expected ',' or ']'")
+                if try another(before: UInt8(ascii: "]")) { continue }
+                return .array(items)
             }
         case UInt8(ascii: "\""): return .string(try string())
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
