@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One GeoJSON Feature read straight from bytes: geometry coordinates go into positions without
 /// a JSON tree (the tree costs most of an import's reading time), properties stay JSON values.
 public struct ParsedFeature: Sendable {
@@ -50,26 +54,42 @@ extension FastJSONParser {
         return (members, features)
     }
 
-    /// Moves past one value, checking only its bracket structure and strings.
+    /// Moves past one value, checking only its bracket structure and strings. This runs over the
+    /// whole file on one core before the parallel parse, so it is a tight byte loop: `[` and `{`
+    /// (and `]` and `}`) differ only in bit 5, and strings are skipped with memchr.
     mutating func skipValue() throws {
         skip()
         guard i < b.count else { throw fail("unexpected end") }
         let c = b[i]
-        guard c == UInt8(ascii: "{") || c == UInt8(ascii: "[") else { _ = try value(); return }
-        var depth = 0
-        while i < b.count {
-            switch b[i] {
-            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; i += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                depth -= 1; i += 1
-                if depth == 0 { return }
-            case UInt8(ascii: "\""):
-                i += 1
-                while i < b.count, b[i] != UInt8(ascii: "\"") { i += b[i] == UInt8(ascii: "\\") ? 2 : 1 }
-                i += 1
-            default: i += 1
-            }
+        guard c == UInt8(ascii: "{") || c == UInt8(ascii: "["), let base = b.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            _ = try value(); return
         }
+        let n = b.count
+        var p = i, depth = 0
+        while p < n {
+            let ch = base[p]
+            if ch == UInt8(ascii: "\"") {
+                p += 1
+                while true {
+                    guard let q = memchr(base + p, 0x22, n - p) else { i = n; throw fail("unterminated string") }
+                    let close = base.distance(to: q.assumingMemoryBound(to: UInt8.self))
+                    var slashes = 0
+                    while close - slashes - 1 >= p, base[close - slashes - 1] == UInt8(ascii: "\\") { slashes += 1 }
+                    p = close + 1
+                    if slashes % 2 == 0 { break }  // not an escaped quote
+                }
+                continue
+            }
+            let folded = ch | 0x20
+            if folded == UInt8(ascii: "{") {
+                depth += 1
+            } else if folded == UInt8(ascii: "}") {
+                depth -= 1
+                if depth == 0 { i = p + 1; return }
+            }
+            p += 1
+        }
+        i = n
         throw fail("unterminated value")
     }
 
@@ -191,17 +211,18 @@ extension FastJSONParser {
         guard i < b.count else { throw fail("unterminated array") }
         if b[i] == UInt8(ascii: "]") { i += 1; return .empty }
         if b[i] != UInt8(ascii: "[") {
-            // A position: numbers.
-            var n: [Double] = []
+            // A position: numbers (a third, elevation, and any more are read and dropped).
+            var x = 0.0, y = 0.0, n = 0
             while true {
                 skip()
                 let (d, _) = try numberValue()
-                if n.count < 2 { n.append(d) }
+                if n == 0 { x = d } else if n == 1 { y = d }
+                n += 1
                 if try another(before: UInt8(ascii: "]")) { continue }
                 break
             }
-            guard n.count == 2 else { throw GeometryCodingError.invalid("a position must be an array of at least two numbers") }
-            return .position(Position(n[0], n[1]))
+            guard n >= 2 else { throw GeometryCodingError.invalid("a position must be an array of at least two numbers") }
+            return .position(Position(x, y))
         }
         var items: [Coordinates] = []
         var positions: [Position] = []

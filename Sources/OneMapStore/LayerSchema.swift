@@ -61,11 +61,13 @@ public enum LayerSchema {
     /// The geometry type a layer is declared with: one type if all records share it, else the
     /// multi type of their family (Polygon + MultiPolygon -> MultiPolygon); mixed families are refused.
     public static func inferGeometryType(_ records: [KeyedRecord]) throws -> LayerGeometryType {
-        var family: Set<String> = [], types: Set<String> = []
+        var types: Set<String> = [], last = ""
         for r in records {
-            types.insert(r.geometry.typeName)
-            family.insert(r.geometry.familyName)
+            // Files mostly hold one type: a set insert (a hash) only when the type changes.
+            let t = r.geometry.typeName
+            if t != last { types.insert(t); last = t }
         }
+        let family = Set(types.map { $0.hasPrefix("Multi") ? String($0.dropFirst(5)) : $0 })
         guard family.count <= 1 else {
             throw StoreError("the file mixes geometry types (\(types.sorted().joined(separator: ", "))); import each type into its own layer")
         }

@@ -42,7 +42,11 @@ enum RTreeBulkLoader {
     }
 
     /// Replaces the content of R*Tree `index` with `entries` (every row of its table).
-    static func write(_ given: [Entry], index: String, on c: SQLiteConnection) throws {
+    /// `presorted`: the entries are already in Hilbert order (rows written in that order), kept as
+    /// given; `rowsOf`: the indexed table and its id column, which lets consecutive ids be mapped
+    /// to their leaves by one statement instead of one insert per row.
+    static func write(_ given: [Entry], index: String, presorted: Bool = false, rowsOf source: (table: String, idColumn: String)? = nil,
+                      on c: SQLiteConnection) throws {
         var entries = given
         guard let nodeSize = try c.scalarInt("SELECT length(data) FROM \"\(index)_node\" WHERE nodeno = 1"), nodeSize > 28 else {
             throw StoreError("spatial index \(index) has no root node")
@@ -56,7 +60,11 @@ enum RTreeBulkLoader {
             try putNode.run([.int(1), .blob(encode(depth: 0, cells: [], size: Int(nodeSize)))])
             return
         }
-        sortAlongHilbertCurve(&entries)
+        if !presorted { sortAlongHilbertCurve(&entries) }
+        // Leaf k holds entries k*capacity..<(k+1)*capacity; with ids first, first+1, ... that is
+        // a formula over the id.
+        let first = entries[0].id
+        let consecutive = source != nil && entries.indices.allSatisfy { entries[$0].id == first + Int64($0) }
 
         // Levels bottom-up: each node's cells are entries (leaves) or child nodes (inner levels).
         var levels: [[[Entry]]] = [stride(from: 0, to: entries.count, by: capacity).map { Array(entries[$0..<min($0 + capacity, entries.count)]) }]
@@ -81,10 +89,20 @@ enum RTreeBulkLoader {
                 let cells = l == 0 ? node : node.map { var e = $0; e = Entry(id: numbers[l - 1][Int($0.id)], xmin: e.xmin, xmax: e.xmax, ymin: e.ymin, ymax: e.ymax); return e }
                 try putNode.run([.int(nodeno), .blob(encode(depth: nodeno == 1 ? depth : 0, cells: cells, size: Int(nodeSize)))])
                 if l == 0 {
-                    for e in node { try putRow.run([.int(e.id), .int(nodeno)]) }
+                    if !consecutive { for e in node { try putRow.run([.int(e.id), .int(nodeno)]) } }
                 } else {
                     for e in cells { try putParent.run([.int(e.id), .int(nodeno)]) }
                 }
+            }
+        }
+        if consecutive, let source, let firstLeaf = numbers[0].first {
+            try c.prepare("""
+                INSERT INTO "\(index)_rowid"(rowid, nodeno)
+                SELECT \(source.idColumn), ?1 + (\(source.idColumn) - ?2) / ?3 FROM \(source.table)
+                WHERE \(source.idColumn) BETWEEN ?2 AND ?4 ORDER BY \(source.idColumn)
+                """).run([.int(firstLeaf), .int(first), .int(Int64(capacity)), .int(first + Int64(entries.count) - 1)])
+            guard try c.scalarInt("SELECT count(*) FROM \"\(index)_rowid\"") == Int64(entries.count) else {
+                throw StoreError("spatial index \(index): rows \(first)...\(first + Int64(entries.count) - 1) are not all in \(source.table)")
             }
         }
     }
@@ -163,9 +181,11 @@ struct SuspendedSpatialIndex {
     }
 
     /// `entries`: every row's box when the caller knows them all (a first load), else read back.
-    func resume(entries: [RTreeBulkLoader.Entry]? = nil, on c: SQLiteConnection) throws {
+    /// `presorted`: `entries` are in Hilbert order (the rows were written in that order).
+    func resume(entries: [RTreeBulkLoader.Entry]? = nil, presorted: Bool = false, on c: SQLiteConnection) throws {
         if let entries {
-            try RTreeBulkLoader.write(entries, index: "idx_\(table)_geom", on: c)
+            try RTreeBulkLoader.write(entries, index: "idx_\(table)_geom", presorted: presorted,
+                                      rowsOf: (table, idColumn), on: c)
         } else {
             try RTreeBulkLoader.rebuild(index: "idx_\(table)_geom", table: table, idColumn: idColumn, on: c)
         }

@@ -22,7 +22,11 @@ final class SQLiteConnection {
     /// (nothing else reads it; a crash leaves only the temporary file): journal in memory, no
     /// syncs until the caller syncs the finished file, instead of WAL (which would write every page
     /// twice: to the log, then to the file).
+    /// Process-wide SQLite settings, applied once before the first connection opens.
+    private static let configured: Void = { _ = onemap_sqlite3_disable_memstatus() }()
+
     init(path: String, readOnly: Bool = false, newFile: Bool = false) throws {
+        Self.configured
         var handle: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
@@ -154,9 +158,17 @@ final class Statement {
         case .null: rc = sqlite3_bind_null(stmt, idx)
         case .int(let n): rc = sqlite3_bind_int64(stmt, idx, n)
         case .double(let d): rc = sqlite3_bind_double(stmt, idx, d)
-        case .text(let s): rc = sqlite3_bind_text(stmt, idx, s, -1, SQLITE_TRANSIENT)
+        case .text(var s):
+            // Its UTF-8 bytes with their length: no C-string copy (small strings made one on the
+            // heap per bind) and no strlen. An empty buffer may have no address: bound as '' (a
+            // nil pointer would bind NULL).
+            rc = s.withUTF8 { u in
+                u.isEmpty ? sqlite3_bind_text(stmt, idx, "", 0, SQLITE_TRANSIENT)
+                    : u.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(stmt, idx, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+            }
         case .blob(let b):
-            rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, idx, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+            rc = b.isEmpty ? sqlite3_bind_zeroblob(stmt, idx, 0)
+                : b.withUnsafeBytes { sqlite3_bind_blob(stmt, idx, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
         }
         guard rc == SQLITE_OK else { throw StoreError("bind parameter \(i): \(connection.errorMessage)") }
     }

@@ -100,7 +100,7 @@ extension SpatiaLiteStore {
         // SpatiaLite's per-row geometry constraint triggers were off for a new layer's first load:
         // `row(for:)` has checked each geometry's type, and `SpatiaLiteBlob` writes SRID 4490.
         // A first load knows every row's box; otherwise the index is rebuilt from the table.
-        try suspended?.resume(entries: isNew ? rows.inserted.entries : nil, on: c)
+        try suspended?.resume(entries: isNew ? rows.inserted.entries : nil, presorted: isNew, on: c)
         StageTimer.mark("spatial index")
         return summary
     }

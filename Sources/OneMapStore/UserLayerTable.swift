@@ -59,7 +59,9 @@ struct UserLayerTable {
     var finishDDL: [String] {
         [
             "CREATE UNIQUE INDEX IF NOT EXISTS \(table)_key ON \(table)(entity_key, valid_from)",
-            "CREATE INDEX IF NOT EXISTS \(table)_valid_to ON \(table)(valid_to)",
+            // Closed versions only (what change lists look for): a first load, all open, makes an
+            // empty index instead of sorting every row.
+            "CREATE INDEX IF NOT EXISTS \(table)_valid_to ON \(table)(valid_to) WHERE valid_to IS NOT NULL",
             """
             CREATE TRIGGER IF NOT EXISTS \(table)_versions_disjoint_insert BEFORE INSERT ON \(table)
             WHEN EXISTS (SELECT 1 FROM \(table) o WHERE o.entity_key = NEW.entity_key

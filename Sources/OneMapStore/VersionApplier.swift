@@ -35,22 +35,51 @@ enum VersionApplier {
         var seen = Set<String>(minimumCapacity: records.count)
         // Into an empty table rows go in Hilbert order of their centres: the R*Tree then builds
         // from neighbours, and a tile's rows share pages.
-        var pending: [T.Row] = []
         var order: [(curve: UInt64, index: Int32)] = []
         var curve: HilbertCurve?
         if tableIsEmpty {
-            var box: BBox?
-            for r in records { if let b = r.geometry.bbox { if box == nil { box = b } else { box!.extend(b) } } }
-            curve = box.map(HilbertCurve.init)
-            pending.reserveCapacity(records.count)
             order.reserveCapacity(records.count)
+            let chunks = min(Parallel.cores * 4, max(1, records.count / 4096))
+            let boxes: [BBox?] = Parallel.map(chunks, minimumChunk: 1) { c in
+                var box: BBox?
+                for k in records.count * c / chunks..<records.count * (c + 1) / chunks {
+                    if let b = records[k].geometry.bbox { if box == nil { box = b } else { box!.extend(b) } }
+                }
+                return box
+            }
+            curve = boxes.compactMap { $0 }.reduce(nil) { u, b in u.map { var u = $0; u.extend(b); return u } ?? b }.map(HilbertCurve.init)
+        }
+        if let curve {
+            // Every key is new: only duplicates within the file and unconvertible rows are bad.
+            // Places on the curve from the records' boxes (all cores); then rows are converted in
+            // curve order on the other core while this one writes them.
+            let places: [UInt64] = Parallel.map(records.count) { k in
+                records[k].geometry.bbox.map { b in curve.index(Position((b.minX + b.maxX) / 2, (b.minY + b.maxY) / 2)) } ?? 0
+            }
+            for n in records.indices {
+                guard seen.insert(records[n].key).inserted else {
+                    summary.rejected.append(RejectedRow(row: records[n].row, reason: "duplicate key '\(records[n].key)' (already given earlier in the file)"))
+                    continue
+                }
+                order.append((places[n], Int32(n)))
+            }
+            order.sort { $0.curve < $1.curve }
+            let inCurveOrder = order.map { Int($0.index) }
+            StageTimer.mark("keys and Hilbert order")
+            try Parallel.produceAhead(inCurveOrder.count, produce: { k in Self.convert(records[inCurveOrder[k]], into: table) }) { k, row in
+                if k % 5000 == 0 { progress(k) }
+                switch row {
+                case .success(let row):
+                    try table.insert(row)
+                    summary.inserted += 1
+                case .failure(let e):
+                    summary.rejected.append(RejectedRow(row: records[inCurveOrder[k]].row, reason: e.message))
+                }
+            }
+            return summary
         }
         // Converting records to rows is pure: done on all cores before the single-threaded writes.
-        let converted: [Result<T.Row, StoreError>] = Parallel.map(records.count) { k in
-            do { return .success(try table.row(for: records[k])) } catch let e as StoreError { return .failure(e) } catch {
-                return .failure(StoreError("\(error)"))
-            }
-        }
+        let converted: [Result<T.Row, StoreError>] = Parallel.map(records.count) { k in Self.convert(records[k], into: table) }
         StageTimer.mark("convert rows")
         for (n, r) in records.enumerated() {
             if n % 5000 == 0 { progress(n) }
@@ -62,13 +91,6 @@ enum VersionApplier {
             switch converted[n] {
             case .success(let ok): row = ok
             case .failure(let e): summary.rejected.append(RejectedRow(row: r.row, reason: e.message)); continue
-            }
-            if tableIsEmpty {
-                let b = r.geometry.bbox
-                order.append((b.flatMap { b in curve?.index(Position((b.minX + b.maxX) / 2, (b.minY + b.maxY) / 2)) } ?? 0, Int32(pending.count)))
-                pending.append(row)
-                summary.inserted += 1
-                continue
             }
             if let cur = try table.current(r.key, comparedWith: row) {
                 if mode == .append {
@@ -101,16 +123,8 @@ enum VersionApplier {
                 summary.inserted += 1
             }
         }
-        if tableIsEmpty {
-            order.sort { $0.curve < $1.curve }  // indices only: rows are not moved
-            StageTimer.mark("keys and Hilbert order")
-            for (n, o) in order.enumerated() {
-                if n % 5000 == 0 { progress(n) }
-                try table.insert(pending[Int(o.index)])
-            }
-        }
-        Parallel.releaseInBackground((consume converted, consume pending))
-        if mode == .replace && !tableIsEmpty {
+        Parallel.releaseInBackground(consume converted)
+        if mode == .replace {
             var closed = summary.closed
             for v in try table.openVersions(onOrBefore: day) where !seen.contains(v.key) {
                 if v.from == day { try table.remove(v.id) } else { try table.close(v.id, on: day) }
@@ -119,5 +133,11 @@ enum VersionApplier {
             summary.closed = closed
         }
         return summary
+    }
+
+    private static func convert<T: VersionedRows>(_ r: KeyedRecord, into table: T) -> Result<T.Row, StoreError> {
+        do { return .success(try table.row(for: r)) } catch let e as StoreError { return .failure(e) } catch {
+            return .failure(StoreError("\(error)"))
+        }
     }
 }

@@ -26,20 +26,26 @@ import Testing
     }
 
     @Test func featuresAreFoundAndParsedFromTheirByteRanges() throws {
-        let doc = #"{"type":"FeatureCollection","name":"x","features":[{"type":"Feature","id":7,"properties":{"a":"}]\"x"},"geometry":{"coordinates":[[[1,2],[3,2],[3,4],[1,2]]],"type":"Polygon"}},{"type":"Feature","properties":null,"geometry":null},{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[1,2],[3,2]]]}}]}"#
+        let doc = #"{"type":"FeatureCollection","name":"x","features":[{"type":"Feature","id":7,"properties":{"a":"}]\"x"},"geometry":{"coordinates":[[[1,2],[3,2],[3,4],[1,2]]],"type":"Polygon"}},{"type":"Feature","properties":null,"geometry":null},{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[1,2],[3,2]]]}},{"type":"Feature","properties":{"b":"\\","c":"{[\"","d":[{"e":"]}"}]},"geometry":{"type":"Point","coordinates":[5,6,7]}}]}"#
         var text = doc
         try text.withUTF8 { raw in
             let bytes = UnsafeRawBufferPointer(raw)
             let (members, ranges) = try FastJSONParser.featureCollectionRanges(bytes)
             #expect(members.map(\.0) == ["type", "name"])
             let features = try #require(ranges).map { FastJSONParser.feature(bytes, range: $0) }
-            #expect(features.count == 3)
+            #expect(features.count == 4)
             #expect(features[0].error == nil)
             #expect(features[0].properties.first?.1.string == "}]\"x")
             if case .number(7, _)? = features[0].id {} else { Issue.record("id not kept") }
             #expect(features[0].geometry == .polygon([[Position(1, 2), Position(3, 2), Position(3, 4), Position(1, 2)]]))
             #expect(features[1].geometry == nil && features[1].error == nil)
             #expect(features[2].error?.contains("ring 0 has 2 positions") == true)
+            // Escaped backslashes before a closing quote, brackets inside strings, nested values,
+            // and a third (height) coordinate, which is dropped.
+            #expect(features[3].error == nil)
+            #expect(features[3].properties.map(\.0) == ["b", "c", "d"])
+            #expect(features[3].properties[0].1.string == "\\" && features[3].properties[1].1.string == "{[\"")
+            #expect(features[3].geometry == .point(Position(5, 6)))
         }
     }
 

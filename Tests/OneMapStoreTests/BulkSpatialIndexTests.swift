@@ -79,6 +79,16 @@ import Testing
         try check(store, against: current)
     }
 
+    @Test func emptyTextAndBlobAreBoundAsEmptyValuesNotNull() throws {
+        let c = try SQLiteConnection(path: ":memory:")
+        let s = try c.prepare("SELECT ?1 IS NULL, typeof(?1), ?2 IS NULL, typeof(?2), length(?2), ?3, length(CAST(?3 AS BLOB))")
+        try s.bind([SQLValue.text(""), .blob([]), .text("三明市 ok")])
+        #expect(try s.step())
+        #expect(s.int(0) == 0 && s.text(1) == "text")
+        #expect(s.int(2) == 0 && s.text(3) == "blob" && s.int(4) == 0)
+        #expect(s.text(5) == "三明市 ok" && s.int(6) == Int64("三明市 ok".utf8.count))
+    }
+
     @Test func floatBoxesAreRoundedOutwards() {
         for d in [117.60000001, -25.123456789, 26.2448588, 0.1] {
             #expect(Double(RTreeBulkLoader.down(d)) <= d && Double(RTreeBulkLoader.up(d)) >= d)
