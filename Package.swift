@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, dependencies pointing one way:
-// onemap -> OneMapServer -> OneMapTiles -> OneMapStore -> OneMapGeo -> C shims
+// onemap -> OneMapServer -> OneMapTiles, OneMapQuery -> OneMapStore -> OneMapGeo -> C shims
 // onemap -> OneMapIngest -> OneMapStore
 let package = Package(
     name: "OneMap",
@@ -29,10 +29,12 @@ let package = Package(
         // Ingest reads GeoPackage files (SQLite) itself: file formats are not storage.
         .target(name: "OneMapIngest", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3"]),
         .target(name: "OneMapTiles", dependencies: ["OneMapStore", "OneMapGeo"]),
+        // OGC API request parsing and feature encoding (CRS, bbox, paging, GeoJSON).
+        .target(name: "OneMapQuery", dependencies: ["OneMapStore", "OneMapGeo"]),
         .target(
             name: "OneMapServer",
             dependencies: [
-                "OneMapTiles", "OneMapStore",
+                "OneMapTiles", "OneMapQuery", "OneMapStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "OneMapGeoTests", dependencies: ["OneMapGeo"]),
         .testTarget(name: "OneMapStoreTests", dependencies: ["OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapStore"]),
+        .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapStore"]),
     ],

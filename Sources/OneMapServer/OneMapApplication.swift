@@ -19,7 +19,12 @@ public enum OneMapApplication {
         }
         TileRoutes(builder: builder, fallbackBaseURL: base).register(on: router)
         ChangeRoutes(store: store, fallbackBaseURL: base).register(on: router)
-        ViewerRoutes(configuration: configuration, fallbackBaseURL: base).register(on: router)
+        let viewer = ViewerRoutes(configuration: configuration, fallbackBaseURL: base)
+        viewer.register(on: router)
+        // `/` is the OGC API landing page, or the viewer for a browser.
+        FeatureRoutes(store: store, fallbackBaseURL: base).register(on: router) {
+            try viewer.page("index.html", type: "text/html; charset=utf-8")
+        }
         return router
     }
 

@@ -9,7 +9,6 @@ struct ViewerRoutes: Sendable {
     let fallbackBaseURL: String
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in try self.page("index.html", type: "text/html; charset=utf-8") }
         router.get("/viewer/:file") { _, context in
             let file = context.parameters.get("file") ?? ""
             guard ["viewer.js", "viewer.css"].contains(file) else { throw APIError.notFound("no viewer file '\(file)'") }
@@ -20,7 +19,7 @@ struct ViewerRoutes: Sendable {
         router.get("/fonts/:stack/:range") { _, context in try self.glyphs(context) }
     }
 
-    private func page(_ name: String, type: String) throws -> Response {
+    func page(_ name: String, type: String) throws -> Response {
         guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Viewer"),
               let data = FileManager.default.contents(atPath: url.path) else {
             throw APIError.notFound("viewer file \(name) is missing from this build")

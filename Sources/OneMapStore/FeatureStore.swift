@@ -18,6 +18,20 @@ public protocol FeatureStore: Sendable {
     func features(layer: String, intersecting bbox: BBox, during time: TimeFilter, limit: Int?,
                   _ body: (StoredFeature) throws -> Void) throws
 
+    /// Streams one page of the features matching `query` (box, valid time, property equalities), in
+    /// id order: `query.limit` of them after skipping `query.offset`. Unknown properties are refused
+    /// with a `StoreError` naming the layer's.
+    func queryFeatures(_ query: FeatureQuery, _ body: (StoredFeature) throws -> Void) throws
+
+    /// How many features match `query` in all (its limit and offset ignored).
+    func countFeatures(_ query: FeatureQuery) throws -> Int
+
+    /// One feature (one version of an entity) by its id, whatever its valid time; counts as of `day`.
+    func feature(layer: String, id: Int64, countsOn day: String) throws -> StoredFeature?
+
+    /// The fields a query may compare on `day`.
+    func filterableFields(layer: String, countsOn day: String) throws -> [FieldInfo]
+
     /// Administrative areas of one level valid on the ISO date `asOf`, with their populations that day
     /// (no geometry).
     func adminAreas(level: AdminLevel?, asOf: String) throws -> [AdminAreaSummary]

@@ -151,6 +151,13 @@ final class Statement {
         for (i, v) in values.enumerated() { try bind(i + 1, v) }
     }
 
+    /// Binds as many of `values` as the statement has parameters (composed SQL may leave out the
+    /// conditions that use the last ones).
+    func bindLeading(_ values: [SQLValue]) throws {
+        let n = Int(sqlite3_bind_parameter_count(stmt))
+        for (i, v) in values.prefix(n).enumerated() { try bind(i + 1, v) }
+    }
+
     func bind(_ i: Int, _ v: SQLValue) throws {
         let idx = Int32(i)
         let rc: Int32

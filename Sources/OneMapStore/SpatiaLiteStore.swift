@@ -7,7 +7,7 @@ import OneMapGeo
 public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     public let path: String
     private let newFile: Bool
-    private let readers: ConnectionPool
+    let readers: ConnectionPool
     private let writeLock = NSLock()
     /// The catalog, read once and again after every load (tiles ask for it on every request).
     private let catalogLock = NSLock()
@@ -121,81 +121,122 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
 
     // MARK: reading
 
-    /// SQL per spatial layer: id, WKB, then the catalog fields in order.
-    /// ?1..?4 bbox, ?5 start day, ?6 end day (NULL = open), ?7 day of the counts, ?8 limit (-1 = none).
-    private static let validAreas = "(a.valid_from IS NULL OR ?6 IS NULL OR a.valid_from <= ?6) AND (a.valid_to IS NULL OR ?5 IS NULL OR a.valid_to > ?5)"
-    private static let featureSQL: [String: String] = [
-        "admin_areas": """
-            SELECT a.id, AsBinary(a.geom), a.code, a.name, a.level, a.parent_code, a.population, a.valid_from, a.valid_to, a.synthetic
-            FROM admin_areas a
-            WHERE a.id IN (SELECT pkid FROM idx_admin_areas_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
-              AND \(validAreas)
-            ORDER BY a.id LIMIT ?8
-            """,
-        "admin_labels": """
-            SELECT a.id, AsBinary(MakePoint(a.label_x, a.label_y, 4490)), a.code, a.name, a.level, a.population
-            FROM admin_areas a
-            WHERE a.label_x BETWEEN ?1 AND ?3 AND a.label_y BETWEEN ?2 AND ?4 AND \(validAreas)
-            ORDER BY a.id LIMIT ?8
-            """,
-        "buildings": buildingSQL(counts: "b.population, b.businesses"),
-    ]
-
-    /// Buildings counted at query time, for days the stored counts do not cover.
-    private static let buildingsAsOfSQL = buildingSQL(counts: """
-        (SELECT count(*) FROM population p WHERE p.building_code = b.entity_code AND p.valid_from <= ?7 AND (p.valid_to IS NULL OR p.valid_to > ?7)),
-        (SELECT count(*) FROM businesses s WHERE s.building_code = b.entity_code AND s.valid_from <= ?7 AND (s.valid_to IS NULL OR s.valid_to > ?7))
-        """)
-
-    private static func buildingSQL(counts: String) -> String {
-        """
-        SELECT b.id, AsBinary(b.geom), b.entity_code, b.floors, b.use, b.built_date, b.demolished_date, \(counts)
-        FROM buildings b
-        WHERE b.id IN (SELECT pkid FROM idx_buildings_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
-          AND (?6 IS NULL OR b.valid_from <= ?6) AND (b.valid_to IS NULL OR ?5 IS NULL OR b.valid_to > ?5)
-        ORDER BY b.id LIMIT ?8
-        """
-    }
-
     public func features(layer: String, intersecting bbox: BBox, during time: TimeFilter, limit: Int?,
                          _ body: (StoredFeature) throws -> Void) throws {
+        try queryFeatures(FeatureQuery(layer: layer, bbox: bbox, time: time, limit: limit), body)
+    }
+
+    public func queryFeatures(_ q: FeatureQuery, _ body: (StoredFeature) throws -> Void) throws {
+        let plan = try readPlan(q.layer, time: q.time, equals: q.equals)
+        try readers.with { c in
+            let s = try c.cached(plan.sql.sql(.page, bbox: q.bbox != nil, filters: plan.filters))
+            defer { s.reset() }
+            try s.bindLeading(Self.parameters(q, day: plan.day, ninth: Int64(q.offset), filters: plan.filterValues))
+            while try s.step() { try body(try plan.read(s)) }
+        }
+    }
+
+    public func countFeatures(_ q: FeatureQuery) throws -> Int {
+        let plan = try readPlan(q.layer, time: q.time, equals: q.equals)
+        return try readers.with { c in
+            let s = try c.cached(plan.sql.sql(.count, bbox: q.bbox != nil, filters: plan.filters))
+            defer { s.reset() }
+            try s.bindLeading(Self.parameters(q, day: plan.day, ninth: 0, filters: plan.filterValues))
+            return try s.step() ? Int(s.int(0)) : 0
+        }
+    }
+
+    public func feature(layer: String, id: Int64, countsOn day: String) throws -> StoredFeature? {
+        let plan = try readPlan(layer, time: .instant(day), equals: [])
+        return try readers.with { c in
+            let s = try c.cached(plan.sql.sql(.one, bbox: false, filters: []))
+            defer { s.reset() }
+            try s.bindLeading(Self.parameters(FeatureQuery(layer: layer, time: .instant(day)), day: day, ninth: id, filters: []))
+            return try s.step() ? try plan.read(s) : nil
+        }
+    }
+
+    /// ?1..?9 and the property values, as `LayerSQL` numbers them.
+    private static func parameters(_ q: FeatureQuery, day: String, ninth: Int64, filters: [SQLValue]) -> [SQLValue] {
+        let b = q.bbox
+        return [b.map { .double($0.minX) } ?? .null, b.map { .double($0.minY) } ?? .null,
+                b.map { .double($0.maxX) } ?? .null, b.map { .double($0.maxY) } ?? .null,
+                q.time.start.map { .text($0) } ?? .null, q.time.end.map { .text($0) } ?? .null, .text(day),
+                .int(Int64(q.limit ?? -1)), .int(ninth)] + filters
+    }
+
+    /// How to read one layer for one day: its SQL parts, the filters, and the row decoder.
+    private struct ReadPlan {
+        let info: LayerInfo
+        let sql: LayerSQL
+        let day: String
+        let filters: [Int]
+        let filterValues: [SQLValue]
+        /// Area populations of a day the stored column does not hold, by area id.
+        let areaPopulation: [Int64: Int]?
+
+        func read(_ s: Statement) throws -> StoredFeature {
+            let geom = try s.withBlob(1) { try WKB.decode($0) }
+            var values = [FieldValue]()
+            values.reserveCapacity(info.fields.count)
+            for (i, f) in info.fields.enumerated() {
+                let col = Int32(i + 2)
+                if s.isNull(col) { values.append(.null); continue }
+                switch f.type {
+                case .integer: values.append(.int(s.int(col)))
+                case .number: values.append(.double(s.double(col)))
+                case .boolean: values.append(.bool(s.int(col) != 0))
+                case .string, .date: values.append(.string(s.text(col) ?? ""))
+                }
+            }
+            let id = s.int(0)
+            if let areaPopulation, let pi = info.fields.firstIndex(where: { $0.name == "population" }) {
+                values[pi] = .int(Int64(areaPopulation[id] ?? 0))
+            }
+            return StoredFeature(id: id, geometry: geom, values: values)
+        }
+    }
+
+    /// Fields a query may compare: all catalog fields, except administrative areas' populations
+    /// on days whose figures are computed after the query (not stored in a column).
+    public func filterableFields(layer: String, countsOn day: String) throws -> [FieldInfo] {
+        guard let info = try self.layer(id: layer) else { return [] }
+        if layer.hasPrefix("admin_"), try !storedCountsHold(on: day) { return info.fields.filter { $0.name != "population" } }
+        return info.fields
+    }
+
+    private func readPlan(_ layer: String, time: TimeFilter, equals: [PropertyEquals]) throws -> ReadPlan {
         guard let info = try self.layer(id: layer), info.isSpatial else {
             throw StoreError("layer \(layer) has no geometry to query")
         }
-        // Core layers have their own queries; layers created by import share one layout.
-        var sql = Self.featureSQL[layer] ?? UserLayerTable(info).featureSQL
         let day = time.countsDay
         let current = try storedCountsHold(on: day)
-        if layer == "buildings" && !current { sql = Self.buildingsAsOfSQL }
-        // Area populations on other days come from the per-day aggregate, replacing the stored column.
-        let populationIndex = info.fields.firstIndex { $0.name == "population" }
-        let areaPopulation: [Int64: Int]? = (layer.hasPrefix("admin_") && !current) ? try areaPopulations(on: day) : nil
-        try readers.with { c in
-            let s = try c.cached(sql)
-            try s.bind([.double(bbox.minX), .double(bbox.minY), .double(bbox.maxX), .double(bbox.maxY),
-                        time.start.map { .text($0) } ?? .null, time.end.map { .text($0) } ?? .null, .text(day),
-                        .int(Int64(limit ?? -1))])
-            defer { s.reset() }
-            let n = info.fields.count
-            while try s.step() {
-                let geom = try s.withBlob(1) { try WKB.decode($0) }
-                var values = [FieldValue]()
-                values.reserveCapacity(n)
-                for (i, f) in info.fields.enumerated() {
-                    let col = Int32(i + 2)
-                    if s.isNull(col) { values.append(.null); continue }
-                    switch f.type {
-                    case .integer: values.append(.int(s.int(col)))
-                    case .number: values.append(.double(s.double(col)))
-                    case .boolean: values.append(.bool(s.int(col) != 0))
-                    case .string, .date: values.append(.string(s.text(col) ?? ""))
-                    }
-                }
-                let id = s.int(0)
-                if let areaPopulation, let pi = populationIndex { values[pi] = .int(Int64(areaPopulation[id] ?? 0)) }
-                try body(StoredFeature(id: id, geometry: geom, values: values))
+        // Core layers have their own SQL; layers created by import share one layout.
+        let sql: LayerSQL
+        switch layer {
+        case "admin_areas": sql = .adminAreas
+        case "admin_labels": sql = .adminLabels
+        case "buildings": sql = .buildings(asOf: !current)
+        default: sql = .userLayer(UserLayerTable(info))
+        }
+        let filterable = try filterableFields(layer: layer, countsOn: day)
+        var filters: [Int] = [], values: [SQLValue] = []
+        for e in equals {
+            guard filterable.contains(where: { $0.name == e.field }), let i = info.fields.firstIndex(where: { $0.name == e.field }) else {
+                throw StoreError("layer \(layer) has no property '\(e.field)' to filter on; it has \(filterable.map(\.name).joined(separator: ", "))")
+            }
+            filters.append(i)
+            switch e.value {
+            case .int(let n): values.append(.int(n))
+            case .double(let d): values.append(.double(d))
+            case .bool(let b): values.append(.int(b ? 1 : 0))
+            case .string(let t): values.append(.text(t))
+            case .null: values.append(.null)
             }
         }
+        // Area populations on other days come from the per-day aggregate, replacing the stored column.
+        let areaPopulation: [Int64: Int]? = (layer.hasPrefix("admin_") && !current) ? try areaPopulations(on: day) : nil
+        return ReadPlan(info: info, sql: sql, day: day, filters: filters, filterValues: values, areaPopulation: areaPopulation)
     }
 
     public func extent(layer: String) throws -> BBox? {

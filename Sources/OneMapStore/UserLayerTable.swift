@@ -80,18 +80,6 @@ struct UserLayerTable {
     /// The attribute columns in catalog order (after the key), quoted.
     var attributeColumns: [String] { attributeFields.map { Self.quoted($0.name) } }
 
-    /// Features as `SpatiaLiteStore.features` reads them: fid, WKB, key, attributes; same parameters
-    /// as the core layers' queries.
-    var featureSQL: String {
-        let cols = (["t.entity_key"] + attributeColumns.map { "t.\($0)" }).joined(separator: ", ")
-        return """
-            SELECT t.fid, AsBinary(t.geom), \(cols) FROM \(table) t
-            WHERE t.fid IN (SELECT pkid FROM \(spatialIndex) WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
-              AND (?6 IS NULL OR t.valid_from <= ?6) AND (t.valid_to IS NULL OR ?5 IS NULL OR t.valid_to > ?5)
-            ORDER BY t.fid LIMIT ?8
-            """
-    }
-
     var insertSQL: String {
         let cols = (["entity_key", "valid_from"] + attributeColumns + ["geom"]).joined(separator: ", ")
         let marks = Array(repeating: "?", count: 3 + attributeFields.count).joined(separator: ",")

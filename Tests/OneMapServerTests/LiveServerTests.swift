@@ -87,8 +87,11 @@ func get(_ url: String) async throws -> (Int, Data, HTTPURLResponse) {
             let (s, body, _) = try await get(base + "/styles/onemap.json")
             #expect(s == 200)
             #expect(String(decoding: body, as: UTF8.self).contains(base + "/tiles/admin_areas,admin_labels,buildings"))
-            let (vs, vb, _) = try await get(base + "/")
+            // `/` is the OGC API landing page for clients, the viewer for a browser.
+            let (vs, vb, _) = try await get(base + "/?f=html")
             #expect(vs == 200 && String(decoding: vb, as: UTF8.self).contains("maplibre-gl.js"))
+            let (ls, lb, _) = try await get(base + "/")
+            #expect(ls == 200 && String(decoding: lb, as: UTF8.self).contains("\"service-desc\""))
         }
     }
 }

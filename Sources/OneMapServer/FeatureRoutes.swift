@@ -1,0 +1,221 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import OneMapGeo
+import OneMapQuery
+import OneMapStore
+
+/// OGC API – Features Part 1 (core, GeoJSON) and Part 2 (CRS by reference): landing page,
+/// conformance, collections (the spatial layers), items with bbox, datetime, property filters and
+/// paging, and single items. `/` answers JSON unless a browser asks for HTML (the viewer).
+struct FeatureRoutes: Sendable {
+    let store: any FeatureStore
+    let fallbackBaseURL: String
+
+    static let geoJSON = "application/geo+json"
+    static let openAPIType = "application/vnd.oai.openapi+json;version=3.0"
+    static let conformance = [
+        "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    ]
+
+    func register(on router: Router<BasicRequestContext>, viewer: @escaping @Sendable () throws -> Response) {
+        router.get("/") { request, _ in
+            try Self.wantsHTML(request) ? try viewer() : try await self.landing(request)
+        }
+        router.get("/conformance") { request, _ in
+            try Self.checkOnly(request, allowed: ["f"])
+            return JSONResponse.make(["conformsTo": Self.conformance])
+        }
+        router.get("/api") { request, _ in
+            try Self.checkOnly(request, allowed: ["f"])
+            let layers = try await blocking { try store.layers().filter(\.isSpatial) }
+            return JSONResponse.make(OpenAPIDocument.make(base: BaseURL.of(request, fallback: fallbackBaseURL), layers: layers),
+                                     contentType: Self.openAPIType)
+        }
+        router.get("/collections") { request, _ in try await self.collections(request) }
+        router.get("/collections/:id") { request, context in try await self.collection(request, context) }
+        router.get("/collections/:id/items") { request, context in try await self.items(request, context) }
+        router.get("/collections/:id/items/:fid") { request, context in try await self.item(request, context) }
+    }
+
+    /// Browsers ask for text/html first; GIS clients, curl and scripts get JSON.
+    static func wantsHTML(_ request: Request) -> Bool {
+        let f = request.uri.queryParameters["f"].map(String.init)
+        if let f { return f == "html" }
+        let accept = request.headers[.accept] ?? ""
+        return accept.contains("text/html")
+    }
+
+    /// Refuses parameters an endpoint does not take (a typo must not be silently ignored).
+    static func checkOnly(_ request: Request, allowed: Set<String>) throws {
+        for (k, v) in request.uri.queryParameters {
+            let key = String(k)
+            guard allowed.contains(key) else {
+                throw APIError.badRequest("unknown query parameter '\(key)'; this endpoint accepts \(allowed.sorted().joined(separator: ", "))")
+            }
+            if key == "f", !["json", "html"].contains(String(v)) { throw APIError.badRequest("f=\(v) is not offered; use f=json") }
+        }
+    }
+
+    func landing(_ request: Request) async throws -> Response {
+        try Self.checkOnly(request, allowed: ["f"])
+        let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        return JSONResponse.make([
+            "title": "OneMap 三明市时空一张图",
+            "description": "Sanming's spatiotemporal one map: administrative areas, buildings and departments' layers with population and business counts, over time (OGC API – Features, vector tiles).",
+            "links": [
+                ["rel": "self", "type": "application/json", "title": "This document", "href": "\(base)/"],
+                ["rel": "service-desc", "type": Self.openAPIType, "title": "The API definition (OpenAPI 3.0)", "href": "\(base)/api"],
+                ["rel": "conformance", "type": "application/json", "title": "Conformance classes", "href": "\(base)/conformance"],
+                ["rel": "data", "type": "application/json", "title": "Feature collections", "href": "\(base)/collections"],
+                ["rel": "alternate", "type": "text/html", "title": "The map viewer", "href": "\(base)/?f=html"],
+                ["rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json",
+                 "title": "Vector tilesets (TileJSON)", "href": "\(base)/tiles"],
+            ],
+        ])
+    }
+
+    func collections(_ request: Request) async throws -> Response {
+        try Self.checkOnly(request, allowed: ["f"])
+        let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        let layers = try await blocking { () throws -> [(LayerInfo, BBox?)] in
+            try store.layers().filter(\.isSpatial).map { ($0, try store.extent(layer: $0.id)) }
+        }
+        let described = layers.map { Self.describe($0.0, extent: $0.1, base: base) }
+        return JSONResponse.make([
+            "links": [["rel": "self", "type": "application/json", "href": "\(base)/collections"]],
+            "collections": described,
+            "crs": APICRS.supported.map(\.uri),
+        ])
+    }
+
+    func collection(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try Self.checkOnly(request, allowed: ["f"])
+        let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        let id = context.parameters.get("id") ?? ""
+        let found = try await blocking { () throws -> (LayerInfo, BBox?)? in
+            guard let layer = try store.layer(id: id), layer.isSpatial else { return nil }
+            return (layer, try store.extent(layer: id))
+        }
+        guard let found else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
+        return JSONResponse.make(Self.describe(found.0, extent: found.1, base: base))
+    }
+
+    static func describe(_ layer: LayerInfo, extent: BBox?, base: String) -> [String: Any] {
+        let href = "\(base)/collections/\(layer.id)"
+        var doc: [String: Any] = [
+            "id": layer.id, "title": layer.title, "description": layer.description, "itemType": "feature",
+            "crs": APICRS.supported.map(\.uri), "storageCrs": APICRS.storage.uri,
+            "links": [
+                ["rel": "self", "type": "application/json", "href": href],
+                ["rel": "items", "type": Self.geoJSON, "title": "Features", "href": "\(href)/items"],
+                ["rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json",
+                 "title": "Vector tiles (TileJSON)", "href": "\(base)/tiles/\(layer.id)"],
+            ],
+            "x-onemap": ["owner": layer.ownerDepartment, "shareClass": layer.shareClass.rawValue,
+                         "properties": layer.fields.map { ["name": $0.name, "type": $0.type.rawValue, "description": $0.description] }],
+        ]
+        var extentDoc: [String: Any] = ["temporal": ["interval": [[NSNull(), NSNull()]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"]]
+        if let e = extent {
+            extentDoc["spatial"] = ["bbox": [[e.minX, e.minY, e.maxX, e.maxY]], "crs": APICRS.crs84.uri]
+        }
+        doc["extent"] = extentDoc
+        return doc
+    }
+
+    /// Resolves `:id` to a spatial layer and reads the request's parameters (in order).
+    private func layerAndParameters(_ request: Request, _ context: BasicRequestContext) async throws -> (LayerInfo, [(String, String)], [FieldInfo]) {
+        let id = context.parameters.get("id") ?? ""
+        let params = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+        let datetime = params.first { $0.0 == "datetime" }?.1
+        let found = try await blocking { () throws -> (LayerInfo, [FieldInfo])? in
+            guard let layer = try store.layer(id: id), layer.isSpatial else { return nil }
+            let filter: TimeFilter? = datetime.flatMap { try? TimeFilter.parse($0) }
+            let day = filter?.countsDay ?? ISODate.string(Date())
+            return (layer, try store.filterableFields(layer: id, countsOn: day))
+        }
+        guard let (layer, filterable) = found else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
+        return (layer, params, filterable)
+    }
+
+    func items(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        let (layer, params, filterable) = try await layerAndParameters(request, context)
+        let parsed: ItemsRequest
+        do { parsed = try ItemsRequest.parse(params, layer: layer, filterable: filterable) } catch { throw APIError.badRequest(error.description) }
+        let (body, matched, returned) = try await blocking { () throws -> (String, Int, Int) in
+            do {
+                let writer = FeatureGeoJSON(layer: layer, crs: parsed.outputCRS)
+                var out = "{\"type\":\"FeatureCollection\",\"features\":["
+                var n = 0
+                try store.queryFeatures(parsed.query) { f in
+                    if n > 0 { out += "," }
+                    try writer.write(f, into: &out)
+                    n += 1
+                }
+                // Exact: the same conditions, counted (a page that is not full needs no count).
+                let matched = n < parsed.limit && (n > 0 || parsed.query.offset == 0) ? parsed.query.offset + n : try store.countFeatures(parsed.query)
+                return (out, matched, n)
+            } catch let e as StoreError { throw APIError.badRequest(e.message) }
+        }
+        let href = "\(base)/collections/\(layer.id)/items"
+        func page(_ offset: Int) -> String {
+            var items = URLComponents()
+            items.queryItems = parsed.linkParameters.map { URLQueryItem(name: $0.0, value: $0.1) } + (offset > 0 ? [URLQueryItem(name: "offset", value: String(offset))] : [])
+            let q = items.percentEncodedQuery ?? ""
+            return q.isEmpty ? href : "\(href)?\(q)"
+        }
+        let offset = parsed.query.offset
+        var links: [[String: Any]] = [["rel": "self", "type": Self.geoJSON, "href": page(offset)],
+                                      ["rel": "collection", "type": "application/json", "href": "\(base)/collections/\(layer.id)"]]
+        if offset + returned < matched { links.append(["rel": "next", "type": Self.geoJSON, "href": page(offset + parsed.limit)]) }
+        if offset > 0 { links.append(["rel": "prev", "type": Self.geoJSON, "href": page(max(0, offset - parsed.limit))]) }
+        let linkJSON = String(decoding: try JSONSerialization.data(withJSONObject: links, options: [.withoutEscapingSlashes]), as: UTF8.self)
+        var out = body
+        out += "],\"numberMatched\":\(matched),\"numberReturned\":\(returned),\"timeStamp\":\"\(ISO8601DateFormatter().string(from: Date()))\",\"links\":"
+        out += linkJSON
+        out += "}"
+        return Self.geoJSONResponse(out, crs: parsed.outputCRS)
+    }
+
+    func item(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        let (layer, params, _) = try await layerAndParameters(request, context)
+        var crs = APICRS.crs84
+        for (k, v) in params {
+            switch k {
+            case "f": if !["json", "geojson"].contains(v) { throw APIError.badRequest("f=\(v) is not offered; use f=json") }
+            case "crs":
+                guard let c = APICRS.parse(v) else { throw APIError.badRequest("crs '\(v)' is not offered; offered: \(APICRS.list)") }
+                crs = c
+            default: throw APIError.badRequest("unknown query parameter '\(k)'; a single feature accepts crs and f")
+            }
+        }
+        let outputCRS = crs
+        let fidText = context.parameters.get("fid") ?? ""
+        guard let fid = Int64(fidText) else { throw APIError.notFound("no feature '\(fidText)' in '\(layer.id)' (feature ids are numbers)") }
+        let body = try await blocking { () throws -> String? in
+            guard let f = try store.feature(layer: layer.id, id: fid, countsOn: ISODate.string(Date())) else { return nil }
+            var out = ""
+            try FeatureGeoJSON(layer: layer, crs: outputCRS).write(f, into: &out)
+            return out
+        }
+        guard var out = body else { throw APIError.notFound("no feature \(fid) in '\(layer.id)'") }
+        out.removeLast()  // the feature's closing brace: links follow
+        out += ",\"links\":[{\"rel\":\"self\",\"type\":\"\(Self.geoJSON)\",\"href\":\"\(base)/collections/\(layer.id)/items/\(fid)\"},"
+        out += "{\"rel\":\"collection\",\"type\":\"application/json\",\"href\":\"\(base)/collections/\(layer.id)\"}]}"
+        return Self.geoJSONResponse(out, crs: crs)
+    }
+
+    static func geoJSONResponse(_ text: String, crs: APICRS) -> Response {
+        Response(status: .ok,
+                 headers: [.contentType: geoJSON, HTTPField.Name("Content-Crs")!: "<\(crs.uri)>"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

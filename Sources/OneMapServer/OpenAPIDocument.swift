@@ -1,0 +1,87 @@
+import OneMapQuery
+import OneMapStore
+
+/// The OpenAPI 3.0 description of every endpoint (`/api`), built from the catalog so collection
+/// ids and properties are listed as they are.
+enum OpenAPIDocument {
+    static func make(base: String, layers: [LayerInfo]) -> [String: Any] {
+        func param(_ name: String, _ description: String, in location: String = "query", schema: [String: Any] = ["type": "string"],
+                   required: Bool = false, style: String? = nil, explode: Bool? = nil) -> [String: Any] {
+            var p: [String: Any] = ["name": name, "in": location, "description": description, "required": required || location == "path", "schema": schema]
+            if let style { p["style"] = style }
+            if let explode { p["explode"] = explode }
+            return p
+        }
+        func json(_ description: String, type: String = "application/json", schema: [String: Any] = ["type": "object"]) -> [String: Any] {
+            ["description": description, "content": [type: ["schema": schema]]]
+        }
+        let error = json("An error: code and description", schema: ["$ref": "#/components/schemas/Error"])
+        let errors: [String: Any] = ["400": error, "404": error, "500": error]
+        func op(_ id: String, _ summary: String, tags: [String], parameters: [[String: Any]] = [], ok: [String: Any]) -> [String: Any] {
+            ["get": ["operationId": id, "summary": summary, "tags": tags, "parameters": parameters,
+                     "responses": ["200": ok].merging(errors) { a, _ in a }]]
+        }
+        let collectionID = param("collectionId", "A feature collection (layer) id", in: "path",
+                                 schema: ["type": "string", "enum": layers.map(\.id)])
+        let f = param("f", "The response format", schema: ["type": "string", "enum": ["json", "html"]])
+        let datetime = param("datetime", "A date, an RFC 3339 date-time, or an interval start/end with '..' for an open end; default: today")
+        let crs = param("crs", "The CRS of the response geometry", schema: ["type": "string", "format": "uri", "enum": APICRS.supported.map(\.uri)])
+        let bbox = param("bbox", "minx,miny,maxx,maxy in bbox-crs (CRS84 by default: longitude, latitude)",
+                         schema: ["type": "array", "minItems": 4, "maxItems": 6, "items": ["type": "number"]], style: "form", explode: false)
+        let items: [[String: Any]] = [
+            collectionID,
+            param("limit", "Features per page (1 to 10000; larger values are clamped)", schema: ["type": "integer", "minimum": 1, "default": ItemsRequest.defaultLimit]),
+            param("offset", "Features to skip (paging; follow the 'next' link)", schema: ["type": "integer", "minimum": 0, "default": 0]),
+            bbox,
+            param("bbox-crs", "The CRS of bbox", schema: ["type": "string", "format": "uri", "enum": APICRS.supported.map(\.uri)]),
+            datetime, crs, f,
+        ]
+        let geo = json("A GeoJSON FeatureCollection", type: "application/geo+json", schema: ["$ref": "#/components/schemas/FeatureCollection"])
+        let paths: [String: Any] = [
+            "/": op("landing", "Landing page (JSON; the map viewer for browsers)", tags: ["Capabilities"], parameters: [f], ok: json("Links to the API's resources")),
+            "/conformance": op("conformance", "Conformance classes", tags: ["Capabilities"], parameters: [f], ok: json("The conformance classes")),
+            "/api": op("api", "This document", tags: ["Capabilities"], parameters: [f], ok: json("OpenAPI 3.0", type: "application/vnd.oai.openapi+json;version=3.0")),
+            "/collections": op("collections", "The feature collections (spatial layers)", tags: ["Features"], parameters: [f], ok: json("Collections")),
+            "/collections/{collectionId}": op("collection", "One collection's metadata", tags: ["Features"], parameters: [collectionID, f], ok: json("Collection")),
+            "/collections/{collectionId}/items": op("items", "Features, filtered and paged; other query parameters named after properties filter by equality",
+                                                    tags: ["Features"], parameters: items, ok: geo),
+            "/collections/{collectionId}/items/{featureId}": op("item", "One feature", tags: ["Features"],
+                                                                parameters: [collectionID, param("featureId", "Feature id", in: "path", schema: ["type": "integer"]), crs, f],
+                                                                ok: json("A GeoJSON Feature", type: "application/geo+json")),
+            "/tiles": op("tilesets", "Vector tilesets", tags: ["Tiles"], ok: json("Tilesets with their TileJSON links")),
+            "/tiles/{layers}": op("tilejson", "TileJSON 3.0.0 of one or several layers (comma separated)", tags: ["Tiles"],
+                                  parameters: [param("layers", "Layer ids, comma separated", in: "path"), datetime], ok: json("TileJSON")),
+            "/tiles/{layers}/{z}/{x}/{y}": op("tile", "A Mapbox Vector Tile (Web Mercator, XYZ)", tags: ["Tiles"],
+                                              parameters: [param("layers", "Layer ids, comma separated", in: "path"),
+                                                           param("z", "Zoom", in: "path", schema: ["type": "integer", "minimum": 0, "maximum": 22]),
+                                                           param("x", "Column", in: "path", schema: ["type": "integer", "minimum": 0]),
+                                                           param("y", "Row", in: "path", schema: ["type": "integer", "minimum": 0]), datetime],
+                                              ok: json("The tile", type: "application/vnd.mapbox-vector-tile", schema: ["type": "string", "format": "binary"])),
+            "/changes": op("changes", "Entities created, modified and removed between two days", tags: ["Time"],
+                           parameters: [param("layer", "Layer id", required: true), param("from", "First day (exclusive)", required: true),
+                                        param("to", "Last day (inclusive)", required: true), param("bbox", "lon/lat box"),
+                                        param("limit", "Changes per page", schema: ["type": "integer", "minimum": 1]),
+                                        param("offset", "Changes to skip", schema: ["type": "integer", "minimum": 0])],
+                           ok: json("The change list")),
+            "/health": op("health", "Liveness", tags: ["Capabilities"], ok: json("ok")),
+        ]
+        return [
+            "openapi": "3.0.3",
+            "info": ["title": "OneMap 三明市时空一张图", "version": "1.0.0",
+                     "description": "OGC API – Features (Parts 1 and 2), vector tiles and change lists of Sanming's spatiotemporal one map."],
+            "servers": [["url": base]],
+            "tags": [["name": "Capabilities"], ["name": "Features"], ["name": "Tiles"], ["name": "Time"]],
+            "paths": paths,
+            "components": ["schemas": [
+                "Error": ["type": "object", "required": ["code", "description"],
+                          "properties": ["code": ["type": "string"], "description": ["type": "string"]]],
+                "FeatureCollection": ["type": "object", "required": ["type", "features"],
+                                      "properties": ["type": ["type": "string", "enum": ["FeatureCollection"]],
+                                                     "features": ["type": "array", "items": ["type": "object"]],
+                                                     "numberMatched": ["type": "integer", "minimum": 0],
+                                                     "numberReturned": ["type": "integer", "minimum": 0],
+                                                     "links": ["type": "array", "items": ["type": "object"]]]],
+            ]],
+        ]
+    }
+}

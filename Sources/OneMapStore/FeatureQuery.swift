@@ -1,0 +1,48 @@
+import OneMapGeo
+
+/// A query for the features of one spatial layer: optional box (EPSG:4490 lon/lat), valid time,
+/// property equalities, and a page (`limit` features after skipping `offset`, in id order).
+public struct FeatureQuery: Sendable {
+    public var layer: String
+    public var bbox: BBox?
+    public var time: TimeFilter
+    /// Features whose field equals the value (all must hold). Values are typed as the field is.
+    public var equals: [PropertyEquals]
+    public var limit: Int?
+    public var offset: Int
+
+    public init(layer: String, bbox: BBox? = nil, time: TimeFilter, equals: [PropertyEquals] = [], limit: Int? = nil, offset: Int = 0) {
+        self.layer = layer; self.bbox = bbox; self.time = time; self.equals = equals; self.limit = limit; self.offset = offset
+    }
+}
+
+/// `field = value`, the value already converted to the field's type.
+public struct PropertyEquals: Sendable, Hashable {
+    public let field: String
+    public let value: FieldValue
+
+    public init(field: String, value: FieldValue) { self.field = field; self.value = value }
+
+    /// The typed value of `text` for `field`, or a message saying why it is not one.
+    public static func parse(field: FieldInfo, text: String) throws -> PropertyEquals {
+        func bad() -> StoreError { StoreError("'\(text)' is not \(field.type.article) (property '\(field.name)')") }
+        switch field.type {
+        case .string: return PropertyEquals(field: field.name, value: .string(text))
+        case .date:
+            guard ISODate.isValid(text) else { throw bad() }
+            return PropertyEquals(field: field.name, value: .string(text))
+        case .integer:
+            guard let n = Int64(text) else { throw bad() }
+            return PropertyEquals(field: field.name, value: .int(n))
+        case .number:
+            guard let d = Double(text), d.isFinite else { throw bad() }
+            return PropertyEquals(field: field.name, value: .double(d))
+        case .boolean:
+            switch text.lowercased() {
+            case "true", "1": return PropertyEquals(field: field.name, value: .bool(true))
+            case "false", "0": return PropertyEquals(field: field.name, value: .bool(false))
+            default: throw bad()
+            }
+        }
+    }
+}

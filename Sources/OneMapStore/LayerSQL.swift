@@ -1,0 +1,85 @@
+import OneMapGeo
+
+/// How one spatial layer is read: the expressions for its id, geometry and catalog fields, its
+/// table, and its box and valid-time conditions. Queries are composed from these parts, so tiles,
+/// feature pages, counts and single features read every layer the same way.
+///
+/// Parameters: ?1..?4 box (min x, min y, max x, max y), ?5 start day, ?6 end day (NULL = open),
+/// ?7 day of the counts, ?8 limit (-1 = none), ?9 offset or feature id, ?10... property values.
+struct LayerSQL {
+    let id: String
+    /// A SpatiaLite geometry expression.
+    let geometry: String
+    /// One expression per catalog field, in catalog order.
+    let columns: [String]
+    let from: String
+    /// Rows whose box meets ?1..?4 (through the R*Tree where there is one).
+    let spatial: String
+    /// Rows valid at some time in [?5, ?6].
+    let time: String
+    /// Always required (e.g. a label point exists).
+    var base: [String] = []
+
+    enum Shape {
+        /// `id, WKB, fields...` in id order, ?8 rows after skipping ?9.
+        case page
+        case count
+        /// The row whose id is ?9.
+        case one
+    }
+
+    /// `filters`: indices of the fields compared with ?10, ?11, ...
+    func sql(_ shape: Shape, bbox: Bool, filters: [Int]) -> String {
+        var conditions = base
+        if bbox { conditions.append(spatial) }
+        if shape == .one { conditions.append("\(id) = ?9") } else { conditions.append(time) }
+        for (k, f) in filters.enumerated() { conditions.append("\(columns[f]) = ?\(10 + k)") }
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        switch shape {
+        case .count:
+            return "SELECT count(*) FROM \(from)\(whereClause)"
+        case .page:
+            return "SELECT \(id), AsBinary(\(geometry)), \(columns.joined(separator: ", ")) FROM \(from)\(whereClause) ORDER BY \(id) LIMIT ?8 OFFSET ?9"
+        case .one:
+            return "SELECT \(id), AsBinary(\(geometry)), \(columns.joined(separator: ", ")) FROM \(from)\(whereClause)"
+        }
+    }
+
+    private static func rtree(_ table: String, id: String) -> String {
+        "\(id) IN (SELECT pkid FROM idx_\(table)_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)"
+    }
+
+    private static let validAreas = "(a.valid_from IS NULL OR ?6 IS NULL OR a.valid_from <= ?6) AND (a.valid_to IS NULL OR ?5 IS NULL OR a.valid_to > ?5)"
+
+    private static func versions(_ alias: String) -> String {
+        "(?6 IS NULL OR \(alias).valid_from <= ?6) AND (\(alias).valid_to IS NULL OR ?5 IS NULL OR \(alias).valid_to > ?5)"
+    }
+
+    static let adminAreas = LayerSQL(
+        id: "a.id", geometry: "a.geom",
+        columns: ["a.code", "a.name", "a.level", "a.parent_code", "a.population", "a.valid_from", "a.valid_to", "a.synthetic"],
+        from: "admin_areas a", spatial: rtree("admin_areas", id: "a.id"), time: validAreas)
+
+    static let adminLabels = LayerSQL(
+        id: "a.id", geometry: "MakePoint(a.label_x, a.label_y, 4490)",
+        columns: ["a.code", "a.name", "a.level", "a.population"],
+        from: "admin_areas a", spatial: "a.label_x BETWEEN ?1 AND ?3 AND a.label_y BETWEEN ?2 AND ?4", time: validAreas,
+        base: ["a.label_x IS NOT NULL"])
+
+    /// Buildings with the counts stored for today (`asOf` false) or counted on day ?7.
+    static func buildings(asOf: Bool) -> LayerSQL {
+        let counts = asOf
+            ? ["(SELECT count(*) FROM population p WHERE p.building_code = b.entity_code AND p.valid_from <= ?7 AND (p.valid_to IS NULL OR p.valid_to > ?7))",
+               "(SELECT count(*) FROM businesses s WHERE s.building_code = b.entity_code AND s.valid_from <= ?7 AND (s.valid_to IS NULL OR s.valid_to > ?7))"]
+            : ["b.population", "b.businesses"]
+        return LayerSQL(id: "b.id", geometry: "b.geom",
+                        columns: ["b.entity_code", "b.floors", "b.use", "b.built_date", "b.demolished_date"] + counts,
+                        from: "buildings b", spatial: rtree("buildings", id: "b.id"), time: versions("b"))
+    }
+
+    /// A layer created by import (`UserLayerTable`).
+    static func userLayer(_ t: UserLayerTable) -> LayerSQL {
+        LayerSQL(id: "t.fid", geometry: "t.geom", columns: ["t.entity_key"] + t.attributeColumns.map { "t.\($0)" },
+                 from: "\(t.table) t", spatial: rtree(t.table, id: "t.fid"), time: versions("t"))
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import OneMapGeo
+import OneMapQuery
+import OneMapStore
+import Testing
+
+/// OGC API items parameters: what is accepted, what is refused with a message naming it, and how
+/// boxes in other CRSs and axis orders become lon/lat boxes.
+@Suite struct ItemsRequestTests {
+    static let layer = CoreLayers.buildings
+
+    func parse(_ p: [(String, String)]) throws(QueryError) -> ItemsRequest {
+        try ItemsRequest.parse(p, layer: Self.layer, filterable: Self.layer.fields)
+    }
+
+    @Test func defaultsAreTenFeaturesInCRS84AsOfToday() throws {
+        let r = try parse([])
+        #expect(r.limit == 10 && r.query.offset == 0 && r.query.bbox == nil && r.query.equals.isEmpty)
+        #expect(r.outputCRS == .crs84 && r.query.time == .today())
+    }
+
+    @Test func limitIsClampedAndBadValuesAreRefused() throws {
+        #expect(try parse([("limit", "50000")]).limit == 10_000)
+        for bad in ["0", "-3", "ten", ""] {
+            #expect(throws: QueryError.self) { try parse([("limit", bad)]) }
+        }
+        #expect(throws: QueryError("offset '-1' must be a whole number from 0")) { try parse([("offset", "-1")]) }
+    }
+
+    @Test func unknownParametersAndRepeatedOnesAreRefused() {
+        do { _ = try parse([("colour", "red")]); Issue.record("accepted") } catch {
+            #expect(error.description.contains("unknown query parameter 'colour'") && error.description.contains("entity_code"))
+        }
+        #expect(throws: QueryError("parameter 'limit' is given more than once")) { try parse([("limit", "1"), ("limit", "2")]) }
+    }
+
+    @Test func propertyFiltersAreTypedByTheField() throws {
+        let r = try parse([("use", "residential"), ("floors", "6")])
+        #expect(r.query.equals == [PropertyEquals(field: "use", value: .string("residential")), PropertyEquals(field: "floors", value: .int(6))])
+        do { _ = try parse([("floors", "six")]); Issue.record("accepted") } catch {
+            #expect(error.description.contains("'six'") && error.description.contains("floors"))
+        }
+    }
+
+    @Test func bboxInCRS84IsLonLatAndInEPSG4490IsLatLon() throws {
+        let a = try parse([("bbox", "117.5,26.1,117.7,26.3")]).query.bbox
+        #expect(a == BBox(minX: 117.5, minY: 26.1, maxX: 117.7, maxY: 26.3))
+        let b = try parse([("bbox", "26.1,117.5,26.3,117.7"), ("bbox-crs", "http://www.opengis.net/def/crs/EPSG/0/4490")]).query.bbox
+        #expect(b == a)
+    }
+
+    @Test func bboxInGaussKrugerCoversTheSameGround() throws {
+        // Sanming's centre in EPSG:4548 (northing, easting), 2 km across.
+        var centre = [Position(117.6, 26.25)]
+        try Reprojector().transform(&centre, from: .cgcs2000, to: .gk117)
+        let e = centre[0].x, n = centre[0].y
+        let text = "\(n - 1000),\(e - 1000),\(n + 1000),\(e + 1000)"
+        let box = try #require(try parse([("bbox", text), ("bbox-crs", "EPSG:4548")]).query.bbox)
+        #expect(box.contains(Position(117.6, 26.25)))
+        #expect(abs((box.maxX - box.minX) - 2000 / (111_320 * cos(26.25 * .pi / 180))) < 0.0005)
+        #expect(abs((box.maxY - box.minY) - 2000 / 110_574) < 0.0005)
+    }
+
+    @Test(arguments: ["1,2,3", "a,b,c,d", "117.7,26.1,117.5,26.3", "117.5,26.3,117.7,26.1", "190,0,191,1"])
+    func badBoxesAreRefused(text: String) {
+        #expect(throws: QueryError.self) { try parse([("bbox", text)]) }
+    }
+
+    @Test func crsAndDatetimeAreChecked() throws {
+        #expect(try parse([("crs", "http://www.opengis.net/def/crs/EPSG/0/3857")]).outputCRS.crs == .webMercator)
+        do { _ = try parse([("crs", "EPSG:2000")]); Issue.record("accepted") } catch { #expect(error.description.contains("CRS84")) }
+        #expect(throws: QueryError.self) { try parse([("bbox-crs", "EPSG:4490")]) }
+        #expect(try parse([("datetime", "2020-01-01/..")]).query.time == TimeFilter(start: "2020-01-01", end: nil))
+        #expect(throws: QueryError.self) { try parse([("datetime", "yesterday")]) }
+    }
+
+    @Test func personalValuesAreMaskedInTheMiddle() {
+        #expect(FeatureGeoJSON.masked(.string("18012340689")) == .string("180****0689"))
+        #expect(FeatureGeoJSON.masked(.string("张三")) == .string("****"))
+        #expect(FeatureGeoJSON.masked(.null) == .null)
+    }
+}

@@ -1,0 +1,169 @@
+"""OGC API - Features (Parts 1 and 2) with real clients: GDAL's OAPIF driver, OWSLib, the OpenAPI
+validator, and plain HTTP checks of paging, filters, CRSs and errors."""
+import re
+import subprocess
+
+import pytest
+from openapi_spec_validator import validate
+from owslib.ogcapi.features import Features
+
+CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+GEOJSON = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
+CRS_CONF = "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"
+EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
+CENTRE = [117.55, 26.2, 117.7, 26.3]  # 三元区, dense
+
+
+def items(http, base_url, layer, **params):
+    r = http.get(f"{base_url}/collections/{layer}/items", params=params, timeout=60)
+    assert r.status_code == 200, r.text
+    return r
+
+
+def positions(geometry):
+    """Every position of a geometry, flattened."""
+    c = geometry["coordinates"]
+    if not isinstance(c[0], list):
+        return [c]
+    while isinstance(c[0][0], list):
+        c = [p for part in c for p in part]
+    return c
+
+
+def test_landing_page_is_json_for_clients_and_the_viewer_for_browsers(http, base_url):
+    doc = http.get(f"{base_url}/", timeout=10).json()
+    rels = {l["rel"] for l in doc["links"]}
+    assert {"self", "service-desc", "conformance", "data"} <= rels
+    page = http.get(f"{base_url}/", headers={"Accept": "text/html,application/xhtml+xml"}, timeout=10)
+    assert page.headers["content-type"].startswith("text/html") and "maplibre" in page.text.lower()
+
+
+def test_conformance_and_openapi_document_validates(http, base_url):
+    conf = http.get(f"{base_url}/conformance", timeout=10).json()["conformsTo"]
+    assert CORE in conf and GEOJSON in conf and CRS_CONF in conf
+    r = http.get(f"{base_url}/api", timeout=10)
+    assert r.headers["content-type"].startswith("application/vnd.oai.openapi+json")
+    spec = r.json()
+    validate(spec)  # raises on an invalid OpenAPI 3.0 document
+    assert "/collections/{collectionId}/items" in spec["paths"]
+
+
+def test_collections_are_the_spatial_layers_never_the_person_records(http, base_url):
+    doc = http.get(f"{base_url}/collections", timeout=10).json()
+    ids = {c["id"] for c in doc["collections"]}
+    assert {"admin_areas", "buildings"} <= ids
+    assert not ids & {"population", "businesses"}
+    b = http.get(f"{base_url}/collections/buildings", timeout=10).json()
+    assert b["storageCrs"] == EPSG + "4490" and EPSG + "4548" in b["crs"]
+    assert len(b["extent"]["spatial"]["bbox"][0]) == 4
+
+
+def test_paging_by_next_links_returns_every_match_once(http, base_url):
+    bbox = ",".join(map(str, CENTRE))
+    first = items(http, base_url, "buildings", bbox=bbox, limit=200).json()
+    total = first["numberMatched"]
+    assert total > 400, "the test needs several pages"
+    seen, doc, pages = [], first, 0
+    while True:
+        pages += 1
+        assert doc["numberReturned"] == len(doc["features"]) <= 200
+        assert doc["numberMatched"] == total
+        seen += [f["id"] for f in doc["features"]]
+        links = {l["rel"]: l["href"] for l in doc["links"]}
+        if pages > 1:
+            assert "prev" in links
+        if "next" not in links:
+            break
+        doc = http.get(links["next"], timeout=60).json()
+    assert len(seen) == len(set(seen)) == total
+    # Every feature's envelope meets the box.
+    for f in first["features"]:
+        xs, ys = zip(*positions(f["geometry"]))
+        assert min(xs) <= CENTRE[2] and max(xs) >= CENTRE[0] and min(ys) <= CENTRE[3] and max(ys) >= CENTRE[1]
+
+
+def test_property_filter_and_its_exact_count(http, base_url):
+    bbox = ",".join(map(str, CENTRE))
+    every = items(http, base_url, "buildings", bbox=bbox, limit=10000).json()
+    expected = sum(1 for f in every["features"] if f["properties"]["use"] == "commercial")
+    doc = items(http, base_url, "buildings", bbox=bbox, use="commercial", limit=10000).json()
+    assert doc["numberMatched"] == expected == len(doc["features"]) > 0
+    assert all(f["properties"]["use"] == "commercial" for f in doc["features"])
+    none = items(http, base_url, "buildings", bbox=bbox, use="no-such-use").json()
+    assert none["numberMatched"] == 0 and none["features"] == []
+
+
+def test_datetime_shows_the_counties_of_each_year(http, base_url):
+    def counties(day):
+        doc = items(http, base_url, "admin_areas", level="county", datetime=day, limit=100).json()
+        return {f["properties"]["code"]: f["properties"]["name"] for f in doc["features"]}
+    before, after = counties("2020-06-01"), counties("2022-06-01T08:00:00Z")
+    assert before.get("350402") == "梅列区" and "350404" not in before
+    assert after.get("350404") == "三元区" and "350402" not in after
+
+
+def test_output_crs_and_bbox_crs_follow_the_axis_order_of_the_crs(http, base_url):
+    plain = items(http, base_url, "buildings", bbox="117.6,26.25,117.61,26.26", limit=5).json()
+    assert plain["features"]
+    lon, lat = positions(plain["features"][0]["geometry"])[0]
+    # EPSG:4490 is latitude first, for the box and for the answer.
+    r = items(http, base_url, "buildings", bbox="26.25,117.6,26.26,117.61", **{"bbox-crs": EPSG + "4490"},
+              crs=EPSG + "4490", limit=5)
+    assert r.headers["Content-Crs"] == f"<{EPSG}4490>"
+    doc = r.json()
+    assert [f["id"] for f in doc["features"]] == [f["id"] for f in plain["features"]]
+    assert positions(doc["features"][0]["geometry"])[0] == [lat, lon]
+    # EPSG:4548 (CGCS2000 / Gauss-Kruger 117E) is northing, easting in metres.
+    gk = items(http, base_url, "buildings", bbox="117.6,26.25,117.61,26.26", crs=EPSG + "4548", limit=5).json()
+    north, east = positions(gk["features"][0]["geometry"])[0]
+    assert 2_850_000 < north < 3_000_000 and 400_000 < east < 600_000
+
+
+def test_single_feature_and_its_errors(http, base_url):
+    first = items(http, base_url, "buildings", limit=1).json()["features"][0]
+    one = http.get(f"{base_url}/collections/buildings/items/{first['id']}", timeout=10)
+    assert one.status_code == 200 and one.headers["content-type"] == "application/geo+json"
+    assert one.json()["properties"]["entity_code"] == first["properties"]["entity_code"]
+    for path, status, words in [
+        ("/collections/buildings/items/999999999", 404, "no feature 999999999"),
+        ("/collections/buildings/items/abc", 404, "feature ids are numbers"),
+        ("/collections/nowhere/items", 404, "no feature collection 'nowhere'"),
+        ("/collections/population/items", 404, "no feature collection 'population'"),
+        ("/collections/buildings/items?colour=red", 400, "unknown query parameter 'colour'"),
+        ("/collections/buildings/items?limit=0", 400, "limit '0'"),
+        ("/collections/buildings/items?bbox=1,2,3", 400, "bbox '1,2,3'"),
+        ("/collections/buildings/items?bbox=117.7,26,117.6,27", 400, "antimeridian"),
+        ("/collections/buildings/items?crs=EPSG:2000", 400, "crs 'EPSG:2000' is not offered"),
+        ("/collections/buildings/items?datetime=yesterday", 400, "datetime 'yesterday'"),
+        ("/collections/buildings/items?floors=six", 400, "'six' is not"),
+        ("/conformance?x=1", 400, "unknown query parameter 'x'"),
+    ]:
+        r = http.get(base_url + path, timeout=10)
+        assert r.status_code == status, (path, r.status_code, r.text)
+        assert words in r.json()["description"], (path, r.text)
+
+
+def test_owslib_reads_the_collections(base_url):
+    api = Features(base_url)
+    assert "buildings" in api.feature_collections()
+    page = api.collection_items("buildings", bbox=CENTRE, limit=7)
+    assert page["type"] == "FeatureCollection" and len(page["features"]) == 7
+    item = api.collection_item("buildings", str(page["features"][0]["id"]))
+    assert item["id"] == page["features"][0]["id"]
+
+
+def ogr(*args):
+    out = subprocess.run(["ogrinfo", "-ro", *args], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_gdal_lists_the_collections_and_reads_a_box(http, base_url):
+    listing = ogr(f"OAPIF:{base_url}")
+    assert re.search(r"\d+: buildings \(title: .*\) \(Polygon\)", listing), listing
+    box = ["117.6", "26.25", "117.62", "26.27"]
+    expected = items(http, base_url, "buildings", bbox=",".join(box), limit=1).json()["numberMatched"]
+    assert expected > 0
+    read = ogr("-spat", *box, f"OAPIF:{base_url}", "buildings")
+    assert len(re.findall(r"^OGRFeature\(buildings\):", read, re.M)) == expected
+    assert "entity_code (String) = B" in read
