@@ -54,7 +54,7 @@ let package = Package(
 
         .testTarget(name: "OneMapGeoTests", dependencies: ["OneMapGeo"]),
         .testTarget(name: "OneMapStoreTests", dependencies: ["OneMapStore", "OneMapGeo"]),
-        .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapStore"]),
+        .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapStore"]),

@@ -103,6 +103,11 @@ public final class GeometryEngine {
         return (false, String(cString: r))
     }
 
+    /// The area within `distance` (in the geometry's units) of it, round joins and caps.
+    public func buffer(_ g: Geometry, distance: Double, quadrantSegments: Int32 = 16) throws -> Geometry? {
+        try unary(g, "buffer") { GEOSBuffer_r(handle, $0, distance, quadrantSegments) }
+    }
+
     public func intersection(_ a: Geometry, _ b: Geometry) throws -> Geometry? {
         let ga = try make(a), gb = try make(b)
         guard let out = GEOSIntersection_r(handle, ga.pointer, gb.pointer) else { throw fail("intersection") }

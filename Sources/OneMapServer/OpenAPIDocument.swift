@@ -65,13 +65,32 @@ enum OpenAPIDocument {
                            ok: json("The change list")),
             "/health": op("health", "Liveness", tags: ["Capabilities"], ok: json("ok")),
         ]
+        var stats = op("statsByCode", "Population, households, businesses and buildings of an administrative area on a day", tags: ["Statistics"],
+                       parameters: [param("area", "Administrative code (6, 9 or 12 digits)", required: true), datetime,
+                                    param("groupBy", "Breakdowns, comma separated: " + StatisticsDimension.allCases.map(\.rawValue).joined(separator: ", "))],
+                       ok: json("Figures; counts of people from 1 to 4 are shown as \"<5\""))
+        stats["post"] = [
+            "operationId": "statsOfArea", "summary": "Figures for an area given as a code, a GeoJSON polygon, a circle or a buffer around a line",
+            "tags": ["Statistics"],
+            "requestBody": ["required": true, "content": ["application/json": ["schema": [
+                "type": "object", "required": ["area"],
+                "properties": [
+                    "area": ["description": "An administrative code, a GeoJSON Polygon/MultiPolygon, {\"circle\": {\"center\": [x, y], \"radius\": m}} or {\"buffer\": {\"geometry\": GeoJSON, \"distance\": m}}"],
+                    "crs": ["type": "string", "format": "uri", "enum": APICRS.supported.map(\.uri)],
+                    "datetime": ["type": "string"],
+                    "groupBy": ["type": "array", "items": ["type": "string", "enum": StatisticsDimension.allCases.map(\.rawValue)]],
+                ]]]]],
+            "responses": ["200": json("Figures"), "400": error, "404": error, "413": error, "500": error],
+        ]
+        var allPaths = paths
+        allPaths["/stats"] = stats
         return [
             "openapi": "3.0.3",
             "info": ["title": "OneMap 三明市时空一张图", "version": "1.0.0",
                      "description": "OGC API – Features (Parts 1 and 2), vector tiles and change lists of Sanming's spatiotemporal one map."],
             "servers": [["url": base]],
-            "tags": [["name": "Capabilities"], ["name": "Features"], ["name": "Tiles"], ["name": "Time"]],
-            "paths": paths,
+            "tags": [["name": "Capabilities"], ["name": "Features"], ["name": "Tiles"], ["name": "Time"], ["name": "Statistics"]],
+            "paths": allPaths,
             "components": ["schemas": [
                 "Error": ["type": "object", "required": ["code", "description"],
                           "properties": ["code": ["type": "string"], "description": ["type": "string"]]],

@@ -32,6 +32,10 @@ public protocol FeatureStore: Sendable {
     /// The fields a query may compare on `day`.
     func filterableFields(layer: String, countsOn day: String) throws -> [FieldInfo]
 
+    /// Population, businesses and buildings in an area on a day (exact; nil for an unknown area
+    /// code), broken down by `groupBy`. The centroid rule decides what lies in the area.
+    func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension]) throws -> AreaStatistics?
+
     /// Administrative areas of one level valid on the ISO date `asOf`, with their populations that day
     /// (no geometry).
     func adminAreas(level: AdminLevel?, asOf: String) throws -> [AdminAreaSummary]

@@ -1,0 +1,140 @@
+import Foundation
+import OneMapGeo
+
+extension SpatiaLiteStore {
+    /// Figures for `area` on `day`, broken down by `groupBy`. Nil when an area code names no area
+    /// valid that day.
+    ///
+    /// The buildings standing that day whose footprint centroid lies in the area are selected
+    /// (R*Tree box, then point in polygon) into a temporary table; people, businesses and
+    /// buildings are then aggregated by SQL over it.
+    public func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension]) throws -> AreaStatistics? {
+        guard ISODate.isValid(day) else { throw StoreError("day '\(day)' is not a YYYY-MM-DD date") }
+        return try readers.with { c -> AreaStatistics? in
+            var stats = AreaStatistics(day: day)
+            let polygons: [Polygon]
+            switch area {
+            case .code(let code):
+                let s = try c.cached("""
+                    SELECT name, AsBinary(geom) FROM admin_areas WHERE code = ?1
+                      AND (valid_from IS NULL OR valid_from <= ?2) AND (valid_to IS NULL OR valid_to > ?2)
+                    """)
+                defer { s.reset() }
+                try s.bind([.text(code), .text(day)])
+                guard try s.step() else { return nil }
+                stats.name = s.text(0)
+                polygons = try s.withBlob(1) { try WKB.decode($0) }.polygons
+            case .geometry(let g):
+                polygons = g.polygons
+                guard !polygons.isEmpty else { throw StoreError("the area must be a Polygon or MultiPolygon, not a \(g.typeName)") }
+            }
+            try selectBuildings(in: polygons, on: day, c)
+            defer { try? c.exec("DROP TABLE IF EXISTS temp.stat_buildings") }
+            for level in groupBy.filter(\.isAreaLevel) { try assignAreas(level, on: day, c) }
+            try aggregate(into: &stats, groupBy: groupBy, on: day, c)
+            return stats
+        }
+    }
+
+    /// `temp.stat_buildings`: the buildings standing on `day` whose centroid lies in `polygons`.
+    private func selectBuildings(in polygons: [Polygon], on day: String, _ c: SQLiteConnection) throws {
+        try c.exec("DROP TABLE IF EXISTS temp.stat_buildings")
+        try c.exec("""
+            CREATE TEMP TABLE stat_buildings (id INTEGER PRIMARY KEY, code TEXT NOT NULL, use TEXT, floor_area REAL NOT NULL,
+              county TEXT, township TEXT, village TEXT, grid TEXT)
+            """)
+        var box: BBox?
+        for ring in polygons.compactMap(\.first) { for p in ring { if box == nil { box = BBox(minX: p.x, minY: p.y, maxX: p.x, maxY: p.y) } else { box!.extend(p) } } }
+        guard let box else { return }
+        let candidates = try c.prepare("""
+            SELECT b.id, b.entity_code, b.use, b.floors, ST_Area(b.geom), b.cx, b.cy FROM buildings b
+            WHERE b.id IN (SELECT pkid FROM idx_buildings_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
+              AND b.cx BETWEEN ?1 AND ?3 AND b.cy BETWEEN ?2 AND ?4
+              AND b.valid_from <= ?5 AND (b.valid_to IS NULL OR b.valid_to > ?5)
+            """)
+        try candidates.bind([.double(box.minX), .double(box.minY), .double(box.maxX), .double(box.maxY), .text(day)])
+        let insert = try c.prepare("INSERT INTO temp.stat_buildings(id, code, use, floor_area) VALUES (?,?,?,?)")
+        // Polygons' own boxes first: most candidates fail there without a ring walk.
+        let boxes = polygons.map { p -> BBox in
+            var b = BBox(minX: .infinity, minY: .infinity, maxX: -.infinity, maxY: -.infinity)
+            for q in p.first ?? [] { b.extend(q) }
+            return b
+        }
+        while try candidates.step() {
+            let centroid = Position(candidates.double(5), candidates.double(6))
+            guard polygons.indices.contains(where: { boxes[$0].contains(centroid) && PointInPolygon.contains(polygons[$0], centroid) }) else { continue }
+            // Footprint area: square degrees to square metres at the building's latitude.
+            let m = PointInPolygon.metresPerDegree(atLatitude: centroid.y)
+            let floorArea = candidates.double(4) * m.x * m.y * Double(max(1, candidates.int(3)))
+            try insert.run([.int(candidates.int(0)), .text(candidates.text(1) ?? ""), candidates.isNull(2) ? .null : .text(candidates.text(2) ?? ""),
+                            .double(floorArea)])
+        }
+        try c.exec("CREATE INDEX temp.stat_buildings_code ON stat_buildings(code)")
+    }
+
+    /// Fills the column of `level` with the code of the area of that level (valid on `day`) each
+    /// selected building's centroid lies in (`building_areas`, the centroid rule's table).
+    private func assignAreas(_ level: StatisticsDimension, on day: String, _ c: SQLiteConnection) throws {
+        try c.prepare("""
+            UPDATE temp.stat_buildings SET \(level.rawValue) = x.code FROM (
+              SELECT ba.building_id AS bid, a.code AS code FROM admin_areas a JOIN building_areas ba ON ba.area_id = a.id
+              WHERE a.level = ?1 AND (a.valid_from IS NULL OR a.valid_from <= ?2) AND (a.valid_to IS NULL OR a.valid_to > ?2)) x
+            WHERE x.bid = stat_buildings.id
+            """).run([.text(level.rawValue), .text(day)])
+    }
+
+    private static func expression(_ d: StatisticsDimension, year: Int) -> String {
+        switch d {
+        case .county, .township, .village, .grid: "s.\(d.rawValue)"
+        case .use: "s.use"
+        case .sex: "p.sex"
+        case .registration: "p.registration"
+        case .industry: "b.industry"
+        case .ageBand:
+            "CASE WHEN \(year) - p.birth_year < 15 THEN '0-14' WHEN \(year) - p.birth_year < 60 THEN '15-59' WHEN \(year) - p.birth_year < 65 THEN '60-64' ELSE '65+' END"
+        }
+    }
+
+    private func aggregate(into stats: inout AreaStatistics, groupBy: [StatisticsDimension], on day: String, _ c: SQLiteConnection) throws {
+        let year = Int(day.prefix(4)) ?? 2000
+        let people = "FROM temp.stat_buildings s JOIN population p ON p.building_code = s.code WHERE p.valid_from <= ?1 AND (p.valid_to IS NULL OR p.valid_to > ?1)"
+        let firms = "FROM temp.stat_buildings s JOIN businesses b ON b.building_code = s.code WHERE b.valid_from <= ?1 AND (b.valid_to IS NULL OR b.valid_to > ?1)"
+        func rows(_ sql: String, _ body: (Statement) throws -> Void) throws {
+            let s = try c.prepare(sql)
+            try s.bindLeading([.text(day)])
+            while try s.step() { try body(s) }
+        }
+        // People by sex, age band and registration at once; the totals are their sums.
+        try rows("SELECT p.sex, \(Self.expression(.ageBand, year: year)), p.registration, count(*) \(people) GROUP BY 1, 2, 3") { s in
+            let n = Int(s.int(3))
+            stats.people += n
+            stats.bySex[s.text(0) ?? "", default: 0] += n
+            stats.byAgeBand[s.text(1) ?? "", default: 0] += n
+            stats.byRegistration[s.text(2) ?? "", default: 0] += n
+        }
+        try rows("SELECT count(DISTINCT p.household_id) \(people)") { stats.households = Int($0.int(0)) }
+        try rows("SELECT b.industry, count(*), coalesce(sum(b.employees), 0) \(firms) GROUP BY 1") { s in
+            stats.businesses += Int(s.int(1)); stats.employees += Int(s.int(2))
+            stats.byIndustry[s.text(0) ?? "", default: 0] += Int(s.int(1))
+        }
+        try rows("SELECT s.use, count(*), sum(s.floor_area) FROM temp.stat_buildings s GROUP BY 1") { s in
+            stats.buildings += Int(s.int(1)); stats.floorArea += s.double(2)
+            stats.buildingsByUse[s.text(0) ?? "", default: 0] += Int(s.int(1))
+        }
+        guard !groupBy.isEmpty else { return }
+        func groups(_ dims: [StatisticsDimension], _ measure: String, _ source: String) throws -> [StatisticsGroup] {
+            guard !dims.isEmpty else { return [] }
+            let keys = dims.map { Self.expression($0, year: year) }.joined(separator: ", ")
+            var out: [StatisticsGroup] = []
+            try rows("SELECT \(keys), count(*), \(measure) \(source) GROUP BY \(keys) ORDER BY \(keys)") { s in
+                var k: [String: String] = [:]
+                for (i, d) in dims.enumerated() { k[d.rawValue] = s.text(Int32(i)) ?? "" }
+                out.append(StatisticsGroup(keys: k, count: Int(s.int(Int32(dims.count))), measure: s.double(Int32(dims.count + 1))))
+            }
+            return out
+        }
+        stats.peopleGroups = try groups(groupBy.filter(\.appliesToPeople), "count(DISTINCT p.household_id)", people)
+        stats.businessGroups = try groups(groupBy.filter(\.appliesToBusinesses), "coalesce(sum(b.employees), 0)", firms)
+        stats.buildingGroups = try groups(groupBy.filter(\.appliesToBuildings), "sum(s.floor_area)", "FROM temp.stat_buildings s")
+    }
+}

@@ -1,0 +1,62 @@
+"""/stats over HTTP: an area by code, a polygon in another CRS, a circle; breakdowns; small cells
+suppressed; errors are 4xx with a message, never 5xx."""
+import subprocess
+
+import pytest
+
+
+def test_a_county_by_code_equals_its_area_population(http, base_url):
+    r = http.get(f"{base_url}/stats", params={"area": "350404", "groupBy": "township,sex"}, timeout=60)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["area"] == {"code": "350404", "name": "三元区"}
+    area = http.get(f"{base_url}/collections/admin_areas/items", params={"code": "350404"}, timeout=30).json()["features"]
+    assert doc["population"]["total"] == area[0]["properties"]["population"] > 0
+    people = doc["groups"]["population"]
+    assert {g["sex"] for g in people} <= {"M", "F"}
+    assert all(g["township"].startswith("350404") for g in people)
+    exact = [g["people"] for g in people if isinstance(g["people"], int)]
+    assert all(n >= 5 for n in exact) and sum(exact) <= doc["population"]["total"]
+
+
+def test_a_polygon_in_gauss_kruger_and_the_same_in_lon_lat_agree(http, base_url):
+    lonlat = [[117.58, 26.22], [117.66, 26.22], [117.66, 26.28], [117.58, 26.28], [117.58, 26.22]]
+    a = http.post(f"{base_url}/stats", json={"area": {"type": "Polygon", "coordinates": [lonlat]}, "datetime": "2024-06-01"}, timeout=60)
+    assert a.status_code == 200, a.text
+    # The same square through EPSG:4548 (GDAL's ogr2ogr would write easting, northing).
+    out = subprocess.run(["gdaltransform", "-s_srs", "EPSG:4490", "-t_srs", "EPSG:4548"], input="\n".join(f"{x} {y}" for x, y in lonlat),
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    gk = [[float(l.split()[0]), float(l.split()[1])] for l in out if l.strip()]
+    assert 500_000 < gk[0][0] < 600_000 and 2_850_000 < gk[0][1] < 2_950_000
+    b = http.post(f"{base_url}/stats", json={"area": {"type": "Polygon", "coordinates": [gk]}, "datetime": "2024-06-01",
+                                             "crs": "http://www.opengis.net/def/crs/EPSG/0/4548"}, timeout=60)
+    assert b.status_code == 200, b.text
+    # A square in lon/lat is slightly curved in Gauss-Kruger: only buildings on the edge may differ.
+    pa, pb = a.json(), b.json()
+    assert pa["buildings"]["count"] > 100
+    assert abs(pa["buildings"]["count"] - pb["buildings"]["count"]) <= 0.01 * pa["buildings"]["count"]
+
+
+def test_a_circle_and_a_self_intersecting_polygon_repaired(http, base_url):
+    c = http.post(f"{base_url}/stats", json={"area": {"circle": {"center": [117.63, 26.26], "radius": 800}}, "groupBy": ["ageBand"]}, timeout=60)
+    assert c.status_code == 200, c.text
+    assert set(g["ageBand"] for g in c.json()["groups"]["population"]) <= {"0-14", "15-59", "60-64", "65+"}
+    bowtie = [[117.6, 26.2], [117.7, 26.3], [117.7, 26.2], [117.6, 26.3], [117.6, 26.2]]
+    r = http.post(f"{base_url}/stats", json={"area": {"type": "Polygon", "coordinates": [bowtie]}}, timeout=60)
+    assert r.status_code == 200 and "Self-intersection" in r.json()["area"]["repaired"]
+
+
+@pytest.mark.parametrize("method,path,body,status,words", [
+    ("GET", "/stats?area=350499", None, 404, "no administrative area '350499'"),
+    ("GET", "/stats?area=35", None, 400, "not an administrative code"),
+    ("GET", "/stats", None, 400, "'area'"),
+    ("GET", "/stats?area=350404&groupBy=colour", None, 400, "groupBy 'colour'"),
+    ("GET", "/stats?area=350404&datetime=soon", None, 400, "datetime 'soon'"),
+    ("POST", "/stats", b"{not json", 400, "not JSON"),
+    ("POST", "/stats", b'{"area": {"type": "Polygon", "coordinates": [[[117.6, 26.2]]]}}', 400, "area is not a GeoJSON geometry"),
+    ("POST", "/stats", b'{"area": "350404", "crs": "EPSG:9999"}', 400, "not offered"),
+])
+def test_errors_name_the_problem(http, base_url, method, path, body, status, words):
+    r = http.request(method, base_url + path, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+    assert r.status_code == status, r.text
+    assert words in r.json()["description"], r.text
