@@ -68,7 +68,7 @@ public struct StatisticsRequest: Sendable {
                                  groupBy: try dimensions(values["groupBy"].map { $0.split(separator: ",").map(String.init) } ?? []))
     }
 
-    static func checkedCode(_ code: String) throws(QueryError) -> String {
+    public static func checkedCode(_ code: String) throws(QueryError) -> String {
         guard [6, 9, 12].contains(code.count), code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else {
             throw QueryError("area code '\(code)' is not an administrative code (6, 9 or 12 digits)")
         }

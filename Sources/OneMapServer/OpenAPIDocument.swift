@@ -84,6 +84,9 @@ enum OpenAPIDocument {
         ]
         var allPaths = paths
         allPaths["/stats"] = stats
+        allPaths["/areas/{code}"] = op("area", "An administrative area on a day with its figures and its children's (city, counties, townships, ...)",
+                                       tags: ["Statistics"], parameters: [param("code", "Administrative code", in: "path"), datetime],
+                                       ok: json("The area, its parent, figures and children"))
         return [
             "openapi": "3.0.3",
             "info": ["title": "OneMap 三明市时空一张图", "version": "1.0.0",

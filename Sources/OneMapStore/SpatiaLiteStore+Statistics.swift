@@ -12,23 +12,24 @@ extension SpatiaLiteStore {
         guard ISODate.isValid(day) else { throw StoreError("day '\(day)' is not a YYYY-MM-DD date") }
         return try readers.with { c -> AreaStatistics? in
             var stats = AreaStatistics(day: day)
-            let polygons: [Polygon]
+            try createSelection(c)
             switch area {
             case .code(let code):
                 let s = try c.cached("""
-                    SELECT name, AsBinary(geom) FROM admin_areas WHERE code = ?1
+                    SELECT id, name FROM admin_areas WHERE code = ?1
                       AND (valid_from IS NULL OR valid_from <= ?2) AND (valid_to IS NULL OR valid_to > ?2)
                     """)
                 defer { s.reset() }
                 try s.bind([.text(code), .text(day)])
                 guard try s.step() else { return nil }
-                stats.name = s.text(0)
-                polygons = try s.withBlob(1) { try WKB.decode($0) }.polygons
+                stats.name = s.text(1)
+                // The area's own buildings, as the centroid rule stored them (no geometry test).
+                try selectBuildings(ofArea: s.int(0), on: day, c)
             case .geometry(let g):
-                polygons = g.polygons
-                guard !polygons.isEmpty else { throw StoreError("the area must be a Polygon or MultiPolygon, not a \(g.typeName)") }
+                guard !g.polygons.isEmpty else { throw StoreError("the area must be a Polygon or MultiPolygon, not a \(g.typeName)") }
+                try selectBuildings(in: g, on: day, c)
             }
-            try selectBuildings(in: polygons, on: day, c)
+            try c.exec("CREATE INDEX temp.stat_buildings_code ON stat_buildings(code)")
             defer { try? c.exec("DROP TABLE IF EXISTS temp.stat_buildings") }
             for level in groupBy.filter(\.isAreaLevel) { try assignAreas(level, on: day, c) }
             try aggregate(into: &stats, groupBy: groupBy, on: day, c)
@@ -36,40 +37,44 @@ extension SpatiaLiteStore {
         }
     }
 
-    /// `temp.stat_buildings`: the buildings standing on `day` whose centroid lies in `polygons`.
-    private func selectBuildings(in polygons: [Polygon], on day: String, _ c: SQLiteConnection) throws {
+    private func createSelection(_ c: SQLiteConnection) throws {
         try c.exec("DROP TABLE IF EXISTS temp.stat_buildings")
         try c.exec("""
             CREATE TEMP TABLE stat_buildings (id INTEGER PRIMARY KEY, code TEXT NOT NULL, use TEXT, floor_area REAL NOT NULL,
               county TEXT, township TEXT, village TEXT, grid TEXT)
             """)
-        var box: BBox?
-        for ring in polygons.compactMap(\.first) { for p in ring { if box == nil { box = BBox(minX: p.x, minY: p.y, maxX: p.x, maxY: p.y) } else { box!.extend(p) } } }
-        guard let box else { return }
+    }
+
+    /// Footprint area (square degrees to square metres at the building's latitude) times floors.
+    private static let floorAreaSQL = "ST_Area(b.geom) * (111320.0 * cos(radians(b.cy))) * 110574.0 * max(1, coalesce(b.floors, 1))"
+
+    /// The buildings standing on `day` linked to area version `areaID` in `building_areas`.
+    private func selectBuildings(ofArea areaID: Int64, on day: String, _ c: SQLiteConnection) throws {
+        try c.prepare("""
+            INSERT INTO temp.stat_buildings(id, code, use, floor_area)
+            SELECT b.id, b.entity_code, b.use, \(Self.floorAreaSQL) FROM building_areas ba JOIN buildings b ON b.id = ba.building_id
+            WHERE ba.area_id = ?1 AND b.valid_from <= ?2 AND (b.valid_to IS NULL OR b.valid_to > ?2)
+            """).run([.int(areaID), .text(day)])
+    }
+
+    /// The buildings standing on `day` whose footprint centroid lies in `area` (R*Tree box, then
+    /// a prepared GEOS geometry: indexed point in polygon).
+    private func selectBuildings(in area: Geometry, on day: String, _ c: SQLiteConnection) throws {
+        guard let box = area.bbox else { return }
+        let prepared = try GeometryEngine().prepare(.multiPolygon(area.polygons))
         let candidates = try c.prepare("""
-            SELECT b.id, b.entity_code, b.use, b.floors, ST_Area(b.geom), b.cx, b.cy FROM buildings b
+            SELECT b.id, b.entity_code, b.use, \(Self.floorAreaSQL), b.cx, b.cy FROM buildings b
             WHERE b.id IN (SELECT pkid FROM idx_buildings_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
               AND b.cx BETWEEN ?1 AND ?3 AND b.cy BETWEEN ?2 AND ?4
               AND b.valid_from <= ?5 AND (b.valid_to IS NULL OR b.valid_to > ?5)
             """)
         try candidates.bind([.double(box.minX), .double(box.minY), .double(box.maxX), .double(box.maxY), .text(day)])
         let insert = try c.prepare("INSERT INTO temp.stat_buildings(id, code, use, floor_area) VALUES (?,?,?,?)")
-        // Polygons' own boxes first: most candidates fail there without a ring walk.
-        let boxes = polygons.map { p -> BBox in
-            var b = BBox(minX: .infinity, minY: .infinity, maxX: -.infinity, maxY: -.infinity)
-            for q in p.first ?? [] { b.extend(q) }
-            return b
-        }
         while try candidates.step() {
-            let centroid = Position(candidates.double(5), candidates.double(6))
-            guard polygons.indices.contains(where: { boxes[$0].contains(centroid) && PointInPolygon.contains(polygons[$0], centroid) }) else { continue }
-            // Footprint area: square degrees to square metres at the building's latitude.
-            let m = PointInPolygon.metresPerDegree(atLatitude: centroid.y)
-            let floorArea = candidates.double(4) * m.x * m.y * Double(max(1, candidates.int(3)))
+            guard prepared.contains(Position(candidates.double(4), candidates.double(5))) else { continue }
             try insert.run([.int(candidates.int(0)), .text(candidates.text(1) ?? ""), candidates.isNull(2) ? .null : .text(candidates.text(2) ?? ""),
-                            .double(floorArea)])
+                            .double(candidates.double(3))])
         }
-        try c.exec("CREATE INDEX temp.stat_buildings_code ON stat_buildings(code)")
     }
 
     /// Fills the column of `level` with the code of the area of that level (valid on `day`) each

@@ -60,3 +60,23 @@ def test_errors_name_the_problem(http, base_url, method, path, body, status, wor
     r = http.request(method, base_url + path, data=body, headers={"Content-Type": "application/json"}, timeout=30)
     assert r.status_code == status, r.text
     assert words in r.json()["description"], r.text
+
+
+def test_an_area_with_its_children_adds_up(http, base_url):
+    r = http.get(f"{base_url}/areas/350400", timeout=60)
+    assert r.status_code == 200, r.text
+    city = r.json()
+    assert city["name"] == "三明市" and city["level"] == "city" and city["parent"] is None
+    names = {c["name"] for c in city["children"]}
+    assert {"三元区", "永安市", "沙县区"} <= names and "梅列区" not in names
+    assert sum(c["population"] for c in city["children"] if isinstance(c["population"], int)) == city["population"]["total"]
+    county = http.get(f"{base_url}/areas/350404", params={"datetime": "2024-06-01"}, timeout=60).json()
+    assert county["parent"]["code"] == "350400"
+    assert all(c["level"] == "township" and c["code"].startswith("350404") for c in county["children"])
+    assert sum(c["buildings"] for c in county["children"]) == county["buildings"]["count"]
+    old = http.get(f"{base_url}/areas/350400", params={"datetime": "2020-06-01"}, timeout=60).json()
+    assert "梅列区" in {c["name"] for c in old["children"]}
+    for path, status in [("/areas/350402?datetime=2024-06-01", 404), ("/areas/35", 400), ("/areas/350404?x=1", 400),
+                         ("/areas/350404?datetime=2020-01-01/2021-01-01", 400)]:
+        e = http.get(base_url + path, timeout=30)
+        assert e.status_code == status and e.json()["description"], (path, e.text)

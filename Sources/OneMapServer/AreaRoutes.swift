@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import OneMapQuery
+import OneMapStore
+
+/// `GET /areas/{code}[?datetime=]`: an administrative area on a day, its figures, and its children
+/// (city → counties → townships → villages → grids) with theirs, from one statistics pass grouped
+/// by the children's level.
+struct AreaRoutes: Sendable {
+    let store: any FeatureStore
+    let fallbackBaseURL: String
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/areas/:code") { request, context in try await self.area(request, context) }
+    }
+
+    struct Found: Sendable {
+        let area: AdminAreaSummary
+        let parent: AdminAreaSummary?
+        let children: [AdminAreaSummary]
+        let stats: AreaStatistics
+    }
+
+    static func day(_ text: String) throws -> String {
+        let f: TimeFilter
+        do { f = try TimeFilter.parse(text) } catch { throw APIError.badRequest(error.description) }
+        guard f.isInstant, let d = f.start else { throw APIError.badRequest("datetime '\(text)': an area is described on one day, not over an interval") }
+        return d
+    }
+
+    static func check(_ code: String) throws {
+        do { _ = try StatisticsRequest.checkedCode(code) } catch { throw APIError.badRequest(error.description) }
+    }
+
+    static func childLevel(_ level: AdminLevel) -> AdminLevel? {
+        switch level {
+        case .city: .county
+        case .county: .township
+        case .township: .village
+        case .village: .grid
+        case .grid: nil
+        }
+    }
+
+    func area(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        let code = context.parameters.get("code") ?? ""
+        var asked = ISODate.string(Date())
+        for (k, v) in request.uri.queryParameters {
+            guard k == "datetime" else { throw APIError.badRequest("unknown query parameter '\(k)'; /areas/{code} accepts datetime") }
+            asked = try Self.day(String(v))
+        }
+        let day = asked
+        let request = StatisticsRequest(area: .code(code), day: day, groupBy: [])
+        try Self.check(code)
+        let found = try await blocking { () throws -> Found? in
+            let areas = try store.adminAreas(level: nil, asOf: day)
+            guard let area = areas.first(where: { $0.code == code }) else { return nil }
+            let children = areas.filter { $0.parentCode == code }.sorted { $0.code < $1.code }
+            let level = Self.childLevel(area.level).flatMap { StatisticsDimension(rawValue: $0.rawValue) }
+            guard let stats = try store.areaStatistics(.code(code), on: day, groupBy: level.map { [$0] } ?? []) else { return nil }
+            return Found(area: area, parent: areas.first { $0.code == area.parentCode }, children: children, stats: stats)
+        }
+        guard let found else { throw APIError.notFound("no administrative area '\(code)' on \(day)") }
+        let area = found.area, parent = found.parent, children = found.children, stats = found.stats
+        var doc = StatisticsDocument.make(stats, request: request)
+        doc["area"] = nil
+        doc["code"] = area.code; doc["name"] = area.name; doc["level"] = area.level.rawValue
+        doc["validFrom"] = area.validFrom ?? NSNull(); doc["validTo"] = area.validTo ?? NSNull()
+        doc["parent"] = parent.map { ["code": $0.code, "name": $0.name, "href": "\(base)/areas/\($0.code)"] } ?? NSNull()
+        // Each child's figures from the groups keyed by its code (children without buildings: zeros).
+        let levelKey = Self.childLevel(area.level)?.rawValue ?? ""
+        func figures(_ groups: [StatisticsGroup], _ child: String) -> (Int, Double) {
+            groups.filter { $0.keys[levelKey] == child }.reduce((0, 0)) { ($0.0 + $1.count, $0.1 + $1.measure) }
+        }
+        let k = StatisticsDocument.defaultK
+        func people(_ n: Int) -> Any { n > 0 && n < k ? "<\(k)" : n }
+        doc["children"] = children.map { c -> [String: Any] in
+            let (p, h) = figures(stats.peopleGroups, c.code), (b, e) = figures(stats.businessGroups, c.code), (n, fa) = figures(stats.buildingGroups, c.code)
+            return ["code": c.code, "name": c.name, "level": c.level.rawValue, "href": "\(base)/areas/\(c.code)",
+                    "population": people(p), "households": people(Int(h)), "businesses": b, "employees": Int(e), "buildings": n,
+                    "floorArea": (fa * 10).rounded() / 10]
+        }
+        doc["links"] = [["rel": "self", "href": "\(base)/areas/\(code)\(day == ISODate.string(Date()) ? "" : "?datetime=\(day)")"],
+                        ["rel": "statistics", "href": "\(base)/stats?area=\(code)&datetime=\(day)"]]
+        return JSONResponse.make(doc)
+    }
+}
