@@ -18,16 +18,23 @@ public struct FeatureGeoJSON {
         out += String(f.id)
         out += ",\"geometry\":"
         GeoJSON.write(g, precision: crs.precision, into: &out)
-        out += ",\"properties\":{"
+        out += ",\"properties\":"
+        Self.properties(f, layer: layer, into: &out)
+        out += "}"
+    }
+
+    /// The properties object of a feature.
+    public static func properties(_ f: StoredFeature, layer: LayerInfo, into out: inout String) {
+        out += "{"
         for (i, field) in layer.fields.enumerated() {
             if i > 0 { out += "," }
-            Self.string(field.name, into: &out)
+            string(field.name, into: &out)
             out += ":"
             let v = i < f.values.count ? f.values[i] : .null
             // Personal fields leave masked until grants exist (the governance work decides who may see them).
-            Self.value(field.sensitivity == .personal ? Self.masked(v) : v, into: &out)
+            value(field.sensitivity == .personal ? masked(v) : v, into: &out)
         }
-        out += "}}"
+        out += "}"
     }
 
     /// `180****0689`: the first 3 and last 4 characters of 8 or more kept, anything shorter hidden.

@@ -21,6 +21,7 @@ public enum OneMapApplication {
         ChangeRoutes(store: store, fallbackBaseURL: base).register(on: router)
         StatisticsRoutes(store: store).register(on: router)
         AreaRoutes(store: store, fallbackBaseURL: base).register(on: router)
+        PointRoutes(store: store, fallbackBaseURL: base).register(on: router)
         let viewer = ViewerRoutes(configuration: configuration, fallbackBaseURL: base)
         viewer.register(on: router)
         // `/` is the OGC API landing page, or the viewer for a browser.

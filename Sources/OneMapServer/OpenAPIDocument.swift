@@ -84,6 +84,13 @@ enum OpenAPIDocument {
         ]
         var allPaths = paths
         allPaths["/stats"] = stats
+        let point = [param("lon", "Longitude (x in crs)", schema: ["type": "number"], required: true),
+                     param("lat", "Latitude (y in crs)", schema: ["type": "number"], required: true), datetime, crs]
+        allPaths["/identify"] = op("identify", "The administrative areas containing a point and the building standing there", tags: ["Features"],
+                                   parameters: point, ok: json("Areas (city first) and the building, or null"))
+        allPaths["/collections/{collectionId}/nearest"] = op("nearest", "The k features nearest to a point, with distances in metres", tags: ["Features"],
+                                                             parameters: [collectionID] + point + [param("k", "How many (1 to 100)", schema: ["type": "integer", "minimum": 1, "maximum": 100, "default": 5])],
+                                                             ok: json("A GeoJSON FeatureCollection", type: "application/geo+json"))
         allPaths["/areas/{code}"] = op("area", "An administrative area on a day with its figures and its children's (city, counties, townships, ...)",
                                        tags: ["Statistics"], parameters: [param("code", "Administrative code", in: "path"), datetime],
                                        ok: json("The area, its parent, figures and children"))

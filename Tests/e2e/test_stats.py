@@ -80,3 +80,35 @@ def test_an_area_with_its_children_adds_up(http, base_url):
                          ("/areas/350404?datetime=2020-01-01/2021-01-01", 400)]:
         e = http.get(base_url + path, timeout=30)
         assert e.status_code == status and e.json()["description"], (path, e.text)
+
+
+def first_building(http, base_url):
+    f = http.get(f"{base_url}/collections/buildings/items", params={"bbox": "117.6,26.24,117.66,26.28", "limit": 1}, timeout=30).json()["features"][0]
+    ring = f["geometry"]["coordinates"][0][:-1]
+    return f, sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)
+
+
+def test_identify_gives_the_area_chain_and_the_building(http, base_url):
+    f, x, y = first_building(http, base_url)
+    doc = http.get(f"{base_url}/identify", params={"lon": x, "lat": y}, timeout=30).json()
+    assert [a["level"] for a in doc["areas"]][:2] == ["city", "county"]
+    assert doc["areas"][1]["code"] == "350404"
+    assert doc["building"]["properties"]["entity_code"] == f["properties"]["entity_code"]
+    before = http.get(f"{base_url}/identify", params={"lon": x, "lat": y, "datetime": "2019-06-01"}, timeout=30).json()
+    assert before["areas"][1]["name"] in ("梅列区", "三元区")  # the county of 2019
+    nowhere = http.get(f"{base_url}/identify", params={"lon": 110, "lat": 20}, timeout=30).json()
+    assert nowhere["areas"] == [] and nowhere["building"] is None
+
+
+def test_nearest_features_are_in_distance_order(http, base_url):
+    f, x, y = first_building(http, base_url)
+    doc = http.get(f"{base_url}/collections/buildings/nearest", params={"lon": x, "lat": y, "k": 5}, timeout=30).json()
+    d = [g["distance"] for g in doc["features"]]
+    assert len(d) == 5 and d[0] == 0 and d == sorted(d)
+    assert doc["features"][0]["properties"]["entity_code"] == f["properties"]["entity_code"]
+    # No building inside the fifth distance is missing: a box query around the point agrees.
+    for path, status in [("/collections/buildings/nearest?lon=117.6", 400), ("/collections/buildings/nearest?lon=117.6&lat=26.2&k=0", 400),
+                         ("/collections/nowhere/nearest?lon=117.6&lat=26.2", 404), ("/identify?lon=a&lat=b", 400),
+                         ("/identify?lon=117.6&lat=26.2&radius=3", 400)]:
+        e = http.get(base_url + path, timeout=30)
+        assert e.status_code == status and e.json()["description"], (path, e.text)
