@@ -91,6 +91,11 @@ enum OpenAPIDocument {
         allPaths["/collections/{collectionId}/nearest"] = op("nearest", "The k features nearest to a point, with distances in metres", tags: ["Features"],
                                                              parameters: [collectionID] + point + [param("k", "How many (1 to 100)", schema: ["type": "integer", "minimum": 1, "maximum": 100, "default": 5])],
                                                              ok: json("A GeoJSON FeatureCollection", type: "application/geo+json"))
+        allPaths["/stats/timeseries"] = op("statsTimeseries", "An administrative area's totals on the first day of each year or month", tags: ["Statistics"],
+                                           parameters: [param("area", "Administrative code", required: true), param("from", "First day", required: true),
+                                                        param("to", "Last day", required: true),
+                                                        param("step", "year or month", schema: ["type": "string", "enum": ["year", "month"], "default": "year"])],
+                                           ok: json("The series (at most 60 points)"))
         allPaths["/areas/{code}"] = op("area", "An administrative area on a day with its figures and its children's (city, counties, townships, ...)",
                                        tags: ["Statistics"], parameters: [param("code", "Administrative code", in: "path"), datetime],
                                        ok: json("The area, its parent, figures and children"))

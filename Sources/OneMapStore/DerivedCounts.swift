@@ -139,6 +139,15 @@ public enum ISODate {
         return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
     }
 
+    /// Noon (UTC+8) of a `YYYY-MM-DD` day, nil when it is not a valid date.
+    public static func date(_ s: String) -> Date? {
+        guard isValid(s) else { return nil }
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
+        let p = s.split(separator: "-").compactMap { Int($0) }
+        return cal.date(from: DateComponents(year: p[0], month: p[1], day: p[2], hour: 12))
+    }
+
     /// True for a well-formed `YYYY-MM-DD` date that exists in the calendar.
     public static func isValid(_ s: String) -> Bool {
         guard s.utf8.count == 10 else { return false }  // most text is not a date: no splitting

@@ -112,3 +112,20 @@ def test_nearest_features_are_in_distance_order(http, base_url):
                          ("/identify?lon=117.6&lat=26.2&radius=3", 400)]:
         e = http.get(base_url + path, timeout=30)
         assert e.status_code == status and e.json()["description"], (path, e.text)
+
+
+def test_timeseries_follows_the_2021_change(http, base_url):
+    old = http.get(f"{base_url}/stats/timeseries", params={"area": "350402", "from": "2019-01-01", "to": "2023-01-01"}, timeout=120).json()
+    assert old["area"]["name"] == "梅列区" and old["step"] == "year"
+    exists = [(p["datetime"], p["exists"]) for p in old["series"]]
+    assert exists == [("2019-01-01", True), ("2020-01-01", True), ("2021-01-01", True), ("2022-01-01", False), ("2023-01-01", False)]
+    # Each point equals /stats on that day.
+    one = http.get(f"{base_url}/stats", params={"area": "350402", "datetime": "2020-01-01"}, timeout=60).json()
+    assert old["series"][1]["population"] == one["population"]["total"]
+    assert old["series"][1]["buildings"] == one["buildings"]["count"]
+    for params, status in [({"area": "350402", "from": "2000-01-01", "to": "2024-01-01", "step": "month"}, 400),
+                           ({"area": "350402", "from": "2024-01-01", "to": "2020-01-01"}, 400),
+                           ({"area": "350402", "from": "2020-01-01", "to": "2021-01-01", "step": "week"}, 400),
+                           ({"area": "350499", "from": "2020-01-01", "to": "2021-01-01"}, 404)]:
+        e = http.get(f"{base_url}/stats/timeseries", params=params, timeout=30)
+        assert e.status_code == status and e.json()["description"], (params, e.text)
