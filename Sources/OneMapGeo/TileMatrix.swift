@@ -23,12 +23,15 @@ public enum TileCoordError: Error, CustomStringConvertible, Equatable {
     case zoomOutOfRange(Int)
     case columnOutOfRange(x: Int, z: Int)
     case rowOutOfRange(y: Int, z: Int)
+    /// Outside another tile matrix set (the message names the part).
+    case outside(String)
 
     public var description: String {
         switch self {
         case .zoomOutOfRange(let z): "zoom \(z) is outside 0...\(TileCoord.maxZoom)"
         case .columnOutOfRange(let x, let z): "tile column x=\(x) is outside 0...\((1 << z) - 1) at zoom \(z)"
         case .rowOutOfRange(let y, let z): "tile row y=\(y) is outside 0...\((1 << z) - 1) at zoom \(z)"
+        case .outside(let message): message
         }
     }
 }

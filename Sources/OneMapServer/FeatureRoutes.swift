@@ -30,7 +30,7 @@ struct FeatureRoutes: Sendable {
         }
         router.get("/conformance") { request, _ in
             try Self.checkOnly(request, allowed: ["f"])
-            return JSONResponse.make(["conformsTo": Self.conformance])
+            return JSONResponse.make(["conformsTo": Self.conformance + TilesAPIRoutes.conformance])
         }
         router.get("/api") { request, _ in
             try Self.checkOnly(request, allowed: ["f"])
@@ -74,6 +74,8 @@ struct FeatureRoutes: Sendable {
                 ["rel": "service-desc", "type": Self.openAPIType, "title": "The API definition (OpenAPI 3.0)", "href": "\(base)/api"],
                 ["rel": "conformance", "type": "application/json", "title": "Conformance classes", "href": "\(base)/conformance"],
                 ["rel": "data", "type": "application/json", "title": "Feature collections", "href": "\(base)/collections"],
+                ["rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "type": "application/json",
+                 "title": "Tile matrix sets", "href": "\(base)/tileMatrixSets"],
                 ["rel": "alternate", "type": "text/html", "title": "The map viewer", "href": "\(base)/?f=html"],
                 ["rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json",
                  "title": "Vector tilesets (TileJSON)", "href": "\(base)/tiles"],
@@ -116,7 +118,8 @@ struct FeatureRoutes: Sendable {
                 ["rel": "self", "type": "application/json", "href": href],
                 ["rel": "items", "type": Self.geoJSON, "title": "Features", "href": "\(href)/items"],
                 ["rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json",
-                 "title": "Vector tiles (TileJSON)", "href": "\(base)/tiles/\(layer.id)"],
+                 "title": "Vector tilesets (OGC API - Tiles)", "href": "\(href)/tiles"],
+                ["rel": "describedby", "type": "application/json", "title": "TileJSON (WebMercatorQuad)", "href": "\(base)/tiles/\(layer.id)"],
             ],
             "x-onemap": ["owner": layer.ownerDepartment, "shareClass": layer.shareClass.rawValue,
                          "properties": layer.fields.map { ["name": $0.name, "type": $0.type.rawValue, "description": $0.description] }],

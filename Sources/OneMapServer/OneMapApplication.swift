@@ -18,6 +18,7 @@ public enum OneMapApplication {
             return JSONResponse.make(["status": "ok", "layers": layers])
         }
         TileRoutes(builder: builder, fallbackBaseURL: base).register(on: router)
+        TilesAPIRoutes(builder: builder, fallbackBaseURL: base).register(on: router)
         ChangeRoutes(store: store, fallbackBaseURL: base).register(on: router)
         StatisticsRoutes(store: store).register(on: router)
         AreaRoutes(store: store, fallbackBaseURL: base).register(on: router)

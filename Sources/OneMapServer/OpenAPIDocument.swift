@@ -1,3 +1,4 @@
+import OneMapGeo
 import OneMapQuery
 import OneMapStore
 
@@ -96,6 +97,20 @@ enum OpenAPIDocument {
                                                         param("to", "Last day", required: true),
                                                         param("step", "year or month", schema: ["type": "string", "enum": ["year", "month"], "default": "year"])],
                                            ok: json("The series (at most 60 points)"))
+        let tmsID = param("tileMatrixSetId", "A tile matrix set", in: "path", schema: ["type": "string", "enum": TileMatrixSet.all.map(\.id)])
+        allPaths["/tileMatrixSets"] = op("tileMatrixSets", "The tile matrix sets", tags: ["Tiles"], parameters: [f], ok: json("Their ids and links"))
+        allPaths["/tileMatrixSets/{tileMatrixSetId}"] = op("tileMatrixSet", "A tile matrix set's TMS 2.0 definition", tags: ["Tiles"],
+                                                           parameters: [tmsID, f], ok: json("The definition"))
+        allPaths["/collections/{collectionId}/tiles"] = op("collectionTilesets", "A collection's vector tilesets, one per tile matrix set",
+                                                           tags: ["Tiles"], parameters: [collectionID, f], ok: json("The tilesets"))
+        allPaths["/collections/{collectionId}/tiles/{tileMatrixSetId}"] = op("collectionTileset", "Tileset metadata with the tile URL template",
+                                                                             tags: ["Tiles"], parameters: [collectionID, tmsID, f], ok: json("The tileset"))
+        allPaths["/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"] = op(
+            "collectionTile", "A Mapbox Vector Tile of the collection", tags: ["Tiles"],
+            parameters: [collectionID, tmsID, param("tileMatrix", "Tile matrix (level)", in: "path"),
+                         param("tileRow", "Row from the top", in: "path", schema: ["type": "integer", "minimum": 0]),
+                         param("tileCol", "Column from the left", in: "path", schema: ["type": "integer", "minimum": 0]), datetime],
+            ok: json("The tile (204 when empty)", type: "application/vnd.mapbox-vector-tile", schema: ["type": "string", "format": "binary"]))
         allPaths["/areas/{code}"] = op("area", "An administrative area on a day with its figures and its children's (city, counties, townships, ...)",
                                        tags: ["Statistics"], parameters: [param("code", "Administrative code", in: "path"), datetime],
                                        ok: json("The area, its parent, figures and children"))

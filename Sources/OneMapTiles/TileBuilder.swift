@@ -55,24 +55,31 @@ public final class TileBuilder: Sendable {
 
     /// The encoded tile (empty when no layer has a feature there) of what was valid during `time`.
     public func tile(layers: [LayerInfo], at coord: TileCoord, during time: TimeFilter) throws -> [UInt8] {
-        try engines.with { engine in
+        try tile(layers: layers, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, during: time)
+    }
+
+    /// A tile of any tile matrix set (the address already checked with `TileMatrixSet.check`).
+    /// Layers' zoom ranges and rules apply at the Web Mercator zoom of equal detail.
+    public func tile(layers: [LayerInfo], tms: TileMatrixSet, level: Int, row: Int, column: Int, during time: TimeFilter) throws -> [UInt8] {
+        let zoom = level + tms.zoomOffset
+        return try engines.with { engine in
             var encoders: [MVTLayerEncoder] = []
-            for layer in layers where coord.z >= layer.minZoom && coord.z <= TileCoord.maxZoom {
-                encoders.append(try encode(layer, at: coord, during: time, engine: engine))
+            for layer in layers where zoom >= layer.minZoom && zoom <= TileCoord.maxZoom {
+                let geometry = TileGeometryBuilder(tms: tms, level: level, row: row, column: column, extent: settings.extent,
+                                                   buffer: settings.buffer, tolerance: zoom >= layer.maxZoom ? 0.5 : 2)
+                encoders.append(try encode(layer, geometry: geometry, zoom: zoom, during: time, engine: engine))
             }
             return MVTEncoder.tile(encoders)
         }
     }
 
-    private func encode(_ layer: LayerInfo, at coord: TileCoord, during time: TimeFilter, engine: GeometryEngine) throws -> MVTLayerEncoder {
-        // Coarser simplification below the layer's last detailed zoom; overzoomed tiles keep all detail.
-        let tolerance = coord.z >= layer.maxZoom ? 0.5 : 2
-        let geometry = TileGeometryBuilder(tile: coord, extent: settings.extent, buffer: settings.buffer, tolerance: tolerance)
+    /// Coarser simplification (tolerance 2) below the layer's last detailed zoom; overzoomed tiles keep all detail.
+    private func encode(_ layer: LayerInfo, geometry: TileGeometryBuilder, zoom: Int, during time: TimeFilter, engine: GeometryEngine) throws -> MVTLayerEncoder {
         var encoder = MVTLayerEncoder(name: layer.id, extent: UInt32(settings.extent))
         let rule = TileRules.rule(for: layer.id)
         let names = layer.fields.map(\.name)
         try store.features(layer: layer.id, intersecting: geometry.queryBounds, during: time, limit: nil) { f in
-            guard encoder.featureCount < settings.featureLimit, rule.include(f, coord.z) else { return }
+            guard encoder.featureCount < settings.featureLimit, rule.include(f, zoom) else { return }
             guard let g = try geometry.build(f.geometry, engine: engine) else { return }
             var props: [(String, FieldValue)] = []
             props.reserveCapacity(names.count)

@@ -4,7 +4,9 @@ import OneMapGeo
 /// buffered tile, simplify, quantise to integers, drop repeated points and degenerate parts, and
 /// wind rings as the spec requires.
 public struct TileGeometryBuilder {
-    public let tile: TileCoord
+    /// The tile matrix set and the tile's bounds in its CRS units.
+    public let tms: TileMatrixSet
+    public let bounds: BBox
     public let extent: Double
     public let buffer: Double
     /// Douglas-Peucker tolerance in tile units (0 = none).
@@ -12,10 +14,16 @@ public struct TileGeometryBuilder {
     private let originX: Double, originY: Double, scale: Double
     private let clipBox: BBox
 
+    /// A WebMercatorQuad tile.
     public init(tile: TileCoord, extent: Int = 4096, buffer: Int = 64, tolerance: Double = 1) {
-        self.tile = tile
+        self.init(tms: .webMercatorQuad, level: tile.z, row: tile.y, column: tile.x, extent: extent, buffer: buffer, tolerance: tolerance)
+    }
+
+    public init(tms: TileMatrixSet, level: Int, row: Int, column: Int, extent: Int = 4096, buffer: Int = 64, tolerance: Double = 1) {
+        self.tms = tms
         self.extent = Double(extent); self.buffer = Double(buffer); self.tolerance = tolerance
-        let b = WebMercatorQuad.bounds(tile)
+        let b = tms.bounds(level: level, row: row, column: column)
+        bounds = b
         originX = b.minX; originY = b.maxY
         scale = Double(extent) / b.width
         clipBox = BBox(minX: -Double(buffer), minY: -Double(buffer), maxX: Double(extent + buffer), maxY: Double(extent + buffer))
@@ -23,16 +31,15 @@ public struct TileGeometryBuilder {
 
     /// The lon/lat box a query must cover to fill this tile including its buffer.
     public var queryBounds: BBox {
-        let b = WebMercatorQuad.bounds(tile)
-        let pad = b.width * buffer / extent
-        let lo = WebMercatorQuad.unproject(Position(b.minX - pad, b.minY - pad))
-        let hi = WebMercatorQuad.unproject(Position(b.maxX + pad, b.maxY + pad))
-        return BBox(minX: lo.x, minY: lo.y, maxX: hi.x, maxY: hi.y)
+        let pad = bounds.width * buffer / extent
+        let lo = tms.unproject(Position(bounds.minX - pad, bounds.minY - pad))
+        let hi = tms.unproject(Position(bounds.maxX + pad, bounds.maxY + pad))
+        return BBox(minX: max(-180, lo.x), minY: max(-90, lo.y), maxX: min(180, hi.x), maxY: min(90, hi.y))
     }
 
     /// Lon/lat to tile units (x right, y down), unrounded.
     @inline(__always) func project(_ p: Position) -> Position {
-        let m = WebMercatorQuad.project(lon: p.x, lat: p.y)
+        let m = tms.project(p)
         return Position((m.x - originX) * scale, (originY - m.y) * scale)
     }
 

@@ -1,0 +1,126 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import OneMapGeo
+import OneMapStore
+import OneMapTiles
+
+/// OGC API – Tiles (vector tiles of each collection) over three tile matrix sets: WebMercatorQuad,
+/// WorldCRS84Quad and CGCS2000Quad (天地图's CGCS2000 'c' layout), with their TMS 2.0 definitions.
+struct TilesAPIRoutes: Sendable {
+    let builder: TileBuilder
+    let fallbackBaseURL: String
+
+    static let conformance = [
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/datetime",
+        "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+    ]
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/tileMatrixSets") { request, _ in
+            try FeatureRoutes.checkOnly(request, allowed: ["f"])
+            let base = BaseURL.of(request, fallback: fallbackBaseURL)
+            return JSONResponse.make(["tileMatrixSets": TileMatrixSet.all.map { t -> [String: Any] in
+                ["id": t.id, "title": t.title, "crs": t.crs, "uri": Self.uri(t),
+                 "links": [["rel": "self", "type": "application/json", "href": "\(base)/tileMatrixSets/\(t.id)"]]]
+            }])
+        }
+        router.get("/tileMatrixSets/:id") { request, context in
+            try FeatureRoutes.checkOnly(request, allowed: ["f"])
+            let tms = try Self.tms(context.parameters.get("id"))
+            return JSONResponse.make(tms.definition(uri: Self.uri(tms)))
+        }
+        router.get("/collections/:id/tiles") { request, context in try await self.tilesets(request, context) }
+        router.get("/collections/:id/tiles/:tms") { request, context in try await self.tileset(request, context) }
+        router.get("/collections/:id/tiles/:tms/:level/:row/:column") { request, context in try await self.tile(request, context) }
+    }
+
+    /// The OGC registry URI of the standard sets; OneMap's own for CGCS2000Quad.
+    static func uri(_ t: TileMatrixSet) -> String {
+        t.id == "CGCS2000Quad" ? "https://onemap.sanming.example/def/tilematrixset/CGCS2000Quad" : "http://www.opengis.net/def/tilematrixset/OGC/1.0/\(t.id)"
+    }
+
+    static func tms(_ id: String?) throws -> TileMatrixSet {
+        guard let id, let t = TileMatrixSet.named(id) else {
+            throw APIError.notFound("no tile matrix set '\(id ?? "")'; offered: \(TileMatrixSet.all.map(\.id).joined(separator: ", "))")
+        }
+        return t
+    }
+
+    private func layer(_ context: BasicRequestContext) async throws -> LayerInfo {
+        let id = context.parameters.get("id") ?? ""
+        let found = try await blocking { try builder.tileLayers().first { $0.id == id } }
+        guard let found else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
+        return found
+    }
+
+    func tilesets(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try FeatureRoutes.checkOnly(request, allowed: ["f"])
+        let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        let layer = try await self.layer(context)
+        return JSONResponse.make(["tilesets": TileMatrixSet.all.map { t in summary(layer, t, base: base) },
+                                  "links": [["rel": "self", "type": "application/json", "href": "\(base)/collections/\(layer.id)/tiles"]]])
+    }
+
+    private func summary(_ layer: LayerInfo, _ t: TileMatrixSet, base: String) -> [String: Any] {
+        let href = "\(base)/collections/\(layer.id)/tiles/\(t.id)"
+        return ["title": "\(layer.title) (\(t.id))", "dataType": "vector", "crs": t.crs, "tileMatrixSetURI": Self.uri(t),
+                "links": [["rel": "self", "type": "application/json", "href": href],
+                          ["rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json",
+                           "href": "\(base)/tileMatrixSets/\(t.id)"]]]
+    }
+
+    func tileset(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try FeatureRoutes.checkOnly(request, allowed: ["f"])
+        let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        let layer = try await self.layer(context)
+        let t = try Self.tms(context.parameters.get("tms"))
+        var doc = summary(layer, t, base: base)
+        var links = doc["links"] as? [[String: Any]] ?? []
+        links.append(["rel": "item", "type": TileRoutes.mvtType, "templated": true,
+                      "href": "\(base)/collections/\(layer.id)/tiles/\(t.id)/{tileMatrix}/{tileRow}/{tileCol}"])
+        doc["links"] = links
+        // Levels where the layer has tiles (its zoom range at equal detail).
+        let first = max(t.firstLevel, layer.minZoom - t.zoomOffset), last = t.lastLevel
+        doc["tileMatrixSetLimits"] = (first...last).map { ["tileMatrix": String($0), "minTileRow": 0, "maxTileRow": t.rows($0) - 1,
+                                                            "minTileCol": 0, "maxTileCol": t.columns($0) - 1] }
+        doc["layers"] = [["id": layer.id, "dataType": "vector", "geometryDimension": Self.dimension(layer.geometryType),
+                          "minTileMatrix": String(first), "maxTileMatrix": String(last),
+                          "propertiesSchema": ["type": "object", "properties": Dictionary(uniqueKeysWithValues: layer.fields.map {
+                              ($0.name, ["type": $0.type == .integer ? "integer" : $0.type == .number ? "number" : $0.type == .boolean ? "boolean" : "string",
+                                         "description": $0.description])
+                          })]]]
+        return JSONResponse.make(doc)
+    }
+
+    static func dimension(_ t: LayerGeometryType) -> Int {
+        switch t {
+        case .point, .multiPoint: 0
+        case .lineString, .multiLineString: 1
+        default: 2
+        }
+    }
+
+    func tile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let layer = try await self.layer(context)
+        let t = try Self.tms(context.parameters.get("tms"))
+        func int(_ name: String) throws -> Int {
+            let s = context.parameters.get(name) ?? ""
+            guard s.count <= 10, let v = Int(s) else { throw APIError.badRequest("\(name) '\(s)' is not an integer") }
+            return v
+        }
+        let level = try int("level"), row = try int("row"), column = try int("column")
+        do { try t.check(level: level, row: row, column: column) } catch { throw APIError.badRequest(error.description) }
+        let time = try TileRoutes.datetime(request)?.filter ?? .today()
+        let bytes = try await blocking { try builder.tile(layers: [layer], tms: t, level: level, row: row, column: column, during: time) }
+        if bytes.isEmpty { return Response(status: .noContent, headers: [.accessControlAllowOrigin: "*"]) }
+        return Response(status: .ok, headers: [.contentType: TileRoutes.mvtType, .accessControlAllowOrigin: "*"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
