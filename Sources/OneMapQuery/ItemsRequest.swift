@@ -12,7 +12,7 @@ public struct ItemsRequest: Sendable {
     public var linkParameters: [(String, String)]
 
     public static let defaultLimit = 10, maxLimit = 10_000
-    public static let reserved = ["limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "f"]
+    public static let reserved = ["limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "f", "filter", "filter-lang", "filter-crs"]
 
     /// `filterable`: the layer's fields a query may compare (`FeatureStore.filterableFields`).
     public static func parse(_ parameters: [(String, String)], layer: LayerInfo, filterable: [FieldInfo]) throws(QueryError) -> ItemsRequest {
@@ -61,7 +61,15 @@ public struct ItemsRequest: Sendable {
         if let text = values["datetime"] {
             do { time = try TimeFilter.parse(text) } catch { throw QueryError(error.description) }
         }
-        let query = FeatureQuery(layer: layer.id, bbox: bbox, time: time, equals: equals, limit: limit, offset: offset)
+        var filter: FilterExpression?
+        if let lang = values["filter-lang"], lang != "cql2-text" { throw QueryError("filter-lang '\(lang)' is not offered; use cql2-text") }
+        var filterCRS = APICRS.crs84
+        if let text = values["filter-crs"] {
+            guard let c = APICRS.parse(text) else { throw QueryError("filter-crs '\(text)' is not offered; offered: \(APICRS.list)") }
+            filterCRS = c
+        }
+        if let text = values["filter"] { filter = try CQL2Text.parse(text, crs: filterCRS) }
+        let query = FeatureQuery(layer: layer.id, bbox: bbox, time: time, equals: equals, filter: filter, limit: limit, offset: offset)
         return ItemsRequest(query: query, limit: limit, outputCRS: outputCRS, linkParameters: link)
     }
 

@@ -46,7 +46,7 @@ struct AreaRoutes: Sendable {
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let code = context.parameters.get("code") ?? ""
         var asked = ISODate.string(Date())
-        for (k, v) in request.uri.queryParameters {
+        for (k, v) in QueryItems.of(request) {
             guard k == "datetime" else { throw APIError.badRequest("unknown query parameter '\(k)'; /areas/{code} accepts datetime") }
             asked = try Self.day(String(v))
         }

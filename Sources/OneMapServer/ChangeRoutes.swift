@@ -18,7 +18,7 @@ struct ChangeRoutes: Sendable {
 
     func changes(_ request: Request) async throws -> Response {
         var q: [String: String] = [:]
-        for (k, v) in request.uri.queryParameters {
+        for (k, v) in QueryItems.of(request) {
             let key = String(k)
             guard Self.parameters.contains(key) else {
                 throw APIError.badRequest("unknown query parameter '\(key)'; /changes accepts \(Self.parameters.sorted().joined(separator: ", "))")

@@ -22,6 +22,14 @@ struct FeatureRoutes: Sendable {
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     ]
 
     func register(on router: Router<BasicRequestContext>, viewer: @escaping @Sendable () throws -> Response) {
@@ -41,12 +49,13 @@ struct FeatureRoutes: Sendable {
         router.get("/collections") { request, _ in try await self.collections(request) }
         router.get("/collections/:id") { request, context in try await self.collection(request, context) }
         router.get("/collections/:id/items") { request, context in try await self.items(request, context) }
+        router.get("/collections/:id/queryables") { request, context in try await self.queryables(request, context) }
         router.get("/collections/:id/items/:fid") { request, context in try await self.item(request, context) }
     }
 
     /// Browsers ask for text/html first; GIS clients, curl and scripts get JSON.
     static func wantsHTML(_ request: Request) -> Bool {
-        let f = request.uri.queryParameters["f"].map(String.init)
+        let f = QueryItems.of(request).first { $0.0 == "f" }?.1
         if let f { return f == "html" }
         let accept = request.headers[.accept] ?? ""
         return accept.contains("text/html")
@@ -54,7 +63,7 @@ struct FeatureRoutes: Sendable {
 
     /// Refuses parameters an endpoint does not take (a typo must not be silently ignored).
     static func checkOnly(_ request: Request, allowed: Set<String>) throws {
-        for (k, v) in request.uri.queryParameters {
+        for (k, v) in QueryItems.of(request) {
             let key = String(k)
             guard allowed.contains(key) else {
                 throw APIError.badRequest("unknown query parameter '\(key)'; this endpoint accepts \(allowed.sorted().joined(separator: ", "))")
@@ -135,7 +144,7 @@ struct FeatureRoutes: Sendable {
     /// Resolves `:id` to a spatial layer and reads the request's parameters (in order).
     private func layerAndParameters(_ request: Request, _ context: BasicRequestContext) async throws -> (LayerInfo, [(String, String)], [FieldInfo]) {
         let id = context.parameters.get("id") ?? ""
-        let params = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+        let params = QueryItems.of(request)
         let datetime = params.first { $0.0 == "datetime" }?.1
         let found = try await blocking { () throws -> (LayerInfo, [FieldInfo])? in
             guard let layer = try store.layer(id: id), layer.isSpatial else { return nil }
@@ -145,6 +154,31 @@ struct FeatureRoutes: Sendable {
         }
         guard let (layer, filterable) = found else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
         return (layer, params, filterable)
+    }
+
+    /// Part 3 queryables: the properties a filter may use, as a JSON Schema.
+    func queryables(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try Self.checkOnly(request, allowed: ["f"])
+        let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        let (layer, _, filterable) = try await layerAndParameters(request, context)
+        var properties: [String: Any] = [
+            "geometry": ["format": "geometry-any", "description": "The feature geometry (S_INTERSECTS, S_WITHIN, S_CONTAINS, S_DISJOINT)"],
+            "valid_time": ["type": "string", "format": "interval", "description": "The feature's valid time [valid_from, valid_to) (T_INTERSECTS)"],
+        ]
+        for f in filterable {
+            var p: [String: Any] = ["description": f.description, "title": f.name]
+            switch f.type {
+            case .integer: p["type"] = "integer"
+            case .number: p["type"] = "number"
+            case .boolean: p["type"] = "boolean"
+            case .date: p["type"] = "string"; p["format"] = "date"
+            case .string: p["type"] = "string"
+            }
+            properties[f.name] = p
+        }
+        return JSONResponse.make(["$schema": "https://json-schema.org/draft/2019-09/schema", "$id": "\(base)/collections/\(layer.id)/queryables",
+                                  "type": "object", "title": layer.title, "properties": properties, "additionalProperties": false],
+                                 contentType: "application/schema+json")
     }
 
     func items(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

@@ -36,6 +36,9 @@ enum OpenAPIDocument {
             bbox,
             param("bbox-crs", "The CRS of bbox", schema: ["type": "string", "format": "uri", "enum": APICRS.supported.map(\.uri)]),
             datetime, crs, f,
+            param("filter", "A CQL2 text filter (Basic CQL2, S_INTERSECTS/S_WITHIN/S_CONTAINS/S_DISJOINT, T_INTERSECTS); see /collections/{collectionId}/queryables"),
+            param("filter-lang", "cql2-text", schema: ["type": "string", "enum": ["cql2-text"]]),
+            param("filter-crs", "The CRS of geometry literals in filter", schema: ["type": "string", "format": "uri", "enum": APICRS.supported.map(\.uri)]),
         ]
         let geo = json("A GeoJSON FeatureCollection", type: "application/geo+json", schema: ["$ref": "#/components/schemas/FeatureCollection"])
         let paths: [String: Any] = [
@@ -111,6 +114,8 @@ enum OpenAPIDocument {
                          param("tileRow", "Row from the top", in: "path", schema: ["type": "integer", "minimum": 0]),
                          param("tileCol", "Column from the left", in: "path", schema: ["type": "integer", "minimum": 0]), datetime],
             ok: json("The tile (204 when empty)", type: "application/vnd.mapbox-vector-tile", schema: ["type": "string", "format": "binary"]))
+        allPaths["/collections/{collectionId}/queryables"] = op("queryables", "The properties a filter may use (JSON Schema)", tags: ["Features"],
+                                                                parameters: [collectionID, f], ok: json("Queryables", type: "application/schema+json"))
         allPaths["/areas/{code}"] = op("area", "An administrative area on a day with its figures and its children's (city, counties, townships, ...)",
                                        tags: ["Statistics"], parameters: [param("code", "Administrative code", in: "path"), datetime],
                                        ok: json("The area, its parent, figures and children"))

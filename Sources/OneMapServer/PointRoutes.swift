@@ -20,7 +20,7 @@ struct PointRoutes: Sendable {
     }
 
     static func parse(_ request: Request, extra: Set<String> = []) throws -> PointRequest {
-        do { return try PointRequest.parse(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, extra: extra) } catch {
+        do { return try PointRequest.parse(QueryItems.of(request), extra: extra) } catch {
             throw APIError.badRequest(error.description)
         }
     }

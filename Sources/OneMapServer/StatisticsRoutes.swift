@@ -14,7 +14,7 @@ struct StatisticsRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/stats") { request, _ in
-            let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            let parameters = QueryItems.of(request)
             let parsed: StatisticsRequest
             do { parsed = try StatisticsRequest.parse(parameters: parameters) } catch let e as QueryError { throw APIError.badRequest(e.description) }
             return try await self.answer(parsed)
@@ -48,7 +48,7 @@ struct StatisticsRoutes: Sendable {
     /// first day from `from` to `to` (at most 60 steps).
     func timeseries(_ request: Request) async throws -> Response {
         var v: [String: String] = [:]
-        for (k, value) in request.uri.queryParameters {
+        for (k, value) in QueryItems.of(request) {
             guard ["area", "from", "to", "step"].contains(String(k)) else {
                 throw APIError.badRequest("unknown query parameter '\(k)'; /stats/timeseries accepts area, from, to and step")
             }

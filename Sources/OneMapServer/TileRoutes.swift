@@ -77,7 +77,7 @@ struct TileRoutes: Sendable {
     /// never silently yields today's map.
     static func datetime(_ request: Request) throws -> (text: String, filter: TimeFilter)? {
         var result: (String, TimeFilter)?
-        for (key, value) in request.uri.queryParameters {
+        for (key, value) in QueryItems.of(request) {
             guard key == "datetime" else {
                 throw APIError.badRequest("unknown query parameter '\(key)'; tiles accept only 'datetime'")
             }

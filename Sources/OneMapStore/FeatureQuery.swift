@@ -8,11 +8,14 @@ public struct FeatureQuery: Sendable {
     public var time: TimeFilter
     /// Features whose field equals the value (all must hold). Values are typed as the field is.
     public var equals: [PropertyEquals]
+    /// A CQL2 filter, ANDed with the rest.
+    public var filter: FilterExpression?
     public var limit: Int?
     public var offset: Int
 
-    public init(layer: String, bbox: BBox? = nil, time: TimeFilter, equals: [PropertyEquals] = [], limit: Int? = nil, offset: Int = 0) {
-        self.layer = layer; self.bbox = bbox; self.time = time; self.equals = equals; self.limit = limit; self.offset = offset
+    public init(layer: String, bbox: BBox? = nil, time: TimeFilter, equals: [PropertyEquals] = [], filter: FilterExpression? = nil,
+                limit: Int? = nil, offset: Int = 0) {
+        self.layer = layer; self.bbox = bbox; self.time = time; self.equals = equals; self.filter = filter; self.limit = limit; self.offset = offset
     }
 }
 

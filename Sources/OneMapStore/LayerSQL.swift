@@ -29,8 +29,10 @@ struct LayerSQL {
     }
 
     /// `filters`: indices of the fields compared with ?10, ?11, ...
-    func sql(_ shape: Shape, bbox: Bool, filters: [Int]) -> String {
+    /// `extra`: a compiled filter condition (its parameters numbered after the property values).
+    func sql(_ shape: Shape, bbox: Bool, filters: [Int], extra: String? = nil) -> String {
         var conditions = base
+        if let extra { conditions.append(extra) }
         if bbox { conditions.append(spatial) }
         if shape == .one { conditions.append("\(id) = ?9") } else { conditions.append(time) }
         for (k, f) in filters.enumerated() { conditions.append("\(columns[f]) = ?\(10 + k)") }

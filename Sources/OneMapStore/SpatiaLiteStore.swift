@@ -127,9 +127,9 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     }
 
     public func queryFeatures(_ q: FeatureQuery, _ body: (StoredFeature) throws -> Void) throws {
-        let plan = try readPlan(q.layer, time: q.time, equals: q.equals)
+        let plan = try readPlan(q.layer, time: q.time, equals: q.equals, filter: q.filter)
         try readers.with { c in
-            let s = try c.cached(plan.sql.sql(.page, bbox: q.bbox != nil, filters: plan.filters))
+            let s = try c.cached(plan.sql.sql(.page, bbox: q.bbox != nil, filters: plan.filters, extra: plan.condition))
             defer { s.reset() }
             try s.bindLeading(Self.parameters(q, day: plan.day, ninth: Int64(q.offset), filters: plan.filterValues))
             while try s.step() { try body(try plan.read(s)) }
@@ -137,9 +137,9 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     }
 
     public func countFeatures(_ q: FeatureQuery) throws -> Int {
-        let plan = try readPlan(q.layer, time: q.time, equals: q.equals)
+        let plan = try readPlan(q.layer, time: q.time, equals: q.equals, filter: q.filter)
         return try readers.with { c in
-            let s = try c.cached(plan.sql.sql(.count, bbox: q.bbox != nil, filters: plan.filters))
+            let s = try c.cached(plan.sql.sql(.count, bbox: q.bbox != nil, filters: plan.filters, extra: plan.condition))
             defer { s.reset() }
             try s.bindLeading(Self.parameters(q, day: plan.day, ninth: 0, filters: plan.filterValues))
             return try s.step() ? Int(s.int(0)) : 0
@@ -172,6 +172,8 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         let day: String
         let filters: [Int]
         let filterValues: [SQLValue]
+        /// The compiled CQL2 filter, if any (its values are in `filterValues` after the equalities').
+        var condition: String? = nil
         /// Area populations of a day the stored column does not hold, by area id.
         let areaPopulation: [Int64: Int]?
 
@@ -205,7 +207,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         return info.fields
     }
 
-    private func readPlan(_ layer: String, time: TimeFilter, equals: [PropertyEquals]) throws -> ReadPlan {
+    private func readPlan(_ layer: String, time: TimeFilter, equals: [PropertyEquals], filter: FilterExpression? = nil) throws -> ReadPlan {
         guard let info = try self.layer(id: layer), info.isSpatial else {
             throw StoreError("layer \(layer) has no geometry to query")
         }
@@ -236,7 +238,13 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         }
         // Area populations on other days come from the per-day aggregate, replacing the stored column.
         let areaPopulation: [Int64: Int]? = (layer.hasPrefix("admin_") && !current) ? try areaPopulations(on: day) : nil
-        return ReadPlan(info: info, sql: sql, day: day, filters: filters, filterValues: values, areaPopulation: areaPopulation)
+        var condition: String?
+        if let filter {
+            var compiler = FilterCompiler(info: info, sql: sql, firstParameter: 10 + values.count, allowed: Set(filterable.map(\.name)))
+            condition = try compiler.compile(filter)
+            values += compiler.parameters
+        }
+        return ReadPlan(info: info, sql: sql, day: day, filters: filters, filterValues: values, condition: condition, areaPopulation: areaPopulation)
     }
 
     public func extent(layer: String) throws -> BBox? {

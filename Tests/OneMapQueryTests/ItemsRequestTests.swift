@@ -80,3 +80,48 @@ import Testing
         #expect(FeatureGeoJSON.masked(.null) == .null)
     }
 }
+
+/// CQL2 text into filters: the grammar's precedence, literals, spatial and temporal functions, and
+/// errors that say where.
+@Suite struct CQL2TextTests {
+    @Test func basicComparisonsAndPrecedence() throws {
+        let e = try CQL2Text.parse("use = 'shop' OR floors > 3 AND NOT \"built_date\" < DATE('2020-01-01')")
+        #expect(e == .or([.compare("=", .property("use"), .text("shop")),
+                          .and([.compare(">", .property("floors"), .number(3)),
+                                .not(.compare("<", .property("built_date"), .day("2020-01-01")))])]))
+        #expect(try CQL2Text.parse("(a = 1 OR b = 2) AND c <> -2.5") == .and([.or([.compare("=", .property("a"), .number(1)), .compare("=", .property("b"), .number(2))]),
+                                                                              .compare("<>", .property("c"), .number(-2.5))]))
+    }
+
+    @Test func likeBetweenInAndNull() throws {
+        #expect(try CQL2Text.parse("name LIKE 'B35%'") == .like(.property("name"), "B35%"))
+        #expect(try CQL2Text.parse("floors NOT BETWEEN 2 AND 5") == .not(.between(.property("floors"), .number(2), .number(5))))
+        #expect(try CQL2Text.parse("use IN ('a', 'it''s')") == .inList(.property("use"), [.text("a"), .text("it's")]))
+        #expect(try CQL2Text.parse("demolished_date IS NOT NULL") == .not(.isNull(.property("demolished_date"))))
+    }
+
+    @Test func spatialLiteralsAreReprojectedToLonLat() throws {
+        let box = try CQL2Text.parse("S_INTERSECTS(geometry, BBOX(117.6, 26.2, 117.7, 26.3))")
+        guard case .spatial(.intersects, let g) = box else { Issue.record("\(box)"); return }
+        #expect(g.bbox == BBox(minX: 117.6, minY: 26.2, maxX: 117.7, maxY: 26.3))
+        // EPSG:4490 literals are latitude first.
+        let lat = try CQL2Text.parse("S_WITHIN(geometry, POINT(26.25 117.65))", crs: APICRS.parse("EPSG:4490")!)
+        #expect(lat == .spatial(.within, .point(Position(117.65, 26.25))))
+        // EPSG:4548 literals are northing, easting (the CRS's axis order, as for bbox).
+        let gk = try CQL2Text.parse("S_INTERSECTS(geometry, POINT(2901337.9 557960.3))", crs: APICRS.parse("EPSG:4548")!)
+        guard case .spatial(_, .point(let p)) = gk else { Issue.record("\(gk)"); return }
+        #expect(abs(p.x - 117.58) < 1e-5 && abs(p.y - 26.22) < 1e-5)
+    }
+
+    @Test func temporalIntersects() throws {
+        #expect(try CQL2Text.parse("T_INTERSECTS(built_date, INTERVAL('2010-01-01', '..'))") == .temporalIntersects(.property("built_date"), start: "2010-01-01", end: nil))
+        #expect(try CQL2Text.parse("T_INTERSECTS(valid_time, TIMESTAMP('2020-06-01T08:00:00Z'))") == .temporalIntersects(.validTime, start: "2020-06-01", end: "2020-06-01"))
+    }
+
+    @Test(arguments: [("floors >", "at the end"), ("floors = 'x", "unterminated string"), ("S_CROSSES(geometry, POINT(1 2))", "S_CROSSES is not supported"),
+                      ("a = 1 b = 2", "unexpected 'b'"), ("S_INTERSECTS(POINT(1 2), POINT(3 4))", "feature's geometry"),
+                      ("T_INTERSECTS(built_date, '2020')", "DATE, TIMESTAMP or INTERVAL"), ("", "empty"), ("x # 2", "unexpected '#'")])
+    func errorsSayWhatAndWhere(text: String, words: String) {
+        do { _ = try CQL2Text.parse(text); Issue.record("accepted \(text)") } catch { #expect(error.description.contains(words), "\(error.description)") }
+    }
+}

@@ -82,4 +82,30 @@ import Testing
             try store.countFeatures(FeatureQuery(layer: "parcels", time: .today(), equals: [PropertyEquals(field: "colour", value: .string("red"))]))
         }
     }
+
+    @Test func cql2FiltersMatchABruteForce() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (store, records) = try loaded()
+        let day = "2021-06-01"  // before the 2023 changes: sizes i % 17, kinds by i % 3
+        func count(_ f: FilterExpression) throws -> Int { try store.countFeatures(FeatureQuery(layer: "parcels", time: .instant(day), filter: f)) }
+        func brute(_ keep: (Int, KeyedRecord) -> Bool) -> Int { records.enumerated().filter { keep($0.offset, $0.element) }.count }
+        #expect(try count(.and([.compare("=", .property("kind"), .text("farm")), .between(.property("size"), .number(3), .number(9))])) ==
+                brute { i, _ in i % 3 == 0 && (3...9).contains(i % 17) })
+        #expect(try count(.or([.inList(.property("size"), [.number(1), .number(2)]), .not(.like(.property("code"), "Q1%"))])) ==
+                brute { i, r in [1, 2].contains(i % 17) || !r.key.hasPrefix("Q1") })
+        let area = Geometry.polygon([[Position(117.4, 26.1), Position(117.6, 26.1), Position(117.6, 26.3), Position(117.4, 26.3), Position(117.4, 26.1)]])
+        #expect(try count(.spatial(.intersects, area)) == brute { _, r in
+            let b = r.geometry.bbox!
+            return b.minX <= 117.6 && b.maxX >= 117.4 && b.minY <= 26.3 && b.maxY >= 26.1
+        })
+        #expect(try count(.spatial(.within, area)) == brute { _, r in
+            let b = r.geometry.bbox!
+            return b.minX > 117.4 && b.maxX < 117.6 && b.minY > 26.1 && b.maxY < 26.3
+        })
+        // Valid time: the 500 second versions start in 2023; all versions of all time are 3,500.
+        let all = FeatureQuery(layer: "parcels", time: TimeFilter(start: nil, end: nil), filter: .temporalIntersects(.validTime, start: "2024-01-01", end: nil))
+        #expect(try store.countFeatures(all) == 3000)
+        #expect(throws: StoreError.self) { try count(.compare("=", .property("colour"), .text("red"))) }
+    }
+
 }

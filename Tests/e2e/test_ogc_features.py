@@ -167,3 +167,31 @@ def test_gdal_lists_the_collections_and_reads_a_box(http, base_url):
     read = ogr("-spat", *box, f"OAPIF:{base_url}", "buildings")
     assert len(re.findall(r"^OGRFeature\(buildings\):", read, re.M)) == expected
     assert "entity_code (String) = B" in read
+
+
+def test_cql2_filters_agree_with_property_filters_and_boxes(http, base_url):
+    bbox = ",".join(map(str, CENTRE))
+    by_props = items(http, base_url, "buildings", bbox=bbox, use="commercial", limit=10000).json()
+    # requests sends spaces as '+': the server reads them as spaces, as HTML forms mean them.
+    cql = items(http, base_url, "buildings", limit=10000,
+                filter=f"use = 'commercial' AND S_INTERSECTS(geometry, BBOX({bbox}))").json()
+    assert cql["numberMatched"] == by_props["numberMatched"] > 0
+    assert sorted(f["id"] for f in cql["features"]) == sorted(f["id"] for f in by_props["features"])
+    tall = items(http, base_url, "buildings", bbox=bbox, limit=10000, filter="floors BETWEEN 10 AND 20 OR use IN ('public')").json()
+    assert tall["features"] and all(10 <= f["properties"]["floors"] <= 20 or f["properties"]["use"] == "public" for f in tall["features"])
+    recent = items(http, base_url, "buildings", bbox=bbox, limit=10000,
+                   filter="T_INTERSECTS(built_date, INTERVAL('2010-01-01','2012-12-31'))").json()
+    assert recent["features"] and all("2010-01-01" <= f["properties"]["built_date"] <= "2012-12-31" for f in recent["features"])
+    q = http.get(f"{base_url}/collections/buildings/queryables", timeout=10)
+    assert q.headers["content-type"].startswith("application/schema+json") and "floors" in q.json()["properties"]
+    for bad, words in [("floors >", "at the end"), ("colour = 'red'", "no property 'colour'"), ("S_CROSSES(geometry, POINT(1 2))", "not supported")]:
+        r = http.get(f"{base_url}/collections/buildings/items", params={"filter": bad}, timeout=10)
+        assert r.status_code == 400 and words in r.json()["description"], r.text
+    r = http.get(f"{base_url}/collections/buildings/items", params={"filter": "floors > 1", "filter-lang": "cql2-json"}, timeout=10)
+    assert r.status_code == 400 and "cql2-text" in r.json()["description"]
+
+
+def test_gdal_where_clauses_work_against_the_server(base_url):
+    out = ogr("-where", "floors >= 12 AND use = 'residential'", "-spat", "117.6", "26.25", "117.62", "26.27", f"OAPIF:{base_url}", "buildings")
+    floors = [int(m) for m in re.findall(r"floors \(Integer\) = (\d+)", out)]
+    assert floors and min(floors) >= 12
