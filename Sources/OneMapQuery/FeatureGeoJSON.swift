@@ -7,9 +7,15 @@ import OneMapStore
 public struct FeatureGeoJSON {
     public let layer: LayerInfo
     public let crs: APICRS
+    /// Indices of the fields written (all by default).
+    let selected: [Int]?
     private let reprojector = Reprojector()
 
-    public init(layer: LayerInfo, crs: APICRS) { self.layer = layer; self.crs = crs }
+    /// `properties`: the names to write (nil: all), in the layer's order.
+    public init(layer: LayerInfo, crs: APICRS, properties: [String]? = nil) {
+        self.layer = layer; self.crs = crs
+        selected = properties.map { p in layer.fields.indices.filter { p.contains(layer.fields[$0].name) } }
+    }
 
     public func write(_ f: StoredFeature, into out: inout String) throws {
         var g = try reprojector.transform(f.geometry, from: .cgcs2000, to: crs.crs)
@@ -19,15 +25,16 @@ public struct FeatureGeoJSON {
         out += ",\"geometry\":"
         GeoJSON.write(g, precision: crs.precision, into: &out)
         out += ",\"properties\":"
-        Self.properties(f, layer: layer, into: &out)
+        Self.properties(f, layer: layer, only: selected, into: &out)
         out += "}"
     }
 
-    /// The properties object of a feature.
-    public static func properties(_ f: StoredFeature, layer: LayerInfo, into out: inout String) {
+    /// The properties object of a feature (`only`: field indices to write).
+    public static func properties(_ f: StoredFeature, layer: LayerInfo, only: [Int]? = nil, into out: inout String) {
         out += "{"
-        for (i, field) in layer.fields.enumerated() {
-            if i > 0 { out += "," }
+        for (n, i) in (only ?? Array(layer.fields.indices)).enumerated() {
+            let field = layer.fields[i]
+            if n > 0 { out += "," }
             string(field.name, into: &out)
             out += ":"
             let v = i < f.values.count ? f.values[i] : .null

@@ -8,11 +8,13 @@ public struct ItemsRequest: Sendable {
     public var query: FeatureQuery
     public var limit: Int
     public var outputCRS: APICRS
+    /// The properties to return (nil: all).
+    public var properties: [String]?
     /// The parameters to repeat in paging links (all but `offset`).
     public var linkParameters: [(String, String)]
 
     public static let defaultLimit = 10, maxLimit = 10_000
-    public static let reserved = ["limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "f", "filter", "filter-lang", "filter-crs"]
+    public static let reserved = ["limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "f", "filter", "filter-lang", "filter-crs", "sortby", "properties"]
 
     /// `filterable`: the layer's fields a query may compare (`FeatureStore.filterableFields`).
     public static func parse(_ parameters: [(String, String)], layer: LayerInfo, filterable: [FieldInfo]) throws(QueryError) -> ItemsRequest {
@@ -69,8 +71,26 @@ public struct ItemsRequest: Sendable {
             filterCRS = c
         }
         if let text = values["filter"] { filter = try CQL2Text.parse(text, crs: filterCRS) }
-        let query = FeatureQuery(layer: layer.id, bbox: bbox, time: time, equals: equals, filter: filter, limit: limit, offset: offset)
-        return ItemsRequest(query: query, limit: limit, outputCRS: outputCRS, linkParameters: link)
+        var query = FeatureQuery(layer: layer.id, bbox: bbox, time: time, equals: equals, filter: filter, limit: limit, offset: offset)
+        let names = layer.fields.map(\.name)
+        func list(_ text: String) -> [String] { text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        if let text = values["sortby"] {
+            for raw in list(text) {
+                var name = raw, ascending = true
+                if raw.hasPrefix("-") { name = String(raw.dropFirst()); ascending = false } else if raw.hasPrefix("+") { name = String(raw.dropFirst()) }
+                guard names.contains(name) else { throw QueryError("sortby '\(raw)': no property '\(name)'; properties: \(names.joined(separator: ", "))") }
+                query.sortBy.append((name, ascending))
+            }
+        }
+        var properties: [String]?
+        if let text = values["properties"] {
+            let wanted = list(text)
+            for name in wanted where !names.contains(name) {
+                throw QueryError("properties: no property '\(name)'; properties: \(names.joined(separator: ", "))")
+            }
+            properties = wanted
+        }
+        return ItemsRequest(query: query, limit: limit, outputCRS: outputCRS, properties: properties, linkParameters: link)
     }
 
     /// A bbox (4 numbers, or 6 with heights, which are ignored) in `crs`'s axis order, as a lon/lat

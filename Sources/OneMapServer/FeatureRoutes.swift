@@ -188,7 +188,7 @@ struct FeatureRoutes: Sendable {
         do { parsed = try ItemsRequest.parse(params, layer: layer, filterable: filterable) } catch { throw APIError.badRequest(error.description) }
         let (body, matched, returned) = try await blocking { () throws -> (String, Int, Int) in
             do {
-                let writer = FeatureGeoJSON(layer: layer, crs: parsed.outputCRS)
+                let writer = FeatureGeoJSON(layer: layer, crs: parsed.outputCRS, properties: parsed.properties)
                 var out = "{\"type\":\"FeatureCollection\",\"features\":["
                 var n = 0
                 try store.queryFeatures(parsed.query) { f in

@@ -38,6 +38,8 @@ enum OpenAPIDocument {
             datetime, crs, f,
             param("filter", "A CQL2 text filter (Basic CQL2, S_INTERSECTS/S_WITHIN/S_CONTAINS/S_DISJOINT, T_INTERSECTS); see /collections/{collectionId}/queryables"),
             param("filter-lang", "cql2-text", schema: ["type": "string", "enum": ["cql2-text"]]),
+            param("sortby", "Sort keys, comma separated, '-' for descending (e.g. -floors,built_date); the id breaks ties"),
+            param("properties", "The properties to return, comma separated"),
             param("filter-crs", "The CRS of geometry literals in filter", schema: ["type": "string", "format": "uri", "enum": APICRS.supported.map(\.uri)]),
         ]
         let geo = json("A GeoJSON FeatureCollection", type: "application/geo+json", schema: ["$ref": "#/components/schemas/FeatureCollection"])

@@ -10,6 +10,8 @@ public struct FeatureQuery: Sendable {
     public var equals: [PropertyEquals]
     /// A CQL2 filter, ANDed with the rest.
     public var filter: FilterExpression?
+    /// Sort keys (property, ascending), then the id; empty: the id alone.
+    public var sortBy: [(field: String, ascending: Bool)] = []
     public var limit: Int?
     public var offset: Int
 

@@ -30,7 +30,8 @@ struct LayerSQL {
 
     /// `filters`: indices of the fields compared with ?10, ?11, ...
     /// `extra`: a compiled filter condition (its parameters numbered after the property values).
-    func sql(_ shape: Shape, bbox: Bool, filters: [Int], extra: String? = nil) -> String {
+    /// `order`: (field index, ascending) sort keys before the id.
+    func sql(_ shape: Shape, bbox: Bool, filters: [Int], extra: String? = nil, order: [(Int, Bool)] = []) -> String {
         var conditions = base
         if let extra { conditions.append(extra) }
         if bbox { conditions.append(spatial) }
@@ -41,7 +42,8 @@ struct LayerSQL {
         case .count:
             return "SELECT count(*) FROM \(from)\(whereClause)"
         case .page:
-            return "SELECT \(id), AsBinary(\(geometry)), \(columns.joined(separator: ", ")) FROM \(from)\(whereClause) ORDER BY \(id) LIMIT ?8 OFFSET ?9"
+            let keys = order.map { "\(columns[$0.0]) \($0.1 ? "ASC" : "DESC")" } + ["\(id)"]
+            return "SELECT \(id), AsBinary(\(geometry)), \(columns.joined(separator: ", ")) FROM \(from)\(whereClause) ORDER BY \(keys.joined(separator: ", ")) LIMIT ?8 OFFSET ?9"
         case .one:
             return "SELECT \(id), AsBinary(\(geometry)), \(columns.joined(separator: ", ")) FROM \(from)\(whereClause)"
         }

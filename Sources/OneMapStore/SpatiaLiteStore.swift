@@ -129,7 +129,14 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     public func queryFeatures(_ q: FeatureQuery, _ body: (StoredFeature) throws -> Void) throws {
         let plan = try readPlan(q.layer, time: q.time, equals: q.equals, filter: q.filter)
         try readers.with { c in
-            let s = try c.cached(plan.sql.sql(.page, bbox: q.bbox != nil, filters: plan.filters, extra: plan.condition))
+            var order: [(Int, Bool)] = []
+            for key in q.sortBy {
+                guard let i = plan.info.fields.firstIndex(where: { $0.name == key.field }) else {
+                    throw StoreError("sortby: layer \(q.layer) has no property '\(key.field)'; it has \(plan.info.fields.map(\.name).joined(separator: ", "))")
+                }
+                order.append((i, key.ascending))
+            }
+            let s = try c.cached(plan.sql.sql(.page, bbox: q.bbox != nil, filters: plan.filters, extra: plan.condition, order: order))
             defer { s.reset() }
             try s.bindLeading(Self.parameters(q, day: plan.day, ninth: Int64(q.offset), filters: plan.filterValues))
             while try s.step() { try body(try plan.read(s)) }

@@ -74,6 +74,14 @@ import Testing
         #expect(throws: QueryError.self) { try parse([("datetime", "yesterday")]) }
     }
 
+    @Test func sortbyAndPropertiesNameKnownProperties() throws {
+        let r = try parse([("sortby", "-floors, +use,built_date"), ("properties", "entity_code,floors")])
+        #expect(r.query.sortBy.map(\.field) == ["floors", "use", "built_date"] && r.query.sortBy.map(\.ascending) == [false, true, true])
+        #expect(r.properties == ["entity_code", "floors"])
+        do { _ = try parse([("sortby", "-height")]); Issue.record("accepted") } catch { #expect(error.description.contains("no property 'height'")) }
+        do { _ = try parse([("properties", "floors,colour")]); Issue.record("accepted") } catch { #expect(error.description.contains("no property 'colour'")) }
+    }
+
     @Test func personalValuesAreMaskedInTheMiddle() {
         #expect(FeatureGeoJSON.masked(.string("18012340689")) == .string("180****0689"))
         #expect(FeatureGeoJSON.masked(.string("张三")) == .string("****"))

@@ -108,4 +108,27 @@ import Testing
         #expect(throws: StoreError.self) { try count(.compare("=", .property("colour"), .text("red"))) }
     }
 
+
+    @Test func sortedPagesFollowTheKeysThenTheId() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (store, _) = try loaded()
+        var q = FeatureQuery(layer: "parcels", time: .instant("2021-06-01"), limit: 100)
+        q.sortBy = [("size", false)]
+        var seen: [(Int64, Int64)] = []
+        while true {
+            var n = 0
+            try store.queryFeatures(q) { f in
+                n += 1
+                if case .int(let size) = f.values[1] { seen.append((size, f.id)) }
+            }
+            if n < 100 { break }
+            q.offset += 100
+        }
+        #expect(seen.count == 3000 && Set(seen.map(\.1)).count == 3000)
+        // Descending size, ascending id within a size: pages neither repeat nor skip.
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { a, b in a.0 > b.0 || (a.0 == b.0 && a.1 < b.1) })
+        q.sortBy = [("colour", true)]
+        #expect(throws: StoreError.self) { try store.queryFeatures(q) { _ in } }
+    }
+
 }

@@ -195,3 +195,17 @@ def test_gdal_where_clauses_work_against_the_server(base_url):
     out = ogr("-where", "floors >= 12 AND use = 'residential'", "-spat", "117.6", "26.25", "117.62", "26.27", f"OAPIF:{base_url}", "buildings")
     floors = [int(m) for m in re.findall(r"floors \(Integer\) = (\d+)", out)]
     assert floors and min(floors) >= 12
+
+
+def test_sortby_and_properties(http, base_url):
+    bbox = ",".join(map(str, CENTRE))
+    doc = items(http, base_url, "buildings", bbox=bbox, sortby="-floors,entity_code", properties="entity_code,floors", limit=50).json()
+    floors = [f["properties"]["floors"] for f in doc["features"]]
+    assert floors == sorted(floors, reverse=True) and len(floors) == 50
+    assert all(set(f["properties"]) == {"entity_code", "floors"} for f in doc["features"])
+    nxt = next(l["href"] for l in doc["links"] if l["rel"] == "next")
+    assert "sortby=" in nxt and "properties=" in nxt
+    page2 = http.get(nxt, timeout=30).json()
+    assert page2["features"][0]["properties"]["floors"] <= floors[-1]
+    r = http.get(f"{base_url}/collections/buildings/items", params={"sortby": "height"}, timeout=10)
+    assert r.status_code == 400 and "no property 'height'" in r.json()["description"]
