@@ -76,3 +76,28 @@ def test_time_slider_redraws_the_map_as_of_that_year(browser, base_url, out_dir)
     browser.execute_async_script(SHOW_YEAR, 2022)
     later = browser.execute_async_script(WAIT_IDLE)
     assert "梅列区" not in later["counties"] and "沙县区" in later["counties"], later
+
+
+STATS_AREA = "const done = arguments[arguments.length - 1]; window.onemapStatsForArea(arguments[0]).then(done, (e) => done('error ' + e));"
+STATS_POLYGON = "const done = arguments[arguments.length - 1]; window.onemapStatsForPolygon(arguments[0]).then(done, (e) => done('error ' + e));"
+
+
+def shown(browser, element_id):
+    return int(browser.find_element("id", element_id).text.replace(",", ""))
+
+
+def test_statistics_panel_for_a_county_and_a_drawn_area(browser, base_url, http, out_dir):
+    browser.get(f"{base_url}/#10/26.25/117.62")
+    browser.refresh()
+    assert "error" not in browser.execute_async_script(WAIT_IDLE)
+    text = browser.execute_async_script(STATS_AREA, "350404")
+    assert "三元区" in text and "列东街道" in text, text
+    expected = http.get(f"{base_url}/stats", params={"area": "350404"}, timeout=60).json()
+    assert shown(browser, "stat-people") == expected["population"]["total"]
+    assert shown(browser, "stat-businesses") == expected["businesses"]["count"]
+    ring = [[117.60, 26.24], [117.66, 26.24], [117.66, 26.29], [117.60, 26.29], [117.60, 26.24]]
+    text = browser.execute_async_script(STATS_POLYGON, ring)
+    assert "drawn area" in text, text
+    drawn = http.post(f"{base_url}/stats", json={"area": {"type": "Polygon", "coordinates": [ring]}}, timeout=60).json()
+    assert shown(browser, "stat-buildings") == drawn["buildings"]["count"] > 0
+    browser.save_screenshot(os.path.join(out_dir, "viewer-stats.png"))

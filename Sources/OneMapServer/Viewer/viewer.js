@@ -37,11 +37,101 @@ window.onemapShowYear = (year) => new Promise((resolve) => {
   showYear(year);
 });
 
+// Statistics panel: a clicked county (its townships below it) or a drawn polygon, as of the
+// slider's day. Counts of 1-4 people arrive as "<5" and are shown as such.
+function currentDay() { return asOfDay(Number(slider.value)); }
+function fmt(v) { return typeof v === "number" ? v.toLocaleString("zh-CN") : escapeHTML(v); }
+function breakdown(title, obj) {
+  const rows = Object.entries(obj || {}).sort().map(([k, v]) => `<tr><td>${escapeHTML(k)}</td><td class="n">${fmt(v)}</td></tr>`);
+  return rows.length ? `<div class="sub">${title}</div><table>${rows.join("")}</table>` : "";
+}
+function renderStats(title, doc) {
+  const p = doc.population, b = doc.businesses, u = doc.buildings;
+  let html = `<b>${escapeHTML(title)}</b> <span class="day">${escapeHTML(doc.datetime)}</span>
+    <table class="key">
+      <tr><td>人口 people</td><td class="n" id="stat-people">${fmt(p.total)}</td></tr>
+      <tr><td>户数 households</td><td class="n">${fmt(p.households)}</td></tr>
+      <tr><td>法人 businesses</td><td class="n" id="stat-businesses">${fmt(b.count)}</td></tr>
+      <tr><td>从业 employees</td><td class="n">${fmt(b.employees)}</td></tr>
+      <tr><td>建筑 buildings</td><td class="n" id="stat-buildings">${fmt(u.count)}</td></tr>
+      <tr><td>建筑面积 floor area m²</td><td class="n">${fmt(Math.round(u.floorArea))}</td></tr>
+    </table>`;
+  if (doc.children && doc.children.length) {
+    const rows = doc.children.map((c) => `<tr><td>${escapeHTML(c.name)}</td><td class="n">${fmt(c.population)}</td><td class="n">${fmt(c.businesses)}</td></tr>`);
+    html += `<div class="sub">下级 areas · people · businesses</div><table id="stat-children">${rows.join("")}</table>`;
+  }
+  html += breakdown("性别 sex", p.bySex) + breakdown("年龄 age", p.byAgeBand) + breakdown("户籍 registration", p.byRegistration)
+    + breakdown("行业 industry (GB/T 4754)", b.byIndustry) + breakdown("用途 use", u.byUse);
+  if (doc.area && doc.area.repaired) html += `<div class="note">区域已修复 repaired: ${escapeHTML(doc.area.repaired)}</div>`;
+  html += `<div class="note">${escapeHTML(doc.rule || "")}; ${escapeHTML(doc.suppression || "")}</div>`;
+  const info = document.getElementById("info");
+  info.innerHTML = html;
+  return info.innerText;
+}
+async function statsForArea(code, name) {
+  const day = currentDay();
+  const info = document.getElementById("info");
+  info.textContent = `统计中 counting ${name || code}…`;
+  const r = await fetch(`/areas/${encodeURIComponent(code)}${day ? `?datetime=${day}` : ""}`, { headers: { Accept: "application/json" } });
+  const doc = await r.json();
+  if (!r.ok) { info.textContent = doc.description; return info.innerText; }
+  return renderStats(`${doc.name} (${doc.code})`, doc);
+}
+async function statsForPolygon(ring) {
+  const body = { area: { type: "Polygon", coordinates: [ring] } };
+  const day = currentDay();
+  if (day) body.datetime = day;
+  const info = document.getElementById("info");
+  info.textContent = "统计中 counting…";
+  const r = await fetch("/stats", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const doc = await r.json();
+  if (!r.ok) { info.textContent = doc.description; return info.innerText; }
+  return renderStats("绘制区域 drawn area", doc);
+}
+window.onemapStatsForArea = statsForArea;      // for tests
+window.onemapStatsForPolygon = statsForPolygon;
+
+// Drawing: click to add corners, double-click (or the button again) to finish.
+let drawing = null;
+const drawButton = document.getElementById("draw");
+function drawData(points, closed) {
+  const ring = closed && points.length > 2 ? [...points, points[0]] : points;
+  return { type: "FeatureCollection", features: points.length > 1
+    ? [{ type: "Feature", properties: {}, geometry: { type: "LineString", coordinates: ring } }] : [] };
+}
+map.on("load", () => {
+  map.addSource("draw", { type: "geojson", data: drawData([], false) });
+  map.addLayer({ id: "draw-line", type: "line", source: "draw", paint: { "line-color": "#2b6cb0", "line-width": 2, "line-dasharray": [2, 1] } });
+});
+function finishDrawing() {
+  const points = drawing;
+  drawing = null;
+  drawButton.textContent = "画区域统计 draw an area";
+  map.doubleClickZoom.enable();
+  if (!points || points.length < 3) { map.getSource("draw").setData(drawData([], false)); return; }
+  map.getSource("draw").setData(drawData(points, true));
+  statsForPolygon([...points, points[0]]);
+}
+drawButton.addEventListener("click", () => {
+  if (drawing) { finishDrawing(); return; }
+  drawing = [];
+  drawButton.textContent = "完成 finish (or double-click)";
+  map.doubleClickZoom.disable();
+  document.getElementById("info").textContent = "点击添加顶点 click to add corners";
+});
+map.on("dblclick", (e) => { if (drawing) { e.preventDefault(); finishDrawing(); } });
+
 map.on("click", (e) => {
+  if (drawing) {
+    drawing.push([e.lngLat.lng, e.lngLat.lat]);
+    map.getSource("draw").setData(drawData(drawing, false));
+    return;
+  }
   const features = map.queryRenderedFeatures(e.point, { layers: ["buildings-fill", "county-fill"] });
   const info = document.getElementById("info");
   if (!features.length) { info.textContent = "无要素 · nothing here"; return; }
   const f = features[0];
+  if (f.sourceLayer === "admin_areas" && f.properties.code) { statsForArea(f.properties.code, f.properties.name); return; }
   const rows = Object.entries(f.properties).map(([k, v]) => `<tr><td>${escapeHTML(k)}</td><td>${escapeHTML(v)}</td></tr>`);
   info.innerHTML = `<b>${escapeHTML(f.sourceLayer)}</b><table>${rows.join("")}</table>`;
 });
