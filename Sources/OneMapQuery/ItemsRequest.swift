@@ -34,8 +34,8 @@ public struct ItemsRequest: Sendable {
                 throw QueryError(e.message)
             } catch { throw QueryError("\(error)") }
         }
-        if let f = values["f"], !["json", "geojson"].contains(f.lowercased()) {
-            throw QueryError("f=\(f) is not offered; use f=json (GeoJSON)")
+        if let f = values["f"], !["json", "geojson", "html"].contains(f.lowercased()) {
+            throw QueryError("f=\(f) is not offered; use f=json (GeoJSON) or f=html")
         }
         var limit = defaultLimit
         if let text = values["limit"] {

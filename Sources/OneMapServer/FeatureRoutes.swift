@@ -20,6 +20,7 @@ struct FeatureRoutes: Sendable {
         "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
         "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
@@ -38,7 +39,11 @@ struct FeatureRoutes: Sendable {
         }
         router.get("/conformance") { request, _ in
             try Self.checkOnly(request, allowed: ["f"])
-            return JSONResponse.make(["conformsTo": Self.conformance + TilesAPIRoutes.conformance])
+            let classes = Self.conformance + TilesAPIRoutes.conformance
+            if Self.wantsHTML(request) {
+                return HTMLPage.response(title: "Conformance", body: "<ul>" + classes.map { "<li>\(HTMLPage.escape($0))</li>" }.joined() + "</ul>")
+            }
+            return JSONResponse.make(["conformsTo": classes])
         }
         router.get("/api") { request, _ in
             try Self.checkOnly(request, allowed: ["f"])
@@ -57,8 +62,9 @@ struct FeatureRoutes: Sendable {
     static func wantsHTML(_ request: Request) -> Bool {
         let f = QueryItems.of(request).first { $0.0 == "f" }?.1
         if let f { return f == "html" }
-        let accept = request.headers[.accept] ?? ""
-        return accept.contains("text/html")
+        // Browsers list text/html first; clients that merely accept it among others get JSON.
+        let accept = (request.headers[.accept] ?? "").split(separator: ",").first?.trimmingCharacters(in: .whitespaces) ?? ""
+        return accept.hasPrefix("text/html")
     }
 
     /// Refuses parameters an endpoint does not take (a typo must not be silently ignored).
@@ -99,6 +105,12 @@ struct FeatureRoutes: Sendable {
             try store.layers().filter(\.isSpatial).map { ($0, try store.extent(layer: $0.id)) }
         }
         let described = layers.map { Self.describe($0.0, extent: $0.1, base: base) }
+        if Self.wantsHTML(request) {
+            let rows = layers.map { l, _ in
+                "<tr><td><a href=\"\(HTMLPage.escape("\(base)/collections/\(l.id)?f=html"))\">\(HTMLPage.escape(l.id))</a></td><td>\(HTMLPage.escape(l.title))</td><td>\(HTMLPage.escape(l.description))</td><td><a href=\"\(HTMLPage.escape("\(base)/collections/\(l.id)/items?f=html"))\">items</a></td></tr>"
+            }
+            return HTMLPage.response(title: "Collections", body: "<table><tr><th>id</th><th>title</th><th>description</th><th></th></tr>\(rows.joined())</table>")
+        }
         return JSONResponse.make([
             "links": [["rel": "self", "type": "application/json", "href": "\(base)/collections"]],
             "collections": described,
@@ -115,7 +127,17 @@ struct FeatureRoutes: Sendable {
             return (layer, try store.extent(layer: id))
         }
         guard let found else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
-        return JSONResponse.make(Self.describe(found.0, extent: found.1, base: base))
+        let doc = Self.describe(found.0, extent: found.1, base: base)
+        if Self.wantsHTML(request) {
+            let layer = found.0
+            let fields = layer.fields.map { "<tr><td>\(HTMLPage.escape($0.name))</td><td>\(HTMLPage.escape($0.type.rawValue))</td><td>\(HTMLPage.escape($0.description))</td></tr>" }
+            var body = "<p>\(HTMLPage.escape(layer.description))</p><p>Owner \(HTMLPage.escape(layer.ownerDepartment)) · \(HTMLPage.escape(layer.shareClass.rawValue))"
+            if let e = found.1 { body += " · extent \(e.minX), \(e.minY) – \(e.maxX), \(e.maxY)" }
+            body += "</p>" + HTMLPage.links(doc["links"] as? [[String: Any]] ?? [])
+            body += "<h2>Properties</h2><table><tr><th>name</th><th>type</th><th>description</th></tr>\(fields.joined())</table>"
+            return HTMLPage.response(title: layer.title, body: body)
+        }
+        return JSONResponse.make(doc)
     }
 
     static func describe(_ layer: LayerInfo, extent: BBox?, base: String) -> [String: Any] {
@@ -218,6 +240,13 @@ struct FeatureRoutes: Sendable {
         out += "],\"numberMatched\":\(matched),\"numberReturned\":\(returned),\"timeStamp\":\"\(ISO8601DateFormatter().string(from: Date()))\",\"links\":"
         out += linkJSON
         out += "}"
+        if Self.wantsHTML(request) {
+            let doc = (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any] ?? [:]
+            let json = page(offset).replacingOccurrences(of: "f=html", with: "f=json")
+            var body = "<p>\(matched) matched, \(returned) shown (from \(offset + 1)).</p>" + HTMLPage.links(links)
+            body += HTMLPage.table(doc["features"] as? [[String: Any]] ?? [], itemBase: href)
+            return HTMLPage.response(title: "\(layer.title): features", body: body, geoJSONURL: json.contains("f=json") ? json : json + (json.contains("?") ? "&" : "?") + "f=json")
+        }
         return Self.geoJSONResponse(out, crs: parsed.outputCRS)
     }
 
@@ -227,7 +256,7 @@ struct FeatureRoutes: Sendable {
         var crs = APICRS.crs84
         for (k, v) in params {
             switch k {
-            case "f": if !["json", "geojson"].contains(v) { throw APIError.badRequest("f=\(v) is not offered; use f=json") }
+            case "f": if !["json", "geojson", "html"].contains(v) { throw APIError.badRequest("f=\(v) is not offered; use f=json or f=html") }
             case "crs":
                 guard let c = APICRS.parse(v) else { throw APIError.badRequest("crs '\(v)' is not offered; offered: \(APICRS.list)") }
                 crs = c
@@ -244,6 +273,12 @@ struct FeatureRoutes: Sendable {
             return out
         }
         guard var out = body else { throw APIError.notFound("no feature \(fid) in '\(layer.id)'") }
+        if Self.wantsHTML(request) {
+            let f = (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any] ?? [:]
+            let url = "\(base)/collections/\(layer.id)/items/\(fid)?f=json"
+            return HTMLPage.response(title: "\(layer.title) \(fid)", body: HTMLPage.table([f], itemBase: "\(base)/collections/\(layer.id)/items")
+                                     + "<p><a href=\"\(HTMLPage.escape("\(base)/collections/\(layer.id)/items?f=html"))\">all features</a></p>", geoJSONURL: url)
+        }
         out.removeLast()  // the feature's closing brace: links follow
         out += ",\"links\":[{\"rel\":\"self\",\"type\":\"\(Self.geoJSON)\",\"href\":\"\(base)/collections/\(layer.id)/items/\(fid)\"},"
         out += "{\"rel\":\"collection\",\"type\":\"application/json\",\"href\":\"\(base)/collections/\(layer.id)\"}]}"

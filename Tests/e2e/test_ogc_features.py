@@ -209,3 +209,19 @@ def test_sortby_and_properties(http, base_url):
     assert page2["features"][0]["properties"]["floors"] <= floors[-1]
     r = http.get(f"{base_url}/collections/buildings/items", params={"sortby": "height"}, timeout=10)
     assert r.status_code == 400 and "no property 'height'" in r.json()["description"]
+
+
+def test_html_pages_for_a_browser(http, base_url):
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    for path, words in [("/collections", "buildings"), ("/collections/buildings", "entity_code"), ("/conformance", "conf/html"),
+                        ("/collections/buildings/items?limit=5&bbox=117.55,26.2,117.7,26.3", "maplibregl.Map")]:
+        r = http.get(base_url + path, headers=browser, timeout=30)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), (path, r.text[:200])
+        assert words in r.text, path
+    page = http.get(f"{base_url}/collections/buildings/items", params={"f": "html", "limit": 5}, timeout=30).text
+    assert page.count("<tr>") == 6 and "f=html" in page and "offset=5" in page
+    fid = items(http, base_url, "buildings", limit=1).json()["features"][0]["id"]
+    one = http.get(f"{base_url}/collections/buildings/items/{fid}", params={"f": "html"}, timeout=30)
+    assert one.status_code == 200 and "entity_code" in one.text
+    # A client that merely accepts HTML among others still gets JSON.
+    assert http.get(f"{base_url}/collections", headers={"Accept": "application/json, text/html"}, timeout=10).json()["collections"]
