@@ -118,6 +118,15 @@ enum OpenAPIDocument {
             ok: json("The tile (204 when empty)", type: "application/vnd.mapbox-vector-tile", schema: ["type": "string", "format": "binary"]))
         allPaths["/collections/{collectionId}/queryables"] = op("queryables", "The properties a filter may use (JSON Schema)", tags: ["Features"],
                                                                 parameters: [collectionID, f], ok: json("Queryables", type: "application/schema+json"))
+        allPaths["/styles/{name}"] = op("style", "A MapLibre style with this server's URLs filled in", tags: ["Tiles"],
+                                        parameters: [param("name", "Style file, e.g. onemap.json", in: "path")], ok: json("MapLibre style"))
+        allPaths["/fonts/{fontstack}/{range}"] = op("glyphs", "A glyph range (PBF) for map labels", tags: ["Tiles"],
+                                                    parameters: [param("fontstack", "Font stack", in: "path"), param("range", "e.g. 0-255.pbf", in: "path")],
+                                                    ok: json("Glyphs", type: "application/x-protobuf", schema: ["type": "string", "format": "binary"]))
+        allPaths["/viewer/{file}"] = op("viewerAsset", "The viewer's script and stylesheet", tags: ["Capabilities"],
+                                        parameters: [param("file", "viewer.js or viewer.css", in: "path")], ok: json("The file", type: "text/plain", schema: ["type": "string"]))
+        allPaths["/vendor/{file}"] = op("vendorAsset", "MapLibre GL JS, served locally", tags: ["Capabilities"],
+                                        parameters: [param("file", "maplibre-gl.js or maplibre-gl.css", in: "path")], ok: json("The file", type: "text/plain", schema: ["type": "string"]))
         allPaths["/areas/{code}"] = op("area", "An administrative area on a day with its figures and its children's (city, counties, townships, ...)",
                                        tags: ["Statistics"], parameters: [param("code", "Administrative code", in: "path"), datetime],
                                        ok: json("The area, its parent, figures and children"))

@@ -46,6 +46,17 @@ def test_conformance_and_openapi_document_validates(http, base_url):
     spec = r.json()
     validate(spec)  # raises on an invalid OpenAPI 3.0 document
     assert "/collections/{collectionId}/items" in spec["paths"]
+    # Every route the server has is described.
+    routes = {"/", "/api", "/areas/{code}", "/changes", "/collections", "/collections/{collectionId}",
+              "/collections/{collectionId}/items", "/collections/{collectionId}/items/{featureId}",
+              "/collections/{collectionId}/nearest", "/collections/{collectionId}/queryables", "/collections/{collectionId}/tiles",
+              "/collections/{collectionId}/tiles/{tileMatrixSetId}",
+              "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", "/conformance",
+              "/fonts/{fontstack}/{range}", "/health", "/identify", "/stats", "/stats/timeseries", "/styles/{name}",
+              "/tileMatrixSets", "/tileMatrixSets/{tileMatrixSetId}", "/tiles", "/tiles/{layers}", "/tiles/{layers}/{z}/{x}/{y}",
+              "/vendor/{file}", "/viewer/{file}"}
+    assert routes <= set(spec["paths"]), routes - set(spec["paths"])
+    assert "post" in spec["paths"]["/stats"]
 
 
 def test_collections_are_the_spatial_layers_never_the_person_records(http, base_url):
