@@ -217,10 +217,7 @@ public struct CQL2Text {
     }
 
     func day(_ s: String) throws(QueryError) -> String {
-        let f: TimeFilter
-        do { f = try TimeFilter.parse(s) } catch { throw QueryError("filter: \(error.description)") }
-        guard f.isInstant, let d = f.start else { throw QueryError("filter: '\(s)' is not one instant") }
-        return d
+        do { return try OneDay.parse(s, name: "date literal") } catch { throw QueryError("filter: \(error.description)") }
     }
 
     mutating func spatialPredicate(_ predicate: SpatialPredicate, name: String) throws(QueryError) -> FilterExpression {

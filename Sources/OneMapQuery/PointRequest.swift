@@ -38,12 +38,7 @@ public struct PointRequest: Sendable {
             point = ps[0]
         }
         var day = ISODate.string(Date())
-        if let text = v["datetime"] {
-            let f: TimeFilter
-            do { f = try TimeFilter.parse(text) } catch { throw QueryError(error.description) }
-            guard f.isInstant, let d = f.start else { throw QueryError("datetime '\(text)' must be one day here, not an interval") }
-            day = d
-        }
+        if let text = v["datetime"] { day = try OneDay.parse(text) }
         var k = 5
         if let text = v["k"] {
             guard let n = Int(text), n >= 1 else { throw QueryError("k '\(text)' must be a whole number from 1 to \(maxK)") }

@@ -86,10 +86,7 @@ public struct StatisticsRequest: Sendable {
     static func dayMember(_ text: String?, present: Bool) throws(QueryError) -> String {
         if present && text == nil { throw QueryError("datetime must be a date or date-time text") }
         guard let text else { return ISODate.string(Date()) }
-        let f: TimeFilter
-        do { f = try TimeFilter.parse(text) } catch { throw QueryError(error.description) }
-        guard f.isInstant, let day = f.start else { throw QueryError("datetime '\(text)': statistics are counted on one day, not over an interval") }
-        return day
+        return try OneDay.parse(text)
     }
 
     static func dimensions(_ names: [String]) throws(QueryError) -> [StatisticsDimension] {

@@ -22,10 +22,7 @@ struct AreaRoutes: Sendable {
     }
 
     static func day(_ text: String) throws -> String {
-        let f: TimeFilter
-        do { f = try TimeFilter.parse(text) } catch { throw APIError.badRequest(error.description) }
-        guard f.isInstant, let d = f.start else { throw APIError.badRequest("datetime '\(text)': an area is described on one day, not over an interval") }
-        return d
+        do { return try OneDay.parse(text) } catch { throw APIError.badRequest(error.description) }
     }
 
     static func check(_ code: String) throws {

@@ -38,9 +38,9 @@ struct StatisticsRoutes: Sendable {
 
     static func date(_ text: String?, name: String) throws -> Date {
         guard let text else { throw APIError.badRequest("parameter '\(name)' (a date) is required") }
-        let f: TimeFilter
-        do { f = try TimeFilter.parse(text) } catch { throw APIError.badRequest("\(name): \(error.description)") }
-        guard f.isInstant, let d = f.start, let date = ISODate.date(d) else { throw APIError.badRequest("'\(name)' must be one day, not an interval") }
+        let day: String
+        do { day = try OneDay.parse(text, name: name) } catch { throw APIError.badRequest(error.description) }
+        guard let date = ISODate.date(day) else { throw APIError.badRequest("\(name) '\(text)' is not a date") }
         return date
     }
 
