@@ -2,7 +2,7 @@ import Foundation
 
 /// SplitMix64: a tiny, fast, fully specified generator, so the same seed gives the same demo on any
 /// machine and Swift version (the standard library's generators promise neither).
-struct DemoRandom {
+struct DemoRandom: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }

@@ -210,8 +210,11 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     /// on days whose figures are computed after the query (not stored in a column).
     public func filterableFields(layer: String, countsOn day: String) throws -> [FieldInfo] {
         guard let info = try self.layer(id: layer) else { return [] }
-        if layer.hasPrefix("admin_"), try !storedCountsHold(on: day) { return info.fields.filter { $0.name != "population" } }
-        return info.fields
+        return Self.filterable(info, countsHold: try storedCountsHold(on: day))
+    }
+
+    private static func filterable(_ info: LayerInfo, countsHold: Bool) -> [FieldInfo] {
+        info.id.hasPrefix("admin_") && !countsHold ? info.fields.filter { $0.name != "population" } : info.fields
     }
 
     private func readPlan(_ layer: String, time: TimeFilter, equals: [PropertyEquals], filter: FilterExpression? = nil) throws -> ReadPlan {
@@ -228,7 +231,8 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         case "buildings": sql = .buildings(asOf: !current)
         default: sql = .userLayer(UserLayerTable(info))
         }
-        let filterable = try filterableFields(layer: layer, countsOn: day)
+        // Tiles pass no filters: nothing more to look up for them.
+        let filterable = equals.isEmpty && filter == nil ? [] : Self.filterable(info, countsHold: current)
         var filters: [Int] = [], values: [SQLValue] = []
         for e in equals {
             guard filterable.contains(where: { $0.name == e.field }), let i = info.fields.firstIndex(where: { $0.name == e.field }) else {
