@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, dependencies pointing one way:
-// onemap -> OneMapServer -> OneMapTiles, OneMapQuery -> OneMapStore -> OneMapGeo -> C shims
+// onemap -> OneMapServer -> OneMapTiles, OneMapQuery, OneMapAccess -> OneMapStore -> OneMapGeo -> C shims
 // onemap -> OneMapIngest -> OneMapStore
 let package = Package(
     name: "OneMap",
@@ -23,18 +23,21 @@ let package = Package(
         .systemLibrary(name: "CSpatiaLite", pkgConfig: "spatialite", providers: [.apt(["libspatialite-dev"])]),
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         .target(name: "OneMapGeo", dependencies: ["CGEOS", "CPROJ"]),
-        .target(name: "OneMapStore", dependencies: ["OneMapGeo", "CSQLite3", "CSpatiaLite"]),
+        .target(name: "OneMapStore", dependencies: ["OneMapGeo", "CSQLite3", "CSpatiaLite", "COpenSSL"]),
         // Ingest reads GeoPackage files (SQLite) itself: file formats are not storage.
         .target(name: "OneMapIngest", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3"]),
         .target(name: "OneMapTiles", dependencies: ["OneMapStore", "OneMapGeo"]),
         // OGC API request parsing and feature encoding (CRS, bbox, paging, GeoJSON).
         .target(name: "OneMapQuery", dependencies: ["OneMapStore", "OneMapGeo"]),
+        // Governance: principals, API keys, the access policy every endpoint asks, the audit trail.
+        .target(name: "OneMapAccess", dependencies: ["OneMapStore", "OneMapGeo"]),
         .target(
             name: "OneMapServer",
             dependencies: [
-                "OneMapTiles", "OneMapQuery", "OneMapStore",
+                "OneMapTiles", "OneMapQuery", "OneMapAccess", "OneMapStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -46,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "onemap",
             dependencies: [
-                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapStore",
+                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -57,7 +60,8 @@ let package = Package(
         .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapGeo"]),
-        .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapStore"]),
+        .testTarget(name: "OneMapAccessTests", dependencies: ["OneMapAccess", "OneMapStore", "OneMapGeo"]),
+        .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,16 +5,17 @@ import OneMapStore
 /// GeoJSON text for stored features, in the caller's CRS and axis order, written straight into one
 /// string (a page may hold 10,000 features: no dictionaries on the way).
 public struct FeatureGeoJSON {
-    public let layer: LayerInfo
+    /// The caller's view: which fields are written, which masked.
+    public let view: LayerView
     public let crs: APICRS
-    /// Indices of the fields written (all by default).
-    let selected: [Int]?
+    /// Indices of the fields written: the view's, narrowed by `properties`.
+    let selected: [Int]
     private let reprojector = Reprojector()
 
-    /// `properties`: the names to write (nil: all), in the layer's order.
-    public init(layer: LayerInfo, crs: APICRS, properties: [String]? = nil) {
-        self.layer = layer; self.crs = crs
-        selected = properties.map { p in layer.fields.indices.filter { p.contains(layer.fields[$0].name) } }
+    /// `properties`: the names to write (nil: all the view shows), in the layer's order.
+    public init(view: LayerView, crs: APICRS, properties: [String]? = nil) {
+        self.view = view; self.crs = crs
+        selected = properties.map { p in view.visible.filter { p.contains(view.layer.fields[$0].name) } } ?? view.visible
     }
 
     public func write(_ f: StoredFeature, into out: inout String) throws {
@@ -25,31 +26,22 @@ public struct FeatureGeoJSON {
         out += ",\"geometry\":"
         GeoJSON.write(g, precision: crs.precision, into: &out)
         out += ",\"properties\":"
-        Self.properties(f, layer: layer, only: selected, into: &out)
+        Self.properties(f, view: view, only: selected, into: &out)
         out += "}"
     }
 
-    /// The properties object of a feature (`only`: field indices to write).
-    public static func properties(_ f: StoredFeature, layer: LayerInfo, only: [Int]? = nil, into out: inout String) {
+    /// The properties object of a feature as `view` shows it (`only`: field indices to write,
+    /// default the view's).
+    public static func properties(_ f: StoredFeature, view: LayerView, only: [Int]? = nil, into out: inout String) {
         out += "{"
-        for (n, i) in (only ?? Array(layer.fields.indices)).enumerated() {
-            let field = layer.fields[i]
+        for (n, i) in (only ?? view.visible).enumerated() {
+            let field = view.layer.fields[i]
             if n > 0 { out += "," }
             string(field.name, into: &out)
             out += ":"
-            let v = i < f.values.count ? f.values[i] : .null
-            // Personal fields leave masked until grants exist (the governance work decides who may see them).
-            value(field.sensitivity == .personal ? masked(v) : v, into: &out)
+            value(view.shown(i, i < f.values.count ? f.values[i] : .null), into: &out)
         }
         out += "}"
-    }
-
-    /// `180****0689`: the first 3 and last 4 characters of 8 or more kept, anything shorter hidden.
-    public static func masked(_ v: FieldValue) -> FieldValue {
-        guard case .string(let s) = v else { return v == .null ? .null : .string("****") }
-        let c = Array(s)
-        guard c.count >= 8 else { return .string(String(repeating: "*", count: max(c.count, 4))) }
-        return .string(String(c.prefix(3)) + String(repeating: "*", count: c.count - 7) + String(c.suffix(4)))
     }
 
     public static func value(_ v: FieldValue, into out: inout String) {

@@ -1,40 +1,74 @@
+import Foundation
 import OneMapStore
 
-/// The JSON answer of `/stats`. Counts of people below `k` (but above 0) are shown as "<k"
-/// unless the caller is entitled to exact figures: small cells identify people.
+/// The JSON answer of `/stats`. What each group of figures shows follows the caller's
+/// `StatisticsDisclosure`: exact, small cells (1 to k-1) shown as "<k", or withheld (null).
 public enum StatisticsDocument {
     public static let defaultK = 5
 
-    public static func make(_ s: AreaStatistics, request: StatisticsRequest, k: Int = defaultK, exact: Bool = false) -> [String: Any] {
-        func people(_ n: Int) -> Any { !exact && n > 0 && n < k ? "<\(k)" : n }
-        func peopleMap(_ m: [String: Int]) -> [String: Any] { m.mapValues(people) }
+    /// One count as `access` allows.
+    public static func figure(_ n: Int, _ access: FigureAccess, k: Int = defaultK) -> Any {
+        switch access {
+        case .exact: n
+        case .suppressed: n > 0 && n < k ? "<\(k)" : n
+        case .withheld: NSNull()
+        }
+    }
+
+    static func measure(_ v: Double, _ access: FigureAccess, floorArea: Bool) -> Any {
+        switch access {
+        case .withheld: NSNull()
+        case .exact, .suppressed: floorArea ? (v * 10).rounded() / 10 : v
+        }
+    }
+
+    /// How the document describes its disclosure.
+    public static func describe(_ d: StatisticsDisclosure, k: Int = defaultK) -> [String: String] {
+        func one(_ a: FigureAccess) -> String {
+            switch a {
+            case .exact: "exact"
+            case .suppressed: "counts from 1 to \(k - 1) shown as \"<\(k)\""
+            case .withheld: "withheld: the layer is not shared with the caller"
+            }
+        }
+        return ["population": one(d.people), "businesses": one(d.businesses), "buildings": one(d.buildings)]
+    }
+
+    public static func make(_ s: AreaStatistics, request: StatisticsRequest, k: Int = defaultK,
+                            disclosure: StatisticsDisclosure = .standard) -> [String: Any] {
+        let d = disclosure
+        func people(_ n: Int) -> Any { figure(n, d.people, k: k) }
+        func peopleMap(_ m: [String: Int]) -> Any { d.people == .withheld ? NSNull() : m.mapValues(people) as Any }
+        func business(_ n: Int) -> Any { figure(n, d.businesses, k: k) }
         var area: [String: Any] = [:]
         switch request.area {
         case .code(let code): area = ["code": code, "name": s.name ?? ""]
         case .geometry: area = ["geometry": true]
         }
         if let r = request.repaired { area["repaired"] = r }
-        func group(_ g: StatisticsGroup, count: String, measure: String, personal: Bool) -> [String: Any] {
+        func group(_ g: StatisticsGroup, count: String, measure name: String, access: FigureAccess) -> [String: Any] {
             var o: [String: Any] = g.keys
-            o[count] = personal ? people(g.count) : g.count
-            o[measure] = personal ? people(Int(g.measure)) : (measure == "floorArea" ? (g.measure * 10).rounded() / 10 : g.measure)
+            o[count] = figure(g.count, access, k: k)
+            o[name] = name == "households" ? figure(Int(g.measure), access, k: k) : measure(g.measure, access, floorArea: name == "floorArea")
             return o
         }
         var doc: [String: Any] = [
             "area": area, "datetime": s.day,
             "rule": "a person, business or building counts in the area when its building's footprint centroid lies in it",
-            "suppression": exact ? "none (exact figures)" : "counts of people from 1 to \(k - 1) are shown as \"<\(k)\"",
+            "suppression": describe(d, k: k),
             "population": ["total": people(s.people), "households": people(s.households), "bySex": peopleMap(s.bySex),
                            "byAgeBand": peopleMap(s.byAgeBand), "byRegistration": peopleMap(s.byRegistration)],
-            "businesses": ["count": s.businesses, "employees": s.employees, "byIndustry": s.byIndustry],
-            "buildings": ["count": s.buildings, "floorArea": (s.floorArea * 10).rounded() / 10, "byUse": s.buildingsByUse],
+            "businesses": ["count": business(s.businesses), "employees": d.businesses == .withheld ? NSNull() : s.employees as Any,
+                           "byIndustry": d.businesses == .withheld ? NSNull() : s.byIndustry.mapValues(business) as Any],
+            "buildings": ["count": figure(s.buildings, d.buildings, k: k), "floorArea": measure(s.floorArea, d.buildings, floorArea: true),
+                          "byUse": d.buildings == .withheld ? NSNull() : s.buildingsByUse.mapValues { figure($0, d.buildings, k: k) } as Any],
         ]
         if !request.groupBy.isEmpty {
             doc["groupBy"] = request.groupBy.map(\.rawValue)
             doc["groups"] = [
-                "population": s.peopleGroups.map { group($0, count: "people", measure: "households", personal: true) },
-                "businesses": s.businessGroups.map { group($0, count: "businesses", measure: "employees", personal: false) },
-                "buildings": s.buildingGroups.map { group($0, count: "buildings", measure: "floorArea", personal: false) },
+                "population": d.people == .withheld ? [] : s.peopleGroups.map { group($0, count: "people", measure: "households", access: d.people) },
+                "businesses": d.businesses == .withheld ? [] : s.businessGroups.map { group($0, count: "businesses", measure: "employees", access: d.businesses) },
+                "buildings": d.buildings == .withheld ? [] : s.buildingGroups.map { group($0, count: "buildings", measure: "floorArea", access: d.buildings) },
             ]
         }
         return doc

@@ -6,9 +6,10 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    public let headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
-        self.status = status; self.code = code; self.message = message
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status; self.code = code; self.message = message; self.headers = headers
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -17,7 +18,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     public static func notFound(_ message: String) -> APIError { APIError(.notFound, "NotFound", message) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(["code": code, "description": message], status: status)
+        JSONResponse.make(["code": code, "description": message], status: status, extraHeaders: headers)
     }
 }
 

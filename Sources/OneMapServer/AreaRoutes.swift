@@ -8,9 +8,10 @@ import OneMapStore
 /// by the children's level.
 struct AreaRoutes: Sendable {
     let store: any FeatureStore
+    let governance: Governance
     let fallbackBaseURL: String
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<OneMapRequestContext>) {
         router.get("/areas/:code") { request, context in try await self.area(request, context) }
     }
 
@@ -39,7 +40,7 @@ struct AreaRoutes: Sendable {
         }
     }
 
-    func area(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func area(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let code = context.parameters.get("code") ?? ""
         var asked = ISODate.string(Date())
@@ -48,8 +49,10 @@ struct AreaRoutes: Sendable {
             asked = try Self.day(String(v))
         }
         let day = asked
-        let request = StatisticsRequest(area: .code(code), day: day, groupBy: [])
+        let statsRequest = StatisticsRequest(area: .code(code), day: day, groupBy: [])
         try Self.check(code)
+        let caller = context.caller
+        let (disclosure, grants) = try await blocking { try governance.disclosure(for: caller, area: .code(code)) }
         let found = try await blocking { () throws -> Found? in
             let areas = try store.adminAreas(level: nil, asOf: day)
             guard let area = areas.first(where: { $0.code == code }) else { return nil }
@@ -58,9 +61,11 @@ struct AreaRoutes: Sendable {
             guard let stats = try store.areaStatistics(.code(code), on: day, groupBy: level.map { [$0] } ?? []) else { return nil }
             return Found(area: area, parent: areas.first { $0.code == area.parentCode }, children: children, stats: stats)
         }
+        governance.audit(request, context, route: "/areas/{code}", layer: "population,businesses,buildings", grants: grants,
+                         area: code, datetime: day, rows: found == nil ? 0 : 1 + found!.children.count, outcome: found == nil ? "404" : "200")
         guard let found else { throw APIError.notFound("no administrative area '\(code)' on \(day)") }
         let area = found.area, parent = found.parent, children = found.children, stats = found.stats
-        var doc = StatisticsDocument.make(stats, request: request)
+        var doc = StatisticsDocument.make(stats, request: statsRequest, disclosure: disclosure)
         doc["area"] = nil
         doc["code"] = area.code; doc["name"] = area.name; doc["level"] = area.level.rawValue
         doc["validFrom"] = area.validFrom ?? NSNull(); doc["validTo"] = area.validTo ?? NSNull()
@@ -70,13 +75,14 @@ struct AreaRoutes: Sendable {
         func figures(_ groups: [StatisticsGroup], _ child: String) -> (Int, Double) {
             groups.filter { $0.keys[levelKey] == child }.reduce((0, 0)) { ($0.0 + $1.count, $0.1 + $1.measure) }
         }
-        let k = StatisticsDocument.defaultK
-        func people(_ n: Int) -> Any { n > 0 && n < k ? "<\(k)" : n }
+        let d = disclosure
+        func f(_ n: Int, _ a: FigureAccess) -> Any { StatisticsDocument.figure(n, a) }
         doc["children"] = children.map { c -> [String: Any] in
             let (p, h) = figures(stats.peopleGroups, c.code), (b, e) = figures(stats.businessGroups, c.code), (n, fa) = figures(stats.buildingGroups, c.code)
             return ["code": c.code, "name": c.name, "level": c.level.rawValue, "href": "\(base)/areas/\(c.code)",
-                    "population": people(p), "households": people(Int(h)), "businesses": b, "employees": Int(e), "buildings": n,
-                    "floorArea": (fa * 10).rounded() / 10]
+                    "population": f(p, d.people), "households": f(Int(h), d.people), "businesses": f(b, d.businesses),
+                    "employees": d.businesses == .withheld ? NSNull() : Int(e), "buildings": f(n, d.buildings),
+                    "floorArea": d.buildings == .withheld ? NSNull() : (fa * 10).rounded() / 10]
         }
         doc["links"] = [["rel": "self", "href": "\(base)/areas/\(code)\(day == ISODate.string(Date()) ? "" : "?datetime=\(day)")"],
                         ["rel": "statistics", "href": "\(base)/stats?area=\(code)&datetime=\(day)"]]

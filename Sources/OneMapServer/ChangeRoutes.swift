@@ -7,16 +7,17 @@ import OneMapStore
 /// removed between two days, with their attributes before and after.
 struct ChangeRoutes: Sendable {
     let store: any FeatureStore
+    let governance: Governance
     let fallbackBaseURL: String
 
     static let parameters: Set<String> = ["layer", "from", "to", "bbox", "limit", "offset"]
     static let defaultLimit = 1000, maxLimit = 10_000
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/changes") { request, _ in try await self.changes(request) }
+    func register(on router: Router<OneMapRequestContext>) {
+        router.get("/changes") { request, context in try await self.changes(request, context) }
     }
 
-    func changes(_ request: Request) async throws -> Response {
+    func changes(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         var q: [String: String] = [:]
         for (k, v) in QueryItems.of(request) {
             let key = String(k)
@@ -41,16 +42,28 @@ struct ChangeRoutes: Sendable {
         let bbox = try q["bbox"].map(Self.parseBBox)
         let limit = try q["limit"].map { try Self.int($0, "limit", min: 1) }.map { min($0, Self.maxLimit) } ?? Self.defaultLimit
         let offset = try q["offset"].map { try Self.int($0, "offset", min: 0) } ?? 0
-        let list = try await blocking { () throws -> ChangeList? in
-            guard try store.layer(id: layer) != nil else { return nil }
-            do { return try store.changes(layer: layer, from: from, to: to, bbox: bbox, limit: limit, offset: offset) }
+        let caller = context.caller
+        let found = try await blocking { () throws -> (ChangeList, LayerView, [ShareApplication])? in
+            guard let info = try store.layer(id: layer) else { return nil }
+            let (views, grants) = try governance.views(of: [info], for: caller)
+            guard views[0].area == nil else {
+                throw APIError(.forbidden, "Forbidden", "the grant used limits '\(layer)' to an area; its changes are not offered (read the items of two days instead)")
+            }
+            do { return (try store.changes(layer: layer, from: from, to: to, bbox: bbox, limit: limit, offset: offset), views[0], grants) }
             catch let e as StoreError { throw APIError.badRequest(e.message) }
         }
-        guard let list else { throw APIError.notFound("unknown layer '\(layer)'") }
+        guard let (list, view, grants) = found else { throw APIError.notFound("unknown layer '\(layer)'") }
+        governance.audit(request, context, route: "/changes", layer: layer, grants: grants, area: Governance.box(bbox),
+                         datetime: "\(from)/\(to)", rows: list.changes.count)
+        // The change list's fields as the caller's view shows them (hidden ones left out, personal masked).
+        let shown: [(Int, Int)] = list.fields.enumerated().compactMap { i, name in
+            guard let f = view.layer.fields.firstIndex(where: { $0.name == name }), view.visible.contains(f) else { return nil }
+            return (i, f)
+        }
         func object(_ values: [FieldValue]?) -> Any {
             guard let values else { return NSNull() }
             var o: [String: Any] = [:]
-            for (i, name) in list.fields.enumerated() { o[name] = JSONValues.any(values[i]) }
+            for (i, f) in shown { o[list.fields[i]] = JSONValues.any(view.shown(f, values[i])) }
             return o
         }
         var doc: [String: Any] = [

@@ -11,6 +11,7 @@ import OneMapStore
 /// paging, and single items. `/` answers JSON unless a browser asks for HTML (the viewer).
 struct FeatureRoutes: Sendable {
     let store: any FeatureStore
+    let governance: Governance
     let fallbackBaseURL: String
 
     static let geoJSON = "application/geo+json"
@@ -33,7 +34,7 @@ struct FeatureRoutes: Sendable {
         "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     ]
 
-    func register(on router: Router<BasicRequestContext>, viewer: @escaping @Sendable () throws -> Response) {
+    func register(on router: Router<OneMapRequestContext>, viewer: @escaping @Sendable () throws -> Response) {
         router.get("/") { request, _ in
             try Self.wantsHTML(request) ? try viewer() : try await self.landing(request)
         }
@@ -45,13 +46,14 @@ struct FeatureRoutes: Sendable {
             }
             return JSONResponse.make(["conformsTo": classes])
         }
-        router.get("/api") { request, _ in
+        router.get("/api") { request, context in
             try Self.checkOnly(request, allowed: ["f"])
-            let layers = try await blocking { try store.layers().filter(\.isSpatial) }
+            let caller = context.caller
+            let layers = try await blocking { governance.readable(try store.layers().filter(\.isSpatial), for: caller) }
             return JSONResponse.make(OpenAPIDocument.make(base: BaseURL.of(request, fallback: fallbackBaseURL), layers: layers),
                                      contentType: Self.openAPIType)
         }
-        router.get("/collections") { request, _ in try await self.collections(request) }
+        router.get("/collections") { request, context in try await self.collections(request, context) }
         router.get("/collections/:id") { request, context in try await self.collection(request, context) }
         router.get("/collections/:id/items") { request, context in try await self.items(request, context) }
         router.get("/collections/:id/queryables") { request, context in try await self.queryables(request, context) }
@@ -98,11 +100,15 @@ struct FeatureRoutes: Sendable {
         ])
     }
 
-    func collections(_ request: Request) async throws -> Response {
+    func collections(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         try Self.checkOnly(request, allowed: ["f"])
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        let caller = context.caller
         let layers = try await blocking { () throws -> [(LayerInfo, BBox?)] in
-            try store.layers().filter(\.isSpatial).map { ($0, try store.extent(layer: $0.id)) }
+            try governance.readable(try store.layers().filter(\.isSpatial), for: caller).map { l in
+                let v = try governance.view(of: l, for: caller).view
+                return (l.with(fields: v.fields), try store.extent(layer: l.id))
+            }
         }
         let described = layers.map { Self.describe($0.0, extent: $0.1, base: base) }
         if Self.wantsHTML(request) {
@@ -118,13 +124,15 @@ struct FeatureRoutes: Sendable {
         ])
     }
 
-    func collection(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func collection(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         try Self.checkOnly(request, allowed: ["f"])
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let id = context.parameters.get("id") ?? ""
+        let caller = context.caller
         let found = try await blocking { () throws -> (LayerInfo, BBox?)? in
             guard let layer = try store.layer(id: id), layer.isSpatial else { return nil }
-            return (layer, try store.extent(layer: id))
+            let view = try governance.view(of: layer, for: caller).view
+            return (layer.with(fields: view.fields), try store.extent(layer: id))
         }
         guard let found else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
         let doc = Self.describe(found.0, extent: found.1, base: base)
@@ -163,26 +171,42 @@ struct FeatureRoutes: Sendable {
         return doc
     }
 
-    /// Resolves `:id` to a spatial layer and reads the request's parameters (in order).
-    private func layerAndParameters(_ request: Request, _ context: BasicRequestContext) async throws -> (LayerInfo, [(String, String)], [FieldInfo]) {
+    /// The caller's access to a collection, as one request needs it.
+    struct Access {
+        let view: LayerView
+        let grants: [ShareApplication]
+        let parameters: [(String, String)]
+        /// Fields a filter may compare: stored columns the caller sees unmasked.
+        let filterable: [FieldInfo]
+        /// The layer as far as the caller may query it.
+        var layer: LayerInfo { view.queryable }
+    }
+
+    /// Resolves `:id` to a spatial layer the caller may read and reads the request's parameters.
+    private func access(_ request: Request, _ context: OneMapRequestContext) async throws -> Access {
         let id = context.parameters.get("id") ?? ""
         let params = QueryItems.of(request)
         let datetime = params.first { $0.0 == "datetime" }?.1
-        let found = try await blocking { () throws -> (LayerInfo, [FieldInfo])? in
+        let caller = context.caller
+        let found = try await blocking { () throws -> Access? in
             guard let layer = try store.layer(id: id), layer.isSpatial else { return nil }
+            let (view, grants) = try governance.views(of: [layer], for: caller)
             let filter: TimeFilter? = datetime.flatMap { try? TimeFilter.parse($0) }
             let day = filter?.countsDay ?? ISODate.string(Date())
-            return (layer, try store.filterableFields(layer: id, countsOn: day))
+            let allowed = Set(view[0].queryable.fields.map(\.name))
+            return Access(view: view[0], grants: grants, parameters: params,
+                          filterable: try store.filterableFields(layer: id, countsOn: day).filter { allowed.contains($0.name) })
         }
-        guard let (layer, filterable) = found else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
-        return (layer, params, filterable)
+        guard let found else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
+        return found
     }
 
     /// Part 3 queryables: the properties a filter may use, as a JSON Schema.
-    func queryables(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func queryables(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         try Self.checkOnly(request, allowed: ["f"])
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
-        let (layer, _, filterable) = try await layerAndParameters(request, context)
+        let access = try await access(request, context)
+        let (layer, filterable) = (access.layer, access.filterable)
         var properties: [String: Any] = [
             "geometry": ["format": "geometry-any", "description": "The feature geometry (S_INTERSECTS, S_WITHIN, S_CONTAINS, S_DISJOINT)"],
             "valid_time": ["type": "string", "format": "interval", "description": "The feature's valid time [valid_from, valid_to) (T_INTERSECTS)"],
@@ -203,26 +227,33 @@ struct FeatureRoutes: Sendable {
                                  contentType: "application/schema+json")
     }
 
-    func items(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func items(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
-        let (layer, params, filterable) = try await layerAndParameters(request, context)
+        let access = try await access(request, context)
+        let layer = access.layer
         let parsed: ItemsRequest
-        do { parsed = try ItemsRequest.parse(params, layer: layer, filterable: filterable) } catch { throw APIError.badRequest(error.description) }
+        do { parsed = try ItemsRequest.parse(access.parameters, layer: layer, filterable: access.filterable) } catch { throw APIError.badRequest(error.description) }
+        var query = parsed.query
+        // The caller's area (an area-restricted grant) bounds every query and count.
+        if let r = access.view.restriction { query.filter = query.filter.map { .and([$0, r]) } ?? r }
+        let restricted = query
         let (body, matched, returned) = try await blocking { () throws -> (String, Int, Int) in
             do {
-                let writer = FeatureGeoJSON(layer: layer, crs: parsed.outputCRS, properties: parsed.properties)
+                let writer = FeatureGeoJSON(view: access.view, crs: parsed.outputCRS, properties: parsed.properties)
                 var out = "{\"type\":\"FeatureCollection\",\"features\":["
                 var n = 0
-                try store.queryFeatures(parsed.query) { f in
+                try store.queryFeatures(restricted) { f in
                     if n > 0 { out += "," }
                     try writer.write(f, into: &out)
                     n += 1
                 }
                 // Exact: the same conditions, counted (a page that is not full needs no count).
-                let matched = n < parsed.limit && (n > 0 || parsed.query.offset == 0) ? parsed.query.offset + n : try store.countFeatures(parsed.query)
+                let matched = n < parsed.limit && (n > 0 || parsed.query.offset == 0) ? parsed.query.offset + n : try store.countFeatures(restricted)
                 return (out, matched, n)
             } catch let e as StoreError { throw APIError.badRequest(e.message) }
         }
+        governance.audit(request, context, route: "/collections/{id}/items", layer: layer.id, grants: access.grants,
+                         area: Governance.box(parsed.query.bbox), datetime: access.parameters.first { $0.0 == "datetime" }?.1, rows: returned)
         let href = "\(base)/collections/\(layer.id)/items"
         func page(_ offset: Int) -> String {
             var items = URLComponents()
@@ -250,11 +281,12 @@ struct FeatureRoutes: Sendable {
         return Self.geoJSONResponse(out, crs: parsed.outputCRS)
     }
 
-    func item(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func item(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
-        let (layer, params, _) = try await layerAndParameters(request, context)
+        let access = try await access(request, context)
+        let layer = access.layer
         var crs = APICRS.crs84
-        for (k, v) in params {
+        for (k, v) in access.parameters {
             switch k {
             case "f": if !["json", "geojson", "html"].contains(v) { throw APIError.badRequest("f=\(v) is not offered; use f=json or f=html") }
             case "crs":
@@ -268,10 +300,14 @@ struct FeatureRoutes: Sendable {
         guard let fid = Int64(fidText) else { throw APIError.notFound("no feature '\(fidText)' in '\(layer.id)' (feature ids are numbers)") }
         let body = try await blocking { () throws -> String? in
             guard let f = try store.feature(layer: layer.id, id: fid, countsOn: ISODate.string(Date())) else { return nil }
+            // Outside the caller's area the feature does not exist for the caller.
+            if let area = access.view.area, !(try GeometryEngine().prepare(area).intersects(f.geometry)) { return nil }
             var out = ""
-            try FeatureGeoJSON(layer: layer, crs: outputCRS).write(f, into: &out)
+            try FeatureGeoJSON(view: access.view, crs: outputCRS).write(f, into: &out)
             return out
         }
+        governance.audit(request, context, route: "/collections/{id}/items/{fid}", layer: layer.id, grants: access.grants,
+                         area: "feature \(fid)", rows: body == nil ? 0 : 1, outcome: body == nil ? "404" : "200")
         guard var out = body else { throw APIError.notFound("no feature \(fid) in '\(layer.id)'") }
         if Self.wantsHTML(request) {
             let f = (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any] ?? [:]

@@ -2,40 +2,48 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import OneMapAccess
 import OneMapStore
 import OneMapTiles
 
 /// Builds the whole HTTP application in one place, so the CLI and the tests run the same server.
 public enum OneMapApplication {
-    public static func buildRouter(store: any FeatureStore, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func buildRouter(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration,
+                                   audit: AuditTrail) -> Router<OneMapRequestContext> {
+        let router = Router(context: OneMapRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
+        let authenticator = Authenticator(store: store)
+        router.add(middleware: AccessMiddleware(authenticator: authenticator,
+                                                limiter: configuration.rateLimit > 0 ? RateLimiter(perSecond: configuration.rateLimit) : nil))
         router.add(middleware: ErrorMiddleware())
+        let governance = Governance(policy: AccessPolicy(store: store), authenticator: authenticator, trail: audit)
         let base = "http://\(configuration.host):\(configuration.port)"
         let builder = TileBuilder(store: store)
         router.get("/health") { _, _ in
             let layers = try await blocking { try store.layers().count }
             return JSONResponse.make(["status": "ok", "layers": layers])
         }
-        TileRoutes(builder: builder, fallbackBaseURL: base).register(on: router)
-        TilesAPIRoutes(builder: builder, fallbackBaseURL: base).register(on: router)
-        ChangeRoutes(store: store, fallbackBaseURL: base).register(on: router)
-        StatisticsRoutes(store: store).register(on: router)
-        AreaRoutes(store: store, fallbackBaseURL: base).register(on: router)
-        PointRoutes(store: store, fallbackBaseURL: base).register(on: router)
+        TileRoutes(builder: builder, governance: governance, fallbackBaseURL: base).register(on: router)
+        TilesAPIRoutes(builder: builder, governance: governance, fallbackBaseURL: base).register(on: router)
+        ChangeRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
+        StatisticsRoutes(store: store, governance: governance).register(on: router)
+        AreaRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
+        PointRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
+        GovernanceRoutes(store: store, governance: governance).register(on: router)
         let viewer = ViewerRoutes(configuration: configuration, fallbackBaseURL: base)
         viewer.register(on: router)
         // `/` is the OGC API landing page, or the viewer for a browser.
-        FeatureRoutes(store: store, fallbackBaseURL: base).register(on: router) {
+        FeatureRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router) {
             try viewer.page("index.html", type: "text/html; charset=utf-8")
         }
         return router
     }
 
     /// The application; `onServerRunning` receives the bound port (useful with port 0 in tests).
-    public static func build(store: any FeatureStore, configuration: ServerConfiguration, logger: Logger,
+    /// `audit` buffers the audit records; close it after the application has stopped.
+    public static func build(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration, audit: AuditTrail, logger: Logger,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = buildRouter(store: store, configuration: configuration)
+        let router = buildRouter(store: store, configuration: configuration, audit: audit)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OneMap"),

@@ -10,12 +10,13 @@ import OneMapStore
 /// of a layer nearest to a point, with their distances in metres.
 struct PointRoutes: Sendable {
     let store: any FeatureStore
+    let governance: Governance
     let fallbackBaseURL: String
 
     static let levels = ["city", "county", "township", "village", "grid"]
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/identify") { request, _ in try await self.identify(request) }
+    func register(on router: Router<OneMapRequestContext>) {
+        router.get("/identify") { request, context in try await self.identify(request, context) }
         router.get("/collections/:id/nearest") { request, context in try await self.nearest(request, context) }
     }
 
@@ -25,45 +26,55 @@ struct PointRoutes: Sendable {
         }
     }
 
-    func identify(_ request: Request) async throws -> Response {
+    func identify(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let q = try Self.parse(request)
-        let (areas, building) = try await blocking { () throws -> ([String], String?) in
+        let caller = context.caller
+        let (areas, building, grants) = try await blocking { () throws -> ([String], String?, [ShareApplication]) in
             // Areas and buildings whose box holds the point, then the exact test (holes excluded).
             let box = BBox(minX: q.point.x, minY: q.point.y, maxX: q.point.x, maxY: q.point.y)
             var areas: [(Int, String)] = []
             let areaLayer = try store.layer(id: "admin_areas")!
-            try store.queryFeatures(FeatureQuery(layer: "admin_areas", bbox: box, time: .instant(q.day))) { f in
+            let (areaViews, areaGrants) = try governance.views(of: [areaLayer], for: Caller(principal: caller.principal, grantID: nil))
+            try store.queryFeatures(FeatureQuery(layer: "admin_areas", bbox: box, time: .instant(q.day), filter: areaViews[0].restriction)) { f in
                 guard f.geometry.polygons.contains(where: { PointInPolygon.contains($0, q.point) }) else { return }
                 var out = ""
-                FeatureGeoJSON.properties(f, layer: areaLayer, into: &out)
+                FeatureGeoJSON.properties(f, view: areaViews[0], into: &out)
                 let level = areaLayer.fields.firstIndex { $0.name == "level" }.flatMap { i -> String? in
                     if case .string(let l) = f.values[i] { l } else { nil }
                 } ?? ""
                 areas.append((Self.levels.firstIndex(of: level) ?? 9, out))
             }
             var building: String?
-            if let layer = try store.layer(id: "buildings") {
-                let writer = FeatureGeoJSON(layer: layer, crs: q.crs)
-                try store.queryFeatures(FeatureQuery(layer: "buildings", bbox: box, time: .instant(q.day))) { f in
+            var grants = areaGrants
+            // The building only for callers who may read buildings (the areas are open).
+            if let layer = try store.layer(id: "buildings"), let (views, g) = try? governance.views(of: [layer], for: Caller(principal: caller.principal, grantID: nil)) {
+                grants += g
+                let writer = FeatureGeoJSON(view: views[0], crs: q.crs)
+                try store.queryFeatures(FeatureQuery(layer: "buildings", bbox: box, time: .instant(q.day), filter: views[0].restriction)) { f in
                     guard building == nil, f.geometry.polygons.contains(where: { PointInPolygon.contains($0, q.point) }) else { return }
                     var out = ""
                     try writer.write(f, into: &out)
                     building = out
                 }
             }
-            return (areas.sorted { $0.0 < $1.0 }.map(\.1), building)
+            return (areas.sorted { $0.0 < $1.0 }.map(\.1), building, grants)
         }
+        governance.audit(request, context, route: "/identify", layer: "admin_areas,buildings", grants: grants,
+                         area: String(format: "point %.6f,%.6f", q.point.x, q.point.y), datetime: q.day, rows: areas.count + (building == nil ? 0 : 1))
         var out = "{\"datetime\":\"\(q.day)\",\"point\":[\(q.point.x),\(q.point.y)],\"areas\":[" + areas.joined(separator: ",") + "],\"building\":"
         out += building ?? "null"
         out += "}"
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: out)))
     }
 
-    func nearest(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func nearest(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let q = try Self.parse(request, extra: ["k"])
-        let body = try await blocking { () throws -> String? in
+        let caller = context.caller
+        let result = try await blocking { () throws -> (String, Int, [ShareApplication])? in
             guard let layer = try store.layer(id: id), layer.isSpatial else { return nil }
+            let (views, grants) = try governance.views(of: [layer], for: caller)
+            let view = views[0]
             // Widening boxes until k features lie within the box's inscribed radius (so nothing
             // outside the box can be nearer), or the box covers the layer.
             let extent = try store.extent(layer: id)
@@ -73,7 +84,7 @@ struct PointRoutes: Sendable {
             while true {
                 let box = BBox(minX: q.point.x - radius / m.x, minY: q.point.y - radius / m.y, maxX: q.point.x + radius / m.x, maxY: q.point.y + radius / m.y)
                 found = []
-                try store.queryFeatures(FeatureQuery(layer: id, bbox: box, time: .instant(q.day))) { f in
+                try store.queryFeatures(FeatureQuery(layer: id, bbox: box, time: .instant(q.day), filter: view.restriction)) { f in
                     found.append((PointInPolygon.distanceMetres(q.point, f.geometry), f))
                 }
                 found.sort { $0.0 < $1.0 }
@@ -81,7 +92,7 @@ struct PointRoutes: Sendable {
                 if covers || (found.count >= q.k && found[q.k - 1].0 <= radius) { break }
                 radius *= found.count >= q.k ? 2 : 4
             }
-            let writer = FeatureGeoJSON(layer: layer, crs: q.crs)
+            let writer = FeatureGeoJSON(view: view, crs: q.crs)
             var out = "{\"type\":\"FeatureCollection\",\"features\":["
             for (n, (d, f)) in found.prefix(q.k).enumerated() {
                 if n > 0 { out += "," }
@@ -91,9 +102,11 @@ struct PointRoutes: Sendable {
                 out += one + ",\"distance\":\((d * 10).rounded() / 10)}"
             }
             out += "],\"numberReturned\":\(min(q.k, found.count)),\"point\":[\(q.point.x),\(q.point.y)],\"datetime\":\"\(q.day)\"}"
-            return out
+            return (out, min(q.k, found.count), grants)
         }
-        guard let body else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
+        guard let (body, returned, grants) = result else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
+        governance.audit(request, context, route: "/collections/{id}/nearest", layer: id, grants: grants,
+                         area: String(format: "point %.6f,%.6f", q.point.x, q.point.y), datetime: q.day, rows: returned)
         return FeatureRoutes.geoJSONResponse(body, crs: q.crs)
     }
 }

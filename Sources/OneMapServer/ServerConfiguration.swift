@@ -9,6 +9,9 @@ public struct ServerConfiguration: Sendable {
     public var stylesDirectory = "styles"
     /// Third-party browser assets fetched by the set-up (maplibre-gl.js/.css), never committed.
     public var vendorDirectory = ".vendor"
+    /// Requests per second per API key (per address for anonymous callers), twice that in a
+    /// burst; 0: unlimited.
+    public var rateLimit = 1000
 
     public init() {}
 }

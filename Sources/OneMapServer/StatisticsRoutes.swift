@@ -8,19 +8,20 @@ import OneMapStore
 /// people, households, businesses and buildings in the area on a day, with breakdowns.
 struct StatisticsRoutes: Sendable {
     let store: any FeatureStore
+    let governance: Governance
 
     /// A drawn polygon of 100,000 vertices is ~4 MB of GeoJSON.
     static let maxBody = 8 << 20
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/stats") { request, _ in
+    func register(on router: Router<OneMapRequestContext>) {
+        router.get("/stats") { request, context in
             let parameters = QueryItems.of(request)
             let parsed: StatisticsRequest
             do { parsed = try StatisticsRequest.parse(parameters: parameters) } catch let e as QueryError { throw APIError.badRequest(e.description) }
-            return try await self.answer(parsed)
+            return try await self.answer(parsed, request, context)
         }
-        router.get("/stats/timeseries") { request, _ in try await self.timeseries(request) }
-        router.post("/stats") { request, _ in
+        router.get("/stats/timeseries") { request, context in try await self.timeseries(request, context) }
+        router.post("/stats") { request, context in
             let buffer: ByteBuffer
             do { buffer = try await request.body.collect(upTo: Self.maxBody) } catch {
                 throw APIError(.contentTooLarge, "PayloadTooLarge", "the request body is over \(Self.maxBody >> 20) MB")
@@ -30,7 +31,7 @@ struct StatisticsRoutes: Sendable {
             }
             let parsed: StatisticsRequest
             do { parsed = try StatisticsRequest.parse(json: json) } catch let e as QueryError { throw APIError.badRequest(e.description) }
-            return try await self.answer(parsed)
+            return try await self.answer(parsed, request, context)
         }
     }
 
@@ -46,7 +47,7 @@ struct StatisticsRoutes: Sendable {
 
     /// `GET /stats/timeseries?area=CODE&from=&to=[&step=year|month]`: the totals on each step's
     /// first day from `from` to `to` (at most 60 steps).
-    func timeseries(_ request: Request) async throws -> Response {
+    func timeseries(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         var v: [String: String] = [:]
         for (k, value) in QueryItems.of(request) {
             guard ["area", "from", "to", "step"].contains(String(k)) else {
@@ -72,33 +73,52 @@ struct StatisticsRoutes: Sendable {
             d = calendar.date(byAdding: step == "year" ? .year : .month, value: 1, to: d)!
         }
         let steps = days
-        let series = try await blocking { () throws -> [AreaStatistics?] in
-            try steps.map { try store.areaStatistics(.code(code), on: $0, groupBy: []) }
+        let caller = context.caller
+        let (series, disclosure, grants) = try await blocking { () throws -> ([AreaStatistics?], StatisticsDisclosure, [ShareApplication]) in
+            let (d, g) = try governance.disclosure(for: caller, area: .code(code))
+            return (try steps.map { try store.areaStatistics(.code(code), on: $0, groupBy: []) }, d, g)
         }
-        let k = StatisticsDocument.defaultK
-        func people(_ n: Int) -> Any { n > 0 && n < k ? "<\(k)" : n }
+        func f(_ n: Int, _ a: FigureAccess) -> Any { StatisticsDocument.figure(n, a) }
+        let shown = disclosure
         let points: [[String: Any]] = zip(days, series).map { day, s in
             guard let s else { return ["datetime": day, "exists": false] }
-            return ["datetime": day, "exists": true, "population": people(s.people), "households": people(s.households),
-                    "businesses": s.businesses, "employees": s.employees, "buildings": s.buildings, "floorArea": (s.floorArea * 10).rounded() / 10]
+            return ["datetime": day, "exists": true, "population": f(s.people, shown.people), "households": f(s.households, shown.people),
+                    "businesses": f(s.businesses, shown.businesses), "employees": shown.businesses == .withheld ? NSNull() : s.employees as Any,
+                    "buildings": f(s.buildings, shown.buildings),
+                    "floorArea": shown.buildings == .withheld ? NSNull() : (s.floorArea * 10).rounded() / 10 as Any]
         }
+        governance.audit(request, context, route: "/stats/timeseries", layer: "population,businesses,buildings", grants: grants,
+                         area: code, datetime: "\(days.first!)/\(days.last!)", rows: days.count)
         guard let name = series.compactMap({ $0?.name }).first else {
             throw APIError.notFound("no administrative area '\(code)' between \(days.first!) and \(days.last!)")
         }
         return JSONResponse.make(["area": ["code": code, "name": name], "step": step, "series": points,
+                                  "suppression": StatisticsDocument.describe(shown),
                                   "rule": "totals on each step's first day; the area's boundary of that day (a step when it did not exist has exists: false)"])
     }
 
-    func answer(_ request: StatisticsRequest) async throws -> Response {
-        let stats = try await blocking { () throws -> AreaStatistics? in
-            do { return try store.areaStatistics(request.area, on: request.day, groupBy: request.groupBy) } catch let e as StoreError {
+    func answer(_ request: StatisticsRequest, _ http: Request, _ context: OneMapRequestContext) async throws -> Response {
+        let caller = context.caller
+        let (stats, disclosure, grants) = try await blocking { () throws -> (AreaStatistics?, StatisticsDisclosure, [ShareApplication]) in
+            let (d, g) = try governance.disclosure(for: caller, area: request.area)
+            do { return (try store.areaStatistics(request.area, on: request.day, groupBy: request.groupBy), d, g) } catch let e as StoreError {
                 throw APIError.badRequest(e.message)
             }
         }
+        governance.audit(http, context, route: "/stats", layer: "population,businesses,buildings", grants: grants,
+                         area: Self.auditArea(request.area), datetime: request.day, rows: stats == nil ? 0 : 1, outcome: stats == nil ? "404" : "200")
         guard let stats else {
             if case .code(let code) = request.area { throw APIError.notFound("no administrative area '\(code)' on \(request.day)") }
             throw APIError.notFound("no such area")
         }
-        return JSONResponse.make(StatisticsDocument.make(stats, request: request))
+        return JSONResponse.make(StatisticsDocument.make(stats, request: request, disclosure: disclosure))
+    }
+
+    /// An area for the audit: its code, or a drawn geometry's box (never the whole polygon).
+    static func auditArea(_ area: StatisticsArea) -> String {
+        switch area {
+        case .code(let code): code
+        case .geometry(let g): Governance.box(g.bbox) ?? "geometry"
+        }
     }
 }

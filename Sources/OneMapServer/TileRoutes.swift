@@ -9,18 +9,19 @@ import OneMapTiles
 /// `/tiles`: TileJSON 3.0.0 documents and Mapbox Vector Tiles, one layer or several (`a,b`).
 struct TileRoutes: Sendable {
     let builder: TileBuilder
+    let governance: Governance
     let fallbackBaseURL: String
 
     static let mvtType = "application/vnd.mapbox-vector-tile"
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/tiles") { request, _ in try await self.index(request) }
+    func register(on router: Router<OneMapRequestContext>) {
+        router.get("/tiles") { request, context in try await self.index(request, context) }
         router.get("/tiles/:layers") { request, context in try await self.tileJSON(request, context) }
         router.get("/tiles/:layers/:z/:x/:y") { request, context in try await self.tile(request, context) }
     }
 
     /// The requested layer ids, checked for form (existence is checked with the catalog).
-    private static func layerIDs(_ context: BasicRequestContext) throws -> [String] {
+    private static func layerIDs(_ context: OneMapRequestContext) throws -> [String] {
         let raw = context.parameters.get("layers") ?? ""
         let ids = raw.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
         guard !ids.isEmpty, ids.allSatisfy({ !$0.isEmpty }) else {
@@ -34,17 +35,20 @@ struct TileRoutes: Sendable {
         do { return try builder.resolve(ids) } catch let e as TileRequestError { throw APIError.notFound(e.description) }
     }
 
-    func index(_ request: Request) async throws -> Response {
+    func index(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
-        let layers = try await blocking { try builder.tileLayers() }
+        let caller = context.caller
+        let layers = try await blocking { governance.readable(try builder.tileLayers(), for: caller) }
         return JSONResponse.make(["tilesets": layers.map { ["id": $0.id, "title": $0.title, "tilejson": "\(base)/tiles/\($0.id)"] }])
     }
 
-    func tileJSON(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func tileJSON(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let ids = try Self.layerIDs(context)
         let datetime = try Self.datetime(request)
+        let caller = context.caller
         let (layers, bounds) = try await blocking { () -> ([LayerInfo], BBox?) in
-            let layers = try resolve(ids)
+            // Only the fields the caller will find in the tiles are advertised.
+            let layers = try governance.views(of: try resolve(ids), for: caller).views.map { $0.layer.with(fields: $0.fields) }
             var box: BBox?
             for l in layers {
                 if let b = try builder.store.extent(layer: l.id) {
@@ -59,18 +63,26 @@ struct TileRoutes: Sendable {
         return JSONResponse.make(doc, extraHeaders: [.accessControlAllowOrigin: "*"])
     }
 
-    func tile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func tile(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let coord = try Self.parseCoord(z: context.parameters.get("z"), x: context.parameters.get("x"), y: context.parameters.get("y"))
         let ids = try Self.layerIDs(context)
-        let time = try Self.datetime(request)?.filter ?? .today()
-        // One hop to the thread pool: resolve and build together.
-        let bytes = try await blocking { try builder.tile(layers: resolve(ids), at: coord, during: time) }
-        if bytes.isEmpty {
+        let datetime = try Self.datetime(request)
+        let time = datetime?.filter ?? .today()
+        let caller = context.caller
+        // One hop to the thread pool: resolve, decide and build together.
+        let (tile, grants) = try await blocking { () throws -> (BuiltTile, [ShareApplication]) in
+            let (views, grants) = try governance.views(of: try resolve(ids), for: caller)
+            return (try builder.tile(views: views, at: coord, during: time), grants)
+        }
+        governance.audit(request, context, route: "/tiles/{layers}/{z}/{x}/{y}", layer: ids.joined(separator: ","), grants: grants,
+                         area: "tile \(coord.z)/\(coord.x)/\(coord.y)", datetime: datetime?.text, rows: tile.features,
+                         outcome: tile.bytes.isEmpty ? "204" : "200")
+        if tile.bytes.isEmpty {
             return Response(status: .noContent, headers: [.accessControlAllowOrigin: "*"])
         }
         return Response(status: .ok,
                         headers: [.contentType: Self.mvtType, .accessControlAllowOrigin: "*"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+                        body: .init(byteBuffer: ByteBuffer(bytes: tile.bytes)))
     }
 
     /// The `datetime` query parameter (nil when absent); any other parameter is refused, so a typo

@@ -10,6 +10,7 @@ import OneMapTiles
 /// WorldCRS84Quad and CGCS2000Quad (天地图's CGCS2000 'c' layout), with their TMS 2.0 definitions.
 struct TilesAPIRoutes: Sendable {
     let builder: TileBuilder
+    let governance: Governance
     let fallbackBaseURL: String
 
     static let conformance = [
@@ -22,7 +23,7 @@ struct TilesAPIRoutes: Sendable {
         "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
     ]
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<OneMapRequestContext>) {
         router.get("/tileMatrixSets") { request, _ in
             try FeatureRoutes.checkOnly(request, allowed: ["f"])
             let base = BaseURL.of(request, fallback: fallbackBaseURL)
@@ -53,14 +54,26 @@ struct TilesAPIRoutes: Sendable {
         return t
     }
 
-    private func layer(_ context: BasicRequestContext) async throws -> LayerInfo {
+    /// The collection as the caller may see it (401/403 when not at all).
+    private func access(_ context: OneMapRequestContext) async throws -> (view: LayerView, grants: [ShareApplication]) {
         let id = context.parameters.get("id") ?? ""
-        let found = try await blocking { try builder.tileLayers().first { $0.id == id } }
+        let caller = context.caller
+        let found = try await blocking { () throws -> (LayerView, [ShareApplication])? in
+            guard let layer = try builder.tileLayers().first(where: { $0.id == id }) else { return nil }
+            let (v, g) = try governance.views(of: [layer], for: caller)
+            return (v[0], g)
+        }
         guard let found else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
         return found
     }
 
-    func tilesets(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    /// The layer with only the fields the caller sees (for metadata).
+    private func layer(_ context: OneMapRequestContext) async throws -> LayerInfo {
+        let view = try await access(context).view
+        return view.layer.with(fields: view.fields)
+    }
+
+    func tilesets(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         try FeatureRoutes.checkOnly(request, allowed: ["f"])
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let layer = try await self.layer(context)
@@ -76,7 +89,7 @@ struct TilesAPIRoutes: Sendable {
                            "href": "\(base)/tileMatrixSets/\(t.id)"]]]
     }
 
-    func tileset(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func tileset(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         try FeatureRoutes.checkOnly(request, allowed: ["f"])
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let layer = try await self.layer(context)
@@ -107,8 +120,8 @@ struct TilesAPIRoutes: Sendable {
         }
     }
 
-    func tile(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let layer = try await self.layer(context)
+    func tile(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
+        let (view, grants) = try await access(context)
         let t = try Self.tms(context.parameters.get("tms"))
         func int(_ name: String) throws -> Int {
             let s = context.parameters.get(name) ?? ""
@@ -117,10 +130,14 @@ struct TilesAPIRoutes: Sendable {
         }
         let level = try int("level"), row = try int("row"), column = try int("column")
         do { try t.check(level: level, row: row, column: column) } catch { throw APIError.badRequest(error.description) }
-        let time = try TileRoutes.datetime(request)?.filter ?? .today()
-        let bytes = try await blocking { try builder.tile(layers: [layer], tms: t, level: level, row: row, column: column, during: time) }
-        if bytes.isEmpty { return Response(status: .noContent, headers: [.accessControlAllowOrigin: "*"]) }
+        let datetime = try TileRoutes.datetime(request)
+        let time = datetime?.filter ?? .today()
+        let tile = try await blocking { try builder.tile(views: [view], tms: t, level: level, row: row, column: column, during: time) }
+        governance.audit(request, context, route: "/collections/{id}/tiles/{tms}/{level}/{row}/{column}", layer: view.layer.id,
+                         grants: grants, area: "tile \(t.id) \(level)/\(row)/\(column)", datetime: datetime?.text, rows: tile.features,
+                         outcome: tile.bytes.isEmpty ? "204" : "200")
+        if tile.bytes.isEmpty { return Response(status: .noContent, headers: [.accessControlAllowOrigin: "*"]) }
         return Response(status: .ok, headers: [.contentType: TileRoutes.mvtType, .accessControlAllowOrigin: "*"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+                        body: .init(byteBuffer: ByteBuffer(bytes: tile.bytes)))
     }
 }

@@ -8,7 +8,7 @@ struct ViewerRoutes: Sendable {
     let configuration: ServerConfiguration
     let fallbackBaseURL: String
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<OneMapRequestContext>) {
         router.get("/viewer/:file") { _, context in
             let file = context.parameters.get("file") ?? ""
             guard ["viewer.js", "viewer.css"].contains(file) else { throw APIError.notFound("no viewer file '\(file)'") }
@@ -28,7 +28,7 @@ struct ViewerRoutes: Sendable {
     }
 
     /// `/styles/{name}.json`: the file from the styles folder with `{base}` replaced by this server's URL.
-    private func style(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+    private func style(_ request: Request, _ context: OneMapRequestContext) throws -> Response {
         var name = context.parameters.get("name") ?? ""
         if name.hasSuffix(".json") { name.removeLast(5) }
         // Only plain names: the path can never leave the styles folder.
@@ -43,7 +43,7 @@ struct ViewerRoutes: Sendable {
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    private func vendor(_ context: BasicRequestContext) throws -> Response {
+    private func vendor(_ context: OneMapRequestContext) throws -> Response {
         let file = context.parameters.get("file") ?? ""
         let types = ["maplibre-gl.js": "text/javascript; charset=utf-8", "maplibre-gl.css": "text/css; charset=utf-8"]
         guard let type = types[file] else { throw APIError.notFound("no vendor file '\(file)'") }
@@ -58,7 +58,7 @@ struct ViewerRoutes: Sendable {
     /// Glyph ranges for MapLibre's `glyphs` URL. Chinese labels are drawn by the browser's own CJK
     /// font (`localIdeographFontFamily`), so no glyphs are needed for them; for other characters this
     /// answers a valid, empty glyph set for the range until SDF glyphs are generated on the server.
-    private func glyphs(_ context: BasicRequestContext) throws -> Response {
+    private func glyphs(_ context: OneMapRequestContext) throws -> Response {
         let stack = context.parameters.get("stack") ?? ""
         var range = context.parameters.get("range") ?? ""
         guard range.hasSuffix(".pbf") else { throw APIError.notFound("glyph ranges are .pbf files") }

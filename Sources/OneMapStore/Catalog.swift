@@ -13,9 +13,15 @@ public enum FieldType: String, Sendable, Codable {
     case string, integer, number, boolean, date
 }
 
-/// How sensitive a field is (enforcement arrives with the governance issue).
-public enum FieldSensitivity: String, Sendable, Codable {
-    case `public`, `internal`, personal
+/// How sensitive a field is; the access policy decides from it who sees the field and how.
+public enum FieldSensitivity: String, Sendable, Codable, CaseIterable {
+    /// Anyone who may read the layer, anonymous callers of an open layer included.
+    case `public`
+    /// Authenticated departments that may read the layer; never anonymous callers.
+    case `internal`
+    /// Names, ID numbers, phone numbers: masked (`180****0689`) unless the owner, the administrator
+    /// or a grant naming the field reads it.
+    case personal
 }
 
 public struct FieldInfo: Sendable, Codable, Hashable {
@@ -51,12 +57,20 @@ public struct LayerInfo: Sendable, Codable, Hashable {
     /// Zoom range in which the layer is drawn in vector tiles.
     public let minZoom: Int
     public let maxZoom: Int
+    /// Readable by anonymous callers too (public fields only); otherwise only by departments.
+    public let open: Bool
 
     public init(id: String, title: String, description: String, geometryType: LayerGeometryType, fields: [FieldInfo],
-                ownerDepartment: String, shareClass: ShareClass, minZoom: Int = 0, maxZoom: Int = 16) {
+                ownerDepartment: String, shareClass: ShareClass, minZoom: Int = 0, maxZoom: Int = 16, open: Bool = false) {
         self.id = id; self.title = title; self.description = description; self.geometryType = geometryType
         self.fields = fields; self.ownerDepartment = ownerDepartment; self.shareClass = shareClass
-        self.minZoom = minZoom; self.maxZoom = maxZoom
+        self.minZoom = minZoom; self.maxZoom = maxZoom; self.open = open
+    }
+
+    /// The same layer with other fields (a caller's view of it).
+    public func with(fields: [FieldInfo]) -> LayerInfo {
+        LayerInfo(id: id, title: title, description: description, geometryType: geometryType, fields: fields,
+                  ownerDepartment: ownerDepartment, shareClass: shareClass, minZoom: minZoom, maxZoom: maxZoom, open: open)
     }
 
     public var isSpatial: Bool { geometryType != .none }

@@ -14,7 +14,7 @@ public enum CoreLayers {
             FieldInfo("valid_to", .date, "End of validity (exclusive); null = still valid"),
             FieldInfo("synthetic", .boolean, "True when the boundary is generated, not official"),
         ],
-        ownerDepartment: "SMMZ", shareClass: .unconditional, minZoom: 0, maxZoom: 16)
+        ownerDepartment: "SMMZ", shareClass: .unconditional, minZoom: 0, maxZoom: 16, open: true)
 
     /// One point per administrative area, inside it: labels drawn once per area, not once per tile.
     public static let adminLabels = LayerInfo(
@@ -27,7 +27,7 @@ public enum CoreLayers {
             FieldInfo("level", .string, "city, county, township, village or grid"),
             FieldInfo("population", .integer, "Residents whose building centroid lies in the area"),
         ],
-        ownerDepartment: "SMMZ", shareClass: .unconditional, minZoom: 0, maxZoom: 16)
+        ownerDepartment: "SMMZ", shareClass: .unconditional, minZoom: 0, maxZoom: 16, open: true)
 
     public static let buildings = LayerInfo(
         id: "buildings", title: "建筑物 Buildings",
@@ -39,10 +39,11 @@ public enum CoreLayers {
             FieldInfo("use", .string, "residential, commercial, industrial or public"),
             FieldInfo("built_date", .date, "Date built"),
             FieldInfo("demolished_date", .date, "Date demolished; null = standing"),
-            FieldInfo("population", .integer, "Current residents"),
-            FieldInfo("businesses", .integer, "Current registered businesses"),
+            // Residents of one building can be one household: departments only.
+            FieldInfo("population", .integer, "Current residents", sensitivity: .internal),
+            FieldInfo("businesses", .integer, "Current registered businesses", sensitivity: .internal),
         ],
-        ownerDepartment: "SMZRZY", shareClass: .unconditional, minZoom: 13, maxZoom: 16)
+        ownerDepartment: "SMZRZY", shareClass: .unconditional, minZoom: 13, maxZoom: 16, open: true)
 
     public static let population = LayerInfo(
         id: "population", title: "人口 Population records",
@@ -78,9 +79,10 @@ public enum CoreLayers {
 
     public static let all = [adminAreas, adminLabels, buildings, population, businesses]
 
-    /// Departments owning the core layers (code, name).
-    public static let departments: [(code: String, name: String)] = [
-        ("SMMZ", "三明市民政局"), ("SMZRZY", "三明市自然资源局"), ("SMGA", "三明市公安局"),
-        ("SMSCJG", "三明市市场监督管理局"), ("SMDSJ", "三明市大数据管理中心"),
+    /// Departments owning the core layers, and the data center that administers sharing.
+    public static let departments: [Department] = [
+        Department(code: "SMMZ", name: "三明市民政局"), Department(code: "SMZRZY", name: "三明市自然资源局"),
+        Department(code: "SMGA", name: "三明市公安局"), Department(code: "SMSCJG", name: "三明市市场监督管理局"),
+        Department(code: "SMDSJ", name: "三明市大数据管理中心", role: .administrator),
     ]
 }

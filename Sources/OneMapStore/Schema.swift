@@ -115,6 +115,41 @@ enum Schema {
             BEGIN SELECT RAISE(ABORT, 'business version overlaps another version of the same credit code'); END
             """,
         ],
+        // 3: governance. Departments get a role (the data center administers); layers say whether
+        // anonymous callers may read them; API keys (hashes only), applications for conditional
+        // data (grants once approved) and the hash-chained audit log.
+        [
+            "ALTER TABLE departments ADD COLUMN role TEXT NOT NULL DEFAULT 'department' CHECK (role IN ('department','administrator'))",
+            "UPDATE departments SET role = 'administrator' WHERE code = 'SMDSJ'",
+            "ALTER TABLE layers ADD COLUMN open INTEGER NOT NULL DEFAULT 0",
+            "UPDATE layers SET open = 1 WHERE id IN ('admin_areas','admin_labels','buildings')",
+            // Core layers' fields are rewritten from the code on open, keeping sensitivities an
+            // administrator set since; before this version nobody could, so take the code's.
+            "UPDATE layers SET fields_json = '[]' WHERE id IN ('admin_areas','admin_labels','buildings','population','businesses')",
+            """
+            CREATE TABLE api_keys (
+              id INTEGER PRIMARY KEY, department TEXT NOT NULL REFERENCES departments(code),
+              key_hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, label TEXT NOT NULL DEFAULT '',
+              created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT)
+            """,
+            """
+            CREATE TABLE applications (
+              id INTEGER PRIMARY KEY, department TEXT NOT NULL REFERENCES departments(code),
+              layer TEXT NOT NULL REFERENCES layers(id), fields_json TEXT NOT NULL, purpose TEXT NOT NULL,
+              area_codes TEXT, area_wkb BLOB, valid_from TEXT NOT NULL, valid_to TEXT NOT NULL,
+              status TEXT NOT NULL CHECK (status IN ('pending','approved','rejected','revoked')),
+              submitted_at TEXT NOT NULL, decided_by TEXT, decided_at TEXT, decision_note TEXT,
+              CHECK (valid_from < valid_to))
+            """,
+            "CREATE INDEX applications_department ON applications(department, status)",
+            """
+            CREATE TABLE audit_log (
+              seq INTEGER PRIMARY KEY, at TEXT NOT NULL, principal TEXT NOT NULL, action TEXT NOT NULL,
+              endpoint TEXT NOT NULL, layer TEXT, grant_id INTEGER, purpose TEXT, area TEXT, datetime TEXT,
+              rows INTEGER, client TEXT, outcome TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)
+            """,
+            "CREATE INDEX audit_log_principal ON audit_log(principal, seq)",
+        ],
     ]
 
     /// Indexes built after a bulk load (building them first would slow every insert).

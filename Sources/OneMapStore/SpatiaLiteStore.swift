@@ -18,6 +18,9 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     private let derivedLock = NSLock()
     private var countsRangeCache: (from: String?, until: String?)?  // guarded by derivedLock
     private var areaPopulationByDay: [String: [Int64: Int]] = [:]  // guarded by derivedLock
+    /// Governance writes (audit appends, keys, applications): one connection kept open, its own lock.
+    private let governanceLock = NSLock()
+    private var governanceConnection: SQLiteConnection?  // guarded by governanceLock
 
     /// Opens (and with `create`, creates and migrates) the database at `path`.
     /// `newFile`: see `SQLiteConnection.init` (for building a database into a temporary file).
@@ -38,20 +41,30 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     private static func registerCatalog(_ c: SQLiteConnection) throws {
         let now = ISO8601DateFormatter().string(from: Date())
         try c.transaction {
-            let dept = try c.prepare("INSERT OR IGNORE INTO departments(code, name) VALUES (?, ?)")
-            for d in CoreLayers.departments { try dept.run([.text(d.code), .text(d.name)]) }
+            let dept = try c.prepare("INSERT OR IGNORE INTO departments(code, name, role) VALUES (?, ?, ?)")
+            for d in CoreLayers.departments { try dept.run([.text(d.code), .text(d.name), .text(d.role.rawValue)]) }
+            // Share class, owner and openness are the administrator's to change and stay as set;
+            // fields follow the code, keeping sensitivities the administrator changed.
+            let stored = try c.prepare("SELECT fields_json FROM layers WHERE id = ?")
             let s = try c.prepare("""
                 INSERT INTO layers(id, title, description, geometry_type, fields_json, owner_department, share_class,
-                                   min_zoom, max_zoom, updated_at)
-                VALUES (?,?,?,?,?,?,?,?,?,?)
+                                   min_zoom, max_zoom, updated_at, open)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?)
                 ON CONFLICT(id) DO UPDATE SET title=excluded.title, description=excluded.description,
                   fields_json=excluded.fields_json, min_zoom=excluded.min_zoom, max_zoom=excluded.max_zoom
                 """)
             for l in CoreLayers.all {
-                let fields = String(decoding: try JSONEncoder().encode(l.fields), as: UTF8.self)
+                var fieldList = l.fields
+                if let text = try stored.firstText([.text(l.id)]), let old = try? JSONDecoder().decode([FieldInfo].self, from: Data(text.utf8)) {
+                    fieldList = fieldList.map { f in
+                        guard let o = old.first(where: { $0.name == f.name }), o.sensitivity != f.sensitivity else { return f }
+                        return FieldInfo(f.name, f.type, f.description, sensitivity: o.sensitivity)
+                    }
+                }
+                let fields = String(decoding: try JSONEncoder().encode(fieldList), as: UTF8.self)
                 try s.run([.text(l.id), .text(l.title), .text(l.description), .text(l.geometryType.rawValue), .text(fields),
                            .text(l.ownerDepartment), .text(l.shareClass.rawValue), .int(Int64(l.minZoom)), .int(Int64(l.maxZoom)),
-                           .text(now)])
+                           .text(now), .int(l.open ? 1 : 0)])
             }
         }
     }
@@ -99,7 +112,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     private func readCatalog() throws -> [LayerInfo] {
         try readers.with { c in
             let s = try c.cached("""
-                SELECT id, title, description, geometry_type, fields_json, owner_department, share_class, min_zoom, max_zoom
+                SELECT id, title, description, geometry_type, fields_json, owner_department, share_class, min_zoom, max_zoom, open
                 FROM layers ORDER BY rowid
                 """)
             var out: [LayerInfo] = []
@@ -109,7 +122,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
                     id: s.text(0) ?? "", title: s.text(1) ?? "", description: s.text(2) ?? "",
                     geometryType: LayerGeometryType(rawValue: s.text(3) ?? "") ?? .none, fields: fields,
                     ownerDepartment: s.text(5) ?? "", shareClass: ShareClass(rawValue: s.text(6) ?? "") ?? .notShared,
-                    minZoom: Int(s.int(7)), maxZoom: Int(s.int(8))))
+                    minZoom: Int(s.int(7)), maxZoom: Int(s.int(8)), open: s.int(9) != 0))
             }
             return out
         }
@@ -393,6 +406,20 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         catalogLock.withLock { catalogCache = nil }
         derivedLock.withLock { countsRangeCache = nil; areaPopulationByDay = [:] }
     }
+
+    /// A small governance write in one transaction, on the governance connection (opened once).
+    func governanceWrite<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try governanceLock.withLock {
+            let c: SQLiteConnection
+            if let open = governanceConnection { c = open } else {
+                c = try SQLiteConnection(path: path, newFile: newFile)
+                governanceConnection = c
+            }
+            return try c.transaction { try body(c) }
+        }
+    }
+
+    func dropCatalogCache() { catalogLock.withLock { catalogCache = nil } }
 
     /// Runs `body` with the single writer connection inside one transaction (nothing or everything).
     func withWriteTransaction<T>(analyze table: String? = nil, _ body: (SQLiteConnection) throws -> T) throws -> T {

@@ -53,41 +53,50 @@ public final class TileBuilder: Sendable {
         return out
     }
 
-    /// The encoded tile (empty when no layer has a feature there) of what was valid during `time`.
-    public func tile(layers: [LayerInfo], at coord: TileCoord, during time: TimeFilter) throws -> [UInt8] {
-        try tile(layers: layers, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, during: time)
+    /// The encoded tile (empty when no layer has a feature there) of what was valid during `time`,
+    /// each layer as the caller's view shows it (fields, masking, area).
+    public func tile(views: [LayerView], at coord: TileCoord, during time: TimeFilter) throws -> BuiltTile {
+        try tile(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, during: time)
     }
 
     /// A tile of any tile matrix set (the address already checked with `TileMatrixSet.check`).
     /// Layers' zoom ranges and rules apply at the Web Mercator zoom of equal detail.
-    public func tile(layers: [LayerInfo], tms: TileMatrixSet, level: Int, row: Int, column: Int, during time: TimeFilter) throws -> [UInt8] {
+    public func tile(views: [LayerView], tms: TileMatrixSet, level: Int, row: Int, column: Int, during time: TimeFilter) throws -> BuiltTile {
         let zoom = level + tms.zoomOffset
         return try engines.with { engine in
             var encoders: [MVTLayerEncoder] = []
-            for layer in layers where zoom >= layer.minZoom && zoom <= TileCoord.maxZoom {
+            for view in views where zoom >= view.layer.minZoom && zoom <= TileCoord.maxZoom {
                 let geometry = TileGeometryBuilder(tms: tms, level: level, row: row, column: column, extent: settings.extent,
-                                                   buffer: settings.buffer, tolerance: zoom >= layer.maxZoom ? 0.5 : 2)
-                encoders.append(try encode(layer, geometry: geometry, zoom: zoom, during: time, engine: engine))
+                                                   buffer: settings.buffer, tolerance: zoom >= view.layer.maxZoom ? 0.5 : 2)
+                encoders.append(try encode(view, geometry: geometry, zoom: zoom, during: time, engine: engine))
             }
-            return MVTEncoder.tile(encoders)
+            return BuiltTile(bytes: MVTEncoder.tile(encoders), features: encoders.reduce(0) { $0 + $1.featureCount })
         }
     }
 
     /// Coarser simplification (tolerance 2) below the layer's last detailed zoom; overzoomed tiles keep all detail.
-    private func encode(_ layer: LayerInfo, geometry: TileGeometryBuilder, zoom: Int, during time: TimeFilter, engine: GeometryEngine) throws -> MVTLayerEncoder {
+    private func encode(_ view: LayerView, geometry: TileGeometryBuilder, zoom: Int, during time: TimeFilter, engine: GeometryEngine) throws -> MVTLayerEncoder {
+        let layer = view.layer
         var encoder = MVTLayerEncoder(name: layer.id, extent: UInt32(settings.extent))
         let rule = TileRules.rule(for: layer.id)
-        let names = layer.fields.map(\.name)
-        try store.features(layer: layer.id, intersecting: geometry.queryBounds, during: time, limit: nil) { f in
+        let shown = view.visible.filter { rule.keep(layer.fields[$0].name) }
+        let query = FeatureQuery(layer: layer.id, bbox: geometry.queryBounds, time: time, filter: view.restriction)
+        try store.queryFeatures(query) { f in
             guard encoder.featureCount < settings.featureLimit, rule.include(f, zoom) else { return }
             guard let g = try geometry.build(f.geometry, engine: engine) else { return }
             var props: [(String, FieldValue)] = []
-            props.reserveCapacity(names.count)
-            for (i, n) in names.enumerated() where rule.keep(n) { props.append((n, f.values[i])) }
+            props.reserveCapacity(shown.count)
+            for i in shown { props.append((layer.fields[i].name, view.shown(i, f.values[i]))) }
             encoder.add(id: UInt64(f.id), geometry: g, properties: props)
         }
         return encoder
     }
+}
+
+/// An encoded tile and how many features it holds.
+public struct BuiltTile: Sendable {
+    public let bytes: [UInt8]
+    public let features: Int
 }
 
 /// Per-layer choices of what goes into a tile at a zoom.

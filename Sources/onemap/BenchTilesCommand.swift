@@ -40,7 +40,7 @@ struct BenchTilesCommand: ParsableCommand {
                 let i: Int = next.withLock { defer { index += 1 }; return index }
                 guard i < coords.count else { return }
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let tile = (try? builder.tile(layers: resolved, at: coords[i], during: time)) ?? []
+                let tile = (try? builder.tile(views: resolved.map(LayerView.full), at: coords[i], during: time).bytes) ?? []
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
                 results.lock.withLock {
                     results.ms.append((coords[i].z, ms)); results.bytes += tile.count

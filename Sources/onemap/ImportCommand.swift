@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OneMapGeo
 import OneMapIngest
+import OneMapAccess
 import OneMapStore
 
 struct ImportCommand: ParsableCommand {
@@ -87,6 +88,14 @@ struct ImportCommand: ParsableCommand {
                 throw error
             }
             progress.finish()
+            do {
+                let store = try SpatiaLiteStore(path: db)
+                try store.appendAudit([AuditRecord(at: AuditTrail.now(), principal: cliPrincipal(), action: "change", endpoint: "onemap import",
+                                                   layer: layer, rows: r.rows,
+                                                   outcome: "inserted \(r.versions.inserted), updated \(r.versions.updated), closed \(r.versions.closed), rejected \(r.rejected.count)")])
+            } catch {
+                FileHandle.standardError.write(Data("onemap import: the import committed but its audit record was not written: \(error)\n".utf8))
+            }
             for bad in r.rejected.prefix(50) { FileHandle.standardError.write(Data("skipped \(bad)\n".utf8)) }
             print("""
                 imported \(file) into \(layer): \(r.rows) rows; inserted \(r.versions.inserted), updated \(r.versions.updated), \

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import OneMapAccess
 import OneMapServer
 import OneMapStore
 
@@ -15,10 +16,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder of MapLibre styles.") var styles = "styles"
     @Option(help: "Folder with maplibre-gl.js/.css (fetched by scripts/setup.sh).") var vendor = ".vendor"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+    @Option(help: "Requests per second per API key (per address for anonymous callers), twice that in a burst; 0 = unlimited.") var rateLimit = 1000
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 (unlimited) or more, got \(rateLimit)") }
     }
 
     func run() async throws {
@@ -33,11 +36,15 @@ struct ServeCommand: AsyncParsableCommand {
         var config = ServerConfiguration()
         config.host = host; config.port = port; config.databasePath = db
         config.stylesDirectory = styles; config.vendorDirectory = vendor
+        config.rateLimit = rateLimit
         let log = logger
-        let app = OneMapApplication.build(store: store, configuration: config, logger: logger) { port in
+        let audit = AuditTrail(store: store)
+        let app = OneMapApplication.build(store: store, configuration: config, audit: audit, logger: logger) { port in
             log.notice("OneMap serving", metadata: ["url": "http://\(host):\(port)/", "db": .string(db)])
         }
-        // Stops accepting, finishes in-flight requests, then exits on SIGTERM or SIGINT.
+        // Stops accepting, finishes in-flight requests, then exits on SIGTERM or SIGINT; the audit
+        // records of the last requests are written before the process ends.
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        try audit.close()
     }
 }

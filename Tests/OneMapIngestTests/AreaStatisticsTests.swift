@@ -96,8 +96,14 @@ import Testing
         #expect(population?["total"] as? String == "<5" && population?["households"] as? String == "<5")
         #expect((population?["bySex"] as? [String: Any])?["M"] as? String == "<5")
         #expect((doc["businesses"] as? [String: Any])?["count"] as? Int == 2)
-        let exact = StatisticsDocument.make(s, request: request, exact: true)["population"] as? [String: Any]
+        let exact = StatisticsDocument.make(s, request: request, disclosure: .exact)["population"] as? [String: Any]
         #expect(exact?["total"] as? Int == 3)
+        // Withheld: a layer not shared with the caller shows nothing, not even zeros.
+        let withheld = StatisticsDocument.make(s, request: request, disclosure: StatisticsDisclosure(people: .withheld, businesses: .suppressed, buildings: .exact))
+        #expect((withheld["population"] as? [String: Any])?["total"] is NSNull)
+        #expect((withheld["population"] as? [String: Any])?["bySex"] is NSNull)
+        #expect((withheld["businesses"] as? [String: Any])?["count"] as? String == "<5")
+        #expect((withheld["buildings"] as? [String: Any])?["count"] as? Int == 1)
     }
 
     @Test(arguments: [

@@ -83,9 +83,9 @@ import Testing
     }
 
     @Test func personalValuesAreMaskedInTheMiddle() {
-        #expect(FeatureGeoJSON.masked(.string("18012340689")) == .string("180****0689"))
-        #expect(FeatureGeoJSON.masked(.string("张三")) == .string("****"))
-        #expect(FeatureGeoJSON.masked(.null) == .null)
+        #expect(FieldMask.masked(.string("18012340689")) == .string("180****0689"))
+        #expect(FieldMask.masked(.string("张三")) == .string("****"))
+        #expect(FieldMask.masked(.null) == .null)
     }
 }
 

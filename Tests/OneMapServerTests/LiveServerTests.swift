@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Hummingbird
 import Logging
+import OneMapAccess
 import OneMapIngest
 import OneMapServer
 import OneMapStore
@@ -34,7 +35,9 @@ func withLiveServer(_ body: (String) async throws -> Void) async throws {
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    let app = OneMapApplication.build(store: store, configuration: config, logger: logger) { continuation.yield($0) }
+    let audit = AuditTrail(store: store)
+    defer { try? audit.close() }
+    let app = OneMapApplication.build(store: store, configuration: config, audit: audit, logger: logger) { continuation.yield($0) }
     let server = Task { try await app.runService(gracefulShutdownSignals: []) }
     defer { server.cancel() }
     var it = ports.makeAsyncIterator()

@@ -9,13 +9,17 @@ BIN=$(swift build --show-bin-path)/onemap
 [ -x "$BIN" ] || swift build --product onemap
 DB="$OUT/e2e.sqlite"
 "$BIN" demo --db "$DB" --scale 0.1 --force >/dev/null 2>"$OUT/demo.log"
+# The data center's key: the suite's default session acts as the administrator; access tests make
+# their own departments, keys and anonymous sessions.
+ADMIN_KEY=$("$BIN" dept key SMDSJ --db "$DB" --label e2e | sed -n 's/.*: \(om_[0-9a-f]*\)$/\1/p')
+[ -n "$ADMIN_KEY" ] || { echo "could not issue the administrator's key"; exit 1; }
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 "$BIN" serve --host 127.0.0.1 --port "$PORT" --db "$DB" >"$OUT/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done
 curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { echo "server did not start"; cat "$OUT/server.log"; exit 1; }
-ONEMAP_URL="http://127.0.0.1:$PORT" ONEMAP_OUT="$OUT" ONEMAP_DB="$DB" .venv/bin/python -m pytest -q Tests/e2e "$@"
+ONEMAP_URL="http://127.0.0.1:$PORT" ONEMAP_OUT="$OUT" ONEMAP_DB="$DB" ONEMAP_ADMIN_KEY="$ADMIN_KEY" ONEMAP_BIN="$BIN" .venv/bin/python -m pytest -q Tests/e2e "$@"
 # Graceful shutdown on SIGTERM: the process must exit by itself, with status 0.
 kill -TERM $PID
 for _ in $(seq 1 50); do kill -0 $PID 2>/dev/null || break; sleep 0.1; done

@@ -1,0 +1,4 @@
+// libcrypto (OpenSSL 3, Debian's libssl-dev): SHA-256 for key hashes and the audit chain, and the
+// CSPRNG for API keys. Only these calls are used.
+#include <openssl/evp.h>
+#include <openssl/rand.h>

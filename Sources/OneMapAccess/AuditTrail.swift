@@ -1,0 +1,76 @@
+import Foundation
+import OneMapStore
+
+/// Appends audit records without making requests wait for a disk write: records are buffered and
+/// written in one transaction (one chain extension) every `interval`, or at once when many are
+/// waiting. `flush()` writes what is buffered (before reading the log, and at shutdown).
+///
+/// The trade-off: a crash loses at most `interval` of records of requests that were answered.
+public final class AuditTrail: @unchecked Sendable {
+    private let store: any GovernanceStore
+    private let interval: TimeInterval
+    private let lock = NSCondition()
+    private var buffer: [AuditRecord] = []  // guarded by lock
+    private var stopped = false  // guarded by lock
+    /// Serialises flushes (the timer's and explicit ones) so records keep their order in the chain.
+    private let flushLock = NSLock()
+    private var thread: Thread?
+    /// Records that could not be written (the store refused); reported by `health`.
+    private(set) var failures = 0
+
+    public init(store: any GovernanceStore, interval: TimeInterval = 0.2) {
+        self.store = store; self.interval = interval
+        let t = Thread { [weak self] in self?.run() }
+        t.name = "onemap-audit"
+        thread = t
+        t.start()
+    }
+
+    public func record(_ r: AuditRecord) {
+        lock.lock()
+        buffer.append(r)
+        if buffer.count >= 1000 { lock.signal() }
+        lock.unlock()
+    }
+
+    /// Writes everything recorded so far.
+    public func flush() throws {
+        try flushLock.withLock {
+            let batch: [AuditRecord] = lock.withLock {
+                defer { buffer.removeAll(keepingCapacity: true) }
+                return buffer
+            }
+            guard !batch.isEmpty else { return }
+            do { try store.appendAudit(batch) } catch {
+                // Put them back in front: a later flush retries in order.
+                lock.withLock { buffer.insert(contentsOf: batch, at: 0) }
+                failures += 1
+                throw error
+            }
+        }
+    }
+
+    /// Flushes and stops the background writer.
+    public func close() throws {
+        lock.withLock { stopped = true; lock.signal() }
+        try flush()
+    }
+
+    private func run() {
+        while true {
+            lock.lock()
+            if !stopped { _ = lock.wait(until: Date().addingTimeInterval(interval)) }
+            let done = stopped
+            lock.unlock()
+            try? flush()
+            if done { return }
+        }
+    }
+
+    /// An ISO timestamp with milliseconds, UTC.
+    public static func now() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date())
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import OneMapAccess
+
+/// Resolves the caller once per request (API key from `Authorization: Bearer` or `?key=` for map
+/// clients that cannot send headers; `?grant=ID`), applies the per-caller rate limit, and adds the
+/// security headers. A bad key is refused with 401, never treated as anonymous.
+struct AccessMiddleware: RouterMiddleware {
+    let authenticator: Authenticator
+    let limiter: RateLimiter?
+
+    func handle(_ request: Request, context: OneMapRequestContext,
+                next: (Request, OneMapRequestContext) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            var context = context
+            context.caller = try await caller(request, client: context.clientAddress)
+            if let limiter {
+                let who = context.caller.principal.department == nil ? "ip:\(context.clientAddress ?? "?")" : context.caller.principal.auditName
+                if let wait = limiter.admit(who) {
+                    throw APIError(.tooManyRequests, "TooManyRequests",
+                                   "more than \(limiter.perSecond) requests per second from \(context.caller.principal.department == nil ? "this address" : "this API key"); retry after \(wait) s",
+                                   headers: [.retryAfter: String(wait)])
+                }
+            }
+            response = try await next(request, context)
+            if context.caller.principal != .anonymous {
+                // Made for one caller: no shared cache may keep it for another.
+                response.headers[.cacheControl] = "private, no-store"
+                response.headers[.vary] = "Authorization"
+            }
+        } catch let e as APIError {
+            response = try e.response(from: request, context: context)
+        }
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "SAMEORIGIN"
+        return response
+    }
+
+    private func caller(_ request: Request, client: String?) async throws -> Caller {
+        var key: String?
+        if let auth = request.headers[.authorization] {
+            let parts = auth.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw APIError(.unauthorized, "Unauthorized", "the Authorization header must be 'Bearer <API key>'",
+                               headers: [.wwwAuthenticate: "Bearer"])
+            }
+            key = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        }
+        var grant: Int64?
+        for (k, v) in QueryItems.all(request) {
+            if k == "key", key == nil { key = v }
+            if k == "grant" {
+                guard let id = Int64(v), id > 0 else { throw APIError.badRequest("grant '\(v)' is not a grant id (a positive integer)") }
+                grant = id
+            }
+        }
+        let presented = key
+        let authenticator = self.authenticator
+        do {
+            let principal = try await blocking { try authenticator.principal(key: presented) }
+            return Caller(principal: principal, grantID: grant)
+        } catch let denied as AccessDenied {
+            throw APIError(.unauthorized, "Unauthorized", denied.message, headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
+        }
+    }
+}
+
+/// Token buckets per caller: `perSecond` sustained, twice that in a burst.
+final class RateLimiter: @unchecked Sendable {
+    let perSecond: Int
+    private let lock = NSLock()
+    private var buckets: [String: (tokens: Double, at: ContinuousClock.Instant)] = [:]  // guarded by lock
+
+    init(perSecond: Int) { self.perSecond = perSecond }
+
+    /// nil when admitted; otherwise the seconds to wait (for Retry-After).
+    func admit(_ who: String) -> Int? {
+        let now = ContinuousClock.now
+        let capacity = Double(perSecond * 2)
+        return lock.withLock {
+            if buckets.count > 100_000 { buckets.removeAll() }
+            var b = buckets[who] ?? (capacity, now)
+            let elapsed = Double((now - b.at).components.seconds) + Double((now - b.at).components.attoseconds) / 1e18
+            b.tokens = min(capacity, b.tokens + elapsed * Double(perSecond))
+            b.at = now
+            defer { buckets[who] = b }
+            if b.tokens >= 1 { b.tokens -= 1; return nil }
+            return max(1, Int(((1 - b.tokens) / Double(perSecond)).rounded(.up)))
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import OneMapAccess
+import OneMapStore
+
+/// What every route needs from governance: the policy's decisions as HTTP errors, and the audit.
+struct Governance: Sendable {
+    let policy: AccessPolicy
+    let authenticator: Authenticator
+    let trail: AuditTrail
+
+    /// The caller's view of a layer, or 401/403 naming why not.
+    func view(of layer: LayerInfo, for caller: Caller) throws -> (view: LayerView, grant: ShareApplication?) {
+        do { return try policy.view(of: layer, for: caller.principal, grantID: caller.grantID) } catch let denied as AccessDenied {
+            throw Self.error(denied)
+        }
+    }
+
+    /// The views of several layers (tiles of `a,b`): all must be readable. A named grant applies
+    /// to the layer it is for; naming one for none of them is refused.
+    func views(of layers: [LayerInfo], for caller: Caller) throws -> (views: [LayerView], grants: [ShareApplication]) {
+        var grantLayer: String?
+        if let id = caller.grantID, let d = caller.principal.department {
+            grantLayer = (try? policy.activeGrants(of: d.code, on: ISODate.string(Date())))?.first { $0.id == id }?.layer
+        }
+        var views: [LayerView] = [], grants: [ShareApplication] = []
+        for l in layers {
+            let named = grantLayer == l.id ? caller.grantID : nil
+            let (v, g) = try view(of: l, for: Caller(principal: caller.principal, grantID: named))
+            views.append(v)
+            if let g { grants.append(g) }
+        }
+        if let id = caller.grantID, grantLayer == nil || !layers.contains(where: { $0.id == grantLayer }) {
+            throw Self.error(AccessDenied(caller.principal.department == nil ? .unauthenticated : .forbidden,
+                                          "grant \(id) is not an approved grant of the caller in force today for \(layers.map(\.id).joined(separator: ","))"))
+        }
+        return (views, grants)
+    }
+
+    /// Layers the caller may read (listings show only these).
+    func readable(_ layers: [LayerInfo], for caller: Caller) -> [LayerInfo] {
+        layers.filter { policy.canRead($0, caller.principal) }
+    }
+
+    func disclosure(for caller: Caller, area: StatisticsArea) throws -> (StatisticsDisclosure, [ShareApplication]) {
+        do { return try policy.disclosure(for: caller.principal, area: area, grantID: caller.grantID) } catch let denied as AccessDenied {
+            throw Self.error(denied)
+        }
+    }
+
+    static func error(_ denied: AccessDenied) -> APIError {
+        switch denied.kind {
+        case .unauthenticated: APIError(.unauthorized, "Unauthorized", denied.message, headers: [.wwwAuthenticate: "Bearer"])
+        case .forbidden: APIError(.forbidden, "Forbidden", denied.message)
+        }
+    }
+
+    /// Appends one audit record (buffered; written within a fraction of a second).
+    func audit(_ request: Request, _ context: OneMapRequestContext, action: String = "read", route: String, layer: String? = nil,
+               grants: [ShareApplication] = [], area: String? = nil, datetime: String? = nil, rows: Int? = nil, outcome: String = "200") {
+        trail.record(AuditRecord(
+            at: AuditTrail.now(), principal: context.caller.principal.auditName, action: action,
+            endpoint: "\(request.method.rawValue) \(route)", layer: layer, grantID: grants.first?.id,
+            purpose: grants.isEmpty ? nil : grants.map(\.purpose).joined(separator: "; "), area: area, datetime: datetime,
+            rows: rows, client: context.clientAddress, outcome: outcome))
+    }
+
+    /// Text for an audit record's area from a box.
+    static func box(_ b: BBox?) -> String? {
+        b.map { String(format: "bbox %.6f,%.6f,%.6f,%.6f", $0.minX, $0.minY, $0.maxX, $0.maxY) }
+    }
+}
+
+import OneMapGeo

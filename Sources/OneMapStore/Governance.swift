@@ -1,0 +1,188 @@
+import OneMapGeo
+
+/// A department's role: the data center (大数据管理中心) administers sharing; others own and use data.
+public enum DepartmentRole: String, Sendable, Codable {
+    case department, administrator
+}
+
+public struct Department: Sendable, Hashable, Codable {
+    public let code: String
+    public let name: String
+    public let role: DepartmentRole
+
+    public init(code: String, name: String, role: DepartmentRole = .department) {
+        self.code = code; self.name = name; self.role = role
+    }
+}
+
+/// An API key as stored: never the key itself, only its SHA-256 and a short prefix to name it by.
+public struct APIKeyInfo: Sendable, Hashable {
+    public let id: Int64
+    public let department: String
+    /// The first characters of the key (`om_ab12cd34`), enough to tell keys apart in lists.
+    public let prefix: String
+    public let label: String
+    public let createdAt: String
+    /// ISO date (UTC+8) from which the key no longer works; nil = no expiry.
+    public let expiresAt: String?
+    public let revokedAt: String?
+
+    public init(id: Int64, department: String, prefix: String, label: String, createdAt: String, expiresAt: String?, revokedAt: String?) {
+        self.id = id; self.department = department; self.prefix = prefix; self.label = label
+        self.createdAt = createdAt; self.expiresAt = expiresAt; self.revokedAt = revokedAt
+    }
+
+    /// Usable on `day` (YYYY-MM-DD): not revoked and not expired.
+    public func isUsable(on day: String) -> Bool {
+        revokedAt == nil && (expiresAt.map { day < $0 } ?? true)
+    }
+}
+
+/// Where a grant applies: administrative areas (by code, with everything inside them) or a polygon.
+public struct GrantArea: Sendable, Hashable {
+    public let codes: [String]
+    /// EPSG:4490 lon/lat polygon or multipolygon.
+    public let geometry: Geometry?
+
+    public init(codes: [String] = [], geometry: Geometry? = nil) { self.codes = codes; self.geometry = geometry }
+}
+
+public enum ApplicationStatus: String, Sendable, Codable, CaseIterable {
+    case pending, approved, rejected, revoked
+}
+
+/// An application for data (有条件共享 申请); approved, it is a grant.
+public struct ShareApplication: Sendable, Hashable {
+    public let id: Int64
+    public let department: String
+    public let layer: String
+    public let fields: [String]
+    public let purpose: String
+    public let area: GrantArea?
+    /// Validity [validFrom, validTo) as ISO dates.
+    public let validFrom: String
+    public let validTo: String
+    public let status: ApplicationStatus
+    public let submittedAt: String
+    public let decidedBy: String?
+    public let decidedAt: String?
+    public let decisionNote: String?
+
+    public init(id: Int64, department: String, layer: String, fields: [String], purpose: String, area: GrantArea?,
+                validFrom: String, validTo: String, status: ApplicationStatus, submittedAt: String,
+                decidedBy: String?, decidedAt: String?, decisionNote: String?) {
+        self.id = id; self.department = department; self.layer = layer; self.fields = fields; self.purpose = purpose
+        self.area = area; self.validFrom = validFrom; self.validTo = validTo; self.status = status
+        self.submittedAt = submittedAt; self.decidedBy = decidedBy; self.decidedAt = decidedAt; self.decisionNote = decisionNote
+    }
+
+    /// An approved grant in force on `day`.
+    public func isActive(on day: String) -> Bool {
+        status == .approved && validFrom <= day && day < validTo
+    }
+}
+
+/// What a department asks for.
+public struct NewApplication: Sendable {
+    public var department: String
+    public var layer: String
+    public var fields: [String]
+    public var purpose: String
+    public var area: GrantArea?
+    public var validFrom: String
+    public var validTo: String
+
+    public init(department: String, layer: String, fields: [String], purpose: String, area: GrantArea?, validFrom: String, validTo: String) {
+        self.department = department; self.layer = layer; self.fields = fields; self.purpose = purpose
+        self.area = area; self.validFrom = validFrom; self.validTo = validTo
+    }
+}
+
+/// One audited event: a data access or a change (谁经手，谁负责). Free text never holds personal data:
+/// areas are codes or boxes, and query strings are not recorded.
+public struct AuditRecord: Sendable, Hashable {
+    public var at: String
+    /// `anonymous`, or a department code with the key prefix (`SMGA/om_ab12cd34`), or `cli:user`.
+    public var principal: String
+    /// `read`, `change`, `grant` or `key`.
+    public var action: String
+    /// Method and route, e.g. `GET /collections/{id}/items`.
+    public var endpoint: String
+    public var layer: String?
+    public var grantID: Int64?
+    public var purpose: String?
+    /// Administrative code, bbox or a polygon's box.
+    public var area: String?
+    public var datetime: String?
+    public var rows: Int?
+    public var client: String?
+    /// HTTP status or `ok`/`refused`, with a short reason for refusals.
+    public var outcome: String
+
+    public init(at: String, principal: String, action: String, endpoint: String, layer: String? = nil, grantID: Int64? = nil,
+                purpose: String? = nil, area: String? = nil, datetime: String? = nil, rows: Int? = nil, client: String? = nil,
+                outcome: String) {
+        self.at = at; self.principal = principal; self.action = action; self.endpoint = endpoint; self.layer = layer
+        self.grantID = grantID; self.purpose = purpose; self.area = area; self.datetime = datetime; self.rows = rows
+        self.client = client; self.outcome = outcome
+    }
+}
+
+/// A stored audit record with its place in the chain.
+public struct AuditEntry: Sendable, Hashable {
+    public let seq: Int64
+    public let record: AuditRecord
+    public let prevHash: String
+    public let hash: String
+}
+
+/// Which audit records to list (all conditions hold; nil = any).
+public struct AuditQuery: Sendable {
+    public var principal: String?
+    public var layer: String?
+    public var action: String?
+    /// ISO timestamps or dates: `at >= from` and `at < to`.
+    public var from: String?
+    public var to: String?
+    public var limit = 1000
+    public var afterSeq: Int64 = 0
+
+    public init() {}
+}
+
+/// The result of checking the audit chain.
+public enum AuditVerification: Sendable, Equatable {
+    case intact(records: Int, head: String)
+    /// The first record that does not fit the chain (`seq`), and why.
+    case broken(seq: Int64, reason: String)
+}
+
+/// Governance data: departments, keys, applications and grants, layer classification, the audit
+/// log. A PostGIS backend implements it beside `FeatureStore`.
+public protocol GovernanceStore: Sendable {
+    func departments() throws -> [Department]
+    func addDepartment(_ department: Department) throws
+    /// Stores a key's hash; the key itself is shown once by the caller and never stored.
+    func addKey(department: String, hash: String, prefix: String, label: String, expiresAt: String?) throws -> APIKeyInfo
+    func keys(department: String?) throws -> [APIKeyInfo]
+    /// Revokes the key whose prefix (or full key's hash) is given; nil when there is none.
+    func revokeKey(prefix: String) throws -> APIKeyInfo?
+    /// The key with this hash and its department (revoked and expired keys too: the caller decides).
+    func keyHolder(hash: String) throws -> (APIKeyInfo, Department)?
+
+    func submitApplication(_ application: NewApplication) throws -> ShareApplication
+    func application(id: Int64) throws -> ShareApplication?
+    /// Applications by a department, or for layers a department owns, or all (both nil).
+    func applications(byDepartment: String?, forOwner: String?) throws -> [ShareApplication]
+    func decideApplication(id: Int64, status: ApplicationStatus, by: String, note: String?) throws -> ShareApplication
+
+    /// Changes a layer's share class, owner, openness or field sensitivities (nil: unchanged).
+    func classifyLayer(id: String, shareClass: ShareClass?, owner: String?, open: Bool?,
+                       sensitivities: [String: FieldSensitivity]) throws -> LayerInfo
+
+    /// Appends records to the hash chain in one transaction; returns their sequence numbers.
+    @discardableResult func appendAudit(_ records: [AuditRecord]) throws -> [Int64]
+    func auditEntries(_ query: AuditQuery) throws -> [AuditEntry]
+    /// Recomputes the chain from the first record and names the first that does not fit.
+    func verifyAudit() throws -> AuditVerification
+}
