@@ -148,7 +148,7 @@ public final class AccessPolicy: @unchecked Sendable {
     }
 
     /// The significant part of an administrative code (GB/T 2260): 350400 -> 3504, 350402 -> 350402.
-    static func codePrefix(_ code: String) -> String {
+    public static func codePrefix(_ code: String) -> String {
         guard code.count == 6 else { return code }
         var c = Substring(code)
         while c.count > 2, c.hasSuffix("00") { c = c.dropLast(2) }
