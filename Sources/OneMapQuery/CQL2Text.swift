@@ -19,8 +19,14 @@ public struct CQL2Text {
     var tokens: [(Token, Int)] = []
     var k = 0
     let crs: APICRS
+    /// Parentheses and NOTs open: bounded, so a hostile filter cannot exhaust the stack.
+    var depth = 0
+
+    public static let maxLength = 65_536
+    public static let maxDepth = 64
 
     public static func parse(_ text: String, crs: APICRS = .crs84) throws(QueryError) -> FilterExpression {
+        guard text.utf8.count <= maxLength else { throw QueryError("filter is longer than \(maxLength) bytes") }
         var p = CQL2Text(source: Array(text), crs: crs)
         try p.tokenize()
         guard !p.tokens.isEmpty else { throw QueryError("filter is empty") }
@@ -129,8 +135,18 @@ public struct CQL2Text {
     }
 
     mutating func notExpression() throws(QueryError) -> FilterExpression {
-        if isWord("NOT") { k += 1; return .not(try notExpression()) }
+        if isWord("NOT") {
+            k += 1
+            try deeper()
+            defer { depth -= 1 }
+            return .not(try notExpression())
+        }
         return try primary()
+    }
+
+    mutating func deeper() throws(QueryError) {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw error("the filter nests deeper than \(Self.maxDepth) levels") }
     }
 
     static let spatial: [String: SpatialPredicate] = ["S_INTERSECTS": .intersects, "S_WITHIN": .within, "S_CONTAINS": .contains, "S_DISJOINT": .disjoint]
@@ -138,6 +154,8 @@ public struct CQL2Text {
     mutating func primary() throws(QueryError) -> FilterExpression {
         if isSymbol("(") {
             k += 1
+            try deeper()
+            defer { depth -= 1 }
             let e = try orExpression()
             try expect(")")
             return e

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OneMapStore
 
 /// The one error format of the API: `{"code": "...", "description": "..."}` with an HTTP status.
 public struct APIError: HTTPResponseError, CustomStringConvertible {
@@ -17,6 +18,12 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "InvalidParameterValue", message) }
     public static func notFound(_ message: String) -> APIError { APIError(.notFound, "NotFound", message) }
 
+    /// A store refusal: the caller's request was wrong (400), or it asked so much that the read
+    /// was stopped at the time limit (503, try a smaller request).
+    static func from(_ e: StoreError) -> APIError {
+        e.timedOut ? APIError(.serviceUnavailable, "QueryTimeout", e.message, headers: [.retryAfter: "5"]) : .badRequest(e.message)
+    }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         JSONResponse.make(["code": code, "description": message], status: status, extraHeaders: headers)
     }
@@ -29,6 +36,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let e as APIError {
             return try e.response(from: request, context: context)
+        } catch let e as StoreError where e.timedOut {
+            return try APIError.from(e).response(from: request, context: context)
         } catch let e as HTTPResponseError {
             let code = e.status == .notFound ? "NotFound" : e.status.code < 500 ? "BadRequest" : "ServerError"
             let message = e.status == .notFound ? "no such resource: \(request.uri.path)" : e.status.reasonPhrase

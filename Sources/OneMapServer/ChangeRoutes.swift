@@ -50,7 +50,7 @@ struct ChangeRoutes: Sendable {
                 throw APIError(.forbidden, "Forbidden", "the grant used limits '\(layer)' to an area; its changes are not offered (read the items of two days instead)")
             }
             do { return (try store.changes(layer: layer, from: from, to: to, bbox: bbox, limit: limit, offset: offset), views[0], grants) }
-            catch let e as StoreError { throw APIError.badRequest(e.message) }
+            catch let e as StoreError { throw APIError.from(e) }
         }
         guard let (list, view, grants) = found else { throw APIError.notFound("unknown layer '\(layer)'") }
         governance.audit(request, context, route: "/changes", layer: layer, grants: grants, area: Governance.box(bbox),

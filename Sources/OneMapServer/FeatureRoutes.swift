@@ -250,7 +250,7 @@ struct FeatureRoutes: Sendable {
                 // Exact: the same conditions, counted (a page that is not full needs no count).
                 let matched = n < parsed.limit && (n > 0 || parsed.query.offset == 0) ? parsed.query.offset + n : try store.countFeatures(restricted)
                 return (out, matched, n)
-            } catch let e as StoreError { throw APIError.badRequest(e.message) }
+            } catch let e as StoreError { throw APIError.from(e) }
         }
         governance.audit(request, context, route: "/collections/{id}/items", layer: layer.id, grants: access.grants,
                          area: Governance.box(parsed.query.bbox), datetime: access.parameters.first { $0.0 == "datetime" }?.1, rows: returned)

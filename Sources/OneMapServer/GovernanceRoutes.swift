@@ -84,13 +84,7 @@ struct GovernanceRoutes: Sendable {
     }
 
     static func body(_ request: Request) async throws -> Any {
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: maxBody) } catch {
-            throw APIError(.contentTooLarge, "PayloadTooLarge", "the request body is over \(maxBody >> 20) MB")
-        }
-        if buffer.readableBytes == 0 { return [String: Any]() }
-        guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) else { throw APIError.badRequest("the body is not JSON") }
-        return json
+        try JSONBody.parse(try await JSONBody.read(request, upTo: maxBody), empty: [String: Any](), hint: "see /api for the request's members")
     }
 
     static func parseApplication(_ json: Any) throws -> ApplicationRequest {

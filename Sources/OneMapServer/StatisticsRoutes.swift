@@ -22,13 +22,8 @@ struct StatisticsRoutes: Sendable {
         }
         router.get("/stats/timeseries") { request, context in try await self.timeseries(request, context) }
         router.post("/stats") { request, context in
-            let buffer: ByteBuffer
-            do { buffer = try await request.body.collect(upTo: Self.maxBody) } catch {
-                throw APIError(.contentTooLarge, "PayloadTooLarge", "the request body is over \(Self.maxBody >> 20) MB")
-            }
-            guard let json = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) else {
-                throw APIError.badRequest("the body is not JSON; send {\"area\": ..., \"datetime\": ..., \"groupBy\": [...]}")
-            }
+            let json = try JSONBody.parse(try await JSONBody.read(request, upTo: Self.maxBody),
+                                          hint: "send {\"area\": ..., \"datetime\": ..., \"groupBy\": [...]}")
             let parsed: StatisticsRequest
             do { parsed = try StatisticsRequest.parse(json: json) } catch let e as QueryError { throw APIError.badRequest(e.description) }
             return try await self.answer(parsed, request, context)
@@ -102,7 +97,7 @@ struct StatisticsRoutes: Sendable {
         let (stats, disclosure, grants) = try await blocking { () throws -> (AreaStatistics?, StatisticsDisclosure, [ShareApplication]) in
             let (d, g) = try governance.disclosure(for: caller, area: request.area)
             do { return (try store.areaStatistics(request.area, on: request.day, groupBy: request.groupBy), d, g) } catch let e as StoreError {
-                throw APIError.badRequest(e.message)
+                throw APIError.from(e)
             }
         }
         governance.audit(http, context, route: "/stats", layer: "population,businesses,buildings", grants: grants,

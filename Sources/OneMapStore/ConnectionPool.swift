@@ -8,6 +8,8 @@ final class ConnectionPool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [SQLiteConnection]  // guarded by lock
     private let available: DispatchSemaphore
+    /// Seconds a read may run before SQLite stops it (0: no limit).
+    var timeLimit: Double = 0
 
     init(path: String, size: Int) throws {
         idle = try (0..<size).map { _ in try SQLiteConnection(path: path, readOnly: true) }
@@ -17,7 +19,13 @@ final class ConnectionPool: @unchecked Sendable {
     func with<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         available.wait()
         let c = lock.withLock { idle.removeLast() }
+        let limit = timeLimit
+        if limit > 0 {
+            c.deadline.limitSeconds = limit
+            c.deadline.at = DispatchTime.now().uptimeNanoseconds + UInt64(limit * 1e9)
+        }
         defer {
+            c.deadline.at = 0
             // A statement left mid-result keeps its read transaction open, pinning the connection to
             // an old snapshot: it would never see later commits (another process's import).
             c.resetBusyStatements()

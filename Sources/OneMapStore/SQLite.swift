@@ -5,8 +5,17 @@ import Foundation
 /// An SQLite failure with the statement or step it came from.
 public struct StoreError: Error, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// The read ran past the store's time limit and was stopped (the caller asked too much at once).
+    public let timedOut: Bool
+    public init(_ message: String, timedOut: Bool = false) { self.message = message; self.timedOut = timedOut }
     public var description: String { message }
+}
+
+/// When a connection's current read must stop (uptime nanoseconds; 0 = no limit). SQLite's
+/// progress handler reads it every few thousand virtual-machine steps.
+final class QueryDeadline: @unchecked Sendable {
+    var at: UInt64 = 0
+    var limitSeconds: Double = 0
 }
 
 // SQLite wants SQLITE_TRANSIENT (-1) to copy bound text/blobs; Swift cannot import the macro.
@@ -17,6 +26,8 @@ final class SQLiteConnection {
     let db: OpaquePointer
     private let spatialiteCache: UnsafeMutableRawPointer?
     let path: String
+    /// Read time limit of the current borrower (set by `ConnectionPool.with`).
+    let deadline = QueryDeadline()
 
     /// `newFile`: the file is being built from scratch and will be renamed into place when done
     /// (nothing else reads it; a crash leaves only the temporary file): journal in memory, no
@@ -41,6 +52,12 @@ final class SQLiteConnection {
         spatialiteCache = spatialite_alloc_connection()
         spatialite_init_ex(db, spatialiteCache, 0)
         sqlite3_busy_timeout(db, 10_000)
+        // Every 10,000 VM steps: past the deadline, the statement stops with SQLITE_INTERRUPT.
+        sqlite3_progress_handler(db, 10_000, { context in
+            guard let context else { return 0 }
+            let d = Unmanaged<QueryDeadline>.fromOpaque(context).takeUnretainedValue()
+            return d.at != 0 && DispatchTime.now().uptimeNanoseconds > d.at ? 1 : 0
+        }, Unmanaged.passUnretained(deadline).toOpaque())
         try exec("PRAGMA foreign_keys = ON")
         if newFile {
             try exec("PRAGMA journal_mode = MEMORY")
@@ -190,6 +207,9 @@ final class Statement {
         let rc = sqlite3_step(stmt)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
+        if rc == SQLITE_INTERRUPT, connection.deadline.at != 0 {
+            throw StoreError("the query ran past the time limit of \(Int(connection.deadline.limitSeconds)) s; ask for a smaller area, fewer features or a narrower filter", timedOut: true)
+        }
         throw StoreError("\(connection.errorMessage) in: \(String(cString: sqlite3_sql(stmt)).prefix(200))")
     }
 

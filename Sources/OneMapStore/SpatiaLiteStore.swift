@@ -69,6 +69,13 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         }
     }
 
+    /// Seconds one read (a tile, a page, a statistics pass) may take before it is stopped with a
+    /// `StoreError` whose `timedOut` is true; 0: no limit (the CLI's default).
+    public var readTimeLimit: Double {
+        get { readers.timeLimit }
+        set { readers.timeLimit = newValue }
+    }
+
     // MARK: catalog
 
     public func layers() throws -> [LayerInfo] {

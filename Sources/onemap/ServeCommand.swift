@@ -16,11 +16,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder of MapLibre styles.") var styles = "styles"
     @Option(help: "Folder with maplibre-gl.js/.css (fetched by scripts/setup.sh).") var vendor = ".vendor"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+    @Option(help: "Seconds one read (a tile, a page of features, a statistics pass) may run before it is stopped (503); 0 = no limit.") var queryTimeout = 30.0
     @Option(help: "Requests per second per API key (per address for anonymous callers), twice that in a burst; 0 = unlimited.") var rateLimit = 1000
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard queryTimeout >= 0 else { throw ValidationError("--query-timeout must be 0 (no limit) or more seconds") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 (unlimited) or more, got \(rateLimit)") }
     }
 
@@ -33,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        store.readTimeLimit = queryTimeout
         var config = ServerConfiguration()
         config.host = host; config.port = port; config.databasePath = db
         config.stylesDirectory = styles; config.vendorDirectory = vendor

@@ -87,6 +87,19 @@ import Testing
         #expect(try demo.store.areaStatistics(.code("350402"), on: "2020-06-01", groupBy: []) != nil)
     }
 
+    @Test func aReadPastTheTimeLimitIsStoppedAndTheNextOneRuns() throws {
+        let demo = try DemoDatabase(scale: 0.02)
+        demo.store.readTimeLimit = 0.000_001
+        do {
+            _ = try demo.store.areaStatistics(.code("350400"), on: "2024-06-01", groupBy: [.township, .sex])
+            Issue.record("the city's statistics finished within a microsecond")
+        } catch let e as StoreError {
+            #expect(e.timedOut && e.message.contains("time limit"))
+        }
+        demo.store.readTimeLimit = 0
+        #expect(try demo.store.areaStatistics(.code("350400"), on: "2024-06-01", groupBy: [])?.people ?? 0 > 0)
+    }
+
     @Test func smallCellsOfPeopleAreSuppressedUnlessExact() {
         var s = AreaStatistics(day: "2024-06-01")
         s.people = 3; s.households = 2; s.bySex = ["M": 3]; s.businesses = 2; s.buildings = 1
