@@ -70,7 +70,15 @@ public struct ItemsRequest: Sendable {
             guard let c = APICRS.parse(text) else { throw QueryError("filter-crs '\(text)' is not offered; offered: \(APICRS.list)") }
             filterCRS = c
         }
-        if let text = values["filter"] { filter = try CQL2Text.parse(text, crs: filterCRS) }
+        if let text = values["filter"] {
+            let parsed = try CQL2Text.parse(text, crs: filterCRS)
+            // Only queryables: a filter on a hidden or masked field would reveal it a guess at a time.
+            let allowed = Set(filterable.map(\.name))
+            if let hidden = parsed.propertyNames.subtracting(allowed).sorted().first {
+                throw QueryError("filter: property '\(hidden)' is not queryable here; queryables: \(filterable.map(\.name).joined(separator: ", ")) (see /queryables)")
+            }
+            filter = parsed
+        }
         var query = FeatureQuery(layer: layer.id, bbox: bbox, time: time, equals: equals, filter: filter, limit: limit, offset: offset)
         let names = layer.fields.map(\.name)
         func list(_ text: String) -> [String] { text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import OneMapAccess
+import OneMapStore
 
 /// Resolves the caller once per request (API key from `Authorization: Bearer` or `?key=` for map
 /// clients that cannot send headers; `?grant=ID`), applies the per-caller rate limit, and adds the
@@ -9,13 +10,17 @@ import OneMapAccess
 struct AccessMiddleware: RouterMiddleware {
     let authenticator: Authenticator
     let limiter: RateLimiter?
+    /// Refusals (401, 403, 429) are audited here, where every one of them passes.
+    let trail: AuditTrail
 
     func handle(_ request: Request, context: OneMapRequestContext,
                 next: (Request, OneMapRequestContext) async throws -> Response) async throws -> Response {
         var response: Response
+        var principal = "anonymous"
         do {
             var context = context
             context.caller = try await caller(request, client: context.clientAddress)
+            principal = context.caller.principal.auditName
             if let limiter {
                 let who = context.caller.principal.department == nil ? "ip:\(context.clientAddress ?? "?")" : context.caller.principal.auditName
                 if let wait = limiter.admit(who) {
@@ -32,6 +37,12 @@ struct AccessMiddleware: RouterMiddleware {
             }
         } catch let e as APIError {
             response = try e.response(from: request, context: context)
+        }
+        if [401, 403, 429].contains(response.status.code) {
+            // The path names the layer and tile; the query string (which may hold a key) is left out.
+            trail.record(AuditRecord(at: AuditTrail.now(), principal: principal, action: "read",
+                                     endpoint: "\(request.method.rawValue) \(request.uri.path.prefix(300))",
+                                     client: context.clientAddress, outcome: "\(response.status.code) refused"))
         }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"

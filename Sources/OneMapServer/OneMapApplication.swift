@@ -14,7 +14,8 @@ public enum OneMapApplication {
         router.add(middleware: RequestLogMiddleware())
         let authenticator = Authenticator(store: store)
         router.add(middleware: AccessMiddleware(authenticator: authenticator,
-                                                limiter: configuration.rateLimit > 0 ? RateLimiter(perSecond: configuration.rateLimit) : nil))
+                                                limiter: configuration.rateLimit > 0 ? RateLimiter(perSecond: configuration.rateLimit) : nil,
+                                                trail: audit))
         router.add(middleware: ErrorMiddleware())
         let governance = Governance(policy: AccessPolicy(store: store), authenticator: authenticator, trail: audit)
         let base = "http://\(configuration.host):\(configuration.port)"

@@ -21,6 +21,23 @@ public indirect enum FilterExpression: Sendable, Equatable {
     case literal(Bool)
 }
 
+extension FilterExpression {
+    /// Every property the filter reads.
+    public var propertyNames: Set<String> {
+        func names(_ o: FilterOperand) -> Set<String> { if case .property(let p) = o { [p] } else { [] } }
+        switch self {
+        case .and(let parts), .or(let parts): return parts.reduce(into: Set<String>()) { $0.formUnion($1.propertyNames) }
+        case .not(let e): return e.propertyNames
+        case .compare(_, let a, let b): return names(a).union(names(b))
+        case .like(let a, _), .isNull(let a): return names(a)
+        case .between(let a, let b, let c): return names(a).union(names(b)).union(names(c))
+        case .inList(let a, let list): return list.reduce(names(a)) { $0.union(names($1)) }
+        case .temporalIntersects(let a, _, _): return names(a)
+        case .spatial, .literal: return []
+        }
+    }
+}
+
 public enum SpatialPredicate: String, Sendable, Equatable {
     case intersects = "S_INTERSECTS", within = "S_WITHIN", contains = "S_CONTAINS", disjoint = "S_DISJOINT"
 
