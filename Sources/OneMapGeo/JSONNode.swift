@@ -24,6 +24,9 @@ public struct FastJSONError: Error, CustomStringConvertible {
 public struct FastJSONParser {
     let b: UnsafeRawBufferPointer
     var i: Int
+    /// Arrays and objects open; bounded so a hostile file cannot exhaust the stack (GeoJSON needs 5).
+    var depth = 0
+    static let maxDepth = 256
 
     init(_ bytes: UnsafeRawBufferPointer, at start: Int = 0) { b = bytes; i = start }
 
@@ -69,6 +72,8 @@ public struct FastJSONParser {
         guard i < b.count else { throw fail("unexpected end") }
         switch b[i] {
         case UInt8(ascii: "{"):
+            try enter()
+            defer { depth -= 1 }
             i += 1
             var members: [(String, JSONNode)] = []
             skip()
@@ -80,6 +85,8 @@ public struct FastJSONParser {
                 return .object(members)
             }
         case UInt8(ascii: "["):
+            try enter()
+            defer { depth -= 1 }
             i += 1
             var items: [JSONNode] = []
             skip()
@@ -95,6 +102,11 @@ public struct FastJSONParser {
         case UInt8(ascii: "n"): try literal("null"); return .null
         default: return try number()
         }
+    }
+
+    private mutating func enter() throws {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw fail("arrays and objects nest deeper than \(Self.maxDepth) levels") }
     }
 
     private mutating func literal(_ word: String) throws {

@@ -81,7 +81,21 @@ public enum WKT {
             return out
         }
 
+        /// Collections open; bounded so nesting cannot exhaust the stack.
+        var depth = 0
+
+        /// A polygon's rings, each closed and of at least 4 positions (OGC Simple Features).
+        static func rings(_ rings: [[Position]]) throws -> [[Position]] {
+            for r in rings where r.count < 4 || r.first != r.last {
+                throw GeometryCodingError.invalid("WKT: a polygon ring needs at least 4 positions, the last equal to the first (got \(r.count))")
+            }
+            return rings
+        }
+
         mutating func geometry() throws -> Geometry {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= 16 else { throw GeometryCodingError.invalid("WKT: geometry collections nest deeper than 16 levels") }
             let type = word().uppercased()
             guard !type.isEmpty else { throw GeometryCodingError.invalid("WKT: expected a geometry type at character \(i + 1)") }
             var dims = 2
@@ -106,7 +120,7 @@ public enum WKT {
                 try expect(UInt8(ascii: ")"))
                 return .point(p)
             case "LINESTRING": return .lineString(try list { try $0.position(dims: d) })
-            case "POLYGON": return .polygon(try list { try $0.list { try $0.position(dims: d) } })
+            case "POLYGON": return .polygon(try Self.rings(try list { try $0.list { try $0.position(dims: d) } }))
             case "MULTIPOINT":
                 // Both MULTIPOINT ((1 2), (3 4)) and MULTIPOINT (1 2, 3 4).
                 return .multiPoint(try list { p in
@@ -116,7 +130,7 @@ public enum WKT {
                     return try p.position(dims: d)
                 })
             case "MULTILINESTRING": return .multiLineString(try list { try $0.list { try $0.position(dims: d) } })
-            case "MULTIPOLYGON": return .multiPolygon(try list { try $0.list { try $0.list { try $0.position(dims: d) } } })
+            case "MULTIPOLYGON": return .multiPolygon(try list { try Self.rings(try $0.list { try $0.list { try $0.position(dims: d) } }) })
             case "GEOMETRYCOLLECTION": return .geometryCollection(try list { try $0.geometry() })
             default: throw GeometryCodingError.invalid("WKT: unknown geometry type '\(type)'")
             }

@@ -60,6 +60,10 @@ struct ViewerRoutes: Sendable {
     /// answers a valid, empty glyph set for the range until SDF glyphs are generated on the server.
     private func glyphs(_ context: OneMapRequestContext) throws -> Response {
         let stack = context.parameters.get("stack") ?? ""
+        // Font names only: letters, digits, spaces, commas, '-' and '_' (the name is echoed into the PBF).
+        guard (1...200).contains(stack.count), stack.allSatisfy({ $0.isLetter || $0.isNumber || " ,-_".contains($0) }) else {
+            throw APIError.notFound("no font stack '\(stack.prefix(80))'")
+        }
         var range = context.parameters.get("range") ?? ""
         guard range.hasSuffix(".pbf") else { throw APIError.notFound("glyph ranges are .pbf files") }
         range.removeLast(4)

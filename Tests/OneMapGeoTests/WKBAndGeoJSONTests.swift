@@ -121,3 +121,22 @@ import Testing
         }
     }
 }
+
+/// Hostile geometry text is refused with a reason instead of crashing or passing as valid.
+@Suite struct HostileGeometryTextTests {
+    @Test func polygonRingsMustBeClosedAndHaveFourPositions() throws {
+        #expect(throws: GeometryCodingError.self) { try WKT.parse("POLYGON((1 2, 3 4))") }
+        #expect(throws: GeometryCodingError.self) { try WKT.parse("POLYGON((0 0, 1 0, 1 1, 0 1))") }
+        #expect(throws: GeometryCodingError.self) { try WKT.parse("MULTIPOLYGON(((0 0, 1 0, 0 0)))") }
+        let ok = try WKT.parse("POLYGON((0 0, 1 0, 1 1, 0 0))").geometry
+        #expect(ok.positionCount == 4)
+    }
+
+    @Test func nestingIsBoundedInWKTAndJSON() throws {
+        let deepWKT = String(repeating: "GEOMETRYCOLLECTION(", count: 5000) + "POINT(1 2)" + String(repeating: ")", count: 5000)
+        #expect(throws: GeometryCodingError.self) { try WKT.parse(deepWKT) }
+        #expect(throws: FastJSONError.self) { try FastJSONParser.parse(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)) }
+        let fine = try FastJSONParser.parse(String(repeating: "[", count: 100) + String(repeating: "]", count: 100))
+        if case .array = fine {} else { Issue.record("100 levels are fine") }
+    }
+}
