@@ -75,7 +75,7 @@ public struct ItemsRequest: Sendable {
             // Only queryables: a filter on a hidden or masked field would reveal it a guess at a time.
             let allowed = Set(filterable.map(\.name))
             if let hidden = parsed.propertyNames.subtracting(allowed).sorted().first {
-                throw QueryError("filter: property '\(hidden)' is not queryable here; queryables: \(filterable.map(\.name).joined(separator: ", ")) (see /queryables)")
+                throw QueryError("filter: no property '\(hidden)' among the queryables: \(filterable.map(\.name).joined(separator: ", ")) (see /queryables)")
             }
             filter = parsed
         }

@@ -40,7 +40,7 @@ struct FeatureRoutes: Sendable {
         }
         router.get("/conformance") { request, _ in
             try Self.checkOnly(request, allowed: ["f"])
-            let classes = Self.conformance + TilesAPIRoutes.conformance
+            let classes = Self.conformance + FeatureEditRoutes.conformance + TilesAPIRoutes.conformance
             if Self.wantsHTML(request) {
                 return HTMLPage.response(title: "Conformance", body: "<ul>" + classes.map { "<li>\(HTMLPage.escape($0))</li>" }.joined() + "</ul>")
             }

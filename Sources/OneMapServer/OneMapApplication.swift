@@ -31,6 +31,7 @@ public enum OneMapApplication {
         AreaRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         PointRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         GovernanceRoutes(store: store, governance: governance).register(on: router)
+        FeatureEditRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         let viewer = ViewerRoutes(configuration: configuration, fallbackBaseURL: base)
         viewer.register(on: router)
         // `/` is the OGC API landing page, or the viewer for a browser.

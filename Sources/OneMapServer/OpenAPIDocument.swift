@@ -130,14 +130,79 @@ enum OpenAPIDocument {
         allPaths["/areas/{code}"] = op("area", "An administrative area on a day with its figures and its children's (city, counties, townships, ...)",
                                        tags: ["Statistics"], parameters: [param("code", "Administrative code", in: "path"), datetime],
                                        ok: json("The area, its parent, figures and children"))
+        // Part 4: the owner department edits its own layers' features (versions, never overwrites).
+        let feature = ["required": true, "content": ["application/geo+json": ["schema": ["type": "object", "required": ["type"],
+                                                                                            "properties": ["type": ["type": "string", "enum": ["Feature"]]]]]]] as [String: Any]
+        let fid = param("featureId", "Feature id (the entity's version in force today)", in: "path", schema: ["type": "integer"])
+        let contentCrs = param("Content-Crs", "The CRS of the body's geometry, e.g. <http://www.opengis.net/def/crs/EPSG/0/4548>", in: "header")
+        func edit(_ id: String, _ summary: String, parameters: [[String: Any]], body: Bool, ok: String, status: String) -> [String: Any] {
+            var o: [String: Any] = ["operationId": id, "summary": summary, "tags": ["Features"], "parameters": parameters,
+                                    "security": [["bearer": []]],
+                                    "responses": [status: ["description": ok], "400": error, "401": error, "403": error, "404": error, "409": error]]
+            if body { o["requestBody"] = feature }
+            return o
+        }
+        if var items = allPaths["/collections/{collectionId}/items"] as? [String: Any] {
+            items["post"] = edit("createFeature", "Create a feature (the owner department; versioned from today)", parameters: [collectionID, contentCrs],
+                                 body: true, ok: "Created; Location names the new feature", status: "201")
+            allPaths["/collections/{collectionId}/items"] = items
+        }
+        if var item = allPaths["/collections/{collectionId}/items/{featureId}"] as? [String: Any] {
+            item["put"] = edit("replaceFeature", "Replace a feature: a new version from today", parameters: [collectionID, fid, contentCrs], body: true,
+                               ok: "Replaced; Location names the new version", status: "200")
+            item["patch"] = edit("updateFeature", "Update some properties or the geometry: a new version from today",
+                                 parameters: [collectionID, fid, contentCrs], body: true, ok: "Updated; Location names the new version", status: "200")
+            item["delete"] = edit("deleteFeature", "End a feature today (its history stays)", parameters: [collectionID, fid], body: false, ok: "Ended", status: "204")
+            allPaths["/collections/{collectionId}/items/{featureId}"] = item
+        }
+        // Governance: the caller, the catalog, applications for conditional data, the audit.
+        let appID = param("applicationId", "Application id", in: "path", schema: ["type": "integer"])
+        allPaths["/me"] = op("me", "The caller: department, role and grants in force", tags: ["Sharing"], ok: json("The caller"))
+        allPaths["/catalog"] = op("catalog", "Every layer the caller may know of: share class, owner, fields and their sensitivity, and the caller's access",
+                                  tags: ["Sharing"], ok: json("The catalog"))
+        var applications = op("applications", "Applications by the caller's department and for its layers (all, for the administrator)", tags: ["Sharing"],
+                              parameters: [param("status", "pending, approved, rejected or revoked", schema: ["type": "string", "enum": ApplicationStatus.allCases.map(\.rawValue)])],
+                              ok: json("The applications"))
+        applications["post"] = [
+            "operationId": "apply", "summary": "Apply for conditional data: layer, fields, purpose, optional area, validity", "tags": ["Sharing"],
+            "security": [["bearer": []]],
+            "requestBody": ["required": true, "content": ["application/json": ["schema": [
+                "type": "object", "required": ["layer", "fields", "purpose", "validTo"],
+                "properties": ["layer": ["type": "string"], "fields": ["type": "array", "items": ["type": "string"]], "purpose": ["type": "string"],
+                               "area": ["description": "An administrative code, a list of codes, or a GeoJSON Polygon/MultiPolygon"],
+                               "crs": ["type": "string", "format": "uri"], "validFrom": ["type": "string", "format": "date"],
+                               "validTo": ["type": "string", "format": "date"]]]]]],
+            "responses": ["201": json("The application (pending)"), "400": error, "401": error, "403": error, "404": error, "413": error],
+        ]
+        allPaths["/applications"] = applications
+        allPaths["/applications/{applicationId}"] = op("application", "One application", tags: ["Sharing"], parameters: [appID], ok: json("The application"))
+        allPaths["/applications/{applicationId}/{decision}"] = [
+            "post": ["operationId": "decide", "summary": "The layer's owner or the administrator approves, rejects or revokes", "tags": ["Sharing"],
+                     "security": [["bearer": []]],
+                     "parameters": [appID, param("decision", "approve, reject or revoke", in: "path", schema: ["type": "string", "enum": ["approve", "reject", "revoke"]])],
+                     "requestBody": ["required": false, "content": ["application/json": ["schema": ["type": "object", "properties": ["note": ["type": "string"]]]]]],
+                     "responses": ["200": json("The decided application"), "401": error, "403": error, "404": error, "409": error]],
+        ]
+        allPaths["/audit"] = op("audit", "The audit log (the administrator): every data access and change, hash-chained", tags: ["Sharing"],
+                                parameters: [param("principal", "Department code or principal"), param("layer", "Layer id"), param("action", "read, change, grant or key"),
+                                             param("from", "First day"), param("to", "Day after the last"),
+                                             param("after", "Records after this sequence number", schema: ["type": "integer", "minimum": 0]),
+                                             param("limit", "Records (at most 10000)", schema: ["type": "integer", "minimum": 1]),
+                                             param("f", "json or csv", schema: ["type": "string", "enum": ["json", "csv"]])],
+                                ok: json("Audit records"))
         return [
             "openapi": "3.0.3",
             "info": ["title": "OneMap 三明市时空一张图", "version": "1.0.0",
-                     "description": "OGC API – Features (Parts 1 and 2), vector tiles and change lists of Sanming's spatiotemporal one map."],
+                     "description": "OGC API – Features (Parts 1 to 4), vector tiles, statistics, change lists and data sharing (applications, grants, audit) of Sanming's spatiotemporal one map."],
             "servers": [["url": base]],
-            "tags": [["name": "Capabilities"], ["name": "Features"], ["name": "Tiles"], ["name": "Time"], ["name": "Statistics"]],
+            "tags": [["name": "Capabilities"], ["name": "Features"], ["name": "Tiles"], ["name": "Time"], ["name": "Statistics"], ["name": "Sharing"]],
+            // Anonymous callers read open layers; departments send their key (or ?key= for map clients).
+            "security": [[String: [String]](), ["bearer": []], ["key": []]],
             "paths": allPaths,
-            "components": ["schemas": [
+            "components": [
+              "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "description": "A department's API key (om_...)"],
+                                  "key": ["type": "apiKey", "in": "query", "name": "key", "description": "The same key, for map clients that cannot send headers"]],
+              "schemas": [
                 "Error": ["type": "object", "required": ["code", "description"],
                           "properties": ["code": ["type": "string"], "description": ["type": "string"]]],
                 "FeatureCollection": ["type": "object", "required": ["type", "features"],

@@ -64,6 +64,11 @@ public protocol FeatureStore: Sendable {
     func applyRecords(layer: String, records: [RecordSource], alreadyRejected: [RejectedRow], mode: ImportMode,
                       validFrom: String, toleranceMetres: Double, skipBad: Bool, progress: (Int) -> Void) throws -> RecordImportSummary
 
+    /// Ends entity `key` of a department's layer on `day`: its current version closes that day (a
+    /// version begun that day is removed), history stays. False when it has no current version.
+    /// Core layers refuse (they change by import, which keeps their derived counts right).
+    func closeEntity(layer: String, key: String, on day: String) throws -> Bool
+
     /// Number of rows of a layer (all versions).
     func count(layer: String) throws -> Int
 

@@ -137,7 +137,7 @@ private struct ValueKinds {
 
 extension FieldType {
     /// "an integer", "a number", ... for messages.
-    var article: String {
+    public var article: String {
         switch self {
         case .string: "text"
         case .integer: "an integer"

@@ -54,9 +54,12 @@ def test_conformance_and_openapi_document_validates(http, base_url):
               "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", "/conformance",
               "/fonts/{fontstack}/{range}", "/health", "/identify", "/stats", "/stats/timeseries", "/styles/{name}",
               "/tileMatrixSets", "/tileMatrixSets/{tileMatrixSetId}", "/tiles", "/tiles/{layers}", "/tiles/{layers}/{z}/{x}/{y}",
-              "/vendor/{file}", "/viewer/{file}"}
+              "/vendor/{file}", "/viewer/{file}", "/me", "/catalog", "/applications", "/applications/{applicationId}",
+              "/applications/{applicationId}/{decision}", "/audit"}
     assert routes <= set(spec["paths"]), routes - set(spec["paths"])
     assert "post" in spec["paths"]["/stats"]
+    assert {"put", "patch", "delete"} <= set(spec["paths"]["/collections/{collectionId}/items/{featureId}"])
+    assert "post" in spec["paths"]["/collections/{collectionId}/items"] and "post" in spec["paths"]["/applications"]
 
 
 def test_collections_are_the_spatial_layers_never_the_person_records(http, base_url):
