@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -12,6 +13,10 @@ public enum OneMapApplication {
                                    audit: AuditTrail) -> Router<OneMapRequestContext> {
         let router = Router(context: OneMapRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
+        // Outside the access check: a browser's preflight carries no key.
+        if !configuration.corsOrigins.isEmpty {
+            router.add(middleware: CORSPolicy(origins: configuration.corsOrigins))
+        }
         let authenticator = Authenticator(store: store)
         router.add(middleware: AccessMiddleware(authenticator: authenticator,
                                                 limiter: configuration.rateLimit > 0 ? RateLimiter(perSecond: configuration.rateLimit) : nil,

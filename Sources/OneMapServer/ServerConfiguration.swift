@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     /// Requests per second per API key (per address for anonymous callers), twice that in a
     /// burst; 0: unlimited.
     public var rateLimit = 1000
+    /// Origins whose web pages may call the API from a browser (CORS): ["*"] any, [] none.
+    public var corsOrigins = ["*"]
 
     public init() {}
 }

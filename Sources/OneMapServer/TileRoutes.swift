@@ -60,7 +60,7 @@ struct TileRoutes: Sendable {
         // An as-of TileJSON hands out as-of tile URLs, so a client keeps asking for the same day.
         let query = datetime.map { "?datetime=\($0.text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "")" } ?? ""
         let doc = TileJSON.document(layers: layers, bounds: bounds, baseURL: BaseURL.of(request, fallback: fallbackBaseURL), query: query)
-        return JSONResponse.make(doc, extraHeaders: [.accessControlAllowOrigin: "*"])
+        return JSONResponse.make(doc)
     }
 
     func tile(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
@@ -78,10 +78,10 @@ struct TileRoutes: Sendable {
                          area: "tile \(coord.z)/\(coord.x)/\(coord.y)", datetime: datetime?.text, rows: tile.features,
                          outcome: tile.bytes.isEmpty ? "204" : "200")
         if tile.bytes.isEmpty {
-            return Response(status: .noContent, headers: [.accessControlAllowOrigin: "*"])
+            return Response(status: .noContent, headers: [:])
         }
         return Response(status: .ok,
-                        headers: [.contentType: Self.mvtType, .accessControlAllowOrigin: "*"],
+                        headers: [.contentType: Self.mvtType],
                         body: .init(byteBuffer: ByteBuffer(bytes: tile.bytes)))
     }
 

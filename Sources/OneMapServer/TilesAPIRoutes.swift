@@ -136,8 +136,8 @@ struct TilesAPIRoutes: Sendable {
         governance.audit(request, context, route: "/collections/{id}/tiles/{tms}/{level}/{row}/{column}", layer: view.layer.id,
                          grants: grants, area: "tile \(t.id) \(level)/\(row)/\(column)", datetime: datetime?.text, rows: tile.features,
                          outcome: tile.bytes.isEmpty ? "204" : "200")
-        if tile.bytes.isEmpty { return Response(status: .noContent, headers: [.accessControlAllowOrigin: "*"]) }
-        return Response(status: .ok, headers: [.contentType: TileRoutes.mvtType, .accessControlAllowOrigin: "*"],
+        if tile.bytes.isEmpty { return Response(status: .noContent, headers: [:]) }
+        return Response(status: .ok, headers: [.contentType: TileRoutes.mvtType],
                         body: .init(byteBuffer: ByteBuffer(bytes: tile.bytes)))
     }
 }

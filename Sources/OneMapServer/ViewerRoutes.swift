@@ -39,7 +39,7 @@ struct ViewerRoutes: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { throw APIError.notFound("no style '\(name)'") }
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let text = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "{base}", with: base)
-        return Response(status: .ok, headers: [.contentType: "application/json", .accessControlAllowOrigin: "*"],
+        return Response(status: .ok, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
@@ -59,7 +59,8 @@ struct ViewerRoutes: Sendable {
     /// font (`localIdeographFontFamily`), so no glyphs are needed for them; for other characters this
     /// answers a valid, empty glyph set for the range until SDF glyphs are generated on the server.
     private func glyphs(_ context: OneMapRequestContext) throws -> Response {
-        let stack = context.parameters.get("stack") ?? ""
+        let raw = context.parameters.get("stack") ?? ""
+        let stack = raw.removingPercentEncoding ?? raw
         // Font names only: letters, digits, spaces, commas, '-' and '_' (the name is echoed into the PBF).
         guard (1...200).contains(stack.count), stack.allSatisfy({ $0.isLetter || $0.isNumber || " ,-_".contains($0) }) else {
             throw APIError.notFound("no font stack '\(stack.prefix(80))'")
@@ -87,7 +88,7 @@ struct ViewerRoutes: Sendable {
         var msg: [UInt8] = [UInt8(1 << 3 | 2)]
         varint(stackMsg.count, &msg)
         msg += stackMsg
-        return Response(status: .ok, headers: [.contentType: "application/x-protobuf", .accessControlAllowOrigin: "*"],
+        return Response(status: .ok, headers: [.contentType: "application/x-protobuf"],
                         body: .init(byteBuffer: ByteBuffer(bytes: msg)))
     }
 }

@@ -199,3 +199,14 @@ def test_security_headers_on_every_response(anon, base_url):
         r = anon.get(base_url + path)
         assert r.headers.get("X-Content-Type-Options") == "nosniff", path
         assert r.headers.get("Referrer-Policy") == "no-referrer", path
+
+
+def test_cors_preflight_needs_no_key_and_allows_the_bearer_header(anon, base_url):
+    r = anon.options(f"{base_url}/collections/buildings/items",
+                     headers={"Origin": "https://gis.example.gov.cn", "Access-Control-Request-Method": "GET",
+                              "Access-Control-Request-Headers": "authorization"})
+    assert r.status_code == 204
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in r.headers["Access-Control-Allow-Headers"] and "PATCH" in r.headers["Access-Control-Allow-Methods"]
+    t = anon.get(f"{base_url}/tiles/admin_areas/8/212/108.mvt", headers={"Origin": "https://gis.example.gov.cn"})
+    assert t.headers["Access-Control-Allow-Origin"] == "*"
