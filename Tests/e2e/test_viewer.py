@@ -101,3 +101,33 @@ def test_statistics_panel_for_a_county_and_a_drawn_area(browser, base_url, http,
     drawn = http.post(f"{base_url}/stats", json={"area": {"type": "Polygon", "coordinates": [ring]}}, timeout=60).json()
     assert shown(browser, "stat-buildings") == drawn["buildings"]["count"] > 0
     browser.save_screenshot(os.path.join(out_dir, "viewer-stats.png"))
+
+
+BUILDING_FIELDS = """
+const done = arguments[arguments.length - 1];
+const started = Date.now();
+(function poll() {
+  const map = window.onemapMap;
+  if (map && map.loaded() && map.areTilesLoaded() && !map.isMoving()) {
+    const b = map.queryRenderedFeatures({layers: ['buildings-fill']});
+    done({buildings: b.length, withResidents: b.filter(f => f.properties.population !== undefined).length,
+          search: location.search, stored: sessionStorage.getItem('onemapKey') !== null});
+  } else if (Date.now() - started > 80000) { done({error: 'map never became idle'}); } else { setTimeout(poll, 250); }
+})();
+"""
+
+
+def test_viewer_with_a_department_key_sees_what_the_department_sees(browser, base_url, admin_key):
+    # Anonymous: buildings without their resident counts (an internal field).
+    browser.get(f"{base_url}/#15/26.2705/117.6365")
+    browser.execute_script("sessionStorage.clear()")
+    browser.refresh()
+    anon = browser.execute_async_script(BUILDING_FIELDS)
+    assert "error" not in anon and anon["buildings"] > 10 and anon["withResidents"] == 0, anon
+    # With ?key=: the key leaves the address bar at once, stays in this tab, and tiles carry the counts.
+    browser.get(f"{base_url}/?key={admin_key}#15/26.2705/117.6365")
+    keyed = browser.execute_async_script(BUILDING_FIELDS)
+    assert "error" not in keyed and keyed["withResidents"] == keyed["buildings"] > 10, keyed
+    assert "key=" not in keyed["search"] and keyed["stored"], keyed
+    assert admin_key not in browser.current_url
+    browser.execute_script("sessionStorage.clear()")

@@ -1,5 +1,20 @@
 // OneMap viewer: MapLibre GL JS served by OneMap itself (no CDN; intranets are offline).
+
+// A department's API key, given once as ?key= (then taken out of the address bar and history) and
+// kept for this tab only; without one the viewer shows what anonymous callers see.
+const pageParams = new URLSearchParams(location.search);
+if (pageParams.get("key")) {
+  sessionStorage.setItem("onemapKey", pageParams.get("key"));
+  pageParams.delete("key");
+  history.replaceState(null, "", location.pathname + (pageParams.toString() ? `?${pageParams}` : "") + location.hash);
+}
+const apiKey = sessionStorage.getItem("onemapKey");
+function authHeaders(headers = {}) { return apiKey ? { ...headers, Authorization: `Bearer ${apiKey}` } : headers; }
+function sameOrigin(url) { return new URL(url, location.href).origin === location.origin; }
+
 const map = new maplibregl.Map({
+  // The key goes to this server only, as a header (never into tile URLs, caches or logs).
+  transformRequest: (url) => (apiKey && sameOrigin(url) ? { url, headers: authHeaders() } : { url }),
   container: "map",
   style: "/styles/onemap.json",
   center: [117.62, 26.26],
@@ -72,7 +87,7 @@ async function statsForArea(code, name) {
   const day = currentDay();
   const info = document.getElementById("info");
   info.textContent = `统计中 counting ${name || code}…`;
-  const r = await fetch(`/areas/${encodeURIComponent(code)}${day ? `?datetime=${day}` : ""}`, { headers: { Accept: "application/json" } });
+  const r = await fetch(`/areas/${encodeURIComponent(code)}${day ? `?datetime=${day}` : ""}`, { headers: authHeaders({ Accept: "application/json" }) });
   const doc = await r.json();
   if (!r.ok) { info.textContent = doc.description; return info.innerText; }
   return renderStats(`${doc.name} (${doc.code})`, doc);
@@ -83,7 +98,7 @@ async function statsForPolygon(ring) {
   if (day) body.datetime = day;
   const info = document.getElementById("info");
   info.textContent = "统计中 counting…";
-  const r = await fetch("/stats", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const r = await fetch("/stats", { method: "POST", headers: authHeaders({ "Content-Type": "application/json" }), body: JSON.stringify(body) });
   const doc = await r.json();
   if (!r.ok) { info.textContent = doc.description; return info.innerText; }
   return renderStats("绘制区域 drawn area", doc);
