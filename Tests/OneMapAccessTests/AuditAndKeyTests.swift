@@ -143,3 +143,14 @@ func tamper(_ path: String, _ sql: String) throws {
         #expect(keys.allSatisfy { $0.prefix.count == 11 && $0.hash.count == 64 && !$0.hash.contains($0.key) })
     }
 }
+
+@Suite struct AuditTimestampTests {
+    @Test func timestampsAreISO8601UTCWithMillisecondsAndParse() throws {
+        let text = AuditTrail.now()
+        #expect(text.count == 24 && text.hasSuffix("Z"))
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let parsed = try #require(f.date(from: text))
+        #expect(abs(parsed.timeIntervalSinceNow) < 5)
+    }
+}
