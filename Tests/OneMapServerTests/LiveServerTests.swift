@@ -27,10 +27,12 @@ let smallDemoPath: Result<String, any Error> = Result {
 }
 
 /// Starts the real application on a free loopback port, runs `body`, then shuts it down.
-func withLiveServer(_ body: (String) async throws -> Void) async throws {
+func withLiveServer(configure: (inout ServerConfiguration, SpatiaLiteStore) -> Void = { _, _ in },
+                    _ body: (String) async throws -> Void) async throws {
     let store = try SpatiaLiteStore(path: try smallDemoPath.get())
     var config = ServerConfiguration()
     config.port = 0
+    configure(&config, store)
     config.stylesDirectory = repoRoot + "/styles"
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "test")
@@ -95,6 +97,39 @@ func get(_ url: String) async throws -> (Int, Data, HTTPURLResponse) {
             #expect(vs == 200 && String(decoding: vb, as: UTF8.self).contains("maplibre-gl.js"))
             let (ls, lb, _) = try await get(base + "/")
             #expect(ls == 200 && String(decoding: lb, as: UTF8.self).contains("\"service-desc\""))
+        }
+    }
+
+    @Test func callersOverTheRateLimitGet429WithRetryAfter() async throws {
+        try await withLiveServer(configure: { config, _ in config.rateLimit = 5 }) { base in
+            var statuses: [Int] = []
+            var retryAfter: String?
+            for _ in 0..<30 {
+                let (s, body, r) = try await get(base + "/collections")
+                statuses.append(s)
+                if s == 429 {
+                    retryAfter = r.value(forHTTPHeaderField: "Retry-After")
+                    let json = try JSONSerialization.jsonObject(with: body) as? [String: String]
+                    #expect(json?["code"] == "TooManyRequests" && json?["description"]?.contains("per second") == true)
+                }
+            }
+            // A burst of twice the rate passes, then the bucket is empty.
+            #expect(statuses.prefix(10).allSatisfy { $0 == 200 })
+            #expect(statuses.contains(429))
+            #expect(Int(retryAfter ?? "") ?? 0 >= 1)
+        }
+    }
+
+    @Test func aReadPastTheTimeLimitIsA503NamingTheLimit() async throws {
+        try await withLiveServer(configure: { _, store in store.readTimeLimit = 0.005 }) { base in
+            let (s, body, r) = try await get(base + "/stats?area=350400&groupBy=township")
+            #expect(s == 503)
+            let json = try JSONSerialization.jsonObject(with: body) as? [String: String]
+            #expect(json?["code"] == "QueryTimeout" && json?["description"]?.contains("time limit") == true)
+            #expect(r.value(forHTTPHeaderField: "Retry-After") != nil)
+            // The server is fine afterwards.
+            let (h, _, _) = try await get(base + "/health")
+            #expect(h == 200)
         }
     }
 }

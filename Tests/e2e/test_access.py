@@ -301,3 +301,33 @@ def test_every_access_is_audited_without_keys_and_the_chain_verifies(world, base
     # The server log never carries a key either.
     log = open(os.path.join(os.environ.get("ONEMAP_OUT", "test-output"), "server.log"), encoding="utf-8").read()
     assert "om_" not in log and "1801234" not in log
+
+
+def test_audit_verify_names_the_first_tampered_record_of_a_copy(world, out_dir):
+    """The CLI on a copy of the live database: intact, then after each kind of tampering."""
+    import shutil
+    import sqlite3
+    src = os.environ["ONEMAP_DB"]
+    for case, sql in [("changed", "UPDATE audit_log SET outcome = outcome || ' ok' WHERE seq = 3"),
+                      ("deleted", "DELETE FROM audit_log WHERE seq = 4"),
+                      ("inserted", "UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 5; "
+                                   "INSERT INTO audit_log(seq, at, principal, action, endpoint, outcome, prev_hash, hash) "
+                                   "SELECT 5, at, 'SMJT/om_00000000', action, endpoint, outcome, hash, hash FROM audit_log WHERE seq = 4; "
+                                   "UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1005")]:
+        copy = os.path.join(out_dir, f"audit-{case}.sqlite")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(copy + suffix):
+                os.remove(copy + suffix)
+        # A consistent copy of the live file (the server holds it open in WAL mode).
+        with sqlite3.connect(src) as live, sqlite3.connect(copy) as dst:
+            live.backup(dst)
+        r = subprocess.run([os.environ["ONEMAP_BIN"], "audit", "verify", "--db", copy], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0 and "intact" in r.stdout, r.stderr
+        con = sqlite3.connect(copy)
+        con.executescript(sql)
+        con.close()
+        r = subprocess.run([os.environ["ONEMAP_BIN"], "audit", "verify", "--db", copy], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1, (case, r.stdout)
+        m = re.search(r"broken at record (\d+)", r.stderr)
+        assert m, r.stderr
+        assert int(m.group(1)) == {"changed": 3, "deleted": 5, "inserted": 5}[case] or (case == "inserted" and int(m.group(1)) == 6), (case, r.stderr)
