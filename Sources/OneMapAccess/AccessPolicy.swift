@@ -17,7 +17,9 @@ public final class AccessPolicy: @unchecked Sendable {
     let store: any Store
     private let lock = NSLock()
     private var grantCache: [String: (grants: [ShareApplication], at: ContinuousClock.Instant)] = [:]  // guarded by lock
-    private var areaCache: [Int64: Geometry] = [:]  // guarded by lock
+    /// United boundaries of code-area grants, with when they were made: boundaries change by
+    /// import, so an entry lives a minute.
+    private var areaCache: [Int64: (area: Geometry, at: ContinuousClock.Instant)] = [:]  // guarded by lock
     private let ttl: Duration
 
     public init(store: any Store, ttl: Duration = .seconds(1)) {
@@ -25,7 +27,7 @@ public final class AccessPolicy: @unchecked Sendable {
     }
 
     /// Drops cached grants (after a decision in this process; others' decisions show within `ttl`).
-    public func invalidate() { lock.withLock { grantCache.removeAll() } }
+    public func invalidate() { lock.withLock { grantCache.removeAll(); areaCache.removeAll() } }
 
     /// The grants of a department in force on `day`, newest decision first.
     public func activeGrants(of department: String, on day: String) throws -> [ShareApplication] {
@@ -131,12 +133,13 @@ public final class AccessPolicy: @unchecked Sendable {
 
     private func area(_ a: GrantArea, grantID: Int64) throws -> Geometry {
         if let g = a.geometry, a.codes.isEmpty { return g }
-        if let hit = lock.withLock({ areaCache[grantID] }) { return hit }
+        let now = ContinuousClock.now
+        if let hit = lock.withLock({ areaCache[grantID] }), now - hit.at < .seconds(60) { return hit.area }
         var parts: [Geometry] = a.geometry.map { [$0] } ?? []
         for code in a.codes { parts += try boundaries(of: code) }
         guard !parts.isEmpty else { throw AccessDenied(.forbidden, "grant \(grantID)'s area \(a.codes.joined(separator: ",")) matches no administrative area today") }
         let united = parts.count == 1 ? parts[0] : (try GeometryEngine().union(parts) ?? parts[0])
-        lock.withLock { areaCache[grantID] = united }
+        lock.withLock { areaCache[grantID] = (united, now) }
         return united
     }
 

@@ -16,6 +16,16 @@ public final class Authenticator: @unchecked Sendable {
     /// nil key: anonymous. A key that is malformed, unknown, revoked or expired is refused (401),
     /// never silently downgraded to anonymous: the caller would not know why data is missing.
     public func principal(key: String?, today: String = ISODate.string(Date())) throws -> Principal {
+        try resolve(key, today: today, storeAllowed: true)!
+    }
+
+    /// The principal from the cache alone (no store read, so no need to leave the event loop);
+    /// nil when the key must be looked up.
+    public func cachedPrincipal(key: String, today: String = ISODate.string(Date())) throws -> Principal? {
+        try resolve(key, today: today, storeAllowed: false)
+    }
+
+    private func resolve(_ key: String?, today: String, storeAllowed: Bool) throws -> Principal? {
         guard let key else { return .anonymous }
         guard APIKeys.isWellFormed(key) else {
             throw AccessDenied(.unauthenticated, "the API key is malformed (keys look like om_ followed by 40 hex digits)")
@@ -24,6 +34,7 @@ public final class Authenticator: @unchecked Sendable {
         let now = ContinuousClock.now
         var found = lock.withLock { cache[hash].flatMap { now - $0.at < ttl ? ($0.key, $0.department) : nil } }
         if found == nil {
+            guard storeAllowed else { return nil }
             found = try store.keyHolder(hash: hash)
             if let (k, d) = found {
                 lock.withLock {

@@ -68,9 +68,10 @@ struct AccessMiddleware: RouterMiddleware {
                 grant = id
             }
         }
-        let presented = key
+        guard let presented = key else { return Caller(principal: .anonymous, grantID: grant) }
         let authenticator = self.authenticator
         do {
+            if let hit = try authenticator.cachedPrincipal(key: presented) { return Caller(principal: hit, grantID: grant) }
             let principal = try await blocking { try authenticator.principal(key: presented) }
             return Caller(principal: principal, grantID: grant)
         } catch let denied as AccessDenied {
