@@ -3,18 +3,12 @@ import OneMapGeo
 import OneMapStore
 
 /// The body of `POST /applications`: {"layer", "fields": [...], "purpose", "area": CODE | [CODES]
-/// | GeoJSON polygon (in `crs`, default CRS84), "validFrom", "validTo"}.
-public struct ApplicationRequest: Sendable {
-    public var layer: String
-    public var fields: [String]
-    public var purpose: String
-    public var area: GrantArea?
-    public var validFrom: String
-    public var validTo: String
-
+/// | GeoJSON polygon (in `crs`, default CRS84), "validFrom", "validTo"}, made the application of
+/// the calling department.
+public enum ApplicationRequest {
     static let members: Set<String> = ["layer", "fields", "purpose", "area", "crs", "validFrom", "validTo"]
 
-    public static func parse(json: Any, today: String = ISODate.string(Date())) throws(QueryError) -> ApplicationRequest {
+    public static func parse(json: Any, department: String, today: String = ISODate.string(Date())) throws(QueryError) -> NewApplication {
         guard let body = json as? [String: Any] else { throw QueryError("the body must be a JSON object with layer, fields, purpose and validTo") }
         for key in body.keys where !members.contains(key) {
             throw QueryError("unknown member '\(key)'; an application has \(members.sorted().joined(separator: ", "))")
@@ -50,6 +44,6 @@ public struct ApplicationRequest: Sendable {
             area = GrantArea(geometry: try StatisticsRequest.polygon(object, crs: crs).0)
         default: throw QueryError("\"area\" must be an administrative code, a list of codes or a GeoJSON polygon")
         }
-        return ApplicationRequest(layer: layer, fields: fields, purpose: purpose, area: area, validFrom: validFrom, validTo: validTo)
+        return NewApplication(department: department, layer: layer, fields: fields, purpose: purpose, area: area, validFrom: validFrom, validTo: validTo)
     }
 }

@@ -105,8 +105,10 @@ struct FeatureRoutes: Sendable {
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let caller = context.caller
         let layers = try await blocking { () throws -> [(LayerInfo, BBox?)] in
-            try governance.readable(try store.layers().filter(\.isSpatial), for: caller).map { l in
-                let v = try governance.view(of: l, for: caller).view
+            // A listing shows each layer as the caller reads it without naming a grant.
+            let plain = Caller(principal: caller.principal, grantID: nil)
+            return try governance.readable(try store.layers().filter(\.isSpatial), for: plain).map { l in
+                let v = try governance.view(of: l, for: plain).view
                 return (l.with(fields: v.fields), try store.extent(layer: l.id))
             }
         }

@@ -87,13 +87,13 @@ struct GovernanceRoutes: Sendable {
         try JSONBody.parse(try await JSONBody.read(request, upTo: maxBody), empty: [String: Any](), hint: "see /api for the request's members")
     }
 
-    static func parseApplication(_ json: Any) throws -> ApplicationRequest {
-        do { return try ApplicationRequest.parse(json: json) } catch { throw APIError.badRequest(error.description) }
+    static func parseApplication(_ json: Any, department: String) throws -> NewApplication {
+        do { return try ApplicationRequest.parse(json: json, department: department) } catch { throw APIError.badRequest(error.description) }
     }
 
     func submit(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let d = try department(context)
-        let parsed = try Self.parseApplication(try await Self.body(request))
+        let parsed = try Self.parseApplication(try await Self.body(request), department: d.code)
         let stored = try await blocking { () throws -> ShareApplication in
             guard let layer = try store.layer(id: parsed.layer) else { throw APIError.notFound("no layer '\(parsed.layer)'; see /catalog") }
             if layer.shareClass == .notShared {
@@ -101,8 +101,7 @@ struct GovernanceRoutes: Sendable {
             }
             if layer.ownerDepartment == d.code { throw APIError.badRequest("\(d.code) owns '\(layer.id)' and reads it whole already") }
             do {
-                return try store.submitApplication(NewApplication(department: d.code, layer: parsed.layer, fields: parsed.fields, purpose: parsed.purpose,
-                                                                  area: parsed.area, validFrom: parsed.validFrom, validTo: parsed.validTo))
+                return try store.submitApplication(parsed)
             } catch let e as StoreError { throw APIError.badRequest(e.message) }
         }
         governance.audit(request, context, action: "grant", route: "/applications", layer: stored.layer,
