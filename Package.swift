@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "OneMapGeo", dependencies: ["CGEOS", "CPROJ"]),
         .target(name: "OneMapStore", dependencies: ["OneMapGeo", "CSQLite3", "CSpatiaLite", "COpenSSL"]),
@@ -37,7 +38,7 @@ let package = Package(
         .target(
             name: "OneMapServer",
             dependencies: [
-                "OneMapTiles", "OneMapQuery", "OneMapAccess", "OneMapStore",
+                "OneMapTiles", "OneMapQuery", "OneMapAccess", "OneMapStore", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-run}
 
-APT_PACKAGES=(pkg-config libsqlite3-dev libspatialite-dev libgeos-dev libproj-dev libssl-dev curl unzip python3-venv)
+APT_PACKAGES=(pkg-config libsqlite3-dev libspatialite-dev libgeos-dev libproj-dev libssl-dev zlib1g-dev curl unzip python3-venv)
 if [ "$MODE" = test ]; then
   APT_PACKAGES+=(sqlite3 gdal-bin chromium chromium-driver fonts-noto-cjk wrk)
 fi

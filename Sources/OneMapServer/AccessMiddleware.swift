@@ -31,9 +31,10 @@ struct AccessMiddleware: RouterMiddleware {
             }
             response = try await next(request, context)
             if context.caller.principal != .anonymous {
-                // Made for one caller: no shared cache may keep it for another.
-                response.headers[.cacheControl] = "private, no-store"
-                response.headers[.vary] = "Authorization"
+                // Made for one caller: no shared cache may keep it for another (a route may let the
+                // caller's own browser keep it, marked private).
+                if !(response.headers[.cacheControl]?.hasPrefix("private") ?? false) { response.headers[.cacheControl] = "private, no-store" }
+                response.headers[.vary] = [response.headers[.vary], "Authorization"].compactMap { $0 }.joined(separator: ", ")
             }
         } catch let e as APIError {
             response = try e.response(from: request, context: context)

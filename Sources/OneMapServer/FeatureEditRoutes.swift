@@ -14,6 +14,8 @@ import OneMapStore
 struct FeatureEditRoutes: Sendable {
     let store: any FeatureStore & GovernanceStore
     let governance: Governance
+    /// Cached tiles an edit touches are dropped before the edit's response leaves.
+    let tiles: TileService
     let fallbackBaseURL: String
 
     static let maxBody = 8 << 20
@@ -73,6 +75,7 @@ struct FeatureEditRoutes: Sendable {
             throw reason.contains("already exists") ? APIError(.conflict, "Conflict", reason) : APIError.badRequest(reason)
         } catch let e as StoreError { throw APIError.from(e) }
         guard let fid = try current(layer, key: key)?.id else { throw APIError.badRequest("the feature was not stored") }
+        try tiles.cache?.catchUp(store)
         return fid
     }
 
@@ -121,6 +124,8 @@ struct FeatureEditRoutes: Sendable {
                 for (i, f) in layer.fields.enumerated().dropFirst() { values[f.name] = now.values[i] }
             }
             for (k, v) in edit.values { values[k] = v }
+            // A version begun today is replaced, not closed: its place is recorded here.
+            try store.recordChange(layer: layer.id, fromDay: Self.today(), box: now.geometry.bbox)
             return try write(layer, key: key, values: values, geometry: edit.geometry ?? now.geometry, mode: .upsert)
         }
         governance.audit(request, context, action: "change", route: "/collections/{id}/items/{fid}", layer: layer.id,
@@ -155,6 +160,7 @@ struct FeatureEditRoutes: Sendable {
         try await blocking { () throws -> Void in
             let (key, _) = try currentVersion(layer, fid: fid)
             do { _ = try store.closeEntity(layer: layer.id, key: key, on: Self.today()) } catch let e as StoreError { throw APIError.from(e) }
+            try tiles.cache?.catchUp(store)
         }
         governance.audit(request, context, action: "change", route: "/collections/{id}/items/{fid}", layer: layer.id,
                          area: "feature \(fid)", datetime: Self.today(), rows: 1, outcome: "204 ended \(fid)")

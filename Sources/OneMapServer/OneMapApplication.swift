@@ -25,18 +25,33 @@ public enum OneMapApplication {
         let governance = Governance(policy: AccessPolicy(store: store), authenticator: authenticator, trail: audit)
         let base = "http://\(configuration.host):\(configuration.port)"
         let builder = TileBuilder(store: store)
-        router.get("/health") { _, _ in
-            let layers = try await blocking { try store.layers().count }
-            return JSONResponse.make(["status": "ok", "layers": layers])
-        }
-        TileRoutes(builder: builder, governance: governance, fallbackBaseURL: base).register(on: router)
-        TilesAPIRoutes(builder: builder, governance: governance, fallbackBaseURL: base).register(on: router)
+        let cache: TileCache? = {
+            guard configuration.tileCacheBytes > 0 else { return nil }
+            let c = TileCache(capacityBytes: configuration.tileCacheBytes)
+            do { try c.watch(store) } catch {
+                // Without its change feed a cache could serve stale tiles: better none.
+                Logger(label: "onemap").error("tile cache off: cannot follow the store's changes", metadata: ["error": .string("\(error)")])
+                return nil
+            }
+            return c
+        }()
+        let tiles = TileService(builder: builder, cache: cache)
+        TileRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
+        TilesAPIRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
         ChangeRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         StatisticsRoutes(store: store, governance: governance).register(on: router)
         AreaRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         PointRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         GovernanceRoutes(store: store, governance: governance).register(on: router)
-        FeatureEditRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
+        FeatureEditRoutes(store: store, governance: governance, tiles: tiles, fallbackBaseURL: base).register(on: router)
+        router.get("/health") { _, _ in
+            let layers = try await blocking { try store.layers().count }
+            var doc: [String: Any] = ["status": "ok", "layers": layers]
+            if let cache {
+                doc["tileCache"] = cache.statistics
+            }
+            return JSONResponse.make(doc)
+        }
         let viewer = ViewerRoutes(configuration: configuration, fallbackBaseURL: base)
         viewer.register(on: router)
         // `/` is the OGC API landing page, or the viewer for a browser.

@@ -8,8 +8,9 @@ import OneMapTiles
 
 /// `/tiles`: TileJSON 3.0.0 documents and Mapbox Vector Tiles, one layer or several (`a,b`).
 struct TileRoutes: Sendable {
-    let builder: TileBuilder
+    let tiles: TileService
     let governance: Governance
+    var builder: TileBuilder { tiles.builder }
     let fallbackBaseURL: String
 
     static let mvtType = "application/vnd.mapbox-vector-tile"
@@ -69,20 +70,16 @@ struct TileRoutes: Sendable {
         let datetime = try Self.datetime(request)
         let time = datetime?.filter ?? .today()
         let caller = context.caller
-        // One hop to the thread pool: resolve, decide and build together.
-        let (tile, grants) = try await blocking { () throws -> (BuiltTile, [ShareApplication]) in
+        // One hop to the thread pool: resolve, decide, and read the cache or build.
+        let (tile, hit, grants) = try await blocking { () throws -> (CachedTile, Bool, [ShareApplication]) in
             let (views, grants) = try governance.views(of: try resolve(ids), for: caller)
-            return (try builder.tile(views: views, at: coord, during: time), grants)
+            let (tile, hit) = try tiles.tile(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time)
+            return (tile, hit, grants)
         }
         governance.audit(request, context, route: "/tiles/{layers}/{z}/{x}/{y}", layer: ids.joined(separator: ","), grants: grants,
                          area: "tile \(coord.z)/\(coord.x)/\(coord.y)", datetime: datetime?.text, rows: tile.features,
                          outcome: tile.bytes.isEmpty ? "204" : "200")
-        if tile.bytes.isEmpty {
-            return Response(status: .noContent, headers: [:])
-        }
-        return Response(status: .ok,
-                        headers: [.contentType: Self.mvtType],
-                        body: .init(byteBuffer: ByteBuffer(bytes: tile.bytes)))
+        return TileService.response(tile, hit: hit, request: request, keyed: caller.principal != .anonymous)
     }
 
     /// The `datetime` query parameter (nil when absent); any other parameter is refused, so a typo

@@ -9,8 +9,9 @@ import OneMapTiles
 /// OGC API – Tiles (vector tiles of each collection) over three tile matrix sets: WebMercatorQuad,
 /// WorldCRS84Quad and CGCS2000Quad (天地图's CGCS2000 'c' layout), with their TMS 2.0 definitions.
 struct TilesAPIRoutes: Sendable {
-    let builder: TileBuilder
+    let tiles: TileService
     let governance: Governance
+    var builder: TileBuilder { tiles.builder }
     let fallbackBaseURL: String
 
     static let conformance = [
@@ -132,12 +133,10 @@ struct TilesAPIRoutes: Sendable {
         do { try t.check(level: level, row: row, column: column) } catch { throw APIError.badRequest(error.description) }
         let datetime = try TileRoutes.datetime(request)
         let time = datetime?.filter ?? .today()
-        let tile = try await blocking { try builder.tile(views: [view], tms: t, level: level, row: row, column: column, during: time) }
+        let (tile, hit) = try await blocking { try tiles.tile(views: [view], tms: t, level: level, row: row, column: column, time: time) }
         governance.audit(request, context, route: "/collections/{id}/tiles/{tms}/{level}/{row}/{column}", layer: view.layer.id,
                          grants: grants, area: "tile \(t.id) \(level)/\(row)/\(column)", datetime: datetime?.text, rows: tile.features,
                          outcome: tile.bytes.isEmpty ? "204" : "200")
-        if tile.bytes.isEmpty { return Response(status: .noContent, headers: [:]) }
-        return Response(status: .ok, headers: [.contentType: TileRoutes.mvtType],
-                        body: .init(byteBuffer: ByteBuffer(bytes: tile.bytes)))
+        return TileService.response(tile, hit: hit, request: request, keyed: context.caller.principal != .anonymous)
     }
 }

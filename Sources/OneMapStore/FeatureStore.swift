@@ -69,6 +69,16 @@ public protocol FeatureStore: Sendable {
     /// Core layers refuse (they change by import, which keeps their derived counts right).
     func closeEntity(layer: String, key: String, on day: String) throws -> Bool
 
+    /// Records that a change (made outside the store's own writes) applies to `layer` from `fromDay`
+    /// within `box` (nil: every day / the whole layer), for caches.
+    func recordChange(layer: String, fromDay: String?, box: BBox?) throws
+
+    /// Change extents committed after `seq` (by this process or another), in order.
+    func changeExtents(after seq: Int64) throws -> [ChangeExtent]
+
+    /// The newest change extent's number (0: none).
+    func lastChangeSeq() throws -> Int64
+
     /// Number of rows of a layer (all versions).
     func count(layer: String) throws -> Int
 

@@ -150,6 +150,15 @@ enum Schema {
             """,
             "CREATE INDEX audit_log_principal ON audit_log(principal, seq)",
         ],
+        // 4: where and from when each change applies, per layer, written in the change's own
+        // transaction: caches drop exactly what a change touches, in this process or another.
+        [
+            """
+            CREATE TABLE change_extents (
+              seq INTEGER PRIMARY KEY, layer TEXT NOT NULL, from_day TEXT,
+              min_x REAL, min_y REAL, max_x REAL, max_y REAL)
+            """,
+        ],
     ]
 
     /// Indexes built after a bulk load (building them first would slow every insert).

@@ -207,6 +207,8 @@ extension SpatiaLiteStore: GovernanceStore {
                   open = coalesce(?, open), fields_json = ? WHERE id = ?
                 """).run([shareClass.map { .text($0.rawValue) } ?? .null, owner.map { .text($0) } ?? .null,
                           open.map { .int($0 ? 1 : 0) } ?? .null, .text(fieldsJSON), .text(id)])
+            // Who sees which fields changed: every cached result of the layer, every day.
+            try ChangeLog.record(c, layer: id, fromDay: nil, box: nil)
             try Self.bumpGeneration(c)
         }
         dropCatalogCache()

@@ -41,6 +41,20 @@ extension SpatiaLiteStore {
             } else {
                 try Self.finishUserLayer(UserLayerTable(target), on: c)
             }
+            if summary.inserted + summary.updated + summary.closed > 0 {
+                let given = records.reduce(nil as BBox?) { u, r in
+                    guard let b = r.geometry.bbox else { return u }
+                    guard var u else { return b }
+                    u.extend(b)
+                    return u
+                }
+                let table = target.id == "buildings" ? "buildings" : UserLayerTable(target).table
+                try ChangeLog.recordVersions(c, layer: target.id, table: table, day: day, extra: given)
+                if target.id == "buildings" {
+                    // Area populations follow building centroids: the areas' tiles from that day too.
+                    for l in [CoreLayers.adminAreas.id, CoreLayers.adminLabels.id] { try ChangeLog.record(c, layer: l, fromDay: day, box: nil) }
+                }
+            }
             StageTimer.mark("indexes and derived data")
             return summary
         }

@@ -38,6 +38,10 @@ extension SpatiaLiteStore {
             StageTimer.mark("place records")
             let rows = try RecordVersionRows(kind: kind, connection: c, day: day)
             summary.versions = try VersionApplier.apply(keyed, mode: mode, day: day, into: rows, tableIsEmpty: false, progress: progress)
+            // Residents and businesses are counted on buildings and areas: their tiles from that day.
+            for l in [CoreLayers.buildings.id, CoreLayers.adminAreas.id, CoreLayers.adminLabels.id] {
+                try ChangeLog.record(c, layer: l, fromDay: day, box: nil)
+            }
             summary.versions.rejected = (rejected + summary.versions.rejected).sorted { $0.row < $1.row }
             if !summary.versions.rejected.isEmpty && !skipBad {
                 throw ImportRefused(rejected: summary.versions.rejected,

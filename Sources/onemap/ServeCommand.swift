@@ -17,6 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder with maplibre-gl.js/.css (fetched by scripts/setup.sh).") var vendor = ".vendor"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "An origin whose web pages may call the API (CORS), repeatable; '*' any (default), 'none' no cross-origin calls.") var corsOrigin: [String] = ["*"]
+    @Option(help: "Megabytes of tiles kept in memory (changes drop exactly the tiles they touch); 0 = no cache.") var tileCacheMb = 256
     @Option(help: "Seconds one read (a tile, a page of features, a statistics pass) may run before it is stopped (503); 0 = no limit.") var queryTimeout = 30.0
     @Option(help: "Requests per second per API key (per address for anonymous callers), twice that in a burst; 0 = unlimited.") var rateLimit = 1000
 
@@ -24,6 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard queryTimeout >= 0 else { throw ValidationError("--query-timeout must be 0 (no limit) or more seconds") }
+        guard tileCacheMb >= 0 else { throw ValidationError("--tile-cache-mb must be 0 (no cache) or more") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 (unlimited) or more, got \(rateLimit)") }
     }
 
@@ -41,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.host = host; config.port = port; config.databasePath = db
         config.stylesDirectory = styles; config.vendorDirectory = vendor
         config.rateLimit = rateLimit
+        config.tileCacheBytes = tileCacheMb << 20
         config.corsOrigins = corsOrigin == ["none"] ? [] : corsOrigin
         let log = logger
         let audit = AuditTrail(store: store)

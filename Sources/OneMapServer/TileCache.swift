@@ -1,0 +1,161 @@
+import Foundation
+import OneMapGeo
+import OneMapStore
+
+/// An encoded tile as served: its bytes (empty: 204), their gzip (when smaller), a strong ETag.
+final class CachedTile: Sendable {
+    let bytes: [UInt8]
+    let gzipped: [UInt8]?
+    let etag: String
+    let features: Int
+
+    init(bytes: [UInt8], features: Int) {
+        self.bytes = bytes
+        self.features = features
+        let zipped = bytes.count > 256 ? Gzip.compress(bytes) : nil
+        gzipped = zipped.flatMap { $0.count < bytes.count ? $0 : nil }
+        // Strong: the same bytes, the same tag, across restarts.
+        etag = "\"" + Digest.sha256Hex(bytes).prefix(20) + "\""
+    }
+
+    var cost: Int { bytes.count + (gzipped?.count ?? 0) + 256 }
+}
+
+/// What a cached tile shows: which layers, where (lon/lat, with the tile's buffer), up to which
+/// day. A change drops exactly the entries it can alter.
+struct TileScope: Sendable {
+    let layers: Set<String>
+    let box: BBox
+    /// The last day the tile shows (nil: open ended).
+    let lastDay: String?
+}
+
+/// An LRU of tiles bounded in bytes. Keys carry the caller's view (`LayerView.cacheKey`: fields,
+/// masking, area), so a tile made for one caller never reaches a caller with fewer rights. A
+/// watcher reads the store's change extents (this process's edits and other processes' imports)
+/// and drops the entries they touch; everything else stays.
+final class TileCache: @unchecked Sendable {
+    private final class Node {
+        let key: String
+        let tile: CachedTile
+        let scope: TileScope
+        var prev: Node?
+        var next: Node?
+        init(key: String, tile: CachedTile, scope: TileScope) { self.key = key; self.tile = tile; self.scope = scope }
+    }
+
+    let capacity: Int
+    private let lock = NSLock()
+    private var nodes: [String: Node] = [:]  // guarded by lock
+    private var head: Node?  // most recent; guarded by lock
+    private var tail: Node?  // guarded by lock
+    private var used = 0  // guarded by lock
+    private var hits = 0, misses = 0, dropped = 0  // guarded by lock
+    private var lastSeq: Int64 = 0  // guarded by lock
+    private var watcher: Thread?
+
+    init(capacityBytes: Int) { capacity = capacityBytes }
+
+    var bytesUsed: Int { lock.withLock { used } }
+    var count: Int { lock.withLock { nodes.count } }
+    /// For /health: size and counters.
+    var statistics: [String: Int] {
+        lock.withLock { ["tiles": nodes.count, "bytes": used, "capacity": capacity, "hits": hits, "misses": misses, "dropped": dropped] }
+    }
+
+    func get(_ key: String) -> CachedTile? {
+        lock.withLock {
+            guard let n = nodes[key] else { misses += 1; return nil }
+            hits += 1
+            moveToFront(n)
+            return n.tile
+        }
+    }
+
+    func put(_ key: String, _ tile: CachedTile, scope: TileScope) {
+        guard tile.cost <= capacity / 8 else { return }
+        lock.withLock {
+            if let old = nodes[key] { unlink(old) }
+            let n = Node(key: key, tile: tile, scope: scope)
+            nodes[key] = n
+            used += tile.cost
+            n.next = head
+            head?.prev = n
+            head = n
+            if tail == nil { tail = n }
+            while used > capacity, let last = tail { unlink(last) }
+        }
+    }
+
+    /// Drops every entry `change` can alter; returns how many.
+    @discardableResult
+    func invalidate(_ change: ChangeExtent) -> Int {
+        lock.withLock {
+            let stale = nodes.values.filter { change.touches(layers: $0.scope.layers, area: $0.scope.box, lastDay: $0.scope.lastDay) }
+            for n in stale { unlink(n) }
+            dropped += stale.count
+            return stale.count
+        }
+    }
+
+    func removeAll() { lock.withLock { for n in Array(nodes.values) { unlink(n) } } }
+
+    private func moveToFront(_ n: Node) {
+        guard head !== n else { return }
+        n.prev?.next = n.next
+        n.next?.prev = n.prev
+        if tail === n { tail = n.prev }
+        n.prev = nil
+        n.next = head
+        head?.prev = n
+        head = n
+    }
+
+    private func unlink(_ n: Node) {
+        n.prev?.next = n.next
+        n.next?.prev = n.prev
+        if head === n { head = n.next }
+        if tail === n { tail = n.prev }
+        n.prev = nil; n.next = nil
+        nodes[n.key] = nil
+        used -= n.tile.cost
+    }
+
+    // MARK: following the store's changes
+
+    /// Starts from the store's newest change and applies later ones every `interval`.
+    func watch(_ store: any FeatureStore, interval: TimeInterval = 0.2) throws {
+        let start = try store.lastChangeSeq()
+        lock.withLock { lastSeq = start }
+        let t = Thread { [weak self] in
+            while let cache = self {
+                try? cache.catchUp(store)
+                Thread.sleep(forTimeInterval: interval)
+            }
+        }
+        t.name = "onemap-tile-cache"
+        watcher = t
+        t.start()
+    }
+
+    /// Applies the changes committed since the last look (also called before answering, in tests).
+    func catchUp(_ store: any FeatureStore) throws {
+        let after = lock.withLock { lastSeq }
+        let changes = try store.changeExtents(after: after)
+        for c in changes { invalidate(c) }
+        if let last = changes.last { lock.withLock { lastSeq = max(lastSeq, last.seq) } }
+    }
+
+    /// The cache key of a tile for the callers' views.
+    static func key(views: [LayerView], tms: String, level: Int, row: Int, column: Int, time: TimeFilter) -> String {
+        views.map(\.cacheKey).joined(separator: ";") + "|\(tms)/\(level)/\(row)/\(column)|\(time.start ?? "")/\(time.end ?? "")"
+    }
+
+    /// Lon/lat box of a tile with its buffer (what the tile's features can come from).
+    static func scope(views: [LayerView], tms: TileMatrixSet, level: Int, row: Int, column: Int, time: TimeFilter) -> TileScope {
+        let b = tms.bounds(level: level, row: row, column: column)
+        let pad = (b.maxX - b.minX) * 64 / 4096
+        let lo = tms.unproject(Position(b.minX - pad, b.minY - pad)), hi = tms.unproject(Position(b.maxX + pad, b.maxY + pad))
+        return TileScope(layers: Set(views.map(\.layer.id)), box: BBox(minX: lo.x, minY: lo.y, maxX: hi.x, maxY: hi.y), lastDay: time.end)
+    }
+}

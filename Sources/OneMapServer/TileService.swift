@@ -1,0 +1,42 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import OneMapGeo
+import OneMapStore
+import OneMapTiles
+
+/// Tiles as HTTP serves them: from the cache when it holds the caller's view of the tile, else
+/// built and kept; strong ETags (304 on If-None-Match), gzip for clients that accept it.
+struct TileService: Sendable {
+    let builder: TileBuilder
+    /// nil: no cache (`--tile-cache-mb 0`).
+    let cache: TileCache?
+
+    /// Call on a blocking thread. `hit`: served from the cache.
+    func tile(views: [LayerView], tms: TileMatrixSet, level: Int, row: Int, column: Int, time: TimeFilter) throws -> (CachedTile, hit: Bool) {
+        let key = TileCache.key(views: views, tms: tms.id, level: level, row: row, column: column, time: time)
+        if let cache, let hit = cache.get(key) { return (hit, true) }
+        let built = try builder.tile(views: views, tms: tms, level: level, row: row, column: column, during: time)
+        let tile = CachedTile(bytes: built.bytes, features: built.features)
+        cache?.put(key, tile, scope: TileCache.scope(views: views, tms: tms, level: level, row: row, column: column, time: time))
+        return (tile, false)
+    }
+
+    /// The response for a tile: 304 when the client has it, 204 when empty, gzip when accepted.
+    static func response(_ tile: CachedTile, hit: Bool, request: Request, keyed: Bool) -> Response {
+        var headers: HTTPFields = [.eTag: tile.etag, HTTPField.Name("X-Cache")!: hit ? "hit" : "miss",
+                                   // Revalidate every time: a change must show at once, and a 304 costs nothing.
+                                   .cacheControl: keyed ? "private, no-cache" : "no-cache", .vary: "Accept-Encoding"]
+        if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tile.etag || $0 == "*" }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        if tile.bytes.isEmpty { return Response(status: .noContent, headers: headers) }
+        headers[.contentType] = TileRoutes.mvtType
+        if let zipped = tile.gzipped, (request.headers[.acceptEncoding] ?? "").contains("gzip") {
+            headers[.contentEncoding] = "gzip"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: zipped)))
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: tile.bytes)))
+    }
+}
