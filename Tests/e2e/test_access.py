@@ -195,7 +195,9 @@ def test_a_tile_fetched_by_the_owner_then_by_others_never_carries_the_owners_fie
         assert all(re.fullmatch(r"180\*{4}\d{4}", g["properties"]["phone"]) for g in other)
         assert all(sorted(g["properties"]) == PUBLIC for g in public)
     r = s["owner"].get(url)
-    assert r.headers.get("Cache-Control") == "private, no-store" and "Authorization" in r.headers.get("Vary", "")
+    # Never in a shared cache; the department's own browser must revalidate (ETag) before reuse.
+    assert r.headers.get("Cache-Control") == "private, no-cache" and "Authorization" in r.headers.get("Vary", "")
+    assert s["owner"].get(f"{base_url}/collections/acc_o/items").headers.get("Cache-Control") == "private, no-store"
 
 
 def test_an_area_limited_grant_shows_only_its_counties_and_a_named_grant_unmasks(world, base_url):
