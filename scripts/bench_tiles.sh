@@ -15,11 +15,25 @@ python3 scripts/tiles_list.py --db "$DB" --out "$TILES"
 echo "== in-process, uncached ($LAYERS)"
 "$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYERS" --threads 1
 "$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYERS" --threads 2 | head -1
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-"$BIN" serve --port "$PORT" --db "$DB" --log-level warning &
-PID=$!
+serve() {  # serve [extra options]: starts the server on a free port, sets PORT and PID
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  # No rate limit: one client on loopback stands for many departments.
+  "$BIN" serve --port "$PORT" --db "$DB" --log-level warning --rate-limit 0 "$@" &
+  PID=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+}
+run_wrk() {
+  TILES="$TILES" TILE_PATH="/tiles/$LAYERS/{z}/{x}/{y}.mvt" \
+    wrk -t2 -c64 -d"$DURATION" --timeout 10s -s scripts/tiles.lua "http://127.0.0.1:$PORT" | grep RESULT
+}
 trap 'kill $PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
-echo "== HTTP, uncached: wrk -t2 -c64 -d$DURATION"
-TILES="$TILES" TILE_PATH="/tiles/$LAYERS/{z}/{x}/{y}.mvt" \
-  wrk -t2 -c64 -d"$DURATION" --timeout 10s -s scripts/tiles.lua "http://127.0.0.1:$PORT" | grep RESULT
+serve --tile-cache-mb 0
+echo "== HTTP, uncached (--tile-cache-mb 0): wrk -t2 -c64 -d$DURATION"
+run_wrk
+kill $PID; wait $PID 2>/dev/null || true
+serve
+# Warm the cache with every tile of the list once, then measure hits only.
+TILES="$TILES" TILE_PATH="/tiles/$LAYERS/{z}/{x}/{y}.mvt" wrk -t2 -c16 -d"$DURATION" --timeout 10s -s scripts/tiles.lua "http://127.0.0.1:$PORT" >/dev/null
+echo "== HTTP, cached (after a warm-up pass): wrk -t2 -c64 -d$DURATION"
+run_wrk
+curl -s "http://127.0.0.1:$PORT/health"; echo

@@ -2,23 +2,32 @@ import Foundation
 import OneMapGeo
 import OneMapStore
 
-/// An encoded tile as served: its bytes (empty: 204), their gzip (when smaller), a strong ETag.
-final class CachedTile: Sendable {
+/// An encoded tile as served: its bytes (empty: 204), a strong ETag, and its gzip, made the first
+/// time a client accepts gzip (most tile clients on an intranet do not ask: no cost for them).
+final class CachedTile: @unchecked Sendable {
     let bytes: [UInt8]
-    let gzipped: [UInt8]?
     let etag: String
     let features: Int
+    private let lock = NSLock()
+    private var zipped: [UInt8]??  // guarded by lock; .some(nil): not worth it
 
     init(bytes: [UInt8], features: Int) {
         self.bytes = bytes
         self.features = features
-        let zipped = bytes.count > 256 ? Gzip.compress(bytes) : nil
-        gzipped = zipped.flatMap { $0.count < bytes.count ? $0 : nil }
         // Strong: the same bytes, the same tag, across restarts.
         etag = "\"" + Digest.sha256Hex(bytes).prefix(20) + "\""
     }
 
-    var cost: Int { bytes.count + (gzipped?.count ?? 0) + 256 }
+    /// The gzip of the bytes when it is smaller (nil otherwise).
+    var gzipped: [UInt8]? {
+        if let done = lock.withLock({ zipped }) { return done }
+        let z = bytes.count > 256 ? Gzip.compress(bytes).flatMap { $0.count < bytes.count ? $0 : nil } : nil
+        lock.withLock { zipped = .some(z) }
+        return z
+    }
+
+    /// Bytes held: the tile, its gzip (counted at most at the tile's size) and bookkeeping.
+    var cost: Int { bytes.count * 2 + 256 }
 }
 
 /// What a cached tile shows: which layers, where (lon/lat, with the tile's buffer), up to which
