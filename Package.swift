@@ -30,7 +30,8 @@ let package = Package(
         .target(name: "OneMapStore", dependencies: ["OneMapGeo", "CSQLite3", "CSpatiaLite", "COpenSSL"]),
         // Ingest reads GeoPackage files (SQLite) itself: file formats are not storage.
         .target(name: "OneMapIngest", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3"]),
-        .target(name: "OneMapTiles", dependencies: ["OneMapStore", "OneMapGeo"]),
+        // Tiles, and the MBTiles archives they are seeded into (SQLite files of their own: not the store).
+        .target(name: "OneMapTiles", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3", "CZlib"]),
         // OGC API request parsing and feature encoding (CRS, bbox, paging, GeoJSON).
         .target(name: "OneMapQuery", dependencies: ["OneMapStore", "OneMapGeo"]),
         // Governance: principals, API keys, the access policy every endpoint asks, the audit trail.
@@ -38,7 +39,7 @@ let package = Package(
         .target(
             name: "OneMapServer",
             dependencies: [
-                "OneMapTiles", "OneMapQuery", "OneMapAccess", "OneMapStore", "CZlib",
+                "OneMapTiles", "OneMapQuery", "OneMapAccess", "OneMapStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Foundation
 import OneMapGeo
 import OneMapStore
+import OneMapTiles
 
 /// An encoded tile as served: its bytes (empty: 204), a strong ETag, and its gzip, made the first
 /// time a client accepts gzip (most tile clients on an intranet do not ask: no cost for them).

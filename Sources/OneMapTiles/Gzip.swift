@@ -1,8 +1,9 @@
 import CZlib
+import Foundation
 
 /// gzip (RFC 1952) of a buffer with zlib: tiles are sent compressed to clients that accept it.
-enum Gzip {
-    static func compress(_ input: [UInt8], level: Int32 = 6) -> [UInt8]? {
+public enum Gzip {
+    public static func compress(_ input: [UInt8], level: Int32 = 6) -> [UInt8]? {
         var stream = z_stream()
         // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
         guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {

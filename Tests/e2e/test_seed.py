@@ -1,0 +1,54 @@
+"""`onemap seed` writes an MBTiles archive that GDAL reads and whose tiles equal the served ones
+(decoded), for the viewer the archive is made for."""
+import gzip
+import os
+import sqlite3
+import subprocess
+
+import mapbox_vector_tile
+
+
+def seed(out, *args):
+    return subprocess.run([os.environ["ONEMAP_BIN"], "seed", "--db", os.environ["ONEMAP_DB"], "--out", out, *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_seeded_tiles_equal_served_tiles_and_gdal_reads_the_archive(anon, http, base_url, out_dir):
+    out = os.path.join(out_dir, "sanyuan.mbtiles")
+    r = seed(out, "--area", "350404", "--minzoom", "11", "--maxzoom", "14", "--layers", "admin_areas,buildings")
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(out + ".part")
+    con = sqlite3.connect(out)
+    meta = dict(con.execute("SELECT name, value FROM metadata"))
+    assert meta["format"] == "pbf" and meta["minzoom"] == "11" and meta["maxzoom"] == "14" and "vector_layers" in meta["json"]
+    rows = con.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles ORDER BY zoom_level DESC, tile_column LIMIT 400").fetchall()
+    assert len(rows) > 50
+    compared = 0
+    for z, x, tms_row, data in rows[::40]:
+        y = (1 << z) - 1 - tms_row
+        served = anon.get(f"{base_url}/tiles/admin_areas,buildings/{z}/{x}/{y}.mvt")
+        assert served.status_code == 200
+        assert mapbox_vector_tile.decode(gzip.decompress(data)) == mapbox_vector_tile.decode(served.content), (z, x, y)
+        compared += 1
+    assert compared >= 5
+    # The public archive has no resident counts (internal); GDAL opens it with both layers.
+    assert "population" not in [f for l in __import__("json").loads(meta["json"])["vector_layers"] if l["id"] == "buildings" for f in l["fields"]]
+    info = subprocess.run(["ogrinfo", "-ro", "-so", out], capture_output=True, text=True, timeout=120)
+    assert info.returncode == 0 and "MBTiles" in info.stdout + info.stderr and "buildings" in info.stdout and "admin_areas" in info.stdout, info.stdout
+    count = subprocess.run(["ogrinfo", "-ro", "-so", "-oo", "ZOOM_LEVEL=14", out, "buildings"], capture_output=True, text=True, timeout=120)
+    n = int(next(l for l in count.stdout.splitlines() if "Feature Count" in l).split(":")[1])
+    assert n > 100
+
+
+def test_a_department_archive_carries_its_view_and_bad_requests_exit_1(out_dir):
+    out = os.path.join(out_dir, "sanyuan-smdsj.mbtiles")
+    r = seed(out, "--area", "350404", "--minzoom", "14", "--maxzoom", "14", "--layers", "buildings", "--department", "SMDSJ")
+    assert r.returncode == 0, r.stderr
+    meta = dict(sqlite3.connect(out).execute("SELECT name, value FROM metadata"))
+    assert '"population"' in meta["json"]
+    for args, words in [(["--area", "999999"], "no administrative area"), (["--minzoom", "9", "--maxzoom", "3"], "zooms"),
+                        (["--department", "NOPE"], "no department"), (["--layers", "population"], "population")]:
+        r = seed(os.path.join(out_dir, "bad.mbtiles"), *args)
+        assert r.returncode != 0 and words in r.stderr, (args, r.stderr)
+    r = seed(os.path.join(out_dir, "x.pmtiles"))
+    assert r.returncode != 0 and "PMTiles" in r.stderr
