@@ -10,10 +10,13 @@ import time
 import mapbox_vector_tile
 import pytest
 
+from tiles_helpers import tile_of as _tile_of
+
 
 def tile_of(lon, lat, z):
-    n = 2 ** z
-    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return _tile_of(lon, lat, z)[1:]
+
+
 
 
 def bounds(z, x, y):
