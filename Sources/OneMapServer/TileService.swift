@@ -15,11 +15,15 @@ struct TileService: Sendable {
 
     /// Call on a blocking thread. `hit`: served from the cache.
     func tile(views: [LayerView], tms: TileMatrixSet, level: Int, row: Int, column: Int, time: TimeFilter) throws -> (CachedTile, hit: Bool) {
+        guard let cache else {
+            let built = try builder.tile(views: views, tms: tms, level: level, row: row, column: column, during: time)
+            return (CachedTile(bytes: built.bytes, features: built.features), false)
+        }
         let key = TileCache.key(views: views, tms: tms.id, level: level, row: row, column: column, time: time)
-        if let cache, let hit = cache.get(key) { return (hit, true) }
+        if let hit = cache.get(key) { return (hit, true) }
         let built = try builder.tile(views: views, tms: tms, level: level, row: row, column: column, during: time)
         let tile = CachedTile(bytes: built.bytes, features: built.features)
-        cache?.put(key, tile, scope: TileCache.scope(views: views, tms: tms, level: level, row: row, column: column, time: time))
+        cache.put(key, tile, scope: TileCache.scope(views: views, tms: tms, level: level, row: row, column: column, time: time))
         return (tile, false)
     }
 
