@@ -57,6 +57,16 @@ let package = Package(
             ]
         ),
 
+        // Benchmark only: a bare SwiftNIO server returning tile bytes from memory, the cached-tile ceiling.
+        .executableTarget(
+            name: "tile-ceiling",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
         .testTarget(name: "OneMapGeoTests", dependencies: ["OneMapGeo"]),
         .testTarget(name: "OneMapStoreTests", dependencies: ["OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),

@@ -13,6 +13,11 @@ struct TileService: Sendable {
     /// nil: no cache (`--tile-cache-mb 0`).
     let cache: TileCache?
 
+    /// The cached tile for these views, if any (no building: cheap enough for the request's task).
+    func cached(views: [LayerView], tms: TileMatrixSet, level: Int, row: Int, column: Int, time: TimeFilter) -> CachedTile? {
+        cache?.get(TileCache.key(views: views, tms: tms.id, level: level, row: row, column: column, time: time))
+    }
+
     /// Call on a blocking thread. `hit`: served from the cache.
     func tile(views: [LayerView], tms: TileMatrixSet, level: Int, row: Int, column: Int, time: TimeFilter) throws -> (CachedTile, hit: Bool) {
         guard let cache else {

@@ -132,11 +132,33 @@ extension DerivedCounts {
 
 /// ISO 8601 calendar dates (`YYYY-MM-DD`) in UTC+8, the calendar Sanming's records use.
 public enum ISODate {
+    /// The day of `d` in UTC+8. Integer arithmetic (days since 1970 to a proleptic Gregorian
+    /// date): every request asks for "today", and Calendar plus String(format:) cost more than a
+    /// cached tile's whole answer.
     public static func string(_ d: Date) -> String {
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
-        let c = cal.dateComponents([.year, .month, .day], from: d)
-        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+        let days = Int((d.timeIntervalSince1970 + 8 * 3600).rounded(.down) / 86_400.0)
+        if let last = lastDayLock.withLock({ lastDay }), last.days == days { return last.text }
+        let text = civil(days)
+        lastDayLock.withLock { lastDay = (days, text) }
+        return text
+    }
+
+    private static let lastDayLock = NSLock()
+    nonisolated(unsafe) private static var lastDay: (days: Int, text: String)?  // guarded by lastDayLock
+
+    /// `YYYY-MM-DD` of a day count since 1970-01-01 (Hinnant's civil-from-days).
+    static func civil(_ days: Int) -> String {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ v: Int, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, n - s.count)) + s }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
     }
 
     /// Noon (UTC+8) of a `YYYY-MM-DD` day, nil when it is not a valid date.

@@ -1,3 +1,4 @@
+import Foundation
 import OneMapStore
 import Testing
 
@@ -30,5 +31,22 @@ import Testing
         #expect {
             try TimeFilter.parse(text)
         } throws: { "\($0)".contains(reason) }
+    }
+}
+
+@Suite struct ISODateTests {
+    @Test func dayInSanmingEqualsTheCalendarsAnswerAcrossCenturiesAndMidnights() {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
+        // Leap days, year ends, 1900 and 2100 (not leap), 2000 (leap), UTC+8 midnight either side.
+        var instants: [Double] = [-2_208_988_800, 0, 951_782_400, 951_868_799, 1_709_164_800, 4_107_542_400]
+        for k in stride(from: -40_000, through: 60_000, by: 37) { instants.append(Double(k) * 86_400 + 57_599) }
+        for k in stride(from: -40_000, through: 60_000, by: 41) { instants.append(Double(k) * 86_400 + 57_600) }
+        for t in instants {
+            let d = Date(timeIntervalSince1970: t)
+            let c = cal.dateComponents([.year, .month, .day], from: d)
+            let expected = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+            #expect(ISODate.string(d) == expected, "at \(t)")
+        }
     }
 }
