@@ -22,8 +22,7 @@ struct AccessMiddleware: RouterMiddleware {
             context.caller = try await caller(request, client: context.clientAddress)
             principal = context.caller.principal.auditName
             if let limiter {
-                let who = context.caller.principal.department == nil ? "ip:\(context.clientAddress ?? "?")" : context.caller.principal.auditName
-                if let wait = limiter.admit(who) {
+                if let wait = limiter.admit(RateLimiter.bucket(of: context.caller.principal, client: context.clientAddress)) {
                     throw APIError(.tooManyRequests, "TooManyRequests",
                                    "more than \(limiter.perSecond) requests per second from \(context.caller.principal.department == nil ? "this address" : "this API key"); retry after \(wait) s",
                                    headers: [.retryAfter: String(wait)])
@@ -33,8 +32,7 @@ struct AccessMiddleware: RouterMiddleware {
             if context.caller.principal != .anonymous {
                 // Made for one caller: no shared cache may keep it for another (a route may let the
                 // caller's own browser keep it, marked private).
-                if !(response.headers[.cacheControl]?.hasPrefix("private") ?? false) { response.headers[.cacheControl] = "private, no-store" }
-                response.headers[.vary] = [response.headers[.vary], "Authorization"].compactMap { $0 }.joined(separator: ", ")
+                Self.markPersonal(&response.headers)
             }
         } catch let e as APIError {
             response = try e.response(from: request, context: context)
@@ -45,11 +43,24 @@ struct AccessMiddleware: RouterMiddleware {
                                      endpoint: "\(request.method.rawValue) \(request.uri.path.prefix(300))",
                                      client: context.clientAddress, outcome: "\(response.status.code) refused"))
         }
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-        response.headers[HTTPField.Name("X-Frame-Options")!] = "SAMEORIGIN"
+        Self.addSecurityHeaders(&response.headers)
         return response
     }
+
+    static func addSecurityHeaders(_ headers: inout HTTPFields) {
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[referrerPolicy] = "no-referrer"
+        headers[frameOptions] = "SAMEORIGIN"
+    }
+
+    /// Made for one caller: no shared cache may keep it for another.
+    static func markPersonal(_ headers: inout HTTPFields) {
+        if !(headers[.cacheControl]?.hasPrefix("private") ?? false) { headers[.cacheControl] = "private, no-store" }
+        headers[.vary] = [headers[.vary], "Authorization"].compactMap { $0 }.joined(separator: ", ")
+    }
+
+    private static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    private static let frameOptions = HTTPField.Name("X-Frame-Options")!
 
     private func caller(_ request: Request, client: String?) async throws -> Caller {
         var key: String?
@@ -88,6 +99,11 @@ final class RateLimiter: @unchecked Sendable {
     private var buckets: [String: (tokens: Double, at: ContinuousClock.Instant)] = [:]  // guarded by lock
 
     init(perSecond: Int) { self.perSecond = perSecond }
+
+    /// Whose bucket a request draws on: the key's department, or the address of an anonymous caller.
+    static func bucket(of principal: Principal, client: String?) -> String {
+        principal.department == nil ? "ip:\(client ?? "?")" : principal.auditName
+    }
 
     /// nil when admitted; otherwise the seconds to wait (for Retry-After).
     func admit(_ who: String) -> Int? {

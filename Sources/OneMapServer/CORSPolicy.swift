@@ -27,13 +27,22 @@ struct CORSPolicy<Context: RequestContext>: RouterMiddleware {
             return Response(status: .noContent, headers: headers)
         }
         var response = try await next(request, context)
-        if let allow = allowed(origin) ?? (origins == ["*"] ? "*" : nil) {
-            response.headers[.accessControlAllowOrigin] = allow
-            response.headers[.accessControlExposeHeaders] = Self.exposeHeaders
+        CORSHeaders.add(to: &response.headers, origin: origin, origins: origins)
+        return response
+    }
+}
+
+/// The CORS headers of an answer (shared with the tile fast path, which answers without the router).
+enum CORSHeaders {
+    static func add(to headers: inout HTTPFields, origin: String?, origins: [String]) {
+        guard !origins.isEmpty else { return }
+        let allow = origins == ["*"] ? "*" : origin.flatMap { origins.contains($0) ? $0 : nil }
+        if let allow {
+            headers[.accessControlAllowOrigin] = allow
+            headers[.accessControlExposeHeaders] = CORSPolicy<BasicRequestContext>.exposeHeaders
         }
         if origins != ["*"] {
-            response.headers[.vary] = [response.headers[.vary], "Origin"].compactMap { $0 }.joined(separator: ", ")
+            headers[.vary] = [headers[.vary], "Origin"].compactMap { $0 }.joined(separator: ", ")
         }
-        return response
     }
 }

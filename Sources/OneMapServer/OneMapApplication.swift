@@ -11,6 +11,12 @@ import OneMapTiles
 public enum OneMapApplication {
     public static func buildRouter(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration,
                                    audit: AuditTrail) -> Router<OneMapRequestContext> {
+        assemble(store: store, configuration: configuration, audit: audit, logger: Logger(label: "onemap")).router
+    }
+
+    /// The router, and the cache-hit fast path in front of it (nil without a tile cache).
+    static func assemble(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration,
+                         audit: AuditTrail, logger: Logger) -> (router: Router<OneMapRequestContext>, hits: TileHits?) {
         let router = Router(context: OneMapRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         // Outside the access check: a browser's preflight carries no key.
@@ -18,9 +24,8 @@ public enum OneMapApplication {
             router.add(middleware: CORSPolicy(origins: configuration.corsOrigins))
         }
         let authenticator = Authenticator(store: store)
-        router.add(middleware: AccessMiddleware(authenticator: authenticator,
-                                                limiter: configuration.rateLimit > 0 ? RateLimiter(perSecond: configuration.rateLimit) : nil,
-                                                trail: audit))
+        let limiter = configuration.rateLimit > 0 ? RateLimiter(perSecond: configuration.rateLimit) : nil
+        router.add(middleware: AccessMiddleware(authenticator: authenticator, limiter: limiter, trail: audit))
         router.add(middleware: ErrorMiddleware())
         let governance = Governance(policy: AccessPolicy(store: store), authenticator: authenticator, trail: audit)
         let base = "http://\(configuration.host):\(configuration.port)"
@@ -58,16 +63,17 @@ public enum OneMapApplication {
         FeatureRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router) {
             try viewer.page("index.html", type: "text/html; charset=utf-8")
         }
-        return router
+        return (router, cache == nil ? nil : TileHits(tiles: tiles, governance: governance, limiter: limiter, corsOrigins: configuration.corsOrigins, logger: logger))
     }
 
     /// The application; `onServerRunning` receives the bound port (useful with port 0 in tests).
     /// `audit` buffers the audit records; close it after the application has stopped.
     public static func build(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration, audit: AuditTrail, logger: Logger,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = buildRouter(store: store, configuration: configuration, audit: audit)
+        let (router, hits) = assemble(store: store, configuration: configuration, audit: audit, logger: logger)
         return Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: hits.map { [TileHitHandler(hits: $0)] } ?? [])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OneMap"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import OneMapGeo
 import OneMapStore
 import OneMapTiles
@@ -7,22 +8,25 @@ import OneMapTiles
 /// time a client accepts gzip (most tile clients on an intranet do not ask: no cost for them).
 final class CachedTile: @unchecked Sendable {
     let bytes: [UInt8]
+    /// The bytes as NIO sends them: made once, shared by every response (no copy per hit).
+    let buffer: ByteBuffer
     let etag: String
     let features: Int
     private let lock = NSLock()
-    private var zipped: [UInt8]??  // guarded by lock; .some(nil): not worth it
+    private var zipped: ByteBuffer??  // guarded by lock; .some(nil): not worth it
 
     init(bytes: [UInt8], features: Int) {
         self.bytes = bytes
+        self.buffer = ByteBuffer(bytes: bytes)
         self.features = features
         // Strong: the same bytes, the same tag, across restarts.
         etag = "\"" + Digest.sha256Hex(bytes).prefix(20) + "\""
     }
 
     /// The gzip of the bytes when it is smaller (nil otherwise).
-    var gzipped: [UInt8]? {
+    var gzippedBuffer: ByteBuffer? {
         if let done = lock.withLock({ zipped }) { return done }
-        let z = bytes.count > 256 ? Gzip.compress(bytes).flatMap { $0.count < bytes.count ? $0 : nil } : nil
+        let z = bytes.count > 256 ? Gzip.compress(bytes).flatMap { $0.count < bytes.count ? ByteBuffer(bytes: $0) : nil } : nil
         lock.withLock { zipped = .some(z) }
         return z
     }

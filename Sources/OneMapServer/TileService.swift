@@ -34,18 +34,39 @@ struct TileService: Sendable {
 
     /// The response for a tile: 304 when the client has it, 204 when empty, gzip when accepted.
     static func response(_ tile: CachedTile, hit: Bool, request: Request, keyed: Bool) -> Response {
-        var headers: HTTPFields = [.eTag: tile.etag, HTTPField.Name("X-Cache")!: hit ? "hit" : "miss",
+        let answer = TileAnswer(tile, hit: hit, ifNoneMatch: request.headers[.ifNoneMatch],
+                                acceptEncoding: request.headers[.acceptEncoding], keyed: keyed)
+        return Response(status: answer.status, headers: answer.headers, body: answer.body.map { .init(byteBuffer: $0) } ?? .init())
+    }
+}
+
+/// Status, headers and body of a tile response, shared by the router and the cache-hit fast path
+/// (`TileHitHandler`) so both answer alike.
+struct TileAnswer {
+    let status: HTTPResponse.Status
+    var headers: HTTPFields
+    let body: ByteBuffer?
+
+    init(_ tile: CachedTile, hit: Bool, ifNoneMatch: String?, acceptEncoding: String?, keyed: Bool) {
+        var headers: HTTPFields = [.eTag: tile.etag, TileAnswer.xCache: hit ? "hit" : "miss",
                                    // Revalidate every time: a change must show at once, and a 304 costs nothing.
                                    .cacheControl: keyed ? "private, no-cache" : "no-cache", .vary: "Accept-Encoding"]
-        if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tile.etag || $0 == "*" }) {
-            return Response(status: .notModified, headers: headers)
+        if let tags = ifNoneMatch, tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tile.etag || $0 == "*" }) {
+            (status, self.headers, body) = (.notModified, headers, nil)
+            return
         }
-        if tile.bytes.isEmpty { return Response(status: .noContent, headers: headers) }
+        if tile.bytes.isEmpty {
+            (status, self.headers, body) = (.noContent, headers, nil)
+            return
+        }
         headers[.contentType] = TileRoutes.mvtType
-        if let zipped = tile.gzipped, (request.headers[.acceptEncoding] ?? "").contains("gzip") {
+        if (acceptEncoding ?? "").contains("gzip"), let zipped = tile.gzippedBuffer {
             headers[.contentEncoding] = "gzip"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: zipped)))
+            (status, self.headers, body) = (.ok, headers, zipped)
+            return
         }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: tile.bytes)))
+        (status, self.headers, body) = (.ok, headers, tile.buffer)
     }
+
+    static let xCache = HTTPField.Name("X-Cache")!
 }

@@ -14,8 +14,12 @@ public struct LayerView: Sendable {
     /// Names the area in cache keys and audit records (e.g. `grant:12`).
     public let areaKey: String?
 
+    /// Identifies the view for caches: same key, same bytes for the same request.
+    public let cacheKey: String
+
     public init(layer: LayerInfo, visible: [Int], masked: Set<Int> = [], area: Geometry? = nil, areaKey: String? = nil) {
         self.layer = layer; self.visible = visible; self.masked = masked; self.area = area; self.areaKey = areaKey
+        cacheKey = "\(layer.id)|f=\(visible.map(String.init).joined(separator: ","))|m=\(masked.sorted().map(String.init).joined(separator: ","))|a=\(areaKey ?? "")"
     }
 
     /// Everything, unmasked, everywhere (the owner's and the administrator's view).
@@ -33,10 +37,6 @@ public struct LayerView: Sendable {
     /// The condition every query through this view carries (nil: none).
     public var restriction: FilterExpression? { area.map { .spatial(.intersects, $0) } }
 
-    /// Identifies the view for caches: same key, same bytes for the same request.
-    public var cacheKey: String {
-        "\(layer.id)|f=\(visible.map(String.init).joined(separator: ","))|m=\(masked.sorted().map(String.init).joined(separator: ","))|a=\(areaKey ?? "")"
-    }
 
     /// The value as this view shows it.
     public func shown(_ index: Int, _ value: FieldValue) -> FieldValue {
