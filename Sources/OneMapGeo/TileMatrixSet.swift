@@ -68,6 +68,12 @@ public struct TileMatrixSet: Sendable, Hashable {
 
     public func unproject(_ p: Position) -> Position { geographic ? p : WebMercatorQuad.unproject(p) }
 
+    /// A box in CRS units to lon/lat.
+    public func unprojectBox(_ b: BBox) -> BBox {
+        let lo = unproject(Position(b.minX, b.minY)), hi = unproject(Position(b.maxX, b.maxY))
+        return BBox(minX: lo.x, minY: lo.y, maxX: hi.x, maxY: hi.y)
+    }
+
     /// Metres per CRS unit (for scale denominators): degrees at the equator, or metres.
     var metresPerUnit: Double { geographic ? 2 * .pi * 6_378_137 / 360 : 1 }
 

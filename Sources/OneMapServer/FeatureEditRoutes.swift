@@ -75,7 +75,7 @@ struct FeatureEditRoutes: Sendable {
             throw reason.contains("already exists") ? APIError(.conflict, "Conflict", reason) : APIError.badRequest(reason)
         } catch let e as StoreError { throw APIError.from(e) }
         guard let fid = try current(layer, key: key)?.id else { throw APIError.badRequest("the feature was not stored") }
-        try tiles.cache?.catchUp(store)
+        try tiles.catchUp()
         return fid
     }
 
@@ -160,7 +160,7 @@ struct FeatureEditRoutes: Sendable {
         try await blocking { () throws -> Void in
             let (key, _) = try currentVersion(layer, fid: fid)
             do { _ = try store.closeEntity(layer: layer.id, key: key, on: Self.today()) } catch let e as StoreError { throw APIError.from(e) }
-            try tiles.cache?.catchUp(store)
+            try tiles.catchUp()
         }
         governance.audit(request, context, action: "change", route: "/collections/{id}/items/{fid}", layer: layer.id,
                          area: "feature \(fid)", datetime: Self.today(), rows: 1, outcome: "204 ended \(fid)")

@@ -29,18 +29,21 @@ public enum OneMapApplication {
         router.add(middleware: ErrorMiddleware())
         let governance = Governance(policy: AccessPolicy(store: store), authenticator: authenticator, trail: audit)
         let base = "http://\(configuration.host):\(configuration.port)"
-        let builder = TileBuilder(store: store)
-        let cache: TileCache? = {
-            guard configuration.tileCacheBytes > 0 else { return nil }
-            let c = TileCache(capacityBytes: configuration.tileCacheBytes)
-            do { try c.watch(store) } catch {
-                // Without its change feed a cache could serve stale tiles: better none.
-                Logger(label: "onemap").error("tile cache off: cannot follow the store's changes", metadata: ["error": .string("\(error)")])
-                return nil
-            }
-            return c
-        }()
-        let tiles = TileService(builder: builder, cache: cache)
+        // Tile caches and layer snapshots are copies of the store: they exist only while the
+        // store's change feed can be followed (else they could serve what has changed).
+        var builder = TileBuilder(store: store)
+        var cache: TileCache? = configuration.tileCacheBytes > 0 ? TileCache(capacityBytes: configuration.tileCacheBytes) : nil
+        var feed: ChangeFeed?
+        do {
+            feed = try ChangeFeed(store: store, sinks: [{ [cache] in cache?.invalidate($0) }, { [snapshots = builder.snapshots] in snapshots?.invalidate($0) }])
+            feed?.follow()
+        } catch {
+            Logger(label: "onemap").error("tile cache and snapshots off: cannot follow the store's changes", metadata: ["error": .string("\(error)")])
+            builder = TileBuilder(store: store, snapshots: false)
+            cache = nil
+        }
+        builder.prepare()
+        let tiles = TileService(builder: builder, cache: cache, feed: feed)
         TileRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
         TilesAPIRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
         ChangeRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
@@ -49,10 +52,11 @@ public enum OneMapApplication {
         PointRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         GovernanceRoutes(store: store, governance: governance).register(on: router)
         FeatureEditRoutes(store: store, governance: governance, tiles: tiles, fallbackBaseURL: base).register(on: router)
+        let cacheForHealth = cache
         router.get("/health") { _, _ in
             let layers = try await blocking { try store.layers().count }
             var doc: [String: Any] = ["status": "ok", "layers": layers]
-            if let cache {
+            if let cache = cacheForHealth {
                 doc["tileCache"] = cache.statistics
             }
             return JSONResponse.make(doc)
@@ -63,7 +67,8 @@ public enum OneMapApplication {
         FeatureRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router) {
             try viewer.page("index.html", type: "text/html; charset=utf-8")
         }
-        return (router, cache == nil ? nil : TileHits(tiles: tiles, governance: governance, limiter: limiter, corsOrigins: configuration.corsOrigins, logger: logger))
+        let cacheForHits = cache
+        return (router, cacheForHits == nil ? nil : TileHits(tiles: tiles, governance: governance, limiter: limiter, corsOrigins: configuration.corsOrigins, logger: logger))
     }
 
     /// The application; `onServerRunning` receives the bound port (useful with port 0 in tests).

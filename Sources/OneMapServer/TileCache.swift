@@ -45,9 +45,9 @@ struct TileScope: Sendable {
 }
 
 /// An LRU of tiles bounded in bytes. Keys carry the caller's view (`LayerView.cacheKey`: fields,
-/// masking, area), so a tile made for one caller never reaches a caller with fewer rights. A
-/// watcher reads the store's change extents (this process's edits and other processes' imports)
-/// and drops the entries they touch; everything else stays.
+/// masking, area), so a tile made for one caller never reaches a caller with fewer rights. The
+/// `ChangeFeed` hands it the store's change extents (this process's edits and other processes'
+/// imports) and it drops the entries they touch; everything else stays.
 final class TileCache: @unchecked Sendable {
     private final class Node {
         let key: String
@@ -65,8 +65,6 @@ final class TileCache: @unchecked Sendable {
     private var tail: Node?  // guarded by lock
     private var used = 0  // guarded by lock
     private var hits = 0, misses = 0, dropped = 0  // guarded by lock
-    private var lastSeq: Int64 = 0  // guarded by lock
-    private var watcher: Thread?
 
     init(capacityBytes: Int) { capacity = capacityBytes }
 
@@ -77,9 +75,13 @@ final class TileCache: @unchecked Sendable {
         lock.withLock { ["tiles": nodes.count, "bytes": used, "capacity": capacity, "hits": hits, "misses": misses, "dropped": dropped] }
     }
 
-    func get(_ key: String) -> CachedTile? {
+    /// The entry; `countingMiss: false` for a look that a second one follows on a miss (the fast path's).
+    func get(_ key: String, countingMiss: Bool = true) -> CachedTile? {
         lock.withLock {
-            guard let n = nodes[key] else { misses += 1; return nil }
+            guard let n = nodes[key] else {
+                if countingMiss { misses += 1 }
+                return nil
+            }
             hits += 1
             moveToFront(n)
             return n.tile
@@ -133,31 +135,6 @@ final class TileCache: @unchecked Sendable {
         n.prev = nil; n.next = nil
         nodes[n.key] = nil
         used -= n.tile.cost
-    }
-
-    // MARK: following the store's changes
-
-    /// Starts from the store's newest change and applies later ones every `interval`.
-    func watch(_ store: any FeatureStore, interval: TimeInterval = 0.2) throws {
-        let start = try store.lastChangeSeq()
-        lock.withLock { lastSeq = start }
-        let t = Thread { [weak self] in
-            while let cache = self {
-                try? cache.catchUp(store)
-                Thread.sleep(forTimeInterval: interval)
-            }
-        }
-        t.name = "onemap-tile-cache"
-        watcher = t
-        t.start()
-    }
-
-    /// Applies the changes committed since the last look (also called before answering, in tests).
-    func catchUp(_ store: any FeatureStore) throws {
-        let after = lock.withLock { lastSeq }
-        let changes = try store.changeExtents(after: after)
-        for c in changes { invalidate(c) }
-        if let last = changes.last { lock.withLock { lastSeq = max(lastSeq, last.seq) } }
     }
 
     /// The cache key of a tile for the callers' views.

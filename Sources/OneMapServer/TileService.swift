@@ -12,10 +12,17 @@ struct TileService: Sendable {
     let builder: TileBuilder
     /// nil: no cache (`--tile-cache-mb 0`).
     let cache: TileCache?
+    /// The store's changes, followed for the cache and the builder's snapshots.
+    let feed: ChangeFeed?
+
+    /// Applies changes committed so far (right after this process's own edits, so the next
+    /// request already sees them).
+    func catchUp() throws { try feed?.catchUp() }
 
     /// The cached tile for these views, if any (no building: cheap enough for the request's task).
     func cached(views: [LayerView], tms: TileMatrixSet, level: Int, row: Int, column: Int, time: TimeFilter) -> CachedTile? {
-        cache?.get(TileCache.key(views: views, tms: tms.id, level: level, row: row, column: column, time: time))
+        // A miss here is looked up again by `tile(...)`, which counts it.
+        cache?.get(TileCache.key(views: views, tms: tms.id, level: level, row: row, column: column, time: time), countingMiss: false)
     }
 
     /// Call on a blocking thread. `hit`: served from the cache.

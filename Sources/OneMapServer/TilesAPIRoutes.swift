@@ -101,7 +101,7 @@ struct TilesAPIRoutes: Sendable {
                       "href": "\(base)/collections/\(layer.id)/tiles/\(t.id)/{tileMatrix}/{tileRow}/{tileCol}"])
         doc["links"] = links
         // Levels where the layer has tiles (its zoom range at equal detail).
-        let first = max(t.firstLevel, layer.minZoom - t.zoomOffset), last = t.lastLevel
+        let first = max(t.firstLevel, layer.firstTileZoom - t.zoomOffset), last = t.lastLevel
         doc["tileMatrixSetLimits"] = (first...last).map { ["tileMatrix": String($0), "minTileRow": 0, "maxTileRow": t.rows($0) - 1,
                                                             "minTileCol": 0, "maxTileCol": t.columns($0) - 1] }
         doc["layers"] = [["id": layer.id, "dataType": "vector", "geometryDimension": Self.dimension(layer.geometryType),

@@ -23,6 +23,7 @@ public struct MVTLayerEncoder {
     private var keyIndex: [String: UInt32] = [:]
     private var values: [FieldValue] = []
     private var valueIndex: [FieldValue: UInt32] = [:]
+    private var codeIndex: [UInt64: UInt32] = [:]
     public private(set) var featureCount = 0
 
     public init(name: String, extent: UInt32 = 4096) { self.name = name; self.extent = extent }
@@ -40,6 +41,35 @@ public struct MVTLayerEncoder {
         values.append(v); valueIndex[v] = i
         return i
     }
+
+    /// The index of a property name (for `add(id:geometry:tags:)`).
+    public mutating func keyIndex(_ k: String) -> UInt32 { key(k) }
+
+    /// The index of a value known by a code (same code, same value, within this layer of this
+    /// tile): integer hashing instead of hashing the value itself. `make` runs once per code.
+    mutating func valueIndex(code: UInt64, _ make: () -> FieldValue) -> UInt32 {
+        if let i = codeIndex[code] { return i }
+        let i = UInt32(values.count)
+        values.append(make()); codeIndex[code] = i
+        return i
+    }
+
+    /// Adds a feature whose tags (key index, value index pairs) are already made.
+    mutating func add(id: UInt64?, geometry: TileGeometry, tags: [UInt32]) {
+        let commands = MVTEncoder.commands(geometry)
+        guard !commands.isEmpty else { return }
+        var f = ProtobufWriter(capacity: commands.count * 2 + tags.count * 2 + 16)
+        if let id { f.uint(1, id) }
+        f.packed(2, tags)
+        let type: UInt64 = switch geometry { case .points: 1; case .lines: 2; case .polygons: 3 }
+        f.uint(3, type)
+        f.packed(4, commands)
+        features.bytes(2, f.bytes)
+        featureCount += 1
+    }
+
+    /// Bytes of the features encoded so far (the layer's size, give or take its key/value tables).
+    public var featureBytes: Int { features.bytes.count }
 
     /// Adds a feature; null attributes are left out (MVT has no null).
     public mutating func add(id: UInt64?, geometry: TileGeometry, properties: [(String, FieldValue)]) {

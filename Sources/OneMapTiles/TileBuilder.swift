@@ -22,18 +22,31 @@ public struct TileSettings: Sendable {
     public var buffer = 64
     /// Most features one layer may carry in one tile.
     public var featureLimit = 20_000
+    /// A layer whose detail would take more bytes than this in one tile is served as aggregates
+    /// (when it can be aggregated), so that no tile reaches 500 KB.
+    public var layerByteBudget = 400_000
     public init() {}
 }
 
-/// Makes vector tiles from a `FeatureStore`: store -> project -> clip -> simplify -> quantise -> encode.
+/// Makes vector tiles: features -> project -> clip -> simplify -> quantise -> encode, from today's
+/// in-memory snapshot of a layer when one is ready (`SnapshotRegistry`), else from the store.
+/// Below a dense layer's `minZoom` its features become aggregate cells (`TileAggregator`).
 /// Blocking; callers run it off the event loop.
 public final class TileBuilder: Sendable {
     public let store: any FeatureStore
     public let settings: TileSettings
+    /// nil: every tile from the store.
+    public let snapshots: SnapshotRegistry?
     private let engines = EnginePool()
 
-    public init(store: any FeatureStore, settings: TileSettings = TileSettings()) {
+    public init(store: any FeatureStore, settings: TileSettings = TileSettings(), snapshots: Bool = true) {
         self.store = store; self.settings = settings
+        self.snapshots = snapshots ? SnapshotRegistry(store: store) : nil
+    }
+
+    /// Starts building snapshots of every tile layer in the background.
+    public func prepare() {
+        if let snapshots, let layers = try? tileLayers() { snapshots.prepare(layers) }
     }
 
     /// The spatial layers that can be tiled.
@@ -63,32 +76,103 @@ public final class TileBuilder: Sendable {
     /// Layers' zoom ranges and rules apply at the Web Mercator zoom of equal detail.
     public func tile(views: [LayerView], tms: TileMatrixSet, level: Int, row: Int, column: Int, during time: TimeFilter) throws -> BuiltTile {
         let zoom = level + tms.zoomOffset
+        let today = ISODate.string(Date())
         return try engines.with { engine in
             var encoders: [MVTLayerEncoder] = []
-            for view in views where zoom >= view.layer.minZoom && zoom <= TileCoord.maxZoom {
+            for view in views where zoom <= TileCoord.maxZoom {
+                let rule = TileRules.rule(for: view.layer)
+                let aggregates = zoom < view.layer.minZoom
+                guard !aggregates || rule.aggregatable else { continue }
+                // Snapshots hold today's features, whole, in Web Mercator: other days, grids and
+                // area-limited views read the store.
+                let snapshot = tms == .webMercatorQuad && view.area == nil && time.isInstant && time.start == today
+                    ? snapshots?.snapshot(for: view.layer, day: today) : nil
                 let geometry = TileGeometryBuilder(tms: tms, level: level, row: row, column: column, extent: settings.extent,
-                                                   buffer: settings.buffer, tolerance: zoom >= view.layer.maxZoom ? 0.5 : 2)
-                encoders.append(try encode(view, geometry: geometry, zoom: zoom, during: time, engine: engine))
+                                                   buffer: settings.buffer, tolerance: zoom >= view.layer.maxZoom ? 0.5 : 2,
+                                                   projectedInput: snapshot != nil)
+                var encoder: MVTLayerEncoder
+                if aggregates {
+                    encoder = try aggregate(view, snapshot: snapshot, geometry: geometry, zoom: zoom, level: level, row: row, column: column, during: time)
+                } else {
+                    encoder = try snapshot.map { try encode(view, from: $0, geometry: geometry, zoom: zoom, rule: rule, engine: engine) }
+                        ?? encode(view, geometry: geometry, zoom: zoom, during: time, rule: rule, engine: engine)
+                    if rule.aggregatable, tms == .webMercatorQuad, encoder.featureBytes > settings.layerByteBudget {
+                        encoder = try aggregate(view, snapshot: snapshot, geometry: geometry, zoom: zoom, level: level, row: row, column: column, during: time)
+                    }
+                }
+                encoders.append(encoder)
             }
             return BuiltTile(bytes: MVTEncoder.tile(encoders), features: encoders.reduce(0) { $0 + $1.featureCount })
         }
     }
 
     /// Coarser simplification (tolerance 2) below the layer's last detailed zoom; overzoomed tiles keep all detail.
-    private func encode(_ view: LayerView, geometry: TileGeometryBuilder, zoom: Int, during time: TimeFilter, engine: GeometryEngine) throws -> MVTLayerEncoder {
+    private func encode(_ view: LayerView, geometry: TileGeometryBuilder, zoom: Int, during time: TimeFilter, rule: TileRules,
+                        engine: GeometryEngine) throws -> MVTLayerEncoder {
         let layer = view.layer
         var encoder = MVTLayerEncoder(name: layer.id, extent: UInt32(settings.extent))
-        let rule = TileRules.rule(for: layer.id)
         let shown = view.visible.filter { rule.keep(layer.fields[$0].name) }
         let query = FeatureQuery(layer: layer.id, bbox: geometry.queryBounds, time: time, filter: view.restriction)
         try store.queryFeatures(query) { f in
-            guard encoder.featureCount < settings.featureLimit, rule.include(f, zoom) else { return }
+            guard encoder.featureCount < settings.featureLimit, rule.include(f.values, zoom) else { return }
             guard let g = try geometry.build(f.geometry, engine: engine) else { return }
             var props: [(String, FieldValue)] = []
             props.reserveCapacity(shown.count)
             for i in shown { props.append((layer.fields[i].name, view.shown(i, f.values[i]))) }
             encoder.add(id: UInt64(f.id), geometry: g, properties: props)
         }
+        return encoder
+    }
+
+    /// The same tile layer from a snapshot: no SQLite, no projection, values by their interned codes.
+    private func encode(_ view: LayerView, from snapshot: LayerSnapshot, geometry: TileGeometryBuilder, zoom: Int, rule: TileRules,
+                        engine: GeometryEngine) throws -> MVTLayerEncoder {
+        let layer = view.layer
+        var encoder = MVTLayerEncoder(name: layer.id, extent: UInt32(settings.extent))
+        let shown = view.visible.filter { rule.keep(layer.fields[$0].name) }
+        let keys = shown.map { encoder.keyIndex(layer.fields[$0].name) }
+        let masked = shown.map { view.masked.contains($0) }
+        let fieldCount = UInt64(layer.fields.count)
+        var tags: [UInt32] = []
+        var stop = false
+        try snapshot.forEach(intersecting: geometry.bufferedBounds) { i in
+            guard !stop else { return }
+            guard encoder.featureCount < settings.featureLimit else { stop = true; return }
+            if rule.filtersFeatures, !rule.include(layer.fields.indices.map { snapshot.value(i, $0) }, zoom) { return }
+            guard let g = try geometry.build(snapshot.geometries[i], engine: engine) else { return }
+            tags.removeAll(keepingCapacity: true)
+            for (k, f) in shown.enumerated() {
+                let code = snapshot.code(i, f)
+                let value = snapshot.distinct[f][Int(code)]
+                if value == .null { continue }
+                tags.append(keys[k])
+                // Masked values are their own codes: a masked and a clear copy never share an entry.
+                let key = (UInt64(code) * fieldCount + UInt64(f)) << 1 | (masked[k] ? 1 : 0)
+                tags.append(encoder.valueIndex(code: key) { masked[k] ? FieldMask.masked(value) : value })
+            }
+            encoder.add(id: UInt64(snapshot.ids[i]), geometry: g, tags: tags)
+        }
+        return encoder
+    }
+
+    /// The aggregate cells of a layer in this tile (`TileAggregator`).
+    private func aggregate(_ view: LayerView, snapshot: LayerSnapshot?, geometry: TileGeometryBuilder, zoom: Int, level: Int,
+                           row: Int, column: Int, during time: TimeFilter) throws -> MVTLayerEncoder {
+        var encoder = MVTLayerEncoder(name: view.layer.id, extent: UInt32(settings.extent))
+        // Cells are laid on Web Mercator tiles; other grids get none.
+        guard geometry.tms == .webMercatorQuad else { return encoder }
+        var cells = TileAggregator(zoom: zoom, column: column, row: row, view: view)
+        if let snapshot {
+            snapshot.forEach(intersecting: geometry.bounds) { i in cells.add(anchor: snapshot.anchors[i]) { snapshot.value(i, $0) } }
+        } else {
+            let query = FeatureQuery(layer: view.layer.id, bbox: geometry.tms.unprojectBox(geometry.bounds), time: time, filter: view.restriction)
+            try store.queryFeatures(query) { f in
+                guard let b = f.geometry.bbox else { return }
+                let lo = WebMercatorQuad.project(lon: b.minX, lat: b.minY), hi = WebMercatorQuad.project(lon: b.maxX, lat: b.maxY)
+                cells.add(anchor: Position((lo.x + hi.x) / 2, (lo.y + hi.y) / 2)) { f.values[$0] }
+            }
+        }
+        cells.encode(into: &encoder, extent: settings.extent)
         return encoder
     }
 }
@@ -99,26 +183,41 @@ public struct BuiltTile: Sendable {
     public let features: Int
 }
 
+extension LayerInfo {
+    /// The first zoom whose tiles carry the layer: 0 for layers aggregated below their `minZoom`.
+    public var firstTileZoom: Int { TileRules.rule(for: self).aggregatable ? 0 : minZoom }
+    /// Whether tiles below `minZoom` carry the layer as grid cells.
+    public var aggregatedBelowMinZoom: Bool { TileRules.rule(for: self).aggregatable && minZoom > 0 }
+}
+
 /// Per-layer choices of what goes into a tile at a zoom.
 struct TileRules {
-    var include: @Sendable (StoredFeature, Int) -> Bool = { _, _ in true }
+    var include: @Sendable ([FieldValue], Int) -> Bool = { _, _ in true }
+    /// Whether `include` can refuse a feature (else it is not asked).
+    var filtersFeatures = false
     var keep: @Sendable (String) -> Bool = { _ in true }
+    /// Dense layers of points or areas (buildings, shops) become aggregate cells below their
+    /// `minZoom`; administrative areas never do (they are the frame of every map).
+    var aggregatable = false
 
-    static func rule(for layer: String) -> TileRules {
-        switch layer {
+    static func rule(for layer: LayerInfo) -> TileRules {
+        switch layer.id {
         case "admin_areas", "admin_labels":
             // Townships from z8, villages from z11, grids from z13: finer units would be specks below.
-            return TileRules(include: { f, z in
-                guard case .string(let level) = f.values[2] else { return true }
+            return TileRules(include: { values, z in
+                guard case .string(let level) = values[2] else { return true }
                 switch level {
                 case "township": return z >= 8
                 case "village": return z >= 11
                 case "grid": return z >= 13
                 default: return true
                 }
-            })
+            }, filtersFeatures: true)
         default:
-            return TileRules()
+            switch layer.geometryType {
+            case .point, .multiPoint, .polygon, .multiPolygon, .geometry: return TileRules(aggregatable: true)
+            default: return TileRules()
+            }
         }
     }
 }

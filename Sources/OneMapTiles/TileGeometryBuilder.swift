@@ -11,6 +11,8 @@ public struct TileGeometryBuilder {
     public let buffer: Double
     /// Douglas-Peucker tolerance in tile units (0 = none).
     public let tolerance: Double
+    /// Input positions are already in the tile matrix set's CRS (a `LayerSnapshot`), not lon/lat.
+    public let projectedInput: Bool
     private let originX: Double, originY: Double, scale: Double
     private let clipBox: BBox
 
@@ -19,8 +21,10 @@ public struct TileGeometryBuilder {
         self.init(tms: .webMercatorQuad, level: tile.z, row: tile.y, column: tile.x, extent: extent, buffer: buffer, tolerance: tolerance)
     }
 
-    public init(tms: TileMatrixSet, level: Int, row: Int, column: Int, extent: Int = 4096, buffer: Int = 64, tolerance: Double = 1) {
+    public init(tms: TileMatrixSet, level: Int, row: Int, column: Int, extent: Int = 4096, buffer: Int = 64, tolerance: Double = 1,
+                projectedInput: Bool = false) {
         self.tms = tms
+        self.projectedInput = projectedInput
         self.extent = Double(extent); self.buffer = Double(buffer); self.tolerance = tolerance
         let b = tms.bounds(level: level, row: row, column: column)
         bounds = b
@@ -37,10 +41,21 @@ public struct TileGeometryBuilder {
         return BBox(minX: max(-180, lo.x), minY: max(-90, lo.y), maxX: min(180, hi.x), maxY: min(90, hi.y))
     }
 
-    /// Lon/lat to tile units (x right, y down), unrounded.
+    /// The tile's bounds with its buffer, in the tile matrix set's CRS.
+    public var bufferedBounds: BBox {
+        let pad = bounds.width * buffer / extent
+        return BBox(minX: bounds.minX - pad, minY: bounds.minY - pad, maxX: bounds.maxX + pad, maxY: bounds.maxY + pad)
+    }
+
+    /// Lon/lat (or, with `projectedInput`, CRS units) to tile units (x right, y down), unrounded.
     @inline(__always) func project(_ p: Position) -> Position {
-        let m = tms.project(p)
+        let m = projectedInput ? p : tms.project(p)
         return Position((m.x - originX) * scale, (originY - m.y) * scale)
+    }
+
+    /// CRS units to tile units (x right, y down), unrounded.
+    @inline(__always) public func tileUnits(_ m: Position) -> Position {
+        Position((m.x - originX) * scale, (originY - m.y) * scale)
     }
 
     /// The tile geometry, or nil when nothing of it remains in this tile.

@@ -7,7 +7,7 @@ public enum TileJSON {
     /// The document, with absolute tile URLs under `baseURL` (e.g. `http://127.0.0.1:8080`).
     public static func document(layers: [LayerInfo], bounds: BBox?, baseURL: String, query: String = "") -> [String: Any] {
         let ids = layers.map(\.id).joined(separator: ",")
-        let minZoom = layers.map(\.minZoom).min() ?? 0
+        let minZoom = layers.map(\.firstTileZoom).min() ?? 0
         let maxZoom = layers.map(\.maxZoom).max() ?? 16
         let b = bounds ?? BBox(minX: -180, minY: -85.0511, maxX: 180, maxY: 85.0511)
         let round6 = { (d: Double) in (d * 1e6).rounded() / 1e6 }
@@ -33,7 +33,14 @@ public enum TileJSON {
                     case .string, .date: "String"
                     }
                 }
-                return ["id": l.id, "description": l.description, "minzoom": l.minZoom, "maxzoom": l.maxZoom, "fields": fields]
+                var description = l.description
+                if l.aggregatedBelowMinZoom {
+                    // Below minZoom the layer's features are grid cells (TileAggregator).
+                    fields["count"] = fields["count"] ?? "Number"
+                    fields["area_km2"] = "Number"
+                    description += " Below zoom \(l.minZoom): a grid of cells (32 per tile side) with the number of features (count), the sums of their counts (e.g. population) and the cell's area in km² (area_km2)."
+                }
+                return ["id": l.id, "description": description, "minzoom": l.firstTileZoom, "maxzoom": l.maxZoom, "fields": fields]
             },
         ]
     }

@@ -14,11 +14,17 @@ struct BenchTilesCommand: ParsableCommand {
     @Option(help: "Comma-separated layers.") var layers = "admin_areas,buildings"
     @Option(help: "Worker threads.") var threads = 1
     @Option(help: "As-of date or interval (RFC 3339), default today.") var datetime: String?
+    @Flag(help: "Read every tile from the store (no in-memory layer snapshots).") var fromStore = false
 
     func run() throws {
         let store = try SpatiaLiteStore(path: db)
-        let builder = TileBuilder(store: store)
+        let builder = TileBuilder(store: store, snapshots: !fromStore)
         let resolved = try builder.resolve(layers.split(separator: ",").map(String.init))
+        if let snapshots = builder.snapshots {
+            let t0 = Date()
+            for l in resolved { _ = try snapshots.ready(l, day: ISODate.string(Date())) }
+            print(String(format: "snapshots of %@ built in %.2f s", resolved.map(\.id).joined(separator: ","), Date().timeIntervalSince(t0)))
+        }
         let text = try String(contentsOfFile: tiles, encoding: .utf8)
         let coords = try text.split(whereSeparator: \.isNewline).map { line -> TileCoord in
             let p = line.split(separator: "/").compactMap { Int($0) }

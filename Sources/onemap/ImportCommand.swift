@@ -29,7 +29,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "New layer: its title (default the layer name).") var title: String?
     @Option(help: "New layer: owner department code.") var owner = "SMDSJ"
     @Option(help: "New layer: share class, unconditional, conditional or not_shared.") var shareClass = "conditional"
-    @Option(help: "New layer: first zoom drawn in tiles (default 0, or 12 above 20,000 features).") var minZoom: Int?
+    @Option(help: "New layer: first zoom of single features in tiles (default 0, or 14 above 20,000 features; below it points and areas are grid cells).") var minZoom: Int?
 
     func run() throws {
         var options = ImportOptions(layer: layer)

@@ -204,7 +204,7 @@ public enum DepartmentImport {
             return LayerInfo(id: options.layer, title: options.title ?? options.layer,
                              description: "Imported from \((file as NSString).lastPathComponent) (valid from \(options.validFrom))",
                              geometryType: type, fields: fields, ownerDepartment: options.owner, shareClass: options.shareClass,
-                             minZoom: options.minZoom ?? (records.count > 20_000 ? 12 : 0), maxZoom: 16)
+                             minZoom: options.minZoom ?? (records.count > 20_000 ? 14 : 0), maxZoom: 16)
         } catch let e as StoreError {
             throw ImportError(e.message)
         }

@@ -1,0 +1,76 @@
+import Foundation
+import OneMapStore
+
+/// Keeps one `LayerSnapshot` per tiled layer for today, built in the background the first time a
+/// layer is asked for, dropped when the store reports a change to the layer on or before the
+/// snapshot's day, replaced at midnight. Until a snapshot is ready, tiles come from the store: a
+/// request never waits for a build and never sees data older than the store's change feed.
+public final class SnapshotRegistry: @unchecked Sendable {
+    private let store: any FeatureStore
+    private let lock = NSLock()
+    private var snapshots: [String: LayerSnapshot] = [:]  // guarded by lock
+    /// Bumped by every change of a layer: a build that started before a change is thrown away.
+    private var generations: [String: Int] = [:]  // guarded by lock
+    private var building: Set<String> = []  // guarded by lock
+    private let queue = DispatchQueue(label: "onemap-snapshots", qos: .utility)
+    /// Builds done (for tests and /health).
+    public private(set) var builds = 0
+
+    public init(store: any FeatureStore) { self.store = store }
+
+    /// The ready snapshot of `layer` for `day`, or nil (then a build is started).
+    public func snapshot(for layer: LayerInfo, day: String) -> LayerSnapshot? {
+        lock.withLock {
+            if let s = snapshots[layer.id], s.day == day, Self.sameFields(s.layer, layer) { return s }
+            schedule(layer, day: day)
+            return nil
+        }
+    }
+
+    /// Starts building today's snapshots of the given layers (a server about to take requests).
+    public func prepare(_ layers: [LayerInfo]) {
+        let today = ISODate.string(Date())
+        for l in layers { _ = snapshot(for: l, day: today) }
+    }
+
+    /// The snapshot, built now if needed (seeding and benchmarks, which have no requests to serve meanwhile).
+    public func ready(_ layer: LayerInfo, day: String) throws -> LayerSnapshot {
+        if let s = lock.withLock({ snapshots[layer.id] }), s.day == day, Self.sameFields(s.layer, layer) { return s }
+        let generation = lock.withLock { generations[layer.id, default: 0] }
+        let s = try LayerSnapshot.build(layer: layer, day: day, store: store)
+        lock.withLock {
+            if generations[layer.id, default: 0] == generation { snapshots[layer.id] = s; builds += 1 }
+        }
+        return s
+    }
+
+    /// Drops the snapshot a change can alter.
+    public func invalidate(_ change: ChangeExtent) {
+        lock.withLock {
+            generations[change.layer, default: 0] += 1
+            if let s = snapshots[change.layer], change.fromDay.map({ $0 <= s.day }) ?? true { snapshots[change.layer] = nil }
+        }
+    }
+
+    /// Whether a ready snapshot is held for the layer (tests).
+    public func holds(_ layer: String) -> Bool { lock.withLock { snapshots[layer] != nil } }
+
+    private static func sameFields(_ a: LayerInfo, _ b: LayerInfo) -> Bool {
+        a.fields.count == b.fields.count && zip(a.fields, b.fields).allSatisfy { $0.name == $1.name && $0.type == $1.type }
+    }
+
+    /// Call with the lock held.
+    private func schedule(_ layer: LayerInfo, day: String) {
+        guard !building.contains(layer.id) else { return }
+        building.insert(layer.id)
+        let generation = generations[layer.id, default: 0]
+        queue.async { [self] in
+            let built = try? LayerSnapshot.build(layer: layer, day: day, store: store)
+            lock.withLock {
+                building.remove(layer.id)
+                // A change during the build may be missing from it: build again on the next request.
+                if let built, generations[layer.id, default: 0] == generation { snapshots[layer.id] = built; builds += 1 }
+            }
+        }
+    }
+}
