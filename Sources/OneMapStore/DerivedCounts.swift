@@ -136,7 +136,7 @@ public enum ISODate {
     /// date): every request asks for "today", and Calendar plus String(format:) cost more than a
     /// cached tile's whole answer.
     public static func string(_ d: Date) -> String {
-        let days = Int((d.timeIntervalSince1970 + 8 * 3600).rounded(.down) / 86_400.0)
+        let days = Int(((d.timeIntervalSince1970 + 8 * 3600) / 86_400).rounded(.down))
         if let last = lastDayLock.withLock({ lastDay }), last.days == days { return last.text }
         let text = civil(days)
         lastDayLock.withLock { lastDay = (days, text) }
