@@ -71,18 +71,20 @@ struct TileRoutes: Sendable {
         let time = datetime?.filter ?? .today()
         let caller = context.caller
         let tile: CachedTile, hit: Bool, grants: [ShareApplication]
-        // A cache hit is answered on the request's own task: the catalog and the caller's grants are
-        // held in memory (re-read at most every half second), so no thread-pool hop is needed.
-        if tiles.cache != nil, case let (views, g) = try governance.views(of: try resolve(ids), for: caller),
-           let cached = tiles.cached(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time) {
+        // The catalog and the caller's grants are held in memory (re-read at most every half
+        // second): deciding needs no thread-pool hop, nor does a cache hit, nor a tile made from
+        // today's in-memory layer snapshots (CPU only). Tiles read from the store go to the pool.
+        let (views, g) = try governance.views(of: try resolve(ids), for: caller)
+        if let cached = tiles.cached(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time) {
             (tile, hit, grants) = (cached, true, g)
+        } else if builder.buildsInMemory(views: views, tms: .webMercatorQuad, level: coord.z, during: time) {
+            (tile, hit) = try tiles.tile(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time)
+            grants = g
         } else {
-            // One hop to the thread pool: resolve, decide, and read the cache or build.
-            (tile, hit, grants) = try await blocking { () throws -> (CachedTile, Bool, [ShareApplication]) in
-                let (views, grants) = try governance.views(of: try resolve(ids), for: caller)
-                let (tile, hit) = try tiles.tile(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time)
-                return (tile, hit, grants)
+            (tile, hit) = try await blocking {
+                try tiles.tile(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time)
             }
+            grants = g
         }
         governance.audit(request, context, route: "/tiles/{layers}/{z}/{x}/{y}", layer: ids.joined(separator: ","), grants: grants,
                          area: "tile \(coord.z)/\(coord.x)/\(coord.y)", datetime: datetime?.text, rows: tile.features,

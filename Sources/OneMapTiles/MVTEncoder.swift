@@ -22,7 +22,9 @@ public struct MVTLayerEncoder {
     private var keys: [String] = []
     private var keyIndex: [String: UInt32] = [:]
     private var values: [FieldValue] = []
-    private var valueIndex: [FieldValue: UInt32] = [:]
+    /// Values are shared per key (the same value under two keys is two entries), so tiles made
+    /// from the store and from a snapshot (values by code) come out byte for byte the same.
+    private var valueIndex: [[FieldValue: UInt32]] = []
     private var codeIndex: [UInt64: UInt32] = [:]
     public private(set) var featureCount = 0
 
@@ -32,13 +34,15 @@ public struct MVTLayerEncoder {
         if let i = keyIndex[k] { return i }
         let i = UInt32(keys.count)
         keys.append(k); keyIndex[k] = i
+        valueIndex.append([:])
         return i
     }
 
-    private mutating func value(_ v: FieldValue) -> UInt32 {
-        if let i = valueIndex[v] { return i }
+    /// The index of a value under a key.
+    mutating func valueIndex(_ v: FieldValue, key: UInt32) -> UInt32 {
+        if let i = valueIndex[Int(key)][v] { return i }
         let i = UInt32(values.count)
-        values.append(v); valueIndex[v] = i
+        values.append(v); valueIndex[Int(key)][v] = i
         return i
     }
 
@@ -47,10 +51,11 @@ public struct MVTLayerEncoder {
 
     /// The index of a value known by a code (same code, same value, within this layer of this
     /// tile): integer hashing instead of hashing the value itself. `make` runs once per code.
-    mutating func valueIndex(code: UInt64, _ make: () -> FieldValue) -> UInt32 {
-        if let i = codeIndex[code] { return i }
+    mutating func valueIndex(code: UInt32, key: UInt32, _ make: () -> FieldValue) -> UInt32 {
+        let slot = UInt64(key) << 32 | UInt64(code)
+        if let i = codeIndex[slot] { return i }
         let i = UInt32(values.count)
-        values.append(make()); codeIndex[code] = i
+        values.append(make()); codeIndex[slot] = i
         return i
     }
 
@@ -80,7 +85,8 @@ public struct MVTLayerEncoder {
         var tags: [UInt32] = []
         tags.reserveCapacity(properties.count * 2)
         for (k, v) in properties where v != .null {
-            tags.append(key(k)); tags.append(value(v))
+            let ki = key(k)
+            tags.append(ki); tags.append(valueIndex(v, key: ki))
         }
         f.packed(2, tags)
         let type: UInt64 = switch geometry { case .points: 1; case .lines: 2; case .polygons: 3 }

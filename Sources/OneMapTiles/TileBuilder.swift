@@ -49,6 +49,18 @@ public final class TileBuilder: Sendable {
         if let snapshots, let layers = try? tileLayers() { snapshots.prepare(layers) }
     }
 
+    /// Whether this tile would be made from in-memory snapshots alone (no store read): then it is
+    /// pure computation and may run where the request is.
+    public func buildsInMemory(views: [LayerView], tms: TileMatrixSet, level: Int, during time: TimeFilter) -> Bool {
+        guard let snapshots, tms == .webMercatorQuad, time.isInstant else { return false }
+        let today = ISODate.string(Date())
+        guard time.start == today else { return false }
+        return views.allSatisfy { view in
+            guard level >= view.layer.firstTileZoom else { return true }
+            return view.area == nil && snapshots.snapshot(for: view.layer, day: today) != nil
+        }
+    }
+
     /// The spatial layers that can be tiled.
     public func tileLayers() throws -> [LayerInfo] { try store.layers().filter(\.isSpatial) }
 
@@ -112,6 +124,7 @@ public final class TileBuilder: Sendable {
         let layer = view.layer
         var encoder = MVTLayerEncoder(name: layer.id, extent: UInt32(settings.extent))
         let shown = view.visible.filter { rule.keep(layer.fields[$0].name) }
+        for i in shown { _ = encoder.keyIndex(layer.fields[i].name) }  // keys in field order, as from a snapshot
         let query = FeatureQuery(layer: layer.id, bbox: geometry.queryBounds, time: time, filter: view.restriction)
         try store.queryFeatures(query) { f in
             guard encoder.featureCount < settings.featureLimit, rule.include(f.values, zoom) else { return }
@@ -132,23 +145,24 @@ public final class TileBuilder: Sendable {
         let shown = view.visible.filter { rule.keep(layer.fields[$0].name) }
         let keys = shown.map { encoder.keyIndex(layer.fields[$0].name) }
         let masked = shown.map { view.masked.contains($0) }
-        let fieldCount = UInt64(layer.fields.count)
         var tags: [UInt32] = []
-        var stop = false
-        try snapshot.forEach(intersecting: geometry.bufferedBounds) { i in
-            guard !stop else { return }
-            guard encoder.featureCount < settings.featureLimit else { stop = true; return }
-            if rule.filtersFeatures, !rule.include(layer.fields.indices.map { snapshot.value(i, $0) }, zoom) { return }
-            guard let g = try geometry.build(snapshot.geometries[i], engine: engine) else { return }
+        // In id order, as the store returns rows: the same tile bytes either way.
+        var matches: [Int] = []
+        snapshot.forEach(intersecting: geometry.bufferedBounds) { matches.append($0) }
+        matches.sort { snapshot.ids[$0] < snapshot.ids[$1] }
+        for i in matches {
+            guard encoder.featureCount < settings.featureLimit else { break }
+            if rule.filtersFeatures, !rule.include(layer.fields.indices.map { snapshot.value(i, $0) }, zoom) { continue }
+            guard let g = try geometry.build(snapshot.geometries[i], engine: engine) else { continue }
             tags.removeAll(keepingCapacity: true)
             for (k, f) in shown.enumerated() {
                 let code = snapshot.code(i, f)
                 let value = snapshot.distinct[f][Int(code)]
                 if value == .null { continue }
                 tags.append(keys[k])
-                // Masked values are their own codes: a masked and a clear copy never share an entry.
-                let key = (UInt64(code) * fieldCount + UInt64(f)) << 1 | (masked[k] ? 1 : 0)
-                tags.append(encoder.valueIndex(code: key) { masked[k] ? FieldMask.masked(value) : value })
+                // Masked values are shared by what they show (two phones may mask alike), as from the store.
+                tags.append(masked[k] ? encoder.valueIndex(FieldMask.masked(value), key: keys[k])
+                                      : encoder.valueIndex(code: code, key: keys[k]) { value })
             }
             encoder.add(id: UInt64(snapshot.ids[i]), geometry: g, tags: tags)
         }
