@@ -23,6 +23,17 @@ final class CachedTile: @unchecked Sendable {
         etag = "\"" + Digest.sha256Hex(bytes).prefix(20) + "\""
     }
 
+    private var answers: [Int: TileAnswer] = [:]  // guarded by lock
+
+    /// The fast path's answer (without Date and Server) for gzip or not and keyed or not.
+    func fastAnswer(gzip: Bool, keyed: Bool, make: () -> TileAnswer) -> TileAnswer {
+        let slot = (gzip ? 1 : 0) | (keyed ? 2 : 0)
+        if let a = lock.withLock({ answers[slot] }) { return a }
+        let a = make()
+        lock.withLock { answers[slot] = a }
+        return a
+    }
+
     /// The gzip of the bytes when it is smaller (nil otherwise).
     var gzippedBuffer: ByteBuffer? {
         if let done = lock.withLock({ zipped }) { return done }

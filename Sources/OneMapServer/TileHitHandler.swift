@@ -44,20 +44,25 @@ struct TileHits: Sendable {
                   let known = try? governance.authenticator.cachedPrincipal(key: String(p[1]).trimmingCharacters(in: .whitespaces)) else { return nil }
             principal = known
         }
-        let caller = Caller(principal: principal, grantID: nil)
         if let limiter, limiter.admit(RateLimiter.bucket(of: principal, client: client)) != nil { return nil }
         let time = TimeFilter.today()
-        guard let layers = try? tiles.builder.resolve(ids), let (views, grants) = try? governance.views(of: layers, for: caller),
-              let tile = tiles.cached(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time) else { return nil }
+        guard let decided = memo.views(principal: principal, layers: parts[2], decide: {
+            guard let layers = try? tiles.builder.resolve(ids),
+                  let (views, grants) = try? governance.views(of: layers, for: Caller(principal: principal, grantID: nil)) else { return nil }
+            return (views, grants)
+        }), let tile = tiles.cached(views: decided.views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time) else { return nil }
+        let grants = decided.grants
 
         let start = ContinuousClock.now
         let keyed = principal != .anonymous
-        var answer = TileAnswer(tile, hit: true, ifNoneMatch: request.headerFields[.ifNoneMatch],
-                                acceptEncoding: request.headerFields[.acceptEncoding], keyed: keyed)
-        if keyed { AccessMiddleware.markPersonal(&answer.headers) }
-        AccessMiddleware.addSecurityHeaders(&answer.headers)
-        CORSHeaders.add(to: &answer.headers, origin: nil, origins: corsOrigins)
-        answer.headers[.contentLength] = String(answer.body?.readableBytes ?? 0)
+        let gzip = (request.headerFields[.acceptEncoding] ?? "").contains("gzip")
+        var answer: TileAnswer
+        if let tags = request.headerFields[.ifNoneMatch] {
+            answer = Self.answer(tile, ifNoneMatch: tags, gzip: gzip, keyed: keyed, corsOrigins: corsOrigins)
+        } else {
+            // The same four header sets over and over: made once per tile.
+            answer = tile.fastAnswer(gzip: gzip, keyed: keyed) { Self.answer(tile, ifNoneMatch: nil, gzip: gzip, keyed: keyed, corsOrigins: corsOrigins) }
+        }
         answer.headers[.date] = HTTPDate.now()
         answer.headers[.server] = "OneMap"
         governance.trail.record(AuditRecord(
@@ -70,6 +75,40 @@ struct TileHits: Sendable {
                                               "ms": .string(String(format: "%.2f", (ContinuousClock.now - start) / .milliseconds(1)))])
         }
         return (HTTPResponse(status: answer.status, headerFields: answer.headers), answer.body)
+    }
+
+    /// The answer the router gives, with the headers its middleware adds.
+    static func answer(_ tile: CachedTile, ifNoneMatch: String?, gzip: Bool, keyed: Bool, corsOrigins: [String]) -> TileAnswer {
+        var answer = TileAnswer(tile, hit: true, ifNoneMatch: ifNoneMatch, acceptEncoding: gzip ? "gzip" : nil, keyed: keyed)
+        if keyed { AccessMiddleware.markPersonal(&answer.headers) }
+        AccessMiddleware.addSecurityHeaders(&answer.headers)
+        CORSHeaders.add(to: &answer.headers, origin: nil, origins: corsOrigins)
+        answer.headers[.contentLength] = String(answer.body?.readableBytes ?? 0)
+        return answer
+    }
+
+    let memo = ViewMemo()
+}
+
+/// The access policy's decision for a caller and a layer list, kept a quarter of a second: a map
+/// asks for dozens of tiles of the same layers at once. The policy's own inputs (catalog, grants,
+/// keys) are re-read every half second to a second anyway.
+final class ViewMemo: @unchecked Sendable {
+    typealias Decision = (views: [LayerView], grants: [ShareApplication])
+    private let lock = NSLock()
+    private var entries: [String: (at: ContinuousClock.Instant, decision: Decision)] = [:]  // guarded by lock
+    static let lifetime = Duration.milliseconds(250)
+
+    func views(principal: Principal, layers: Substring, decide: () -> Decision?) -> Decision? {
+        let key = principal.auditName + "|" + layers
+        let now = ContinuousClock.now
+        if let hit = lock.withLock({ entries[key] }), now - hit.at < Self.lifetime { return hit.decision }
+        guard let fresh = decide() else { return nil }
+        lock.withLock {
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[key] = (now, fresh)
+        }
+        return fresh
     }
 }
 
