@@ -51,6 +51,10 @@ onemap() {  # onemap [serve options]: OneMap on a free port, rate limit off (one
   PORT=$(free_port)
   "$BIN" serve --port "$PORT" --db "$DB" --log-level warning --rate-limit 0 "$@" & PID=$!
   wait_up "http://127.0.0.1:$PORT/health"
+  for _ in $(seq 1 600); do  # steady state: today's layer snapshots built
+    curl -s "http://127.0.0.1:$PORT/health" | python3 -c 'import json,sys; s=json.load(sys.stdin)["tileSnapshots"]; sys.exit(0 if s["ready"] and not s["building"] else 1)' && break
+    sleep 0.2
+  done
   URL="http://127.0.0.1:$PORT/tiles/$LAYER/{z}/{x}/{y}.mvt"
 }
 
@@ -84,7 +88,7 @@ stop
 
 say "== OneMap cold tiles in-process (store -> MVT, no HTTP), 1 and 2 threads"
 "$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYER" --threads 1 | tee -a "$LOG"
-"$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYER" --threads 2 | head -1 | tee -a "$LOG"
+"$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYER" --threads 2 | sed -n 2p | tee -a "$LOG"
 
 python3 - "$(pg_rate "$PG1")" "$(pg_rate "$PG2")" "$(http_rate "$UNCACHED")" "$(http_rate "$CACHED")" "$(http_rate "$CEILING")" <<'PY' | tee -a "$LOG"
 import sys

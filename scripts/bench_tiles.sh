@@ -14,13 +14,20 @@ TILES=data/bench-tiles.txt
 python3 scripts/tiles_list.py --db "$DB" --out "$TILES"
 echo "== in-process, uncached ($LAYERS)"
 "$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYERS" --threads 1
-"$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYERS" --threads 2 | head -1
+"$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYERS" --threads 2 | sed -n 2p
+echo "== in-process, from the store (no snapshots), 1 thread"
+"$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYERS" --threads 1 --from-store | head -1
 serve() {  # serve [extra options]: starts the server on a free port, sets PORT and PID
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
   # No rate limit: one client on loopback stands for many departments.
   "$BIN" serve --port "$PORT" --db "$DB" --log-level warning --rate-limit 0 "$@" &
   PID=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+  # Measure steady state: today's layer snapshots built (until then tiles come from the store).
+  for _ in $(seq 1 600); do
+    curl -s "http://127.0.0.1:$PORT/health" | python3 -c 'import json,sys; s=json.load(sys.stdin)["tileSnapshots"]; sys.exit(0 if s["ready"] and not s["building"] else 1)' && break
+    sleep 0.2
+  done
 }
 run_wrk() {
   TILES="$TILES" TILE_PATH="/tiles/$LAYERS/{z}/{x}/{y}.mvt" \

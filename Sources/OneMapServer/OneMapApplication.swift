@@ -52,10 +52,14 @@ public enum OneMapApplication {
         PointRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         GovernanceRoutes(store: store, governance: governance).register(on: router)
         FeatureEditRoutes(store: store, governance: governance, tiles: tiles, fallbackBaseURL: base).register(on: router)
-        let cacheForHealth = cache
+        let cacheForHealth = cache, snapshotsForHealth = builder.snapshots
         router.get("/health") { _, _ in
             let layers = try await blocking { try store.layers().count }
             var doc: [String: Any] = ["status": "ok", "layers": layers]
+            if let snapshots = snapshotsForHealth {
+                let (ready, building) = snapshots.status
+                doc["tileSnapshots"] = ["ready": ready, "building": building]
+            }
             if let cache = cacheForHealth {
                 doc["tileCache"] = cache.statistics
             }

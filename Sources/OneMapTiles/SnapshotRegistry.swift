@@ -52,6 +52,11 @@ public final class SnapshotRegistry: @unchecked Sendable {
         }
     }
 
+    /// Layers with a snapshot ready (with its feature count) and layers being built (for /health).
+    public var status: (ready: [String: Int], building: [String]) {
+        lock.withLock { (snapshots.mapValues(\.count), building.sorted()) }
+    }
+
     /// Whether a ready snapshot is held for the layer (tests).
     public func holds(_ layer: String) -> Bool { lock.withLock { snapshots[layer] != nil } }
 

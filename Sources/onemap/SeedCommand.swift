@@ -71,6 +71,11 @@ struct SeedCommand: ParsableCommand {
         let writer = try MBTilesWriter(path: out)
         let lock = NSLock()
         nonisolated(unsafe) var next = 0, done = 0, failure: Error?
+        nonisolated(unsafe) var largest = (bytes: 0, coord: "-")
+        // Today's tiles come from in-memory snapshots: build them first (same bytes as the store's).
+        if time == .today(), let snapshots = builder.snapshots {
+            for v in views { _ = try snapshots.ready(v.layer, day: ISODate.string(Date())) }
+        }
         let progress = ProgressLine()
         let start = Date()
         nonisolated(unsafe) let archive = writer  // used under `lock` only
@@ -87,6 +92,7 @@ struct SeedCommand: ParsableCommand {
                     let tile = try builder.tile(views: views, at: c, during: time)
                     try lock.withLock {
                         try archive.add(z: c.z, x: c.x, y: c.y, mvt: tile.bytes)
+                        if tile.bytes.count > largest.bytes { largest = (tile.bytes.count, "\(c.z)/\(c.x)/\(c.y)") }
                         done += 1
                         if done % 100 == 0 || done == all.count { progress.update(stage: "seed z\(c.z)", done: done, total: all.count) }
                     }
@@ -103,8 +109,9 @@ struct SeedCommand: ParsableCommand {
                                            layer: infos.map(\.id).joined(separator: ","), purpose: department.map { "package for \($0)" },
                                            area: area ?? String(format: "bbox %.6f,%.6f,%.6f,%.6f", box.minX, box.minY, box.maxX, box.maxY), datetime: time.end, rows: writer.written,
                                            outcome: "wrote \(out)")])
-        print(String(format: "seeded %d tiles (%d non-empty) of %@ z%d-%d into %@ in %.1f s", coords.count, writer.written,
-                     infos.map(\.id).joined(separator: ","), minzoom, maxzoom, out, Date().timeIntervalSince(start)))
+        print(String(format: "seeded %d tiles (%d non-empty) of %@ z%d-%d into %@ in %.1f s; largest tile %.1f KiB (%@, before gzip)", coords.count, writer.written,
+                     infos.map(\.id).joined(separator: ","), minzoom, maxzoom, out, Date().timeIntervalSince(start),
+                     Double(largest.bytes) / 1024, largest.coord))
     }
 
     /// The box to seed: the area's, the given one, or the layers' extent (lon/lat).
