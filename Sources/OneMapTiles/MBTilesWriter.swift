@@ -53,10 +53,7 @@ public final class MBTilesWriter {
 
     /// Writes the metadata, indexes the tiles, and moves the archive into place.
     public func finish(name: String, description: String, layers: [LayerInfo], bounds: BBox, minZoom: Int, maxZoom: Int) throws {
-        let vectorLayers: [[String: Any]] = layers.map { l in
-            ["id": l.id, "description": l.description, "minzoom": max(minZoom, l.minZoom), "maxzoom": maxZoom,
-             "fields": Dictionary(uniqueKeysWithValues: l.fields.map { ($0.name, $0.type == .integer || $0.type == .number ? "Number" : $0.type == .boolean ? "Boolean" : "String") })]
-        }
+        let vectorLayers = TileArchive.vectorLayers(layers, minZoom: minZoom, maxZoom: maxZoom)
         let json = String(decoding: try JSONSerialization.data(withJSONObject: ["vector_layers": vectorLayers], options: [.sortedKeys]), as: UTF8.self)
         let centre = "\((bounds.minX + bounds.maxX) / 2),\((bounds.minY + bounds.maxY) / 2),\(min(maxZoom, max(minZoom, 10)))"
         let metadata: [(String, String)] = [

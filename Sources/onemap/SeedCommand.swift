@@ -18,7 +18,7 @@ struct SeedCommand: ParsableCommand {
     @Option(help: "Last zoom.") var maxzoom = 14
     @Option(help: "Administrative code whose box is seeded (default: the layers' extent).") var area: String?
     @Option(help: "Lon/lat box minx,miny,maxx,maxy instead of --area.") var bbox: String?
-    @Option(help: "Archive to write, e.g. tiles/sanyuan.mbtiles.") var out: String
+    @Option(help: "Archive to write: tiles/NAME.mbtiles (MBTiles 1.3) or tiles/NAME.pmtiles (PMTiles v3).") var out: String
     @Option(help: "Seed what this department may see (default: the public view).") var department: String?
     @Option(help: "As-of date (RFC 3339 date or interval), default today.") var datetime: String?
     @Option(help: "Worker threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -27,8 +27,8 @@ struct SeedCommand: ParsableCommand {
         guard (0...TileCoord.maxZoom).contains(minzoom), (minzoom...TileCoord.maxZoom).contains(maxzoom) else {
             throw ValidationError("zooms must satisfy 0 <= --minzoom <= --maxzoom <= \(TileCoord.maxZoom)")
         }
-        guard out.hasSuffix(".mbtiles") else {
-            throw ValidationError("--out must end in .mbtiles (PMTiles archives are not written yet)")
+        guard out.hasSuffix(".mbtiles") || out.hasSuffix(".pmtiles") else {
+            throw ValidationError("--out must end in .mbtiles (MBTiles 1.3) or .pmtiles (PMTiles v3)")
         }
         guard area == nil || bbox == nil else { throw ValidationError("give --area or --bbox, not both") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -68,7 +68,7 @@ struct SeedCommand: ParsableCommand {
         guard all.count <= 2_000_000 else { throw ValidationError("\(coords.count) tiles: narrow the area or the zooms") }
         let dir = (out as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let writer = try MBTilesWriter(path: out)
+        let writer = try TileArchive.writer(for: out)
         let lock = NSLock()
         nonisolated(unsafe) var next = 0, done = 0, failure: Error?
         nonisolated(unsafe) var largest = (bytes: 0, coord: "-")

@@ -50,5 +50,40 @@ def test_a_department_archive_carries_its_view_and_bad_requests_exit_1(out_dir):
                         (["--department", "NOPE"], "no department"), (["--layers", "population"], "population")]:
         r = seed(os.path.join(out_dir, "bad.mbtiles"), *args)
         assert r.returncode != 0 and words in r.stderr, (args, r.stderr)
-    r = seed(os.path.join(out_dir, "x.pmtiles"))
-    assert r.returncode != 0 and "PMTiles" in r.stderr
+    r = seed(os.path.join(out_dir, "x.zip"))
+    assert r.returncode != 0 and ".pmtiles" in r.stderr and ".mbtiles" in r.stderr
+
+
+def test_a_pmtiles_archive_is_read_by_the_pmtiles_package_and_holds_the_mbtiles_tiles(anon, base_url, out_dir):
+    from pmtiles.reader import Reader, all_tiles
+    from pmtiles.tile import Compression, TileType
+
+    pm, mb = os.path.join(out_dir, "sanyuan.pmtiles"), os.path.join(out_dir, "sanyuan-pm.mbtiles")
+    args = ["--area", "350404", "--minzoom", "6", "--maxzoom", "14", "--layers", "admin_areas,buildings"]
+    for out in (pm, mb):
+        r = seed(out, *args)
+        assert r.returncode == 0, r.stderr
+    assert not any(os.path.exists(pm + suffix) for suffix in (".part", ".tiles.part"))
+    with open(pm, "rb") as fh:
+        def get(offset, length):
+            fh.seek(offset)
+            return fh.read(length)
+        reader = Reader(get)
+        h = reader.header()
+        assert h["clustered"] and h["tile_type"] == TileType.MVT and h["tile_compression"] == Compression.GZIP
+        assert h["internal_compression"] == Compression.GZIP and (h["min_zoom"], h["max_zoom"]) == (6, 14)
+        assert 117.0 < h["min_lon_e7"] / 1e7 < h["max_lon_e7"] / 1e7 < 118.2 and 25.9 < h["min_lat_e7"] / 1e7 < h["max_lat_e7"] / 1e7 < 26.6
+        layers = {l["id"]: l for l in reader.metadata()["vector_layers"]}
+        assert set(layers) == {"admin_areas", "buildings"} and layers["buildings"]["minzoom"] == 6
+        tiles = {zxy: data for zxy, data in all_tiles(get)}
+        # Every tile is found by its address too (directory search), and identical tiles are stored once.
+        for zxy, data in list(tiles.items())[::97]:
+            assert reader.get(*zxy) == data
+        assert h["addressed_tiles_count"] == len(tiles) >= h["tile_entries_count"] >= h["tile_contents_count"]
+    con = sqlite3.connect(mb)
+    mbtiles = {(z, x, (1 << z) - 1 - row): data for z, x, row, data in con.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")}
+    assert set(tiles) == set(mbtiles) and len(tiles) > 100
+    assert all(gzip.decompress(tiles[k]) == gzip.decompress(mbtiles[k]) for k in tiles)
+    for (z, x, y) in sorted(tiles)[::60][:10]:
+        served = anon.get(f"{base_url}/tiles/admin_areas,buildings/{z}/{x}/{y}.mvt")
+        assert served.status_code == 200 and served.content == gzip.decompress(tiles[(z, x, y)]), (z, x, y)
