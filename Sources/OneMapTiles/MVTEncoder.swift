@@ -78,22 +78,13 @@ public struct MVTLayerEncoder {
 
     /// Adds a feature; null attributes are left out (MVT has no null).
     public mutating func add(id: UInt64?, geometry: TileGeometry, properties: [(String, FieldValue)]) {
-        let commands = MVTEncoder.commands(geometry)
-        guard !commands.isEmpty else { return }
-        var f = ProtobufWriter(capacity: commands.count * 2 + 16)
-        if let id { f.uint(1, id) }
         var tags: [UInt32] = []
         tags.reserveCapacity(properties.count * 2)
         for (k, v) in properties where v != .null {
             let ki = key(k)
             tags.append(ki); tags.append(valueIndex(v, key: ki))
         }
-        f.packed(2, tags)
-        let type: UInt64 = switch geometry { case .points: 1; case .lines: 2; case .polygons: 3 }
-        f.uint(3, type)
-        f.packed(4, commands)
-        features.bytes(2, f.bytes)
-        featureCount += 1
+        add(id: id, geometry: geometry, tags: tags)
     }
 
     /// The encoded `Layer` message (without the enclosing tile field).
