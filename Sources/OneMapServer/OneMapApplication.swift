@@ -52,6 +52,10 @@ public enum OneMapApplication {
         PointRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         GovernanceRoutes(store: store, governance: governance).register(on: router)
         FeatureEditRoutes(store: store, governance: governance, tiles: tiles, fallbackBaseURL: base).register(on: router)
+        let shelf = ArchiveShelf(directory: configuration.tilesDirectory) { [logger] p in
+            logger.warning("tile archive skipped", metadata: ["problem": .string(p)])
+        }
+        ArchiveRoutes(shelf: shelf, governance: governance, fallbackBaseURL: base).register(on: router)
         let cacheForHealth = cache, snapshotsForHealth = builder.snapshots
         router.get("/health") { _, _ in
             let layers = try await blocking { try store.layers().count }

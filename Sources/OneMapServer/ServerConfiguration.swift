@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var rateLimit = 1000
     /// Origins whose web pages may call the API from a browser (CORS): ["*"] any, [] none.
     public var corsOrigins = ["*"]
+    /// Folder whose .mbtiles and .pmtiles archives are served at /archives (read at start).
+    public var tilesDirectory = "tiles"
     /// Bytes of encoded tiles kept in memory (0: no cache).
     public var tileCacheBytes = 256 << 20
 

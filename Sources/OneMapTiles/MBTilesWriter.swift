@@ -52,7 +52,7 @@ public final class MBTilesWriter {
     }
 
     /// Writes the metadata, indexes the tiles, and moves the archive into place.
-    public func finish(name: String, description: String, layers: [LayerInfo], bounds: BBox, minZoom: Int, maxZoom: Int) throws {
+    public func finish(name: String, description: String, view: String = "public", layers: [LayerInfo], bounds: BBox, minZoom: Int, maxZoom: Int) throws {
         let vectorLayers = TileArchive.vectorLayers(layers, minZoom: minZoom, maxZoom: maxZoom)
         let json = String(decoding: try JSONSerialization.data(withJSONObject: ["vector_layers": vectorLayers], options: [.sortedKeys]), as: UTF8.self)
         let centre = "\((bounds.minX + bounds.maxX) / 2),\((bounds.minY + bounds.maxY) / 2),\(min(maxZoom, max(minZoom, 10)))"
@@ -61,6 +61,8 @@ public final class MBTilesWriter {
             ("bounds", "\(bounds.minX),\(bounds.minY),\(bounds.maxX),\(bounds.maxY)"), ("center", centre),
             ("minzoom", String(minZoom)), ("maxzoom", String(maxZoom)), ("json", json),
             ("attribution", "OneMap 三明市时空一张图"),
+            // Whose view the tiles show: the server serves a department's package to that department only.
+            ("onemap_view", view),
         ]
         var s: OpaquePointer?
         guard sqlite3_prepare_v2(db, "INSERT INTO metadata VALUES (?, ?)", -1, &s, nil) == SQLITE_OK else { throw StoreError("metadata") }

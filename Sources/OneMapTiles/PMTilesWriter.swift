@@ -72,7 +72,7 @@ public final class PMTilesWriter: TileArchiveWriter {
     }
 
     /// Lays out the archive and moves it into place.
-    public func finish(name: String, description: String, layers: [LayerInfo], bounds: BBox, minZoom: Int, maxZoom: Int) throws {
+    public func finish(name: String, description: String, view: String = "public", layers: [LayerInfo], bounds: BBox, minZoom: Int, maxZoom: Int) throws {
         try scratch.synchronize()
         entries.sort { $0.tileID < $1.tileID }
         // Tile data in tile-id order, each distinct content once; runs of one content in
@@ -100,7 +100,7 @@ public final class PMTilesWriter: TileArchiveWriter {
             }
         }
 
-        let metadata = try Self.metadata(name: name, description: description, layers: layers, minZoom: minZoom, maxZoom: maxZoom)
+        let metadata = try Self.metadata(name: name, description: description, view: view, layers: layers, bounds: bounds, minZoom: minZoom, maxZoom: maxZoom)
         // The root directory must fit the first 16 KiB with the header: else leaves of growing size.
         var root = try Self.encode(directory.map { ($0.tileID, $0.offset, $0.length, $0.runLength) })
         var leaves = Data()
@@ -169,9 +169,10 @@ public final class PMTilesWriter: TileArchiveWriter {
         return Data(zipped)
     }
 
-    static func metadata(name: String, description: String, layers: [LayerInfo], minZoom: Int, maxZoom: Int) throws -> Data {
+    static func metadata(name: String, description: String, view: String, layers: [LayerInfo], bounds: BBox, minZoom: Int, maxZoom: Int) throws -> Data {
         let doc: [String: Any] = ["name": name, "description": description, "attribution": "OneMap 三明市时空一张图",
-                                  "type": "overlay", "version": "1", "vector_layers": TileArchive.vectorLayers(layers, minZoom: minZoom, maxZoom: maxZoom)]
+                                  "type": "overlay", "version": "1", "onemap_view": view, "minzoom": minZoom, "maxzoom": maxZoom,
+                                  "bounds": [bounds.minX, bounds.minY, bounds.maxX, bounds.maxY], "vector_layers": TileArchive.vectorLayers(layers, minZoom: minZoom, maxZoom: maxZoom)]
         let json = try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])
         guard let zipped = Gzip.compress([UInt8](json)) else { throw StoreError("cannot compress PMTiles metadata") }
         return Data(zipped)
@@ -186,7 +187,7 @@ public final class PMTilesWriter: TileArchiveWriter {
 public protocol TileArchiveWriter: AnyObject {
     var written: Int { get }
     func add(z: Int, x: Int, y: Int, mvt: [UInt8]) throws
-    func finish(name: String, description: String, layers: [LayerInfo], bounds: BBox, minZoom: Int, maxZoom: Int) throws
+    func finish(name: String, description: String, view: String, layers: [LayerInfo], bounds: BBox, minZoom: Int, maxZoom: Int) throws
 }
 
 extension MBTilesWriter: TileArchiveWriter {}

@@ -103,7 +103,7 @@ struct SeedCommand: ParsableCommand {
         }
         progress.finish()
         if let failure { throw ValidationError("seeding stopped: \(failure)") }
-        try writer.finish(name: (out as NSString).lastPathComponent, description: "OneMap tiles of \(area ?? bbox ?? "the layers' extent"), \(department ?? "public") view",
+        try writer.finish(name: (out as NSString).lastPathComponent, description: "OneMap tiles of \(area ?? bbox ?? "the layers' extent"), \(department ?? "public") view", view: department ?? "public",
                           layers: views.map { $0.layer.with(fields: $0.fields) }, bounds: box, minZoom: minzoom, maxZoom: maxzoom)
         try store.appendAudit([AuditRecord(at: AuditTrail.now(), principal: cliPrincipal(), action: "read", endpoint: "onemap seed",
                                            layer: infos.map(\.id).joined(separator: ","), purpose: department.map { "package for \($0)" },

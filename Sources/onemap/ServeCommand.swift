@@ -14,6 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
     @Option(help: "Folder of MapLibre styles.") var styles = "styles"
+    @Option(help: "Folder whose .mbtiles/.pmtiles archives are served at /archives (read at start).") var tiles = "tiles"
     @Option(help: "Folder with maplibre-gl.js/.css (fetched by scripts/setup.sh).") var vendor = ".vendor"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "An origin whose web pages may call the API (CORS), repeatable; '*' any (default), 'none' no cross-origin calls.") var corsOrigin: [String] = ["*"]
@@ -41,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
         store.readTimeLimit = queryTimeout
         var config = ServerConfiguration()
         config.host = host; config.port = port; config.databasePath = db
-        config.stylesDirectory = styles; config.vendorDirectory = vendor
+        config.stylesDirectory = styles; config.vendorDirectory = vendor; config.tilesDirectory = tiles
         config.rateLimit = rateLimit
         config.tileCacheBytes = tileCacheMb << 20
         config.corsOrigins = corsOrigin == ["none"] ? [] : corsOrigin

@@ -14,7 +14,8 @@ DB="$OUT/e2e.sqlite"
 ADMIN_KEY=$("$BIN" dept key SMDSJ --db "$DB" --label e2e | sed -n 's/.*: \(om_[0-9a-f]*\)$/\1/p')
 [ -n "$ADMIN_KEY" ] || { echo "could not issue the administrator's key"; exit 1; }
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-"$BIN" serve --host 127.0.0.1 --port "$PORT" --db "$DB" >"$OUT/server.log" 2>&1 &
+mkdir -p "$OUT/tiles"; rm -f "$OUT"/tiles/*.mbtiles "$OUT"/tiles/*.pmtiles
+"$BIN" serve --host 127.0.0.1 --port "$PORT" --db "$DB" --tiles "$OUT/tiles" >"$OUT/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done

@@ -4,6 +4,7 @@ import gzip
 import os
 import sqlite3
 import subprocess
+import time
 
 import mapbox_vector_tile
 
@@ -87,3 +88,38 @@ def test_a_pmtiles_archive_is_read_by_the_pmtiles_package_and_holds_the_mbtiles_
     for (z, x, y) in sorted(tiles)[::60][:10]:
         served = anon.get(f"{base_url}/tiles/admin_areas,buildings/{z}/{x}/{y}.mvt")
         assert served.status_code == 200 and served.content == gzip.decompress(tiles[(z, x, y)]), (z, x, y)
+
+
+def test_archives_in_the_tiles_folder_are_served_with_tilejson_to_whom_their_view_belongs(anon, http, base_url):
+    folder = os.path.join(os.environ["ONEMAP_OUT"], "tiles")
+    args = ["--area", "350404", "--minzoom", "12", "--maxzoom", "13", "--layers", "admin_areas,buildings"]
+    assert seed(os.path.join(folder, "sanyuan-public.pmtiles"), *args).returncode == 0
+    assert seed(os.path.join(folder, "sanyuan-smdsj.mbtiles"), *args, "--department", "SMDSJ").returncode == 0
+    # A new file is picked up without a restart (the folder is re-read at most once a second).
+    time.sleep(1.2)
+    listed = {a["id"]: a for a in anon.get(f"{base_url}/archives").json()["archives"]}
+    assert "sanyuan-public" in listed and "sanyuan-smdsj" not in listed
+    assert {a["id"] for a in http.get(f"{base_url}/archives").json()["archives"]} >= {"sanyuan-public", "sanyuan-smdsj"}
+    doc = anon.get(listed["sanyuan-public"]["tilejson"]).json()
+    assert doc["tilejson"] == "3.0.0" and (doc["minzoom"], doc["maxzoom"]) == (12, 13)
+    assert {l["id"] for l in doc["vector_layers"]} == {"admin_areas", "buildings"} and len(doc["bounds"]) == 4
+    assert doc["tiles"] == [f"{base_url}/archives/sanyuan-public/{{z}}/{{x}}/{{y}}.mvt"]
+    # Its tiles are the server's tiles; stored gzip goes out as is to clients that accept it.
+    from tiles_helpers import tile_of
+    z, x, y = tile_of(117.6365, 26.2705, 13)
+    live = anon.get(f"{base_url}/tiles/admin_areas,buildings/{z}/{x}/{y}.mvt")
+    plain = anon.get(f"{base_url}/archives/sanyuan-public/{z}/{x}/{y}.mvt", headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and plain.content == live.content and "Content-Encoding" not in plain.headers
+    zipped = anon.get(f"{base_url}/archives/sanyuan-public/{z}/{x}/{y}.mvt", headers={"Accept-Encoding": "gzip"}, stream=True)
+    assert zipped.headers["Content-Encoding"] == "gzip" and gzip.decompress(zipped.raw.read()) == live.content
+    r = anon.get(f"{base_url}/archives/sanyuan-public/{z}/{x}/{y}.mvt", headers={"If-None-Match": plain.headers["ETag"]})
+    assert r.status_code == 304
+    assert anon.get(f"{base_url}/archives/sanyuan-public/3/1/1.mvt").status_code == 204
+    # The department's package: its view (resident counts), for it and the administrator only.
+    assert anon.get(f"{base_url}/archives/sanyuan-smdsj").status_code == 401
+    assert anon.get(f"{base_url}/archives/sanyuan-smdsj/{z}/{x}/{y}.mvt").status_code == 401
+    own = http.get(f"{base_url}/archives/sanyuan-smdsj/{z}/{x}/{y}.mvt")
+    assert own.status_code == 200 and own.headers["Cache-Control"] == "private, no-cache"
+    assert "population" in mapbox_vector_tile.decode(own.content)["buildings"]["features"][0]["properties"]
+    r = anon.get(f"{base_url}/archives/nope")
+    assert r.status_code == 404 and "sanyuan-public" in r.json()["description"]
