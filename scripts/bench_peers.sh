@@ -74,6 +74,8 @@ for line in open(tiles):
     os.makedirs(f"{out}/{z}/{x}", exist_ok=True)
     open(f"{out}/{z}/{x}/{y}", "wb").write(body)
 PY
+say "== OneMap tiles through the peers' two-decoder validator (mapbox-vector-tile and GDAL)"
+"$VENV/bin/python" "$PEERS/validate_mvt.py" --template "$URL" 2>&1 | tail -1 | tee -a "$LOG"
 say "== OneMap HTTP, cached (after one pass over the list)"
 CACHED=$("$PEERS/bench_http.sh" "$URL" | tee -a "$LOG"); echo "$CACHED"
 curl -s "http://127.0.0.1:$PORT/health" | python3 -c 'import json,sys; print("[onemap] cache:", json.load(sys.stdin).get("tileCache"))' | tee -a "$LOG"
