@@ -12,9 +12,9 @@ final class ChangeFeed: @unchecked Sendable {
 
     /// Starts after the store's newest change. Throws when the store cannot say which that is
     /// (then nothing may keep derived copies).
-    init(store: any FeatureStore, sinks: [@Sendable (ChangeExtent) -> Void]) throws {
+    init(store: any FeatureStore, after: Int64? = nil, sinks: [@Sendable (ChangeExtent) -> Void]) throws {
         self.store = store; self.sinks = sinks
-        lastSeq = try store.lastChangeSeq()
+        lastSeq = try after ?? store.lastChangeSeq()
     }
 
     /// Applies the changes committed since the last look every `interval`, on a thread of its own.

@@ -34,16 +34,23 @@ public enum OneMapApplication {
         var builder = TileBuilder(store: store)
         var cache: TileCache? = configuration.tileCacheBytes > 0 ? TileCache(capacityBytes: configuration.tileCacheBytes) : nil
         var feed: ChangeFeed?
+        var disk: PersistentTileStore?
         do {
-            feed = try ChangeFeed(store: store, sinks: [{ [cache] in cache?.invalidate($0) }, { [snapshots = builder.snapshots] in snapshots?.invalidate($0) }])
+            let seq = try store.lastChangeSeq()
+            if let dir = configuration.tileCacheDirectory, cache != nil {
+                disk = try PersistentTileStore(directory: dir, storePath: configuration.databasePath, storeSeq: seq) { try store.changeExtents(after: $0) }
+            }
+            feed = try ChangeFeed(store: store, after: seq, sinks: [{ [cache] in cache?.invalidate($0) }, { [disk] in disk?.invalidate($0) },
+                                                                    { [snapshots = builder.snapshots] in snapshots?.invalidate($0) }])
             feed?.follow()
         } catch {
             Logger(label: "onemap").error("tile cache and snapshots off: cannot follow the store's changes", metadata: ["error": .string("\(error)")])
             builder = TileBuilder(store: store, snapshots: false)
             cache = nil
+            disk = nil
         }
         builder.prepare()
-        let tiles = TileService(builder: builder, cache: cache, feed: feed)
+        let tiles = TileService(builder: builder, cache: cache, disk: disk, feed: feed)
         TileRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
         TilesAPIRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
         ChangeRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
@@ -56,7 +63,7 @@ public enum OneMapApplication {
             logger.warning("tile archive skipped", metadata: ["problem": .string(p)])
         }
         ArchiveRoutes(shelf: shelf, governance: governance, fallbackBaseURL: base).register(on: router)
-        let cacheForHealth = cache, snapshotsForHealth = builder.snapshots
+        let cacheForHealth = cache, snapshotsForHealth = builder.snapshots, diskForHealth = disk
         router.get("/health") { _, _ in
             let layers = try await blocking { try store.layers().count }
             var doc: [String: Any] = ["status": "ok", "layers": layers]
@@ -65,7 +72,9 @@ public enum OneMapApplication {
                 doc["tileSnapshots"] = ["ready": ready, "building": building]
             }
             if let cache = cacheForHealth {
-                doc["tileCache"] = cache.statistics
+                var stats: [String: Any] = cache.statistics
+                if let disk = diskForHealth { stats["onDisk"] = disk.count }
+                doc["tileCache"] = stats
             }
             return JSONResponse.make(doc)
         }

@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var tilesDirectory = "tiles"
     /// Bytes of encoded tiles kept in memory (0: no cache).
     public var tileCacheBytes = 256 << 20
+    /// Folder of the tile cache's second level on disk (nil: memory only).
+    public var tileCacheDirectory: String?
 
     public init() {}
 }

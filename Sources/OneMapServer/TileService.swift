@@ -12,6 +12,8 @@ struct TileService: Sendable {
     let builder: TileBuilder
     /// nil: no cache (`--tile-cache-mb 0`).
     let cache: TileCache?
+    /// The cache's second level on disk (`--tile-cache-dir`), behind the memory cache.
+    let disk: PersistentTileStore?
     /// The store's changes, followed for the cache and the builder's snapshots.
     let feed: ChangeFeed?
 
@@ -33,9 +35,16 @@ struct TileService: Sendable {
         }
         let key = TileCache.key(views: views, tms: tms.id, level: level, row: row, column: column, time: time)
         if let hit = cache.get(key) { return (hit, true) }
+        let scope = TileCache.scope(views: views, tms: tms, level: level, row: row, column: column, time: time)
+        if let stored = disk?.get(key) {
+            let tile = CachedTile(bytes: stored.bytes, features: stored.features)
+            cache.put(key, tile, scope: scope)
+            return (tile, true)
+        }
         let built = try builder.tile(views: views, tms: tms, level: level, row: row, column: column, during: time)
         let tile = CachedTile(bytes: built.bytes, features: built.features)
-        cache.put(key, tile, scope: TileCache.scope(views: views, tms: tms, level: level, row: row, column: column, time: time))
+        cache.put(key, tile, scope: scope)
+        disk?.put(key, bytes: built.bytes, features: built.features, layers: scope.layers, box: scope.box, lastDay: scope.lastDay)
         return (tile, false)
     }
 

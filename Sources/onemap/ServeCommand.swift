@@ -14,6 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
     @Option(help: "Folder of MapLibre styles.") var styles = "styles"
+    @Option(help: "Folder for the tile cache's second level on disk (kept across restarts, changes applied); default: memory only.") var tileCacheDir: String?
     @Option(help: "Folder whose .mbtiles/.pmtiles archives are served at /archives (read at start).") var tiles = "tiles"
     @Option(help: "Folder with maplibre-gl.js/.css (fetched by scripts/setup.sh).") var vendor = ".vendor"
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
@@ -45,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.stylesDirectory = styles; config.vendorDirectory = vendor; config.tilesDirectory = tiles
         config.rateLimit = rateLimit
         config.tileCacheBytes = tileCacheMb << 20
+        config.tileCacheDirectory = tileCacheDir
         config.corsOrigins = corsOrigin == ["none"] ? [] : corsOrigin
         let log = logger
         let audit = AuditTrail(store: store)

@@ -75,6 +75,22 @@ func get(_ url: String) async throws -> (Int, Data, HTTPURLResponse) {
         }
     }
 
+    @Test func aRestartedServerAnswersFromTheTileCacheOnDisk() async throws {
+        let dir = NSTemporaryDirectory() + "onemap-disk-cache-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let url = "/tiles/admin_areas,buildings/14/13545/6952.mvt"
+        var first = Data()
+        try await withLiveServer(configure: { c, _ in c.tileCacheDirectory = dir; c.databasePath = try! smallDemoPath.get() }) { base in
+            let (s, b, r) = try await get(base + url)
+            #expect(s == 200 && r.value(forHTTPHeaderField: "X-Cache") == "miss")
+            first = b
+        }
+        try await withLiveServer(configure: { c, _ in c.tileCacheDirectory = dir; c.databasePath = try! smallDemoPath.get() }) { base in
+            let (s, b, r) = try await get(base + url)
+            #expect(s == 200 && r.value(forHTTPHeaderField: "X-Cache") == "hit" && b == first)
+        }
+    }
+
     @Test func badTileRequestsAreClientErrorsWithJSONBodies() async throws {
         try await withLiveServer { base in
             for (path, status) in [("/tiles/buildings/x/0/0", 400), ("/tiles/buildings/30/0/0", 400), ("/tiles/buildings/2/4/0", 400),
