@@ -42,10 +42,9 @@ struct ArchiveRoutes: Sendable {
             let keyed = archive.department != nil
             var headers: HTTPFields = [.cacheControl: keyed ? "private, no-cache" : "no-cache", .vary: "Accept-Encoding"]
             guard let stored else { return Response(status: .noContent, headers: headers) }
-            headers[.eTag] = "\"" + Digest.sha256Hex(stored).prefix(20) + "\""
-            if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == headers[.eTag] }) {
-                return Response(status: .notModified, headers: headers)
-            }
+            let etag = TileAnswer.etag(of: stored)
+            headers[.eTag] = etag
+            if TileAnswer.matches(request.headers[.ifNoneMatch], etag) { return Response(status: .notModified, headers: headers) }
             headers[.contentType] = TileRoutes.mvtType
             let gzipped = stored.count > 2 && stored[0] == 0x1f && stored[1] == 0x8b
             if gzipped, (request.headers[.acceptEncoding] ?? "").contains("gzip") {

@@ -19,8 +19,7 @@ final class CachedTile: @unchecked Sendable {
         self.bytes = bytes
         self.buffer = ByteBuffer(bytes: bytes)
         self.features = features
-        // Strong: the same bytes, the same tag, across restarts.
-        etag = "\"" + Digest.sha256Hex(bytes).prefix(20) + "\""
+        etag = TileAnswer.etag(of: bytes)
     }
 
     private var answers: [Int: TileAnswer] = [:]  // guarded by lock
@@ -98,6 +97,9 @@ final class TileCache: @unchecked Sendable {
             return n.tile
         }
     }
+
+    /// Counts a miss found by a `get(_:countingMiss: false)` look.
+    func noteMiss() { lock.withLock { misses += 1 } }
 
     func put(_ key: String, _ tile: CachedTile, scope: TileScope) {
         guard tile.cost <= capacity / 8 else { return }

@@ -78,11 +78,13 @@ struct TileRoutes: Sendable {
         if let cached = tiles.cached(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time) {
             (tile, hit, grants) = (cached, true, g)
         } else if builder.buildsInMemory(views: views, tms: .webMercatorQuad, level: coord.z, during: time) {
-            (tile, hit) = try tiles.tile(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time)
+            (tile, hit) = try tiles.tile(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time,
+                                         memoryChecked: true)
             grants = g
         } else {
             (tile, hit) = try await blocking {
-                try tiles.tile(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time)
+                try tiles.tile(views: views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time,
+                               memoryChecked: true)
             }
             grants = g
         }

@@ -23,18 +23,20 @@ struct TileService: Sendable {
 
     /// The cached tile for these views, if any (no building: cheap enough for the request's task).
     func cached(views: [LayerView], tms: TileMatrixSet, level: Int, row: Int, column: Int, time: TimeFilter) -> CachedTile? {
-        // A miss here is looked up again by `tile(...)`, which counts it.
+        // A miss here is counted by `tile(..., memoryChecked: true)`, which comes next.
         cache?.get(TileCache.key(views: views, tms: tms.id, level: level, row: row, column: column, time: time), countingMiss: false)
     }
 
-    /// Call on a blocking thread. `hit`: served from the cache.
-    func tile(views: [LayerView], tms: TileMatrixSet, level: Int, row: Int, column: Int, time: TimeFilter) throws -> (CachedTile, hit: Bool) {
+    /// Call on a blocking thread. `hit`: served from the cache (memory or disk). `memoryChecked`:
+    /// the caller has just missed the memory cache with `cached(...)`; it is not asked again.
+    func tile(views: [LayerView], tms: TileMatrixSet, level: Int, row: Int, column: Int, time: TimeFilter,
+              memoryChecked: Bool = false) throws -> (CachedTile, hit: Bool) {
         guard let cache else {
             let built = try builder.tile(views: views, tms: tms, level: level, row: row, column: column, during: time)
             return (CachedTile(bytes: built.bytes, features: built.features), false)
         }
         let key = TileCache.key(views: views, tms: tms.id, level: level, row: row, column: column, time: time)
-        if let hit = cache.get(key) { return (hit, true) }
+        if memoryChecked { cache.noteMiss() } else if let hit = cache.get(key) { return (hit, true) }
         let scope = TileCache.scope(views: views, tms: tms, level: level, row: row, column: column, time: time)
         if let stored = disk?.get(key) {
             let tile = CachedTile(bytes: stored.bytes, features: stored.features)
@@ -67,7 +69,7 @@ struct TileAnswer {
         var headers: HTTPFields = [.eTag: tile.etag, TileAnswer.xCache: hit ? "hit" : "miss",
                                    // Revalidate every time: a change must show at once, and a 304 costs nothing.
                                    .cacheControl: keyed ? "private, no-cache" : "no-cache", .vary: "Accept-Encoding"]
-        if let tags = ifNoneMatch, tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tile.etag || $0 == "*" }) {
+        if TileAnswer.matches(ifNoneMatch, tile.etag) {
             (status, self.headers, body) = (.notModified, headers, nil)
             return
         }
@@ -85,4 +87,12 @@ struct TileAnswer {
     }
 
     static let xCache = HTTPField.Name("X-Cache")!
+
+    /// A strong ETag of tile bytes: the same bytes, the same tag, across restarts and servers.
+    static func etag(of bytes: [UInt8]) -> String { "\"" + Digest.sha256Hex(bytes).prefix(20) + "\"" }
+
+    /// Whether an If-None-Match header names the tag (or `*`).
+    static func matches(_ ifNoneMatch: String?, _ etag: String) -> Bool {
+        ifNoneMatch?.split(separator: ",").contains { let t = $0.trimmingCharacters(in: .whitespaces); return t == etag || t == "*" } ?? false
+    }
 }
