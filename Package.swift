@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, dependencies pointing one way:
-// onemap -> OneMapServer -> OneMapTiles, OneMapQuery, OneMapAccess -> OneMapStore -> OneMapGeo -> C shims
+// onemap -> OneMapServer -> OneMapTiles, OneMapQuery, OneMapReports, OneMapAccess -> OneMapStore -> OneMapGeo -> C shims
 // onemap -> OneMapIngest -> OneMapStore
 let package = Package(
     name: "OneMap",
@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
         .target(name: "OneMapGeo", dependencies: ["CGEOS", "CPROJ"]),
         .target(name: "OneMapStore", dependencies: ["OneMapGeo", "CSQLite3", "CSpatiaLite", "COpenSSL"]),
@@ -35,12 +36,14 @@ let package = Package(
         .target(name: "OneMapTiles", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3", "CZlib"]),
         // OGC API request parsing and feature encoding (CRS, bbox, paging, GeoJSON).
         .target(name: "OneMapQuery", dependencies: ["OneMapStore", "OneMapGeo"]),
+        // Exports (CSV, XLSX, GeoPackage), maps drawn with cairo (PNG, PDF) and area reports.
+        .target(name: "OneMapReports", dependencies: ["OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib", "CCairo"]),
         // Governance: principals, API keys, the access policy every endpoint asks, the audit trail.
         .target(name: "OneMapAccess", dependencies: ["OneMapStore", "OneMapGeo"]),
         .target(
             name: "OneMapServer",
             dependencies: [
-                "OneMapTiles", "OneMapQuery", "OneMapAccess", "OneMapStore",
+                "OneMapTiles", "OneMapQuery", "OneMapReports", "OneMapAccess", "OneMapStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -53,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "onemap",
             dependencies: [
-                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore",
+                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapReports", "OneMapQuery", "OneMapAccess", "OneMapStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -74,6 +77,7 @@ let package = Package(
         .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapGeo"]),
+        .testTarget(name: "OneMapReportsTests", dependencies: ["OneMapReports", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3"]),
         .testTarget(name: "OneMapAccessTests", dependencies: ["OneMapAccess", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3"]),
         .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore"]),
     ],

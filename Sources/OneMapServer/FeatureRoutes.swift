@@ -58,6 +58,7 @@ struct FeatureRoutes: Sendable {
         router.get("/collections/:id/items") { request, context in try await self.items(request, context) }
         router.get("/collections/:id/queryables") { request, context in try await self.queryables(request, context) }
         router.get("/collections/:id/items/:fid") { request, context in try await self.item(request, context) }
+        router.get("/collections/:id/export") { request, context in try await self.export(request, context) }
     }
 
     /// Browsers ask for text/html first; GIS clients, curl and scripts get JSON.
@@ -185,7 +186,7 @@ struct FeatureRoutes: Sendable {
     }
 
     /// Resolves `:id` to a spatial layer the caller may read and reads the request's parameters.
-    private func access(_ request: Request, _ context: OneMapRequestContext) async throws -> Access {
+    func access(_ request: Request, _ context: OneMapRequestContext) async throws -> Access {
         let id = context.parameters.get("id") ?? ""
         let params = QueryItems.of(request)
         let datetime = params.first { $0.0 == "datetime" }?.1

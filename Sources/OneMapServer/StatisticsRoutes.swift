@@ -21,6 +21,21 @@ struct StatisticsRoutes: Sendable {
             return try await self.answer(parsed, request, context)
         }
         router.get("/stats/timeseries") { request, context in try await self.timeseries(request, context) }
+        router.get("/stats/export") { request, context in
+            let (format, rest) = try Self.exportFormat(QueryItems.of(request).map { (String($0.0), String($0.1)) })
+            let parsed: StatisticsRequest
+            do { parsed = try StatisticsRequest.parse(parameters: rest) } catch let e as QueryError { throw APIError.badRequest(e.description) }
+            return try await self.export(parsed, format: format, request, context)
+        }
+        router.post("/stats/export") { request, context in
+            let (format, rest) = try Self.exportFormat(QueryItems.of(request).map { (String($0.0), String($0.1)) })
+            guard rest.isEmpty else { throw APIError.badRequest("POST /stats/export takes only format in the query; the request is the body") }
+            let json = try JSONBody.parse(try await JSONBody.read(request, upTo: Self.maxBody),
+                                          hint: "send {\"area\": ..., \"datetime\": ..., \"groupBy\": [...]}")
+            let parsed: StatisticsRequest
+            do { parsed = try StatisticsRequest.parse(json: json) } catch let e as QueryError { throw APIError.badRequest(e.description) }
+            return try await self.export(parsed, format: format, request, context)
+        }
         router.post("/stats") { request, context in
             let json = try JSONBody.parse(try await JSONBody.read(request, upTo: Self.maxBody),
                                           hint: "send {\"area\": ..., \"datetime\": ..., \"groupBy\": [...]}")
