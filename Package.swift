@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapGeo"]),
-        .testTarget(name: "OneMapReportsTests", dependencies: ["OneMapReports", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3"]),
+        .testTarget(name: "OneMapReportsTests", dependencies: ["OneMapReports", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib"]),
         .testTarget(name: "OneMapAccessTests", dependencies: ["OneMapAccess", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3"]),
         .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore"]),
     ],

@@ -33,6 +33,30 @@ public final class AuditTrail: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Writes `r` now, after everything recorded before it, and returns its sequence number: for
+    /// documents that cite their own audit record (reports).
+    public func recordNow(_ r: AuditRecord) throws -> Int64 {
+        try flushLock.withLock {
+            let batch: [AuditRecord] = lock.withLock {
+                defer { buffer.removeAll(keepingCapacity: true) }
+                return buffer
+            }
+            do {
+                let seqs = try store.appendAudit(batch + [r])
+                guard let seq = seqs.last else { throw AuditWriteError() }
+                return seq
+            } catch {
+                lock.withLock { buffer.insert(contentsOf: batch, at: 0) }
+                failures += 1
+                throw error
+            }
+        }
+    }
+
+    struct AuditWriteError: Error, CustomStringConvertible {
+        var description: String { "the audit record was not written" }
+    }
+
     /// Writes everything recorded so far.
     public func flush() throws {
         try flushLock.withLock {

@@ -65,6 +65,16 @@ struct Governance: Sendable {
             rows: rows, client: context.clientAddress, outcome: outcome))
     }
 
+    /// Writes one audit record at once and returns its number (a report prints it).
+    func auditNow(_ request: Request, _ context: OneMapRequestContext, action: String = "read", route: String, layer: String? = nil,
+                  grants: [ShareApplication] = [], area: String? = nil, datetime: String? = nil, rows: Int? = nil) throws -> Int64 {
+        try trail.recordNow(AuditRecord(
+            at: AuditTrail.now(), principal: context.caller.principal.auditName, action: action,
+            endpoint: "\(request.method.rawValue) \(route)", layer: layer, grantID: grants.first?.id,
+            purpose: grants.isEmpty ? nil : grants.map(\.purpose).joined(separator: "; "), area: area, datetime: datetime,
+            rows: rows, client: context.clientAddress, outcome: "200"))
+    }
+
     /// Text for an audit record's area from a box.
     static func box(_ b: BBox?) -> String? {
         b.map { String(format: "bbox %.6f,%.6f,%.6f,%.6f", $0.minX, $0.minY, $0.maxX, $0.maxY) }

@@ -56,6 +56,8 @@ public enum OneMapApplication {
         ChangeRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         StatisticsRoutes(store: store, governance: governance).register(on: router)
         AreaRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
+        MapRoutes(store: store, governance: governance, stylesDirectory: configuration.stylesDirectory).register(on: router)
+        ReportRoutes(store: store, governance: governance, stylesDirectory: configuration.stylesDirectory).register(on: router)
         PointRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         GovernanceRoutes(store: store, governance: governance).register(on: router)
         FeatureEditRoutes(store: store, governance: governance, tiles: tiles, fallbackBaseURL: base).register(on: router)

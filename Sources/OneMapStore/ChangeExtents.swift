@@ -1,3 +1,4 @@
+import Foundation
 import OneMapGeo
 
 /// Where and from when a committed change applies to a layer: cached tiles of that layer whose
@@ -31,6 +32,8 @@ enum ChangeLog {
             .text(layer), fromDay.map { .text($0) } ?? .null,
             box.map { .double($0.minX) } ?? .null, box.map { .double($0.minY) } ?? .null,
             box.map { .double($0.maxX) } ?? .null, box.map { .double($0.maxY) } ?? .null])
+        // The layer's "last update", as reports cite it.
+        try c.prepare("UPDATE layers SET updated_at = ? WHERE id = ?").run([.text(ISO8601DateFormatter().string(from: Date())), .text(layer)])
     }
 
     /// The versions of `table` that begin or end on `day` are what an import on that day changed

@@ -36,6 +36,9 @@ public protocol FeatureStore: Sendable {
     /// code), broken down by `groupBy`. The centroid rule decides what lies in the area.
     func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension]) throws -> AreaStatistics?
 
+    /// When each layer's data last changed (ISO 8601 UTC), by layer id: loads, imports and edits.
+    func layerUpdates() throws -> [String: String]
+
     /// Administrative areas of one level valid on the ISO date `asOf`, with their populations that day
     /// (no geometry).
     func adminAreas(level: AdminLevel?, asOf: String) throws -> [AdminAreaSummary]

@@ -29,9 +29,11 @@ extension SpatiaLiteStore {
                 guard !g.polygons.isEmpty else { throw StoreError("the area must be a Polygon or MultiPolygon, not a \(g.typeName)") }
                 try selectBuildings(in: g, on: day, c)
             }
+            StageTimer.mark("stats: select buildings")
             try c.exec("CREATE INDEX temp.stat_buildings_code ON stat_buildings(code)")
             defer { try? c.exec("DROP TABLE IF EXISTS temp.stat_buildings") }
             for level in groupBy.filter(\.isAreaLevel) { try assignAreas(level, on: day, c) }
+            StageTimer.mark("stats: assign areas")
             try aggregate(into: &stats, groupBy: groupBy, on: day, c)
             return stats
         }
@@ -102,22 +104,16 @@ extension SpatiaLiteStore {
 
     private func aggregate(into stats: inout AreaStatistics, groupBy: [StatisticsDimension], on day: String, _ c: SQLiteConnection) throws {
         let year = Int(day.prefix(4)) ?? 2000
-        let people = "FROM temp.stat_buildings s JOIN population p ON p.building_code = s.code WHERE p.valid_from <= ?1 AND (p.valid_to IS NULL OR p.valid_to > ?1)"
         let firms = "FROM temp.stat_buildings s JOIN businesses b ON b.building_code = s.code WHERE b.valid_from <= ?1 AND (b.valid_to IS NULL OR b.valid_to > ?1)"
         func rows(_ sql: String, _ body: (Statement) throws -> Void) throws {
             let s = try c.prepare(sql)
             try s.bindLeading([.text(day)])
             while try s.step() { try body(s) }
         }
-        // People by sex, age band and registration at once; the totals are their sums.
-        try rows("SELECT p.sex, \(Self.expression(.ageBand, year: year)), p.registration, count(*) \(people) GROUP BY 1, 2, 3") { s in
-            let n = Int(s.int(3))
-            stats.people += n
-            stats.bySex[s.text(0) ?? "", default: 0] += n
-            stats.byAgeBand[s.text(1) ?? "", default: 0] += n
-            stats.byRegistration[s.text(2) ?? "", default: 0] += n
-        }
-        try rows("SELECT count(DISTINCT p.household_id) \(people)") { stats.households = Int($0.int(0)) }
+        // People: one pass over the selection's residents gives the totals, the breakdowns, the
+        // households and the groups (each a separate SQL aggregate was four passes, most of a report's time).
+        try aggregatePeople(into: &stats, groupBy: groupBy.filter(\.appliesToPeople), year: year, on: day, c)
+        StageTimer.mark("stats: people")
         try rows("SELECT b.industry, count(*), coalesce(sum(b.employees), 0) \(firms) GROUP BY 1") { s in
             stats.businesses += Int(s.int(1)); stats.employees += Int(s.int(2))
             stats.byIndustry[s.text(0) ?? "", default: 0] += Int(s.int(1))
@@ -126,6 +122,7 @@ extension SpatiaLiteStore {
             stats.buildings += Int(s.int(1)); stats.floorArea += s.double(2)
             stats.buildingsByUse[s.text(0) ?? "", default: 0] += Int(s.int(1))
         }
+        StageTimer.mark("stats: firms, buildings")
         guard !groupBy.isEmpty else { return }
         func groups(_ dims: [StatisticsDimension], _ measure: String, _ source: String) throws -> [StatisticsGroup] {
             guard !dims.isEmpty else { return [] }
@@ -138,8 +135,65 @@ extension SpatiaLiteStore {
             }
             return out
         }
-        stats.peopleGroups = try groups(groupBy.filter(\.appliesToPeople), "count(DISTINCT p.household_id)", people)
         stats.businessGroups = try groups(groupBy.filter(\.appliesToBusinesses), "coalesce(sum(b.employees), 0)", firms)
         stats.buildingGroups = try groups(groupBy.filter(\.appliesToBuildings), "sum(s.floor_area)", "FROM temp.stat_buildings s")
+    }
+
+    /// The census age band of someone born in `birthYear` in `year` (no birth year: the last band,
+    /// as SQL's CASE over a NULL age gives).
+    static func ageBand(_ birthYear: Int64?, year: Int) -> String {
+        guard let b = birthYear else { return "65+" }
+        let age = Int64(year) - b
+        return age < 15 ? "0-14" : age < 60 ? "15-59" : age < 65 ? "60-64" : "65+"
+    }
+
+    /// People of the selection on `day`: total, by sex, age band and registration, households
+    /// (distinct non-null household ids), and the groups of `dims` with their households, in key order.
+    private func aggregatePeople(into stats: inout AreaStatistics, groupBy dims: [StatisticsDimension], year: Int, on day: String,
+                                 _ c: SQLiteConnection) throws {
+        // Columns 0-3 describe the person; then one per area-level or use dimension.
+        let columns = dims.compactMap { d -> String? in d.isAreaLevel || d == .use ? "s.\(d.rawValue)" : nil }
+        let s = try c.prepare("""
+            SELECT p.sex, p.birth_year, p.registration, p.household_id\(columns.map { ", " + $0 }.joined())
+            FROM temp.stat_buildings s JOIN population p ON p.building_code = s.code
+            WHERE p.valid_from <= ?1 AND (p.valid_to IS NULL OR p.valid_to > ?1)
+            """)
+        try s.bind([.text(day)])
+        var households = Set<String>()
+        var groups: [[String]: (count: Int, households: Set<String>)] = [:]
+        var bySex: [String: Int] = [:], byBand: [String: Int] = [:], byRegistration: [String: Int] = [:]
+        var total = 0
+        while try s.step() {
+            let sex = s.text(0) ?? "", band = Self.ageBand(s.isNull(1) ? nil : s.int(1), year: year), registration = s.text(2) ?? ""
+            let household = s.text(3)
+            total += 1
+            bySex[sex, default: 0] += 1
+            byBand[band, default: 0] += 1
+            byRegistration[registration, default: 0] += 1
+            if let household { households.insert(household) }
+            guard !dims.isEmpty else { continue }
+            var column: Int32 = 4
+            let key = dims.map { d -> String in
+                switch d {
+                case .sex: return sex
+                case .ageBand: return band
+                case .registration: return registration
+                default:
+                    defer { column += 1 }
+                    return s.text(column) ?? ""
+                }
+            }
+            groups[key, default: (0, [])].count += 1
+            if let household { groups[key]!.households.insert(household) }
+        }
+        stats.people += total
+        stats.households = households.count
+        for (k, n) in bySex { stats.bySex[k, default: 0] += n }
+        for (k, n) in byBand { stats.byAgeBand[k, default: 0] += n }
+        for (k, n) in byRegistration { stats.byRegistration[k, default: 0] += n }
+        stats.peopleGroups = groups.keys.sorted { $0.lexicographicallyPrecedes($1) { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) } }.map { key in
+            StatisticsGroup(keys: Dictionary(uniqueKeysWithValues: zip(dims.map(\.rawValue), key)), count: groups[key]!.count,
+                            measure: Double(groups[key]!.households.count))
+        }
     }
 }

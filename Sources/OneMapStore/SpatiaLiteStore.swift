@@ -78,6 +78,15 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
 
     // MARK: catalog
 
+    public func layerUpdates() throws -> [String: String] {
+        try readers.with { c in
+            let s = try c.prepare("SELECT id, updated_at FROM layers")
+            var out: [String: String] = [:]
+            while try s.step() { if let id = s.text(0), let at = s.text(1) { out[id] = at } }
+            return out
+        }
+    }
+
     public func layers() throws -> [LayerInfo] {
         try dropCachesIfChangedElsewhere()
         if let cached = catalogLock.withLock({ catalogCache }) { return cached }

@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import OneMapQuery
+import OneMapReports
+import OneMapStore
+
+/// `GET /render?bbox=&width=&height=&layers=&datetime=&crs=`: a PNG map drawn on the server from
+/// the same data (as the caller may see it) and the same style as the viewer.
+struct MapRoutes: Sendable {
+    let store: any FeatureStore
+    let governance: Governance
+    let stylesDirectory: String
+
+    func register(on router: Router<OneMapRequestContext>) {
+        router.get("/render") { request, context in try await self.render(request, context) }
+    }
+
+    /// The style of printed maps: `styles/onemap.json` as the viewer gets it (defaults without it).
+    static func style(in directory: String) -> MapStyle {
+        let path = (directory as NSString).appendingPathComponent("onemap.json")
+        guard let data = FileManager.default.contents(atPath: path) else { return MapStyle() }
+        return MapStyle(styleJSON: data)
+    }
+
+    /// The caller's views of the layers maps draw; a layer the caller may not read is left out.
+    static func mapViews(store: any FeatureStore, governance: Governance, caller: Caller) throws -> [String: LayerView] {
+        var views: [String: LayerView] = [:]
+        for id in ["admin_areas", "admin_labels", "buildings"] {
+            guard let layer = try store.layer(id: id), governance.policy.canRead(layer, caller.principal) else { continue }
+            views[id] = try? governance.view(of: layer, for: Caller(principal: caller.principal, grantID: nil)).view
+        }
+        return views
+    }
+
+    func render(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
+        let parsed: MapRequest
+        do { parsed = try MapRequest.parse(QueryItems.of(request).map { (String($0.0), String($0.1)) }) } catch { throw APIError.badRequest(error.description) }
+        let caller = context.caller
+        let (store, governance, styles) = (self.store, self.governance, stylesDirectory)
+        let (png, drawn) = try await blocking { () throws -> (Data, Int) in
+            let views = try Self.mapViews(store: store, governance: governance, caller: caller)
+            let scene: MapScene
+            do { scene = try MapScene.load(parsed, store: store, views: views) } catch let e as StoreError { throw APIError.from(e) }
+            return (try MapRenderer.png(scene, style: Self.style(in: styles)), scene.featureCount)
+        }
+        governance.audit(request, context, route: "/render", layer: "admin_areas,admin_labels,buildings",
+                         area: Governance.box(try? parsed.queryBox()), datetime: parsed.day, rows: drawn)
+        return ExportResponse.make(png, mediaType: "image/png", filename: "onemap-\(parsed.day).png", inline: true)
+    }
+}
