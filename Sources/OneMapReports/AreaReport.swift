@@ -88,7 +88,7 @@ public struct AreaReportData: @unchecked Sendable {
         let dimension: StatisticsDimension = [.township, .village, .grid].contains(level) ? .village : .township
         StageTimer.mark("report: area")
         // The figures of both days and the map are independent reads: done side by side.
-        let box = outline?.bbox
+        let box = outline?.bbox, focusArea = outline
         let results = Concurrent(3)
         results.run { i in
             switch i {
@@ -96,7 +96,8 @@ public struct AreaReportData: @unchecked Sendable {
             case 1: return try request.compare.flatMap { try store.areaStatistics(request.statistics.area, on: $0, groupBy: [dimension]) } as Any
             default:
                 guard let (w, h) = mapSize, let box else { return nil as MapScene? as Any }
-                return try MapScene.load(try MapRequest.around(box, width: w, height: h, day: day), store: store, views: mapViews) as Any
+                return try MapScene.load(try MapRequest.around(box, width: w, height: h, day: day), store: store, views: mapViews,
+                                         focus: focusArea) as Any
             }
         }
         try results.rethrow()

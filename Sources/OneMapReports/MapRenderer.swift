@@ -61,8 +61,19 @@ public enum MapRenderer {
                 c.stroke()
             }
             c.dash([])
-            labels(scene, style: style, on: c)
         }
+        if !scene.focus.isEmpty {
+            // Outside the area: veiled; the area: outlined.
+            c.rect(0, 0, w, h)
+            path(scene.focus, on: c)
+            c.color(RGBA.white.with(alpha: 0.45))
+            c.fill()
+            path(scene.focus, on: c)
+            c.color(style.city.color.with(alpha: 0.85))
+            c.lineWidth(style.city.width + 0.8)
+            c.stroke()
+        }
+        if scene.request.layers.contains(.adminAreas) { labels(scene, style: style, on: c) }
         legend(scene, style: style, on: c, width: w, height: h)
         scaleBar(scene, on: c, width: w, height: h)
         northArrow(scene, on: c, width: w)

@@ -34,6 +34,8 @@ public struct MapScene: Sendable {
     var densityLevel: String?
     /// Whether buildings carry residents for this caller.
     var buildingsShowPopulation = false
+    /// The area a report is about, in pixels: drawn outlined, with the rest of the map veiled.
+    var focus: [[[Position]]] = []
     /// Buildings left out because the map holds more than `maxBuildings`.
     var buildingsOmitted = 0
 
@@ -45,7 +47,8 @@ public struct MapScene: Sendable {
 
     /// `views`: the caller's views of admin_areas, admin_labels and buildings (a layer without a
     /// view is not drawn).
-    public static func load(_ request: MapRequest, store: any FeatureStore, views: [String: LayerView]) throws -> MapScene {
+    /// `focus`: an area (EPSG:4490) to stand out from its surroundings.
+    public static func load(_ request: MapRequest, store: any FeatureStore, views: [String: LayerView], focus: Geometry? = nil) throws -> MapScene {
         var scene = MapScene(request: request)
         let box = try request.queryBox()
         let time = TimeFilter.instant(request.day)
@@ -58,6 +61,7 @@ public struct MapScene: Sendable {
         func field(_ view: LayerView, _ name: String) -> Int? {
             view.layer.fields.firstIndex { $0.name == name }.flatMap { view.visible.contains($0) && !view.masked.contains($0) ? $0 : nil }
         }
+        if let focus { scene.focus = try pixels(focus).polygons }
         if let view = views["admin_areas"], request.layers.contains(.adminAreas) || request.layers.contains(.populationDensity) {
             let code = field(view, "code"), name = field(view, "name"), level = field(view, "level"), population = field(view, "population")
             var raw: [(StoredFeature, String)] = []

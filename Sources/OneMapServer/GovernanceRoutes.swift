@@ -4,6 +4,7 @@ import NIOCore
 import OneMapAccess
 import OneMapGeo
 import OneMapQuery
+import OneMapReports
 import OneMapStore
 
 /// Sharing as the plan runs it: `/me`, `/catalog` (every layer's share class and what the caller
@@ -225,7 +226,7 @@ struct GovernanceRoutes: Sendable {
                 let r = e.record
                 let cells: [String?] = [String(e.seq), r.at, r.principal, r.action, r.endpoint, r.layer, r.grantID.map { String($0) }, r.purpose,
                                         r.area, r.datetime, r.rows.map { String($0) }, r.client, r.outcome, e.prevHash, e.hash]
-                out += cells.map { Self.csvCell($0 ?? "") }.joined(separator: ",") + "\r\n"
+                CSVWriter.appendRow(cells.map { $0 ?? "" }, into: &out)
             }
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"onemap-audit.csv\""],
                             body: .init(byteBuffer: ByteBuffer(string: out)))
@@ -236,13 +237,5 @@ struct GovernanceRoutes: Sendable {
                     "grant": r.grantID ?? NSNull(), "purpose": r.purpose ?? NSNull(), "area": r.area ?? NSNull(), "datetime": r.datetime ?? NSNull(),
                     "rows": r.rows ?? NSNull(), "client": r.client ?? NSNull(), "outcome": r.outcome, "prevHash": e.prevHash, "hash": e.hash]
         }, "next": entries.count == query.limit ? (entries.last.map { $0.seq } ?? 0) as Any : NSNull()])
-    }
-
-    /// One CSV cell (RFC 4180), with a leading quote for text a spreadsheet would run as a formula.
-    static func csvCell(_ s: String) -> String {
-        var v = s
-        if let first = v.first, "=+-@".contains(first) { v = "'" + v }
-        guard v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return v }
-        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

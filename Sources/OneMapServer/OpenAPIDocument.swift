@@ -1,5 +1,6 @@
 import OneMapGeo
 import OneMapQuery
+import OneMapReports
 import OneMapStore
 
 /// The OpenAPI 3.0 description of every endpoint (`/api`), built from the catalog so collection
@@ -130,6 +131,42 @@ enum OpenAPIDocument {
         allPaths["/areas/{code}"] = op("area", "An administrative area on a day with its figures and its children's (city, counties, townships, ...)",
                                        tags: ["Statistics"], parameters: [param("code", "Administrative code", in: "path"), datetime],
                                        ok: json("The area, its parent, figures and children"))
+        // Exports, maps and reports: files for desks and the city leadership.
+        func file(_ description: String, _ types: [String]) -> [String: Any] {
+            ["description": description, "content": Dictionary(uniqueKeysWithValues: types.map { ($0, ["schema": ["type": "string", "format": "binary"]] as [String: Any]) })]
+        }
+        let format = { (formats: [String]) in param("format", "File format", schema: ["type": "string", "enum": formats], required: true) }
+        allPaths["/collections/{collectionId}/export"] = op(
+            "exportFeatures", "Every feature matching the items' parameters (bbox, datetime, filter, crs, sortby, properties) in one file",
+            tags: ["Reports"], parameters: [collectionID, format(ExportFormat.forFeatures.map(\.rawValue)),
+                                            param("geometry", "csv and xlsx: wkt, point (x and y columns) or none", schema: ["type": "string", "enum": ["wkt", "point", "none"]]),
+                                            param("limit", "At most this many features (default and maximum a million)", schema: ["type": "integer", "minimum": 1]),
+                                            param("bbox", "Box in bbox-crs"), datetime, crs, param("filter", "CQL2 text")],
+            ok: file("The file (attachment)", ExportFormat.forFeatures.map { $0.mediaType }))
+        allPaths["/stats/export"] = op(
+            "exportStatistics", "The /stats answer of an area as CSV (one long table), XLSX (a sheet per table) or JSON", tags: ["Reports"],
+            parameters: [param("area", "Administrative code", required: true), datetime,
+                         param("groupBy", "Breakdowns, comma separated"), format(ExportFormat.forStatistics.map(\.rawValue))],
+            ok: file("The file (attachment)", ExportFormat.forStatistics.map { $0.mediaType }))
+        allPaths["/render"] = op(
+            "renderMap", "A PNG map drawn on the server: population density, buildings, boundaries, labels, legend, scale bar, north arrow",
+            tags: ["Reports"], parameters: [param("bbox", "minx,miny,maxx,maxy in crs's axis order", required: true),
+                                            param("width", "Pixels (64 to 4096, default 1024)", schema: ["type": "integer", "minimum": 64, "maximum": 4096]),
+                                            param("height", "Pixels (64 to 4096, default 768)", schema: ["type": "integer", "minimum": 64, "maximum": 4096]),
+                                            param("layers", "Comma separated: " + MapLayer.allCases.map(\.rawValue).joined(separator: ", ")), datetime, crs],
+            ok: file("The map", ["image/png"]))
+        var reportOp = op(
+            "areaReport", "An area report: map, key figures, tables by township, age band, sex, industry and building use, change against a compare day, provenance",
+            tags: ["Reports"], parameters: [param("area", "Administrative code, or a GeoJSON geometry", required: true), datetime,
+                                            param("compare", "Day to compare with"), param("format", "pdf (default), html, xlsx or json",
+                                                                                          schema: ["type": "string", "enum": ReportFormat.allCases.map(\.rawValue)])],
+            ok: file("The report", ReportFormat.allCases.map(\.mediaType)))
+        reportOp["post"] = [
+            "operationId": "areaReportOfArea", "summary": "A report of a drawn area (as POST /stats takes it, with compare and format)", "tags": ["Reports"],
+            "requestBody": ["required": true, "content": ["application/json": ["schema": ["type": "object", "required": ["area"]]]]],
+            "responses": ["200": file("The report", ReportFormat.allCases.map(\.mediaType)), "400": error, "404": error, "500": error],
+        ]
+        allPaths["/reports/area"] = reportOp
         // Part 4: the owner department edits its own layers' features (versions, never overwrites).
         let feature = ["required": true, "content": ["application/geo+json": ["schema": ["type": "object", "required": ["type"],
                                                                                             "properties": ["type": ["type": "string", "enum": ["Feature"]]]]]]] as [String: Any]
@@ -195,7 +232,7 @@ enum OpenAPIDocument {
             "info": ["title": "OneMap 三明市时空一张图", "version": "1.0.0",
                      "description": "OGC API – Features (Parts 1 to 4), vector tiles, statistics, change lists and data sharing (applications, grants, audit) of Sanming's spatiotemporal one map."],
             "servers": [["url": base]],
-            "tags": [["name": "Capabilities"], ["name": "Features"], ["name": "Tiles"], ["name": "Time"], ["name": "Statistics"], ["name": "Sharing"]],
+            "tags": [["name": "Capabilities"], ["name": "Features"], ["name": "Tiles"], ["name": "Time"], ["name": "Statistics"], ["name": "Reports"], ["name": "Sharing"]],
             // Anonymous callers read open layers; departments send their key (or ?key= for map clients).
             "security": [[String: [String]](), ["bearer": []], ["key": []]],
             "paths": allPaths,

@@ -30,7 +30,13 @@ def stats(session, base_url, day, group_by=None):
 
 
 def grouped(n):
-    return f"{n:,}" if isinstance(n, int) else str(n)
+    """As reports print figures: thousands grouped, measures to one decimal without a trailing .0."""
+    if isinstance(n, int):
+        return f"{n:,}"
+    if isinstance(n, float):
+        text = f"{n:,.1f}"
+        return text[:-2] if text.endswith(".0") else text
+    return str(n)
 
 
 @pytest.fixture(scope="module", params=["admin", "anon"])
@@ -86,6 +92,7 @@ def test_the_pdf_has_the_names_and_figures_and_pages_that_are_drawn(caller, base
     now = stats(s, base_url, DAY)
     assert "三元区 区域报告" in text and DAY in text and COMPARE in text
     assert grouped(now["population"]["total"]) in text and grouped(now["buildings"]["count"]) in text
+    assert now["buildings"]["floorArea"] is None or grouped(now["buildings"]["floorArea"]) in text
     children = requests.get(f"{base_url}/areas/{AREA}", params={"datetime": DAY}).json()["children"]
     assert all(c["name"] in text for c in children)
     # Provenance: owners, the caller, and the audit record, which exists.
@@ -118,7 +125,9 @@ def test_html_and_xlsx_reports_carry_the_same_figures(caller, base_url, out_dir)
     html = report(s, base_url, "html").text
     assert "<img class=\"map\"" in html and "data:image/png;base64," in html
     for row in doc["figures"]["rows"]:
-        assert isinstance(row[1], str) or row[1] is None or (grouped(row[1]) if isinstance(row[1], int) else "") in html
+        assert row[1] is None or f">{grouped(row[1])}<" in html, row
+    for row in doc["tables"][0]["rows"]:
+        assert f"<td>{row[1]}</td>" in html and f">{grouped(row[2])}<" in html
     path = os.path.join(out_dir, f"report-{who}.xlsx")
     with open(path, "wb") as fh:
         fh.write(report(s, base_url, "xlsx").content)
