@@ -36,8 +36,8 @@ let package = Package(
         .target(name: "OneMapTiles", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3", "CZlib"]),
         // OGC API request parsing and feature encoding (CRS, bbox, paging, GeoJSON).
         .target(name: "OneMapQuery", dependencies: ["OneMapStore", "OneMapGeo"]),
-        // Exports (CSV, XLSX, GeoPackage), maps drawn with cairo (PNG, PDF) and area reports.
-        .target(name: "OneMapReports", dependencies: ["OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib", "CCairo"]),
+        // Exports (CSV, XLSX, GeoPackage), maps drawn with cairo (PNG, PDF) and area reports (DEFLATE from OneMapTiles).
+        .target(name: "OneMapReports", dependencies: ["OneMapTiles", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib", "CCairo"]),
         // Governance: principals, API keys, the access policy every endpoint asks, the audit trail.
         .target(name: "OneMapAccess", dependencies: ["OneMapStore", "OneMapGeo"]),
         .target(

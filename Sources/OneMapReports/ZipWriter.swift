@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import OneMapTiles
 
 /// A ZIP archive (PKWARE APPNOTE 6.3, no ZIP64), written in memory: the container of an OOXML
 /// workbook. Entries are deflated (raw DEFLATE, method 8) with their CRC-32.
@@ -32,7 +33,8 @@ struct ZipWriter {
     mutating func add(_ name: String, _ content: [UInt8]) throws {
         guard content.count < Int(UInt32.max), bytes.count < Int(UInt32.max) else { throw ZipError.tooLarge(name) }
         let crc = content.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
-        guard let packed = Self.deflated(content) else { throw ZipError.deflate(name) }
+        // Raw DEFLATE: no zlib header, as ZIP stores it.
+        guard let packed = Gzip.deflate(content, windowBits: -15) else { throw ZipError.deflate(name) }
         let nameBytes = Array(name.utf8)
         let offset = UInt32(bytes.count)
         // Local file header.
@@ -65,26 +67,4 @@ struct ZipWriter {
 
     private func put16(_ b: inout [UInt8], _ v: UInt16) { b.append(UInt8(v & 0xff)); b.append(UInt8(v >> 8)) }
     private func put32(_ b: inout [UInt8], _ v: UInt32) { for s in stride(from: 0, to: 32, by: 8) { b.append(UInt8((v >> UInt32(s)) & 0xff)) } }
-
-    /// Raw DEFLATE (windowBits -15: no zlib header, as ZIP stores it).
-    static func deflated(_ input: [UInt8]) -> [UInt8]? {
-        var stream = z_stream()
-        guard deflateInit2_(&stream, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            return nil
-        }
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 16)
-        let status: Int32 = input.withUnsafeBufferPointer { inBuf in
-            output.withUnsafeMutableBufferPointer { outBuf in
-                stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
-                stream.avail_in = UInt32(inBuf.count)
-                stream.next_out = outBuf.baseAddress
-                stream.avail_out = UInt32(outBuf.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        guard status == Z_STREAM_END else { return nil }
-        output.removeSubrange(Int(stream.total_out)...)
-        return output
-    }
 }

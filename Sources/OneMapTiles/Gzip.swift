@@ -4,9 +4,14 @@ import Foundation
 /// gzip (RFC 1952) of a buffer with zlib: tiles are sent compressed to clients that accept it.
 public enum Gzip {
     public static func compress(_ input: [UInt8], level: Int32 = 6) -> [UInt8]? {
-        var stream = z_stream()
         // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
-        guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        deflate(input, level: level, windowBits: 15 + 16)
+    }
+
+    /// DEFLATE with zlib: `windowBits` 15 + 16 for gzip, 15 for zlib, -15 for raw (as ZIP stores it).
+    public static func deflate(_ input: [UInt8], level: Int32 = 6, windowBits: Int32) -> [UInt8]? {
+        var stream = z_stream()
+        guard deflateInit2_(&stream, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             return nil
         }
         defer { deflateEnd(&stream) }
@@ -17,7 +22,7 @@ public enum Gzip {
                 stream.avail_in = UInt32(inBuf.count)
                 stream.next_out = outBuf.baseAddress
                 stream.avail_out = UInt32(outBuf.count)
-                return deflate(&stream, Z_FINISH)
+                return CZlib.deflate(&stream, Z_FINISH)
             }
         }
         guard status == Z_STREAM_END else { return nil }

@@ -92,6 +92,21 @@ def test_statistics_panel_for_a_county_and_a_drawn_area(browser, base_url, http,
     assert "error" not in browser.execute_async_script(WAIT_IDLE)
     text = browser.execute_async_script(STATS_AREA, "350404")
     assert "三元区" in text and "列东街道" in text, text
+    # The panel offers the area's report; the request it sends is a report of this area.
+    assert len(browser.find_elements("css selector", "#info .downloads button")) == 3
+    asked = browser.execute_script("return window.onemapReportRequest();")
+    assert asked == {"area": "350404"}, asked
+    report = http.post(f"{base_url}/reports/area", params={"format": "json"}, json=asked, timeout=120).json()
+    assert report["area"]["name"] == "三元区"
+    # Clicking the PDF button fetches the report with the caller's key and hands it to the browser.
+    fetched = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const original = URL.createObjectURL;
+        URL.createObjectURL = (blob) => { done({type: blob.type, size: blob.size}); URL.createObjectURL = original; return original(blob); };
+        document.querySelector('#info .downloads button[data-format="pdf"]').click();
+        setTimeout(() => done({error: 'no download'}), 60000);
+    """)
+    assert fetched.get("type") == "application/pdf" and fetched["size"] > 10000, fetched
     expected = http.get(f"{base_url}/stats", params={"area": "350404"}, timeout=60).json()
     assert shown(browser, "stat-people") == expected["population"]["total"]
     assert shown(browser, "stat-businesses") == expected["businesses"]["count"]

@@ -79,9 +79,27 @@ function renderStats(title, doc) {
     + breakdown("行业 industry (GB/T 4754)", b.byIndustry) + breakdown("用途 use", u.byUse);
   if (doc.area && doc.area.repaired) html += `<div class="note">区域已修复 repaired: ${escapeHTML(doc.area.repaired)}</div>`;
   html += `<div class="note">${escapeHTML(doc.rule || "")}; ${escapeHTML(doc.suppression || "")}</div>`;
+  html += `<div class="downloads">报告 report: <button data-format="pdf">PDF</button> <button data-format="html">HTML</button>
+    <button data-format="xlsx">XLSX</button></div>`;
   const info = document.getElementById("info");
   info.innerHTML = html;
+  for (const b of info.querySelectorAll(".downloads button")) b.addEventListener("click", () => downloadReport(b.dataset.format));
   return info.innerText;
+}
+
+// The report of the area shown in the panel, fetched with the caller's key (a plain link could not
+// carry it) and saved as a file.
+let reportRequest = null;
+async function downloadReport(format) {
+  if (!reportRequest) return;
+  const r = await fetch(`/reports/area?format=${format}`, {
+    method: "POST", headers: authHeaders({ "Content-Type": "application/json" }), body: JSON.stringify(reportRequest) });
+  if (!r.ok) { document.getElementById("info").textContent = (await r.json()).description; return; }
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(await r.blob());
+  a.download = `onemap-report.${format}`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
 }
 async function statsForArea(code, name) {
   const day = currentDay();
@@ -90,6 +108,7 @@ async function statsForArea(code, name) {
   const r = await fetch(`/areas/${encodeURIComponent(code)}${day ? `?datetime=${day}` : ""}`, { headers: authHeaders({ Accept: "application/json" }) });
   const doc = await r.json();
   if (!r.ok) { info.textContent = doc.description; return info.innerText; }
+  reportRequest = day ? { area: code, datetime: day } : { area: code };
   return renderStats(`${doc.name} (${doc.code})`, doc);
 }
 async function statsForPolygon(ring) {
@@ -101,10 +120,12 @@ async function statsForPolygon(ring) {
   const r = await fetch("/stats", { method: "POST", headers: authHeaders({ "Content-Type": "application/json" }), body: JSON.stringify(body) });
   const doc = await r.json();
   if (!r.ok) { info.textContent = doc.description; return info.innerText; }
+  reportRequest = body;
   return renderStats("绘制区域 drawn area", doc);
 }
 window.onemapStatsForArea = statsForArea;      // for tests
 window.onemapStatsForPolygon = statsForPolygon;
+window.onemapReportRequest = () => reportRequest;
 
 // Drawing: click to add corners, double-click (or the button again) to finish.
 let drawing = null;
