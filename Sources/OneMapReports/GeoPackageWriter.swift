@@ -5,7 +5,9 @@ import OneMapStore
 
 /// An OGC GeoPackage 1.3 file (12-128r18) of one feature table: the SQLite application id and
 /// version, `gpkg_spatial_ref_sys` with the CRS's WKT from PROJ, `gpkg_contents`,
-/// `gpkg_geometry_columns`, and geometries as GeoPackage binary (header, envelope, ISO WKB).
+/// `gpkg_geometry_columns`, geometries as GeoPackage binary (header, envelope, ISO WKB), and the
+/// R-tree spatial index extension (`gpkg_rtree_index`, with the triggers that keep it current
+/// when a GIS client edits the file).
 public enum GeoPackageWriter {
     public static let mediaType = "application/geopackage+sqlite3"
 
@@ -167,6 +169,53 @@ public enum GeoPackageWriter {
             }
             guard sqlite3_step(stmt) == SQLITE_DONE else { throw GeoPackageError("GeoPackage: \(String(cString: sqlite3_errmsg(db)))") }
         }
+        try spatialIndex(table, name: name, exec: exec, db: db)
         try exec("COMMIT")
+    }
+
+    /// The R-tree of the features' boxes, filled here; its triggers (which call the ST_ functions a
+    /// GeoPackage reader provides) are created after the rows, so this connection never runs them.
+    private static func spatialIndex(_ table: FeatureTable, name: String, exec: (String) throws -> Void, db: OpaquePointer) throws {
+        func ident(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+        let t = ident(name), rtree = ident("rtree_\(name)_geom")
+        try exec("""
+            CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+              scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+            INSERT INTO gpkg_extensions VALUES (\(quoted(name)), 'geom', 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only');
+            CREATE VIRTUAL TABLE \(rtree) USING rtree(id, minx, maxx, miny, maxy)
+            """)
+        var stmt: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "INSERT INTO \(rtree) VALUES (?,?,?,?,?)", -1, &stmt, nil) == SQLITE_OK, let stmt else {
+            throw GeoPackageError("GeoPackage: \(String(cString: sqlite3_errmsg(db)))")
+        }
+        defer { sqlite3_finalize(stmt) }
+        for row in table.rows {
+            guard !row.geometry.isEmpty, let b = row.geometry.bbox else { continue }
+            sqlite3_reset(stmt)
+            sqlite3_bind_int64(stmt, 1, row.id)
+            for (i, v) in [b.minX, b.maxX, b.minY, b.maxY].enumerated() { sqlite3_bind_double(stmt, Int32(i + 2), v) }
+            guard sqlite3_step(stmt) == SQLITE_DONE else { throw GeoPackageError("GeoPackage: \(String(cString: sqlite3_errmsg(db)))") }
+        }
+        let box = "ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
+        let trigger = "\"rtree_\(name.replacingOccurrences(of: "\"", with: "\"\""))_geom"
+        try exec("""
+            CREATE TRIGGER \(trigger)_insert" AFTER INSERT ON \(t) WHEN (NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
+            BEGIN INSERT OR REPLACE INTO \(rtree) VALUES (NEW.fid, \(box)); END;
+            CREATE TRIGGER \(trigger)_update1" AFTER UPDATE OF geom ON \(t)
+              WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+            BEGIN INSERT OR REPLACE INTO \(rtree) VALUES (NEW.fid, \(box)); END;
+            CREATE TRIGGER \(trigger)_update2" AFTER UPDATE OF geom ON \(t)
+              WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+            BEGIN DELETE FROM \(rtree) WHERE id = OLD.fid; END;
+            CREATE TRIGGER \(trigger)_update3" AFTER UPDATE ON \(t)
+              WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+            BEGIN DELETE FROM \(rtree) WHERE id = OLD.fid; INSERT OR REPLACE INTO \(rtree) VALUES (NEW.fid, \(box)); END;
+            CREATE TRIGGER \(trigger)_update4" AFTER UPDATE ON \(t)
+              WHEN OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+            BEGIN DELETE FROM \(rtree) WHERE id IN (OLD.fid, NEW.fid); END;
+            CREATE TRIGGER \(trigger)_delete" AFTER DELETE ON \(t) WHEN OLD.geom NOT NULL
+            BEGIN DELETE FROM \(rtree) WHERE id = OLD.fid; END
+            """)
     }
 }

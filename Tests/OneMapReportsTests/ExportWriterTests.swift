@@ -99,6 +99,10 @@ import Testing
         #expect(rows("SELECT table_name, data_type, srs_id FROM gpkg_contents") == [["shops", "features", "4548"]])
         #expect(rows("SELECT geometry_type_name, srs_id FROM gpkg_geometry_columns") == [["MULTIPOLYGON", "4548"]])
         #expect(rows("SELECT definition FROM gpkg_spatial_ref_sys WHERE srs_id = 4548").first?.first?.contains("Gauss-Kruger") == true)
+        // The R-tree extension: registered, one box per feature.
+        #expect(rows("SELECT extension_name FROM gpkg_extensions WHERE table_name = 'shops'") == [["gpkg_rtree_index"]])
+        #expect(rows("SELECT id FROM rtree_shops_geom WHERE minx > 500000 AND maxy < 3000000 ORDER BY id").count == 2)
+        #expect(rows("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rtree_shops_geom_%'") == [["6"]])
         // Masked personal fields are text, masked; values kept.
         #expect(rows("SELECT fid, name, floors, phone FROM shops ORDER BY fid") == [["7", "甲店", "3", "138****1234"], ["9", "乙店", "NULL", "139****5678"]])
         // The geometry: "GP", version 0, flags (little endian + xy envelope), srs id, envelope, WKB.

@@ -113,6 +113,21 @@ def test_geopackage_export_opens_in_gdal_with_its_crs_and_count(http, base_url, 
         # GDAL's own validator of the GeoPackage structure is in the Python bindings; ogrinfo's SQL checks the essentials.
         sql = subprocess.run(["ogrinfo", "-ro", path, "-sql", "SELECT srs_id FROM gpkg_contents"], capture_output=True, text=True).stdout
         assert re.search(rf"srs_id \(Integer(64)?\) = {epsg}\b", sql), sql
+    # The spatial index: GDAL finds it and its box filter agrees with /items; GDAL's edits keep it current.
+    path = os.path.join(out_dir, "buildings-4326.gpkg")
+    has = subprocess.run(["ogrinfo", "-ro", path, "-sql", "SELECT HasSpatialIndex('buildings', 'geom')"], capture_output=True, text=True).stdout
+    assert "HasSpatialIndex (Integer) = 1" in has, has
+    small = {f["id"] for f in http.get(f"{base_url}/collections/buildings/items", params={"bbox": "117.62,26.22,117.66,26.27", "limit": 10000}).json()["features"]}
+    spat = subprocess.run(["ogrinfo", "-ro", "-so", "-al", "-spat", "117.62", "26.22", "117.66", "26.27", path], capture_output=True, text=True).stdout
+    assert f"Feature Count: {len(small)}" in spat, spat
+    edited = os.path.join(out_dir, "buildings-edited.gpkg")
+    with open(path, "rb") as src, open(edited, "wb") as dst:
+        dst.write(src.read())
+    gone = min(items)
+    subprocess.run(["ogrinfo", edited, "-sql", f"DELETE FROM buildings WHERE fid = {gone}"], capture_output=True, text=True, check=True)
+    left = subprocess.run(["ogrinfo", "-ro", edited, "-sql", f"SELECT count(*) AS n FROM rtree_buildings_geom WHERE id = {gone}"],
+                          capture_output=True, text=True).stdout
+    assert "n (Integer) = 0" in left or "n (Integer64) = 0" in left, left
     # Feature values: the first feature read by GDAL equals /items.
     js = subprocess.run(["ogr2ogr", "-f", "GeoJSON", "-preserve_fid", "/vsistdout/", os.path.join(out_dir, "buildings-4326.gpkg")],
                         capture_output=True, text=True).stdout
