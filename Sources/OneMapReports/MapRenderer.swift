@@ -62,6 +62,7 @@ public enum MapRenderer {
             }
             c.dash([])
         }
+        overlays(scene, on: c)
         if !scene.focus.isEmpty {
             // Outside the area: veiled; the area: outlined.
             c.rect(0, 0, w, h)
@@ -82,6 +83,48 @@ public enum MapRenderer {
         c.rect(0.5, 0.5, w - 1, h - 1)
         c.stroke()
         c.restore()
+    }
+
+    /// Colours of departments' collections, in the order asked (ColorBrewer Dark2).
+    static let overlayColors = ["#1b9e77", "#7570b3", "#d95f02", "#e7298a", "#66a61e", "#e6ab02"].compactMap(RGBA.init(css:))
+
+    /// Departments' collections: areas filled lightly and outlined, lines stroked, points as dots.
+    static func overlays(_ scene: MapScene, on c: Canvas) {
+        for (i, o) in scene.overlays.enumerated() {
+            let colour = overlayColors[i % overlayColors.count]
+            for g in o.features { draw(g, colour: colour, on: c) }
+        }
+    }
+
+    static func draw(_ g: Geometry, colour: RGBA, on c: Canvas) {
+        switch g {
+        case .point(let p): dot(p, colour, c)
+        case .multiPoint(let ps): for p in ps { dot(p, colour, c) }
+        case .lineString(let l): line([l], colour, c)
+        case .multiLineString(let ls): line(ls, colour, c)
+        case .polygon, .multiPolygon:
+            path(g.polygons, on: c, minimumSize: 1)
+            c.color(colour.with(alpha: 0.35)); c.fill(preserve: true)
+            c.color(colour); c.lineWidth(1); c.stroke()
+        case .geometryCollection(let gs): for m in gs { draw(m, colour: colour, on: c) }
+        }
+    }
+
+    static func dot(_ p: Position, _ colour: RGBA, _ c: Canvas) {
+        c.newPath()
+        c.rect(p.x - 3, p.y - 3, 6, 6)
+        c.color(.white); c.fill()
+        c.rect(p.x - 2.2, p.y - 2.2, 4.4, 4.4)
+        c.color(colour); c.fill()
+    }
+
+    static func line(_ lines: [[Position]], _ colour: RGBA, _ c: Canvas) {
+        for l in lines {
+            guard let first = l.first else { continue }
+            c.moveTo(first.x, first.y)
+            for p in l.dropFirst() { c.lineTo(p.x, p.y) }
+        }
+        c.color(colour); c.lineWidth(1.6); c.roundJoins(); c.stroke()
     }
 
     /// Adds polygons to the path; rings smaller than `minimumSize` pixels become a dot of that size
@@ -158,6 +201,9 @@ public enum MapRenderer {
             rows.append((1, style.city.color, style.city.dash, style.city.width, "市界 city"))
             rows.append((1, style.county.color, style.county.dash, style.county.width, "县界 county"))
             rows.append((1, style.township.color, style.township.dash, style.township.width, "乡镇界 township"))
+        }
+        for (i, o) in scene.overlays.enumerated() {
+            rows.append((0, overlayColors[i % overlayColors.count], [], 0, o.title + (o.omitted > 0 ? " (\(o.omitted) 未绘 not drawn)" : "")))
         }
         if scene.buildingsOmitted > 0 { rows.append((2, .black, [], 0, "(\(scene.buildingsOmitted) 建筑未绘)")) }
         guard !rows.isEmpty else { return }

@@ -22,6 +22,8 @@ public struct MapRequest: Sendable {
     public var extent: BBox
     public var width: Int, height: Int
     public var layers: [MapLayer]
+    /// Departments' collections drawn over the base (their ids, in the order asked).
+    public var collections: [String] = []
     public var day: String
 
     public static let maxSide = 4096, minSide = 64
@@ -54,15 +56,21 @@ public struct MapRequest: Sendable {
         }
         let width = try side("width", 1024), height = try side("height", 768)
         var layers = MapLayer.allCases
+        var collections: [String] = []
         if let text = v["layers"] {
             layers = []
             for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-                guard let l = MapLayer(rawValue: name) else {
-                    throw QueryError("layers: no map layer '\(name)'; map layers: \(MapLayer.allCases.map(\.rawValue).joined(separator: ", "))")
+                if let l = MapLayer(rawValue: name) {
+                    if !layers.contains(l) { layers.append(l) }
+                } else {
+                    // Any other name is a collection; the server checks that it exists and may be read.
+                    guard name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+                        throw QueryError("layers: '\(name)' is not a layer name; map layers: \(MapLayer.allCases.map(\.rawValue).joined(separator: ", ")) and the collections")
+                    }
+                    if !collections.contains(name) { collections.append(name) }
                 }
-                if !layers.contains(l) { layers.append(l) }
             }
-            guard !layers.isEmpty else { throw QueryError("layers is empty; map layers: \(MapLayer.allCases.map(\.rawValue).joined(separator: ", "))") }
+            guard !layers.isEmpty || !collections.isEmpty else { throw QueryError("layers is empty; map layers: \(MapLayer.allCases.map(\.rawValue).joined(separator: ", "))") }
         }
         var day = ISODate.string(Date())
         if let text = v["datetime"] { day = try OneDay.parse(text, name: "datetime") }
@@ -87,7 +95,9 @@ public struct MapRequest: Sendable {
         }
         guard extent.width > 0, extent.height > 0 else { throw QueryError("bbox '\(bboxText)' has no area") }
         guard extent.width < 2_000_000, extent.height < 2_000_000 else { throw QueryError("bbox '\(bboxText)' is wider than 2,000 km; a map of Sanming needs less") }
-        return MapRequest(crs: mapCRS, extent: extent, width: width, height: height, layers: layers, day: day)
+        var request = MapRequest(crs: mapCRS, extent: extent, width: width, height: height, layers: layers, day: day)
+        request.collections = collections
+        return request
     }
 
     /// `box` grown (never cut) about its centre to the image's aspect.

@@ -19,6 +19,15 @@ public struct MapScene: Sendable {
         let population: Int?
     }
 
+    /// A department's collection drawn over the base map.
+    public struct Overlay: Sendable {
+        let id: String, title: String
+        /// Pixel geometries.
+        let features: [Geometry]
+        /// Features left out beyond `maxOverlayFeatures`.
+        let omitted: Int
+    }
+
     public struct Label: Sendable {
         let name: String, level: String
         let at: Position
@@ -30,6 +39,7 @@ public struct MapScene: Sendable {
     var areas: [Area] = []
     var buildings: [Building] = []
     var labels: [Label] = []
+    var overlays: [Overlay] = []
     /// The level the density is drawn for (township, or county when no township is in view).
     var densityLevel: String?
     /// Whether buildings carry residents for this caller.
@@ -39,8 +49,11 @@ public struct MapScene: Sendable {
     /// Buildings left out because the map holds more than `maxBuildings`.
     var buildingsOmitted = 0
 
-    /// Features drawn (areas, labels, buildings): what the audit records.
-    public var featureCount: Int { areas.count + labels.count + buildings.count }
+    /// Features drawn (areas, labels, buildings, collections): what the audit records.
+    public var featureCount: Int { areas.count + labels.count + buildings.count + overlays.reduce(0) { $0 + $1.features.count } }
+
+    /// A collection draws at most this many features.
+    public static let maxOverlayFeatures = 200_000
 
     /// A map shows at most this many footprints: beyond it they are below a pixel anyway.
     public static let maxBuildings = 400_000
@@ -115,6 +128,18 @@ public struct MapScene: Sendable {
             }
             scene.buildingsOmitted = max(0, count - maxBuildings)
             StageTimer.mark("map: \(count) buildings")
+        }
+        for id in request.collections {
+            guard let view = views[id] else { continue }
+            let inside = try view.area.map { try engine.prepare($0) }
+            var features: [Geometry] = [], count = 0
+            try store.features(layer: id, intersecting: box, during: time, limit: nil) { f in
+                count += 1
+                guard count <= maxOverlayFeatures else { return }
+                if let inside, !(try inside.intersects(f.geometry)) { return }
+                features.append(try pixels(f.geometry))
+            }
+            scene.overlays.append(Overlay(id: id, title: view.layer.title, features: features, omitted: max(0, count - maxOverlayFeatures)))
         }
         return scene
     }

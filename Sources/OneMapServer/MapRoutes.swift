@@ -38,12 +38,19 @@ struct MapRoutes: Sendable {
         let caller = context.caller
         let (store, governance, styles) = (self.store, self.governance, stylesDirectory)
         let (png, drawn) = try await blocking { () throws -> (Data, Int) in
-            let views = try Self.mapViews(store: store, governance: governance, caller: caller)
+            var views = try Self.mapViews(store: store, governance: governance, caller: caller)
+            // Departments' collections: they must exist and be readable, as for their tiles.
+            for id in parsed.collections {
+                guard let layer = try store.layer(id: id), layer.isSpatial, !["admin_areas", "admin_labels", "buildings"].contains(id) else {
+                    throw APIError.badRequest("layers: no map layer '\(id)'; map layers: \(MapLayer.allCases.map(\.rawValue).joined(separator: ", ")) and the collections you may read (see /collections)")
+                }
+                views[id] = try governance.views(of: [layer], for: caller).views[0]
+            }
             let scene: MapScene
             do { scene = try MapScene.load(parsed, store: store, views: views) } catch let e as StoreError { throw APIError.from(e) }
             return (try MapRenderer.png(scene, style: Self.style(in: styles)), scene.featureCount)
         }
-        governance.audit(request, context, route: "/render", layer: "admin_areas,admin_labels,buildings",
+        governance.audit(request, context, route: "/render", layer: (["admin_areas", "admin_labels", "buildings"] + parsed.collections).joined(separator: ","),
                          area: Governance.box(try? parsed.queryBox()), datetime: parsed.day, rows: drawn)
         return ExportResponse.make(png, mediaType: "image/png", filename: "onemap-\(parsed.day).png", inline: true)
     }

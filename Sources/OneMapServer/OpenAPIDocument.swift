@@ -153,7 +153,7 @@ enum OpenAPIDocument {
             tags: ["Reports"], parameters: [param("bbox", "minx,miny,maxx,maxy in crs's axis order", required: true),
                                             param("width", "Pixels (64 to 4096, default 1024)", schema: ["type": "integer", "minimum": 64, "maximum": 4096]),
                                             param("height", "Pixels (64 to 4096, default 768)", schema: ["type": "integer", "minimum": 64, "maximum": 4096]),
-                                            param("layers", "Comma separated: " + MapLayer.allCases.map(\.rawValue).joined(separator: ", ")), datetime, crs],
+                                            param("layers", "Comma separated: " + MapLayer.allCases.map(\.rawValue).joined(separator: ", ") + " and collection ids"), datetime, crs],
             ok: file("The map", ["image/png"]))
         var reportOp = op(
             "areaReport", "An area report: map, key figures, tables by township, age band, sex, industry and building use, change against a compare day, provenance",

@@ -98,7 +98,8 @@ import Testing
         }
         #expect(message([("width", "100")]).contains("'bbox' is required"))
         #expect(message([("bbox", "117,26,118,27"), ("width", "9000")]).contains("from 64 to 4096"))
-        #expect(message([("bbox", "117,26,118,27"), ("layers", "roads")]).contains("no map layer 'roads'"))
+        #expect(try MapRequest.parse([("bbox", "117,26,118,27"), ("layers", "admin_areas,clinics,clinics")]).collections == ["clinics"])
+        #expect(message([("bbox", "117,26,118,27"), ("layers", "x;drop")]).contains("'x;drop' is not a layer name"))
         #expect(message([("bbox", "117,26,118,27"), ("zoom", "3")]).contains("unknown query parameter 'zoom'"))
     }
 

@@ -180,6 +180,45 @@ def test_render_draws_a_png_of_the_asked_size(http, anon, base_url, out_dir):
         assert r.status_code == 400 and words in r.json()["description"], (params, r.text)
 
 
+def test_render_draws_a_departments_collection_for_those_who_may_read_it(http, base_url, out_dir):
+    import json
+    import math
+    import time
+    points = [(117.60 + 0.01 * i, 26.25) for i in range(5)]
+    path = os.path.join(out_dir, "render_points.geojson")
+    with open(path, "w") as fh:
+        json.dump({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(p)}, "properties": {"code": f"P{i}"}} for i, p in enumerate(points)]}, fh)
+    r = subprocess.run([os.environ["ONEMAP_BIN"], "import", path, "--layer", "render_points", "--owner", "SMDSJ", "--share-class", "conditional",
+                        "--key", "code", "--db", os.environ["ONEMAP_DB"]], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    time.sleep(1.2)
+    params = {"bbox": "117.58,26.22,117.66,26.28", "width": 400, "height": 300, "layers": "admin_areas,render_points"}
+    r = http.get(f"{base_url}/render", params=params, timeout=60)
+    assert r.status_code == 200, r.text
+    png = os.path.join(out_dir, "render-points.png")
+    with open(png, "wb") as fh:
+        fh.write(r.content)
+    # Where each point falls: Web Mercator, the box widened about its centre to 4:3.
+    def merc(lon, lat):
+        return math.radians(lon) * 6378137, math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) * 6378137
+    (x0, y0), (x1, y1) = merc(117.58, 26.22), merc(117.66, 26.28)
+    w, h = x1 - x0, y1 - y0
+    if w / h > 4 / 3:
+        h = w * 3 / 4
+    else:
+        w = h * 4 / 3
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    for lon, lat in points:
+        x, y = merc(lon, lat)
+        px, py = int((x - (cx - w / 2)) / w * 400), int(((cy + h / 2) - y) / h * 300)
+        rgb = subprocess.run(["gdallocationinfo", "-valonly", png, str(px), str(py)], capture_output=True, text=True, check=True).stdout.split()
+        assert [int(v) for v in rgb[:3]] == [27, 158, 119], (lon, lat, px, py, rgb)
+    assert requests.get(f"{base_url}/render", params=params).status_code == 401
+    r = http.get(f"{base_url}/render", params={**params, "layers": "roads"})
+    assert r.status_code == 400 and "no map layer 'roads'" in r.json()["description"]
+
+
 def test_cli_report_writes_the_same_report(base_url, out_dir):
     out = os.path.join(out_dir, "cli-report.pdf")
     r = subprocess.run([os.environ["ONEMAP_BIN"], "report", "--area", AREA, "--datetime", DAY, "--out", out, "--department", "SMDSJ",
