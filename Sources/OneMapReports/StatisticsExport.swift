@@ -18,4 +18,23 @@ public enum StatisticsExport {
             throw FeatureExport.ExportError(description: "\(format.rawValue) holds features; statistics export as csv, xlsx or json")
         }
     }
+
+    /// A `/stats/timeseries` answer as a file: one row per step (empty figures where the area did
+    /// not exist or a figure is withheld), from the document itself.
+    public static func timeseries(_ doc: [String: Any], format: ExportFormat, title: String) throws -> Data {
+        let series = doc["series"] as? [[String: Any]] ?? []
+        let keys = ["population", "households", "businesses", "employees", "buildings", "floorArea"]
+        var table = ReportTable(name: "时间序列 series", columns: ["日期 datetime", "exists"] + keys)
+        for p in series {
+            let exists = p["exists"] as? Bool ?? false
+            table.rows.append([.text(p["datetime"] as? String ?? ""), .int(exists ? 1 : 0)] + keys.map { ReportCell(figure: exists ? p[$0] : nil) })
+        }
+        switch format {
+        case .csv: return CSVWriter.data(table)
+        case .xlsx: return try XLSXWriter.data([table], title: title)
+        case .json: return try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes])
+        case .geojson, .gpkg:
+            throw FeatureExport.ExportError(description: "\(format.rawValue) holds features; statistics export as csv, xlsx or json")
+        }
+    }
 }

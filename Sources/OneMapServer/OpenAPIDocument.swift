@@ -148,6 +148,11 @@ enum OpenAPIDocument {
             parameters: [param("area", "Administrative code", required: true), datetime,
                          param("groupBy", "Breakdowns, comma separated"), format(ExportFormat.forStatistics.map(\.rawValue))],
             ok: file("The file (attachment)", ExportFormat.forStatistics.map { $0.mediaType }))
+        allPaths["/stats/timeseries/export"] = op(
+            "exportTimeseries", "An area's series (as /stats/timeseries) as CSV or XLSX (a row per step) or JSON", tags: ["Reports"],
+            parameters: [param("area", "Administrative code", required: true), param("from", "First day", required: true),
+                         param("to", "Last day", required: true), param("step", "year or month"), format(ExportFormat.forStatistics.map(\.rawValue))],
+            ok: file("The file (attachment)", ExportFormat.forStatistics.map { $0.mediaType }))
         allPaths["/render"] = op(
             "renderMap", "A PNG map drawn on the server: population density, buildings, boundaries, labels, legend, scale bar, north arrow",
             tags: ["Reports"], parameters: [param("bbox", "minx,miny,maxx,maxy in crs's axis order", required: true),

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import OneMapQuery
+import OneMapReports
 import OneMapStore
 
 /// `POST /stats` (an area as a code, GeoJSON polygon, circle or buffer) and `GET /stats?area=CODE`:
@@ -21,6 +22,7 @@ struct StatisticsRoutes: Sendable {
             return try await self.answer(parsed, request, context)
         }
         router.get("/stats/timeseries") { request, context in try await self.timeseries(request, context) }
+        router.get("/stats/timeseries/export") { request, context in try await self.timeseriesExport(request, context) }
         router.get("/stats/export") { request, context in
             let (format, rest) = try Self.exportFormat(QueryItems.of(request).map { (String($0.0), String($0.1)) })
             let parsed: StatisticsRequest
@@ -58,12 +60,28 @@ struct StatisticsRoutes: Sendable {
     /// `GET /stats/timeseries?area=CODE&from=&to=[&step=year|month]`: the totals on each step's
     /// first day from `from` to `to` (at most 60 steps).
     func timeseries(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
+        JSONResponse.make(try await timeseriesDocument(QueryItems.of(request).map { (String($0.0), String($0.1)) }, request, context))
+    }
+
+    /// `GET /stats/timeseries/export?…&format=csv|xlsx|json`: the series as a file, one row per step.
+    func timeseriesExport(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
+        let (format, rest) = try Self.exportFormat(QueryItems.of(request).map { (String($0.0), String($0.1)) })
+        let doc = try await timeseriesDocument(rest, request, context, route: "/stats/timeseries/export")
+        let area = doc["area"] as? [String: Any] ?? [:]
+        let code = area["code"] as? String ?? "", name = area["name"] as? String ?? ""
+        let data: Data
+        do { data = try StatisticsExport.timeseries(doc, format: format, title: "\(name) (\(code))") } catch { throw APIError.badRequest("\(error)") }
+        return ExportResponse.make(data, format: format, filename: "timeseries-\(code)")
+    }
+
+    func timeseriesDocument(_ parameters: [(String, String)], _ request: Request, _ context: OneMapRequestContext,
+                            route: String = "/stats/timeseries") async throws -> [String: Any] {
         var v: [String: String] = [:]
-        for (k, value) in QueryItems.of(request) {
-            guard ["area", "from", "to", "step"].contains(String(k)) else {
-                throw APIError.badRequest("unknown query parameter '\(k)'; /stats/timeseries accepts area, from, to and step")
+        for (k, value) in parameters {
+            guard ["area", "from", "to", "step"].contains(k) else {
+                throw APIError.badRequest("unknown query parameter '\(k)'; \(route) accepts area, from, to and step\(route.hasSuffix("export") ? " and format" : "")")
             }
-            v[String(k)] = String(value)
+            v[k] = value
         }
         guard let code = v["area"] else { throw APIError.badRequest("parameter 'area' (an administrative code) is required") }
         try AreaRoutes.check(code)
@@ -97,14 +115,14 @@ struct StatisticsRoutes: Sendable {
                     "buildings": f(s.buildings, shown.buildings),
                     "floorArea": shown.buildings == .withheld ? NSNull() : (s.floorArea * 10).rounded() / 10 as Any]
         }
-        governance.audit(request, context, route: "/stats/timeseries", layer: "population,businesses,buildings", grants: grants,
+        governance.audit(request, context, action: route.hasSuffix("export") ? "export" : "read", route: route, layer: "population,businesses,buildings", grants: grants,
                          area: code, datetime: "\(days.first!)/\(days.last!)", rows: days.count)
         guard let name = series.compactMap({ $0?.name }).first else {
             throw APIError.notFound("no administrative area '\(code)' between \(days.first!) and \(days.last!)")
         }
-        return JSONResponse.make(["area": ["code": code, "name": name], "step": step, "series": points,
-                                  "suppression": StatisticsDocument.describe(shown),
-                                  "rule": "totals on each step's first day; the area's boundary of that day (a step when it did not exist has exists: false)"])
+        return ["area": ["code": code, "name": name], "step": step, "series": points,
+                "suppression": StatisticsDocument.describe(shown),
+                "rule": "totals on each step's first day; the area's boundary of that day (a step when it did not exist has exists: false)"]
     }
 
     func answer(_ request: StatisticsRequest, _ http: Request, _ context: OneMapRequestContext) async throws -> Response {

@@ -228,6 +228,23 @@ def test_statistics_exports_equal_stats(http, anon, base_url, out_dir, group_by)
         assert any("350404" in " ".join(row) for row in sheets["说明 about"])
 
 
+def test_a_timeseries_export_equals_the_series(http, base_url, out_dir):
+    params = {"area": "350402", "from": "2018-01-01", "to": "2023-01-01"}
+    series = http.get(f"{base_url}/stats/timeseries", params=params, timeout=120).json()["series"]
+    rows = read_csv(http.get(f"{base_url}/stats/timeseries/export", params={**params, "format": "csv"}, timeout=120).content)
+    assert [r["日期 datetime"] for r in rows] == [p["datetime"] for p in series]
+    for r, p in zip(rows, series):
+        assert r["exists"] == ("1" if p["exists"] else "0")
+        for k in ["population", "households", "businesses", "employees", "buildings"]:
+            assert r[k] == ("" if not p["exists"] or p.get(k) is None else str(p[k])), (k, r, p)
+    assert any(not p["exists"] for p in series) and any(p["exists"] for p in series)  # 梅列区 ended in 2021
+    path = os.path.join(out_dir, "timeseries.xlsx")
+    with open(path, "wb") as fh:
+        fh.write(http.get(f"{base_url}/stats/timeseries/export", params={**params, "format": "xlsx"}, timeout=120).content)
+    sheet = next(iter(xlsx_to_csv(path, out_dir).values()))
+    assert [row[2] for row in sheet[1:]] == [r["population"] for r in rows]
+
+
 @pytest.mark.parametrize("path,status,words", [
     ("/collections/buildings/export", 400, "'format' is required"),
     ("/collections/buildings/export?format=shp", 400, "format 'shp' is not offered"),
@@ -238,6 +255,8 @@ def test_statistics_exports_equal_stats(http, anon, base_url, out_dir, group_by)
     ("/stats/export?area=350404", 400, "'format' is required"),
     ("/stats/export?area=350404&format=gpkg", 400, "not offered for statistics"),
     ("/stats/export?area=350499&format=csv", 404, "no administrative area '350499'"),
+    ("/stats/timeseries/export?area=350404&from=2020-01-01&to=2021-01-01", 400, "'format' is required"),
+    ("/stats/timeseries/export?area=350404&from=2020-01-01&to=2021-01-01&format=csv&colour=red", 400, "unknown query parameter 'colour'"),
 ])
 def test_export_errors_name_the_problem(http, base_url, path, status, words):
     r = http.get(base_url + path, timeout=30)

@@ -55,7 +55,7 @@ def test_conformance_and_openapi_document_validates(http, base_url):
               "/fonts/{fontstack}/{range}", "/health", "/identify", "/stats", "/stats/timeseries", "/styles/{name}",
               "/tileMatrixSets", "/tileMatrixSets/{tileMatrixSetId}", "/tiles", "/tiles/{layers}", "/tiles/{layers}/{z}/{x}/{y}",
               "/vendor/{file}", "/viewer/{file}", "/me", "/catalog", "/applications", "/applications/{applicationId}",
-              "/applications/{applicationId}/{decision}", "/audit", "/collections/{collectionId}/export", "/stats/export",
+              "/applications/{applicationId}/{decision}", "/audit", "/collections/{collectionId}/export", "/stats/export", "/stats/timeseries/export",
               "/render", "/reports/area"}
     assert routes <= set(spec["paths"]), routes - set(spec["paths"])
     assert "post" in spec["paths"]["/stats"]
