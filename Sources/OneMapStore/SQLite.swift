@@ -228,6 +228,12 @@ final class Statement {
         return String(cString: p)
     }
 
+    /// The column's text as bytes without making a String (valid until the next step); nil for NULL.
+    func textBytes(_ c: Int32) -> UnsafeRawBufferPointer? {
+        guard let p = sqlite3_column_text(stmt, c) else { return nil }
+        return UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, c)))
+    }
+
     /// Calls `body` with the column's bytes (valid only during the call).
     func withBlob<T>(_ c: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
         let p = sqlite3_column_blob(stmt, c)
