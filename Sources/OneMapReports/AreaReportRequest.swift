@@ -14,6 +14,15 @@ public enum ReportFormat: String, Sendable, CaseIterable {
         case .json: "application/json"
         }
     }
+
+    /// The map's size in the report (PDF points or HTML pixels); nil: no map (XLSX, JSON).
+    public var mapSize: (Int, Int)? {
+        switch self {
+        case .pdf: ReportPDF.mapSize
+        case .html: (1030, 720)
+        case .xlsx, .json: nil
+        }
+    }
 }
 
 /// `GET /reports/area?area=CODE|GeoJSON&datetime=&compare=&format=` (or the same members in a

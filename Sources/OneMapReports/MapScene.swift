@@ -55,6 +55,9 @@ public struct MapScene: Sendable {
     /// A collection draws at most this many features.
     public static let maxOverlayFeatures = 200_000
 
+    /// The core layers a map is drawn from (departments' collections come on top).
+    public static let sourceLayers = ["admin_areas", "admin_labels", "buildings"]
+
     /// A map shows at most this many footprints: beyond it they are below a pixel anyway.
     public static let maxBuildings = 400_000
 

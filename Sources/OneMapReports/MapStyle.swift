@@ -28,6 +28,13 @@ public struct MapStyle: Sendable {
 
     public init() {}
 
+    /// The style of printed maps: `onemap.json` in the styles folder, as the viewer gets it (the
+    /// defaults when it cannot be read).
+    public static func load(stylesDirectory: String) -> MapStyle {
+        let path = (stylesDirectory as NSString).appendingPathComponent("onemap.json")
+        return FileManager.default.contents(atPath: path).map(MapStyle.init(styleJSON:)) ?? MapStyle()
+    }
+
     /// The defaults overridden by what a MapLibre style JSON says; the defaults alone when the
     /// style cannot be read.
     public init(styleJSON data: Data) {

@@ -15,7 +15,7 @@ public enum StatisticsExport {
             return try XLSXWriter.data([sheet] + tables, title: title)
         case .json: return try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes])
         case .geojson, .gpkg:
-            throw FeatureExport.ExportError(description: "\(format.rawValue) holds features; statistics export as csv, xlsx or json")
+            throw notForStatistics(format)
         }
     }
 
@@ -34,7 +34,11 @@ public enum StatisticsExport {
         case .xlsx: return try XLSXWriter.data([table], title: title)
         case .json: return try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes])
         case .geojson, .gpkg:
-            throw FeatureExport.ExportError(description: "\(format.rawValue) holds features; statistics export as csv, xlsx or json")
+            throw notForStatistics(format)
         }
+    }
+
+    static func notForStatistics(_ format: ExportFormat) -> Error {
+        FeatureExport.ExportError(description: "\(format.rawValue) holds features; statistics export as csv, xlsx or json")
     }
 }

@@ -15,17 +15,10 @@ struct MapRoutes: Sendable {
         router.get("/render") { request, context in try await self.render(request, context) }
     }
 
-    /// The style of printed maps: `styles/onemap.json` as the viewer gets it (defaults without it).
-    static func style(in directory: String) -> MapStyle {
-        let path = (directory as NSString).appendingPathComponent("onemap.json")
-        guard let data = FileManager.default.contents(atPath: path) else { return MapStyle() }
-        return MapStyle(styleJSON: data)
-    }
-
     /// The caller's views of the layers maps draw; a layer the caller may not read is left out.
     static func mapViews(store: any FeatureStore, governance: Governance, caller: Caller) throws -> [String: LayerView] {
         var views: [String: LayerView] = [:]
-        for id in ["admin_areas", "admin_labels", "buildings"] {
+        for id in MapScene.sourceLayers {
             guard let layer = try store.layer(id: id), governance.policy.canRead(layer, caller.principal) else { continue }
             views[id] = try? governance.view(of: layer, for: Caller(principal: caller.principal, grantID: nil)).view
         }
@@ -41,16 +34,16 @@ struct MapRoutes: Sendable {
             var views = try Self.mapViews(store: store, governance: governance, caller: caller)
             // Departments' collections: they must exist and be readable, as for their tiles.
             for id in parsed.collections {
-                guard let layer = try store.layer(id: id), layer.isSpatial, !["admin_areas", "admin_labels", "buildings"].contains(id) else {
+                guard let layer = try store.layer(id: id), layer.isSpatial, !MapScene.sourceLayers.contains(id) else {
                     throw APIError.badRequest("layers: no map layer '\(id)'; map layers: \(MapLayer.allCases.map(\.rawValue).joined(separator: ", ")) and the collections you may read (see /collections)")
                 }
                 views[id] = try governance.views(of: [layer], for: caller).views[0]
             }
             let scene: MapScene
             do { scene = try MapScene.load(parsed, store: store, views: views) } catch let e as StoreError { throw APIError.from(e) }
-            return (try MapRenderer.png(scene, style: Self.style(in: styles)), scene.featureCount)
+            return (try MapRenderer.png(scene, style: MapStyle.load(stylesDirectory: styles)), scene.featureCount)
         }
-        governance.audit(request, context, route: "/render", layer: (["admin_areas", "admin_labels", "buildings"] + parsed.collections).joined(separator: ","),
+        governance.audit(request, context, route: "/render", layer: (MapScene.sourceLayers + parsed.collections).joined(separator: ","),
                          area: Governance.box(try? parsed.queryBox()), datetime: parsed.day, rows: drawn)
         return ExportResponse.make(png, mediaType: "image/png", filename: "onemap-\(parsed.day).png", inline: true)
     }

@@ -35,14 +35,6 @@ struct ReportRoutes: Sendable {
         }
     }
 
-    static func mapSize(_ format: ReportFormat) -> (Int, Int)? {
-        switch format {
-        case .pdf: ReportPDF.mapSize
-        case .html: (1030, 720)
-        case .json, .xlsx: nil
-        }
-    }
-
     func report(_ parsed: AreaReportRequest, _ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let caller = context.caller
         let (store, governance, styles) = (self.store, self.governance, stylesDirectory)
@@ -55,7 +47,7 @@ struct ReportRoutes: Sendable {
             let gathered: AreaReportData?
             do {
                 gathered = try AreaReportData.gather(parsed, store: store, departments: departments, disclosure: disclosure,
-                                                     mapViews: views, mapSize: Self.mapSize(parsed.format))
+                                                     mapViews: views, mapSize: parsed.format.mapSize)
             } catch let e as StoreError { throw APIError.from(e) }
             guard let gathered else {
                 governance.audit(request, context, action: "export", route: "/reports/area", layer: "population,businesses,buildings",
@@ -68,7 +60,7 @@ struct ReportRoutes: Sendable {
                                              datetime: datetime, rows: 1)
             let report = gathered.compose(generatedBy: caller.principal.auditName, generatedAt: AuditTrail.now(), auditID: id)
             let name = "report-\(report.areaCode ?? "area")-\(report.day)"
-            return (try ReportDocuments.data(report, format: parsed.format, style: MapRoutes.style(in: styles)), name)
+            return (try ReportDocuments.data(report, format: parsed.format, style: MapStyle.load(stylesDirectory: styles)), name)
         }
         guard let (data, name) = result else {
             if case .code(let code) = parsed.statistics.area { throw APIError.notFound("no administrative area '\(code)' on \(parsed.statistics.day)") }

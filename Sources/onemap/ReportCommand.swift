@@ -32,18 +32,13 @@ struct ReportCommand: ParsableCommand {
         let disclosure: StatisticsDisclosure
         do { disclosure = try policy.disclosure(for: principal, area: request.statistics.area).0 } catch let e as AccessDenied { throw ValidationError(e.message) }
         var views: [String: LayerView] = [:]
-        for id in ["admin_areas", "admin_labels", "buildings"] {
+        for id in MapScene.sourceLayers {
             guard let layer = try store.layer(id: id), policy.canRead(layer, principal) else { continue }
             views[id] = try? policy.view(of: layer, for: principal).view
         }
         let departments = Dictionary(try store.departments().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
-        let mapSize: (Int, Int)? = switch request.format {
-        case .pdf: ReportPDF.mapSize
-        case .html: (1030, 720)
-        case .json, .xlsx: nil
-        }
         guard let data = try AreaReportData.gather(request, store: store, departments: departments, disclosure: disclosure,
-                                                   mapViews: views, mapSize: mapSize) else {
+                                                   mapViews: views, mapSize: request.format.mapSize) else {
             throw ValidationError("no administrative area '\(area)' on \(request.statistics.day)")
         }
         let by = cliPrincipal() + (department.map { " for \($0)" } ?? " (public view)")
@@ -52,9 +47,7 @@ struct ReportCommand: ParsableCommand {
                                                     area: area, datetime: request.compare.map { "\(request.statistics.day) vs \($0)" } ?? request.statistics.day,
                                                     rows: 1, outcome: "wrote \(out)")]).last ?? 0
         let report = data.compose(generatedBy: by, generatedAt: AuditTrail.now(), auditID: id)
-        let stylePath = (styles as NSString).appendingPathComponent("onemap.json")
-        let style = FileManager.default.contents(atPath: stylePath).map(MapStyle.init(styleJSON:)) ?? MapStyle()
-        let bytes = try ReportDocuments.data(report, format: request.format, style: style)
+        let bytes = try ReportDocuments.data(report, format: request.format, style: MapStyle.load(stylesDirectory: styles))
         StageTimer.mark("report: \(request.format.rawValue) written")
         try writeAtomically(bytes, to: out)
         print(String(format: "wrote the report of %@ (%@) as of %@ to %@ (%.1f KiB, audit record #%lld) in %.2f s", report.areaLabel, area,
