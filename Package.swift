@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, dependencies pointing one way:
-// onemap -> OneMapServer -> OneMapTiles, OneMapQuery, OneMapReports, OneMapAccess -> OneMapStore -> OneMapGeo -> C shims
+// onemap -> OneMapServer -> OneMapTiles, OneMapQuery, OneMapReports, OneMapAccess, OneMapAnalytics -> OneMapStore -> OneMapGeo -> C shims
 // onemap -> OneMapIngest -> OneMapStore
 let package = Package(
     name: "OneMap",
@@ -38,12 +38,14 @@ let package = Package(
         .target(name: "OneMapQuery", dependencies: ["OneMapStore", "OneMapGeo"]),
         // Exports (CSV, XLSX, GeoPackage), maps drawn with cairo (PNG, PDF) and area reports (DEFLATE from OneMapTiles).
         .target(name: "OneMapReports", dependencies: ["OneMapTiles", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib", "CCairo"]),
+        // Area statistics from memory: columns built from the store's rows, kept current by its change feed.
+        .target(name: "OneMapAnalytics", dependencies: ["OneMapStore", "OneMapGeo"]),
         // Governance: principals, API keys, the access policy every endpoint asks, the audit trail.
         .target(name: "OneMapAccess", dependencies: ["OneMapStore", "OneMapGeo"]),
         .target(
             name: "OneMapServer",
             dependencies: [
-                "OneMapTiles", "OneMapQuery", "OneMapReports", "OneMapAccess", "OneMapStore",
+                "OneMapTiles", "OneMapQuery", "OneMapReports", "OneMapAccess", "OneMapAnalytics", "OneMapStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -56,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "onemap",
             dependencies: [
-                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapReports", "OneMapQuery", "OneMapAccess", "OneMapStore",
+                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapReports", "OneMapQuery", "OneMapAccess", "OneMapAnalytics", "OneMapStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -78,6 +80,7 @@ let package = Package(
         .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapReportsTests", dependencies: ["OneMapReports", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib"]),
+        .testTarget(name: "OneMapAnalyticsTests", dependencies: ["OneMapAnalytics", "OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapAccessTests", dependencies: ["OneMapAccess", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3"]),
         .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore"]),
     ],

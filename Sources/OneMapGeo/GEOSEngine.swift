@@ -199,6 +199,14 @@ public final class PreparedGeometry {
         return GEOSPreparedContains_r(engine.handle, prepared, other.pointer) == 1
     }
 
+    /// True when `g` lies in the interior, touching no boundary: every point of it is then
+    /// `contains`-ed.
+    public func containsProperly(_ g: Geometry) throws -> Bool {
+        if let b = bbox, let gb = g.bbox, !b.contains(gb) { return false }
+        let other = try engine.make(g)
+        return GEOSPreparedContainsProperly_r(engine.handle, prepared, other.pointer) == 1
+    }
+
     public func intersects(_ g: Geometry) throws -> Bool {
         if let b = bbox, let gb = g.bbox, !b.intersects(gb) { return false }
         let other = try engine.make(g)

@@ -152,6 +152,10 @@ public struct BBox: Sendable, Hashable, CustomStringConvertible {
 
     public var width: Double { maxX - minX }
     public var height: Double { maxY - minY }
+    /// The box as a closed counter-clockwise ring.
+    public var polygon: Geometry {
+        .polygon([[Position(minX, minY), Position(maxX, minY), Position(maxX, maxY), Position(minX, maxY), Position(minX, minY)]])
+    }
     public var center: Position { Position((minX + maxX) / 2, (minY + maxY) / 2) }
     public var description: String { "\(minX),\(minY),\(maxX),\(maxY)" }
 }

@@ -8,6 +8,7 @@ import OneMapStore
 /// by the children's level.
 struct AreaRoutes: Sendable {
     let store: any FeatureStore
+    let statistics: any AreaStatisticsProvider
     let governance: Governance
     let fallbackBaseURL: String
 
@@ -58,7 +59,7 @@ struct AreaRoutes: Sendable {
             guard let area = areas.first(where: { $0.code == code }) else { return nil }
             let children = areas.filter { $0.parentCode == code }.sorted { $0.code < $1.code }
             let level = Self.childLevel(area.level).flatMap { StatisticsDimension(rawValue: $0.rawValue) }
-            guard let stats = try store.areaStatistics(.code(code), on: day, groupBy: level.map { [$0] } ?? []) else { return nil }
+            guard let stats = try statistics.areaStatistics(.code(code), on: day, groupBy: level.map { [$0] } ?? []) else { return nil }
             return Found(area: area, parent: areas.first { $0.code == area.parentCode }, children: children, stats: stats)
         }
         governance.audit(request, context, route: "/areas/{code}", layer: "population,businesses,buildings", grants: grants,

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import OneMapAccess
+import OneMapAnalytics
 import OneMapStore
 import OneMapTiles
 
@@ -35,29 +36,35 @@ public enum OneMapApplication {
         var cache: TileCache? = configuration.tileCacheBytes > 0 ? TileCache(capacityBytes: configuration.tileCacheBytes) : nil
         var feed: ChangeFeed?
         var disk: PersistentTileStore?
+        // Area statistics from memory, also a copy of the store: on only with the change feed.
+        var analytics: StatisticsService? = configuration.analytics ? StatisticsService(store: store) : nil
         do {
             let seq = try store.lastChangeSeq()
             if let dir = configuration.tileCacheDirectory, cache != nil {
                 disk = try PersistentTileStore(directory: dir, storePath: configuration.databasePath, storeSeq: seq) { try store.changeExtents(after: $0) }
             }
             feed = try ChangeFeed(store: store, after: seq, sinks: [{ [cache] in cache?.invalidate($0) }, { [disk] in disk?.invalidate($0) },
-                                                                    { [snapshots = builder.snapshots] in snapshots?.invalidate($0) }])
+                                                                    { [snapshots = builder.snapshots] in snapshots?.invalidate($0) },
+                                                                    { [analytics] in analytics?.invalidate($0) }])
             feed?.follow()
         } catch {
             Logger(label: "onemap").error("tile cache and snapshots off: cannot follow the store's changes", metadata: ["error": .string("\(error)")])
             builder = TileBuilder(store: store, snapshots: false)
             cache = nil
             disk = nil
+            analytics = nil
         }
+        analytics?.start()
+        let statistics: any AreaStatisticsProvider = analytics ?? store
         builder.prepare()
         let tiles = TileService(builder: builder, cache: cache, disk: disk, feed: feed)
         TileRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
         TilesAPIRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
         ChangeRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
-        StatisticsRoutes(store: store, governance: governance).register(on: router)
-        AreaRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
+        StatisticsRoutes(store: store, statistics: statistics, governance: governance).register(on: router)
+        AreaRoutes(store: store, statistics: statistics, governance: governance, fallbackBaseURL: base).register(on: router)
         MapRoutes(store: store, governance: governance, stylesDirectory: configuration.stylesDirectory).register(on: router)
-        ReportRoutes(store: store, governance: governance, stylesDirectory: configuration.stylesDirectory).register(on: router)
+        ReportRoutes(store: store, statistics: statistics, governance: governance, stylesDirectory: configuration.stylesDirectory).register(on: router)
         PointRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         GovernanceRoutes(store: store, governance: governance).register(on: router)
         FeatureEditRoutes(store: store, governance: governance, tiles: tiles, fallbackBaseURL: base).register(on: router)
@@ -65,7 +72,7 @@ public enum OneMapApplication {
             logger.warning("tile archive skipped", metadata: ["problem": .string(p)])
         }
         ArchiveRoutes(shelf: shelf, governance: governance, fallbackBaseURL: base).register(on: router)
-        let cacheForHealth = cache, snapshotsForHealth = builder.snapshots, diskForHealth = disk
+        let cacheForHealth = cache, snapshotsForHealth = builder.snapshots, diskForHealth = disk, analyticsForHealth = analytics
         router.get("/health") { _, _ in
             let layers = try await blocking { try store.layers().count }
             var doc: [String: Any] = ["status": "ok", "layers": layers]
@@ -73,6 +80,7 @@ public enum OneMapApplication {
                 let (ready, building) = snapshots.status
                 doc["tileSnapshots"] = ["ready": ready, "building": building]
             }
+            if let analytics = analyticsForHealth { doc["analytics"] = analytics.health }
             if let cache = cacheForHealth {
                 var stats: [String: Any] = cache.statistics
                 if let disk = diskForHealth { stats["onDisk"] = disk.count }

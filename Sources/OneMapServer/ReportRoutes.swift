@@ -10,6 +10,7 @@ import OneMapStore
 /// built from the caller's `/stats` and map, audited before it is written (it cites its record).
 struct ReportRoutes: Sendable {
     let store: any FeatureStore & GovernanceStore
+    let statistics: any AreaStatisticsProvider
     let governance: Governance
     let stylesDirectory: String
 
@@ -37,7 +38,7 @@ struct ReportRoutes: Sendable {
 
     func report(_ parsed: AreaReportRequest, _ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let caller = context.caller
-        let (store, governance, styles) = (self.store, self.governance, stylesDirectory)
+        let (store, statistics, governance, styles) = (self.store, self.statistics, self.governance, stylesDirectory)
         let area = StatisticsRoutes.auditArea(parsed.statistics.area)
         let datetime = parsed.compare.map { "\(parsed.statistics.day) vs \($0)" } ?? parsed.statistics.day
         let result = try await blocking { () throws -> (Data, String)? in
@@ -46,7 +47,7 @@ struct ReportRoutes: Sendable {
             let views = try MapRoutes.mapViews(store: store, governance: governance, caller: caller)
             let gathered: AreaReportData?
             do {
-                gathered = try AreaReportData.gather(parsed, store: store, departments: departments, disclosure: disclosure,
+                gathered = try AreaReportData.gather(parsed, store: store, statistics: statistics, departments: departments, disclosure: disclosure,
                                                      mapViews: views, mapSize: parsed.format.mapSize)
             } catch let e as StoreError { throw APIError.from(e) }
             guard let gathered else {

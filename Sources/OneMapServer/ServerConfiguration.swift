@@ -20,6 +20,9 @@ public struct ServerConfiguration: Sendable {
     public var tileCacheBytes = 256 << 20
     /// Folder of the tile cache's second level on disk (nil: memory only).
     public var tileCacheDirectory: String?
+    /// Answer statistics from the in-memory engine (built in the background at start; the store
+    /// answers until it is ready). Off: every figure comes from SQL.
+    public var analytics = true
 
     public init() {}
 }

@@ -9,6 +9,8 @@ import OneMapStore
 /// people, households, businesses and buildings in the area on a day, with breakdowns.
 struct StatisticsRoutes: Sendable {
     let store: any FeatureStore
+    /// Where figures come from: the in-memory engine while it is current, else the store.
+    let statistics: any AreaStatisticsProvider
     let governance: Governance
 
     /// A drawn polygon of 100,000 vertices is ~4 MB of GeoJSON.
@@ -104,7 +106,7 @@ struct StatisticsRoutes: Sendable {
         let caller = context.caller
         let (series, disclosure, grants) = try await blocking { () throws -> ([AreaStatistics?], StatisticsDisclosure, [ShareApplication]) in
             let (d, g) = try governance.disclosure(for: caller, area: .code(code))
-            return (try steps.map { try store.areaStatistics(.code(code), on: $0, groupBy: []) }, d, g)
+            return (try steps.map { try statistics.areaStatistics(.code(code), on: $0, groupBy: []) }, d, g)
         }
         func f(_ n: Int, _ a: FigureAccess) -> Any { StatisticsDocument.figure(n, a) }
         let shown = disclosure
@@ -129,7 +131,7 @@ struct StatisticsRoutes: Sendable {
         let caller = context.caller
         let (stats, disclosure, grants) = try await blocking { () throws -> (AreaStatistics?, StatisticsDisclosure, [ShareApplication]) in
             let (d, g) = try governance.disclosure(for: caller, area: request.area)
-            do { return (try store.areaStatistics(request.area, on: request.day, groupBy: request.groupBy), d, g) } catch let e as StoreError {
+            do { return (try statistics.areaStatistics(request.area, on: request.day, groupBy: request.groupBy), d, g) } catch let e as StoreError {
                 throw APIError.from(e)
             }
         }

@@ -12,11 +12,11 @@ public enum StatisticsArea: Sendable, Hashable {
 public enum StatisticsDimension: String, Sendable, CaseIterable, Codable {
     case county, township, village, grid, sex, ageBand, registration, industry, use
 
-    var isAreaLevel: Bool { [.county, .township, .village, .grid].contains(self) }
+    public var isAreaLevel: Bool { [.county, .township, .village, .grid].contains(self) }
     /// Which record kinds the dimension applies to.
-    var appliesToPeople: Bool { self != .industry }
-    var appliesToBusinesses: Bool { isAreaLevel || self == .industry || self == .use }
-    var appliesToBuildings: Bool { isAreaLevel || self == .use }
+    public var appliesToPeople: Bool { self != .industry }
+    public var appliesToBusinesses: Bool { isAreaLevel || self == .industry || self == .use }
+    public var appliesToBuildings: Bool { isAreaLevel || self == .use }
 
     /// Age bands of China's census tables (0-14, 15-59, 60+), with 65+ apart.
     public static let ageBands = ["0-14", "15-59", "60-64", "65+"]

@@ -16,10 +16,12 @@ final class ConnectionPool: @unchecked Sendable {
         available = DispatchSemaphore(value: size)
     }
 
-    func with<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+    /// Runs `body` on an idle connection; `timeLimited: false` for whole-table scans the server
+    /// starts itself (the statistics engine's build), which the per-request limit must not stop.
+    func with<T>(timeLimited: Bool = true, _ body: (SQLiteConnection) throws -> T) throws -> T {
         available.wait()
         let c = lock.withLock { idle.removeLast() }
-        let limit = timeLimit
+        let limit = timeLimited ? timeLimit : 0
         if limit > 0 {
             c.deadline.limitSeconds = limit
             c.deadline.at = DispatchTime.now().uptimeNanoseconds + UInt64(limit * 1e9)

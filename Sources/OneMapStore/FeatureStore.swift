@@ -2,7 +2,7 @@ import OneMapGeo
 
 /// The storage layer's contract. Tiles, queries and HTTP talk only to this protocol, so a PostGIS
 /// backend is one more conforming type. Geometry crosses it in EPSG:4490 (CGCS2000) lon/lat.
-public protocol FeatureStore: Sendable {
+public protocol FeatureStore: AreaStatisticsProvider {
     /// The layer catalog, spatial and attribute layers.
     func layers() throws -> [LayerInfo]
 
@@ -33,8 +33,14 @@ public protocol FeatureStore: Sendable {
     func filterableFields(layer: String, countsOn day: String) throws -> [FieldInfo]
 
     /// Population, businesses and buildings in an area on a day (exact; nil for an unknown area
-    /// code), broken down by `groupBy`. The centroid rule decides what lies in the area.
+    /// code), broken down by `groupBy`. The centroid rule decides what lies in the area. The SQL
+    /// answer: the oracle an in-memory engine is checked against.
     func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension]) throws -> AreaStatistics?
+
+    /// Streams every area version, building version, membership, person and business row the
+    /// statistics engine keeps, all from one read snapshot, and returns the newest change sequence
+    /// (`lastChangeSeq`) that snapshot includes: changes after it are the engine's to apply.
+    func scanStatisticsRows<Sink: StatisticsRowSink>(into sink: inout Sink) throws -> Int64
 
     /// When each layer's data last changed (ISO 8601 UTC), by layer id: loads, imports and edits.
     func layerUpdates() throws -> [String: String]

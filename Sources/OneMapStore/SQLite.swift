@@ -94,9 +94,14 @@ final class SQLiteConnection {
 
     func exec(_ sql: String) throws {
         var err: UnsafeMutablePointer<CChar>?
-        if sqlite3_exec(db, sql, nil, nil, &err) != SQLITE_OK {
+        let rc = sqlite3_exec(db, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
             let m = err.map { String(cString: $0) } ?? errorMessage
             sqlite3_free(err)
+            // The deadline also stops statements run whole (a statistics pass's temporary index).
+            if rc == SQLITE_INTERRUPT, deadline.at != 0 {
+                throw StoreError("the query ran past the time limit of \(Int(deadline.limitSeconds)) s; ask for a smaller area, fewer features or a narrower filter", timedOut: true)
+            }
             throw StoreError("\(m) in: \(sql.prefix(200))")
         }
     }

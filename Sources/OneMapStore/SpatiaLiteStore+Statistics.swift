@@ -42,13 +42,15 @@ extension SpatiaLiteStore {
     private func createSelection(_ c: SQLiteConnection) throws {
         try c.exec("DROP TABLE IF EXISTS temp.stat_buildings")
         try c.exec("""
-            CREATE TEMP TABLE stat_buildings (id INTEGER PRIMARY KEY, code TEXT NOT NULL, use TEXT, floor_area REAL NOT NULL,
+            CREATE TEMP TABLE stat_buildings (id INTEGER PRIMARY KEY, code TEXT NOT NULL, use TEXT, floor_area INTEGER NOT NULL,
               county TEXT, township TEXT, village TEXT, grid TEXT)
             """)
     }
 
-    /// Footprint area (square degrees to square metres at the building's latitude) times floors.
-    private static let floorAreaSQL = "ST_Area(b.geom) * (111320.0 * cos(radians(b.cy))) * 110574.0 * max(1, coalesce(b.floors, 1))"
+    /// Footprint area (square degrees to square metres at the building's latitude) times floors, in
+    /// thousandths of a square metre: integer sums are the same in any order, so the in-memory
+    /// engine's figures equal these to the last digit.
+    static let floorAreaSQL = "CAST(round(ST_Area(b.geom) * (111320.0 * cos(radians(b.cy))) * 110574.0 * max(1, coalesce(b.floors, 1)) * 1000) AS INTEGER)"
 
     /// The buildings standing on `day` linked to area version `areaID` in `building_areas`.
     private func selectBuildings(ofArea areaID: Int64, on day: String, _ c: SQLiteConnection) throws {
@@ -75,7 +77,7 @@ extension SpatiaLiteStore {
         while try candidates.step() {
             guard prepared.contains(Position(candidates.double(4), candidates.double(5))) else { continue }
             try insert.run([.int(candidates.int(0)), .text(candidates.text(1) ?? ""), candidates.isNull(2) ? .null : .text(candidates.text(2) ?? ""),
-                            .double(candidates.double(3))])
+                            .int(candidates.int(3))])
         }
     }
 
@@ -118,10 +120,12 @@ extension SpatiaLiteStore {
             stats.businesses += Int(s.int(1)); stats.employees += Int(s.int(2))
             stats.byIndustry[s.text(0) ?? "", default: 0] += Int(s.int(1))
         }
+        var floorAreaMilli: Int64 = 0
         try rows("SELECT s.use, count(*), sum(s.floor_area) FROM temp.stat_buildings s GROUP BY 1") { s in
-            stats.buildings += Int(s.int(1)); stats.floorArea += s.double(2)
+            stats.buildings += Int(s.int(1)); floorAreaMilli += s.int(2)
             stats.buildingsByUse[s.text(0) ?? "", default: 0] += Int(s.int(1))
         }
+        stats.floorArea = Double(floorAreaMilli) / 1000
         StageTimer.mark("stats: firms, buildings")
         guard !groupBy.isEmpty else { return }
         func groups(_ dims: [StatisticsDimension], _ measure: String, _ source: String) throws -> [StatisticsGroup] {
@@ -136,7 +140,7 @@ extension SpatiaLiteStore {
             return out
         }
         stats.businessGroups = try groups(groupBy.filter(\.appliesToBusinesses), "coalesce(sum(b.employees), 0)", firms)
-        stats.buildingGroups = try groups(groupBy.filter(\.appliesToBuildings), "sum(s.floor_area)", "FROM temp.stat_buildings s")
+        stats.buildingGroups = try groups(groupBy.filter(\.appliesToBuildings), "sum(s.floor_area) / 1000.0", "FROM temp.stat_buildings s")
     }
 
     /// The census age band (index into `StatisticsDimension.ageBands`) of someone born in
@@ -245,4 +249,50 @@ extension SpatiaLiteStore {
 private struct GroupHousehold: Hashable {
     let group: Int
     let household: Int
+}
+
+extension SpatiaLiteStore {
+    public func scanStatisticsRows<Sink: StatisticsRowSink>(into sink: inout Sink) throws -> Int64 {
+        // One read transaction: every table from the same snapshot, and the change sequence it holds.
+        try readers.with(timeLimited: false) { c -> Int64 in
+            try c.exec("BEGIN")
+            do {
+                let seq = try c.scalarInt("SELECT coalesce(max(seq), 0) FROM change_extents") ?? 0
+                let areas = try c.prepare("SELECT id, code, name, level, valid_from, valid_to FROM admin_areas")
+                while try areas.step() {
+                    guard let level = AdminLevel(rawValue: areas.text(3) ?? "") else { continue }
+                    try sink.area(StatisticsAreaRow(id: areas.int(0), code: areas.text(1) ?? "", name: areas.text(2) ?? "", level: level,
+                                                    validFrom: areas.text(4), validTo: areas.text(5)))
+                }
+                let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+                let buildings = try c.prepare("SELECT b.id, b.entity_code, b.cx, b.cy, b.use, \(Self.floorAreaSQL), b.valid_from, b.valid_to FROM buildings b")
+                while try buildings.step() {
+                    try sink.building(StatisticsBuildingRow(
+                        id: buildings.int(0), entityCode: buildings.textBytes(1) ?? empty, cx: buildings.double(2), cy: buildings.double(3),
+                        use: buildings.textBytes(4), floorAreaMilli: buildings.int(5), validFrom: buildings.textBytes(6), validTo: buildings.textBytes(7)))
+                }
+                let members = try c.prepare("SELECT area_id, building_id FROM building_areas")
+                while try members.step() { try sink.membership(areaID: members.int(0), buildingID: members.int(1)) }
+                let people = try c.prepare("SELECT building_code, household_id, sex, birth_year, registration, valid_from, valid_to FROM population")
+                while try people.step() {
+                    try sink.person(StatisticsPersonRow(
+                        buildingCode: people.textBytes(0) ?? empty, household: people.textBytes(1), sex: people.textBytes(2),
+                        birthYear: people.isNull(3) ? nil : people.int(3), registration: people.textBytes(4),
+                        validFrom: people.textBytes(5), validTo: people.textBytes(6)))
+                }
+                let firms = try c.prepare("SELECT building_code, industry, coalesce(employees, 0), valid_from, valid_to FROM businesses")
+                while try firms.step() {
+                    try sink.business(StatisticsBusinessRow(
+                        buildingCode: firms.textBytes(0) ?? empty, industry: firms.textBytes(1), employees: firms.int(2),
+                        validFrom: firms.textBytes(3), validTo: firms.textBytes(4)))
+                }
+                try c.exec("COMMIT")
+                return seq
+            } catch {
+                // A read transaction holds nothing to undo; the scan's own error is the one to report.
+                do { try c.exec("ROLLBACK") } catch let rollback { throw StoreError("\(error) (and the rollback failed: \(rollback))") }
+                throw error
+            }
+        }
+    }
 }

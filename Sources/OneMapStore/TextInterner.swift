@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Rows come in runs (the residents of a building, of a household), so the last text is checked
 /// first; a column of a few values (sex, registration) is scanned without hashing.
-struct TextInterner {
+public struct TextInterner {
     /// FNV-1a hash -> (bytes, number); a collision is settled by comparing the bytes.
     private var numbers: [UInt64: [(bytes: [UInt8], number: Int)]] = [:]
     /// The first few texts, scanned in order before hashing.
@@ -16,16 +16,16 @@ struct TextInterner {
     private var last: [UInt8] = []
     private var lastNumber = -1
     /// The texts by number (when kept).
-    private(set) var texts: [String] = []
+    public private(set) var texts: [String] = []
     private let keepTexts: Bool
-    private(set) var count = 0
+    public private(set) var count = 0
 
-    init(keepTexts: Bool = true) {
+    public init(keepTexts: Bool = true) {
         self.keepTexts = keepTexts
         last.reserveCapacity(64)
     }
 
-    mutating func number(_ b: UnsafeRawBufferPointer) -> Int {
+    public mutating func number(_ b: UnsafeRawBufferPointer) -> Int {
         if lastNumber >= 0, Self.same(last, b) { return lastNumber }
         let n = lookUp(b)
         if b.count <= 64 {

@@ -7,5 +7,5 @@ struct OneMapCommand: AsyncParsableCommand {
         commandName: "onemap",
         abstract: "OneMap 一张图: Sanming's spatiotemporal one map — vector tiles and queries over a SpatiaLite store.",
         subcommands: [ServeCommand.self, DemoCommand.self, ImportCommand.self, DeptCommand.self, LayerCommand.self, AuditCommand.self, SeedCommand.self, ExportCommand.self, ReportCommand.self,
-                      BenchTilesCommand.self])
+                      BenchTilesCommand.self, BenchStatsCommand.self])
 }

@@ -21,6 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "An origin whose web pages may call the API (CORS), repeatable; '*' any (default), 'none' no cross-origin calls.") var corsOrigin: [String] = ["*"]
     @Option(help: "Megabytes of tiles kept in memory (changes drop exactly the tiles they touch); 0 = no cache.") var tileCacheMb = 256
     @Option(help: "Seconds one read (a tile, a page of features, a statistics pass) may run before it is stopped (503); 0 = no limit.") var queryTimeout = 30.0
+    @Flag(help: "Answer statistics from SQL only (no in-memory statistics engine).") var noAnalytics = false
     @Option(help: "Requests per second per API key (per address for anonymous callers), twice that in a burst; 0 = unlimited.") var rateLimit = 1000
 
     func validate() throws {
@@ -47,6 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.rateLimit = rateLimit
         config.tileCacheBytes = tileCacheMb << 20
         config.tileCacheDirectory = tileCacheDir
+        config.analytics = !noAnalytics
         config.corsOrigins = corsOrigin == ["none"] ? [] : corsOrigin
         let log = logger
         let audit = AuditTrail(store: store)

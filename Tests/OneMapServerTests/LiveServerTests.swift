@@ -139,7 +139,7 @@ func get(_ url: String) async throws -> (Int, Data, HTTPURLResponse) {
     @Test func aReadPastTheTimeLimitIsA503NamingTheLimit() async throws {
         try await withLiveServer(configure: { _, store in store.readTimeLimit = 0.005 }) { base in
             let (s, body, r) = try await get(base + "/stats?area=350400&groupBy=township")
-            #expect(s == 503)
+            #expect(s == 503, "\(String(decoding: body, as: UTF8.self))")
             let json = try JSONSerialization.jsonObject(with: body) as? [String: String]
             #expect(json?["code"] == "QueryTimeout" && json?["description"]?.contains("time limit") == true)
             #expect(r.value(forHTTPHeaderField: "Retry-After") != nil)

@@ -1,0 +1,177 @@
+import OneMapStore
+
+/// Why the engine could not take the store's rows (the SQL path keeps answering meanwhile).
+public struct AnalyticsError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Receives the store's rows (`FeatureStore.scanStatisticsRows`) and lays them out as
+/// `StatisticsColumns`: texts numbered, dates as day numbers, people and businesses ordered by
+/// their building entity (people then by household), memberships as lists both ways.
+struct StatisticsColumnsBuilder: StatisticsRowSink {
+    private(set) var columns = StatisticsColumns()
+    private var areaIndex: [Int64: Int32] = [:]
+    private var buildingIndex: [Int64: Int32] = [:]
+    private var codeNumbers: [String: Int32] = [:]
+    private var entities = ByteInterner()
+    private var uses = TextInterner(), sexes = TextInterner(), registrations = TextInterner(), industries = TextInterner()
+    private var households = ByteInterner(capacity: 1 << 20)
+    private var memberArea: [Int32] = [], memberBuilding: [Int32] = []
+    private var personEntity: [Int32] = [], firmEntity: [Int32] = []
+    /// Each household's first building entity (-1: none yet).
+    private var householdEntity: [Int32] = []
+    private static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
+
+    private static func from(_ b: BorrowedText?, _ what: String) throws -> Int32 {
+        guard let b else { return DayNumber.openEnd }  // SQL: NULL <= day is never true
+        guard let d = DayNumber.parse(b) else { throw AnalyticsError("\(what) '\(String(decoding: b, as: UTF8.self))' is not a date") }
+        return d
+    }
+
+    private static func to(_ b: BorrowedText?, _ what: String) throws -> Int32 {
+        guard let b else { return DayNumber.openEnd }
+        guard let d = DayNumber.parse(b) else { throw AnalyticsError("\(what) '\(String(decoding: b, as: UTF8.self))' is not a date") }
+        return d
+    }
+
+    private static func small(_ n: Int, _ what: String) throws -> UInt16 {
+        guard n <= Int(UInt16.max) else { throw AnalyticsError("more than \(UInt16.max) distinct \(what)") }
+        return UInt16(n)
+    }
+
+    mutating func area(_ row: StatisticsAreaRow) throws {
+        let i = Int32(columns.areaCode.count)
+        areaIndex[row.id] = i
+        let code: Int32
+        if let n = codeNumbers[row.code] { code = n } else {
+            code = Int32(columns.areaCodes.count)
+            codeNumbers[row.code] = code
+            columns.areaCodes.append(row.code)
+        }
+        columns.areaCode.append(code)
+        columns.areaName.append(row.name)
+        columns.areaLevel.append(row.level)
+        // Areas: a NULL start is "since always" (SQL tests `valid_from IS NULL OR valid_from <= day`).
+        func day(_ s: String?, _ open: Int32) throws -> Int32 {
+            guard let s else { return open }
+            guard let d = DayNumber.parse(s) else { throw AnalyticsError("area \(row.code) validity '\(s)' is not a date") }
+            return d
+        }
+        columns.areaFrom.append(try day(row.validFrom, DayNumber.openStart))
+        columns.areaTo.append(try day(row.validTo, DayNumber.openEnd))
+        columns.versionsOfCode[row.code, default: []].append(i)
+    }
+
+    mutating func building(_ row: StatisticsBuildingRow) throws {
+        buildingIndex[row.id] = Int32(columns.buildingEntity.count)
+        columns.buildingEntity.append(Int32(entities.number(row.entityCode).number))
+        columns.buildingX.append(row.cx)
+        columns.buildingY.append(row.cy)
+        columns.buildingUse.append(try Self.small(uses.number(row.use ?? Self.empty), "building uses"))
+        columns.buildingFloorMilli.append(row.floorAreaMilli)
+        columns.buildingFrom.append(try Self.from(row.validFrom, "building valid_from"))
+        columns.buildingTo.append(try Self.to(row.validTo, "building valid_to"))
+    }
+
+    mutating func membership(areaID: Int64, buildingID: Int64) throws {
+        // A membership of a row that no longer exists is ignored, as SQL's join ignores it.
+        guard let a = areaIndex[areaID], let b = buildingIndex[buildingID] else { return }
+        memberArea.append(a)
+        memberBuilding.append(b)
+    }
+
+    mutating func person(_ row: StatisticsPersonRow) throws {
+        guard let e = entities.lookUp(row.buildingCode) else { columns.unplacedPeople += 1; return }
+        personEntity.append(Int32(e))
+        columns.personSex.append(try Self.small(sexes.number(row.sex ?? Self.empty), "sexes"))
+        columns.personBirthYear.append(row.birthYear.map { Int32(clamping: $0) } ?? StatisticsColumns.noBirthYear)
+        columns.personRegistration.append(try Self.small(registrations.number(row.registration ?? Self.empty), "registrations"))
+        if let h = row.household {
+            let n = households.number(h).number
+            if n == householdEntity.count { householdEntity.append(Int32(e)); columns.householdShared.append(false) }
+            else if householdEntity[n] != Int32(e) { columns.householdShared[n] = true }
+            columns.personHousehold.append(Int32(n))
+        } else {
+            columns.personHousehold.append(-1)
+        }
+        columns.personFrom.append(try Self.from(row.validFrom, "person valid_from"))
+        columns.personTo.append(try Self.to(row.validTo, "person valid_to"))
+    }
+
+    mutating func business(_ row: StatisticsBusinessRow) throws {
+        guard let e = entities.lookUp(row.buildingCode) else { columns.unplacedFirms += 1; return }
+        firmEntity.append(Int32(e))
+        columns.firmIndustry.append(try Self.small(industries.number(row.industry ?? Self.empty), "industries"))
+        columns.firmEmployees.append(row.employees)
+        columns.firmFrom.append(try Self.from(row.validFrom, "business valid_from"))
+        columns.firmTo.append(try Self.to(row.validTo, "business valid_to"))
+    }
+
+    /// The columns, with the lists laid out.
+    mutating func finish() -> StatisticsColumns {
+        // Moved out, so that each column's unordered copy is freed as its ordered one replaces it.
+        var c = columns
+        columns = StatisticsColumns()
+        let entityCount = entities.count
+        c.uses = uses.texts; c.sexes = sexes.texts; c.registrations = registrations.texts; c.industries = industries.texts
+        // Memberships both ways (counting sorts; within an area, buildings ascend).
+        (c.buildingAreaStart, c.buildingAreas) = Self.lists(count: c.buildingCount, keys: memberBuilding, values: memberArea)
+        let byBuilding = Self.order(count: c.buildingCount, keys: memberBuilding, then: nil).order.map(Int.init)
+        (c.areaBuildingStart, c.areaBuildings) = Self.lists(count: c.areaCount, keys: memberArea, values: memberBuilding, visit: byBuilding)
+        // People by entity, then household.
+        let personOrder = Self.order(count: entityCount, keys: personEntity, then: c.personHousehold)
+        c.entityPeopleStart = personOrder.start
+        c.personSex = personOrder.order.map { c.personSex[Int($0)] }
+        c.personBirthYear = personOrder.order.map { c.personBirthYear[Int($0)] }
+        c.personRegistration = personOrder.order.map { c.personRegistration[Int($0)] }
+        c.personHousehold = personOrder.order.map { c.personHousehold[Int($0)] }
+        c.personFrom = personOrder.order.map { c.personFrom[Int($0)] }
+        c.personTo = personOrder.order.map { c.personTo[Int($0)] }
+        let firmOrder = Self.order(count: entityCount, keys: firmEntity, then: nil)
+        c.entityFirmStart = firmOrder.start
+        c.firmIndustry = firmOrder.order.map { c.firmIndustry[Int($0)] }
+        c.firmEmployees = firmOrder.order.map { c.firmEmployees[Int($0)] }
+        c.firmFrom = firmOrder.order.map { c.firmFrom[Int($0)] }
+        c.firmTo = firmOrder.order.map { c.firmTo[Int($0)] }
+        c.grid = CentroidGrid(x: c.buildingX, y: c.buildingY)
+        return c
+    }
+
+    /// CSR lists of `values` by `keys` (0..<count), each list in the order pairs are visited.
+    static func lists(count: Int, keys: [Int32], values: [Int32], visit: [Int]? = nil) -> ([Int32], [Int32]) {
+        var start = [Int32](repeating: 0, count: count + 1)
+        for k in keys { start[Int(k) + 1] += 1 }
+        for i in 0..<count { start[i + 1] += start[i] }
+        var next = start
+        var out = [Int32](repeating: 0, count: keys.count)
+        for i in visit ?? Array(keys.indices) {
+            let k = Int(keys[i])
+            out[Int(next[k])] = values[i]
+            next[k] += 1
+        }
+        return (start, out)
+    }
+
+    /// A permutation grouping rows by `keys` (0..<count), stable, each group then sorted by `then`;
+    /// and each group's start.
+    static func order(count: Int, keys: [Int32], then: [Int32]?) -> (start: [Int32], order: [Int32]) {
+        var start = [Int32](repeating: 0, count: count + 1)
+        for k in keys { start[Int(k) + 1] += 1 }
+        for i in 0..<count { start[i + 1] += start[i] }
+        var next = start
+        var order = [Int32](repeating: 0, count: keys.count)
+        for i in keys.indices {
+            let k = Int(keys[i])
+            order[Int(next[k])] = Int32(i)
+            next[k] += 1
+        }
+        if let then {
+            for k in 0..<count where start[k + 1] - start[k] > 1 {
+                order[Int(start[k])..<Int(start[k + 1])].sort { then[Int($0)] != then[Int($1)] ? then[Int($0)] < then[Int($1)] : $0 < $1 }
+            }
+        }
+        return (start, order)
+    }
+}

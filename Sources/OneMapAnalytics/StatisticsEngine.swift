@@ -1,0 +1,119 @@
+import Foundation
+import OneMapGeo
+import OneMapStore
+
+#if os(Linux)
+/// glibc's `malloc_trim` (not exported by Swift's Glibc module).
+@_silgen_name("malloc_trim")
+private func releaseFreeMemory(_ pad: Int) -> Int32
+#endif
+
+/// Area statistics from memory: the store's people, businesses and buildings as columns
+/// (`StatisticsColumns`), answered by scanning the buildings an area holds. Figures are exactly
+/// those of the store's SQL (`FeatureStore.areaStatistics`, the oracle the tests compare with):
+/// the same centroid rule, day rule, household rule and key order.
+///
+/// An engine is immutable once built; `StatisticsService` replaces it when the store changes.
+public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
+    let columns: StatisticsColumns
+    /// The newest store change the engine includes.
+    public let changeSeq: Int64
+    /// Seconds the build took (scan and layout).
+    public let buildSeconds: Double
+
+    init(columns: StatisticsColumns, changeSeq: Int64, buildSeconds: Double) {
+        self.columns = columns; self.changeSeq = changeSeq; self.buildSeconds = buildSeconds
+    }
+
+    /// Reads every row from the store (one snapshot) and lays the columns out.
+    public static func build(from store: any FeatureStore) throws -> StatisticsEngine {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var builder = StatisticsColumnsBuilder()
+        let seq = try store.scanStatisticsRows(into: &builder)
+        let columns = builder.finish()
+        builder = StatisticsColumnsBuilder()
+        #if os(Linux)
+        // The build's scaffolding (text tables, row orders) is freed: hand the pages back to the
+        // system, or the server's resident size keeps the build's peak.
+        _ = releaseFreeMemory(0)
+        #endif
+        return StatisticsEngine(columns: columns, changeSeq: seq,
+                                buildSeconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+    }
+
+    /// What /health shows.
+    public var summary: [String: Int] {
+        ["areaVersions": columns.areaCount, "buildingVersions": columns.buildingCount, "people": columns.peopleCount,
+         "businesses": columns.firmCount, "memoryBytes": columns.memoryBytes,
+         "unplacedPeople": columns.unplacedPeople, "unplacedBusinesses": columns.unplacedFirms]
+    }
+
+    public var memoryBytes: Int { columns.memoryBytes }
+
+    public func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension]) throws -> AreaStatistics? {
+        guard ISODate.isValid(day), let d = DayNumber.parse(day) else { throw StoreError("day '\(day)' is not a YYYY-MM-DD date") }
+        var stats = AreaStatistics(day: day)
+        let selection: [Int32]
+        switch area {
+        case .code(let code):
+            guard let version = columns.versionsOfCode[code]?.first(where: { columns.areaFrom[Int($0)] <= d && columns.areaTo[Int($0)] > d }) else {
+                return nil
+            }
+            stats.name = columns.areaName[Int(version)]
+            selection = buildings(ofArea: Int(version), on: d)
+        case .geometry(let g):
+            guard !g.polygons.isEmpty else { throw StoreError("the area must be a Polygon or MultiPolygon, not a \(g.typeName)") }
+            selection = try buildings(in: g, on: d)
+        }
+        var query = EngineQuery(columns: columns, day: d, year: Int(day.prefix(4)) ?? 2000, groupBy: groupBy)
+        query.run(selection, into: &stats)
+        return stats
+    }
+
+    /// The building versions standing on `d` linked to area version `a` (the centroid rule's table).
+    private func buildings(ofArea a: Int, on d: Int32) -> [Int32] {
+        let c = columns
+        let range = Int(c.areaBuildingStart[a])..<Int(c.areaBuildingStart[a + 1])
+        var out: [Int32] = []
+        out.reserveCapacity(range.count)
+        c.areaBuildings.withUnsafeBufferPointer { list in
+            c.buildingFrom.withUnsafeBufferPointer { from in
+                c.buildingTo.withUnsafeBufferPointer { to in
+                    for i in range {
+                        let b = Int(list[i])
+                        if from[b] <= d && to[b] > d { out.append(list[i]) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The building versions standing on `d` whose centroid the area contains (GEOS prepared
+    /// contains, the SQL path's test), found through the centroid grid.
+    private func buildings(in area: Geometry, on d: Int32) throws -> [Int32] {
+        guard let box = area.bbox else { return [] }
+        let c = columns
+        let prepared = try GeometryEngine().prepare(.multiPolygon(area.polygons))
+        var out: [Int32] = []
+        try c.grid.cells(meeting: box) { cell, rect in
+            let range = c.grid.buildings(inCell: cell)
+            guard !range.isEmpty else { return }
+            // A cell wholly inside the area needs no point tests (worth asking only for busy cells).
+            let inside = range.count >= 16 ? try prepared.containsProperly(rect.polygon) : false
+            for i in range {
+                let b = Int(c.grid.cellBuildings[i])
+                guard c.buildingFrom[b] <= d && c.buildingTo[b] > d else { continue }
+                if inside {
+                    out.append(Int32(b))
+                    continue
+                }
+                let x = c.buildingX[b], y = c.buildingY[b]
+                guard x >= box.minX && x <= box.maxX && y >= box.minY && y <= box.maxY else { continue }
+                if prepared.contains(Position(x, y)) { out.append(Int32(b)) }
+            }
+        }
+        return out
+    }
+}
+

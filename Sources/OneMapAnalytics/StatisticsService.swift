@@ -1,0 +1,116 @@
+import Foundation
+import OneMapStore
+
+/// Answers area statistics from the in-memory engine while it holds the store's current data, and
+/// from the store (SQL) otherwise: before the first build is done, after a change the engine does
+/// not hold yet, or when a build failed. A request never waits for a build and never sees data
+/// older than the store's change feed has reported.
+public final class StatisticsService: AreaStatisticsProvider, @unchecked Sendable {
+    private let store: any FeatureStore
+    private let lock = NSLock()
+    private var engine: StatisticsEngine?  // guarded by lock
+    /// The newest change the feed reported that alters figures (0: none).
+    private var newestChange: Int64 = 0  // guarded by lock
+    /// Changes up to this number have been looked at (those not altering figures are skipped).
+    private var checkedSeq: Int64 = 0  // guarded by lock
+    private var building = false  // guarded by lock
+    private var lastError: String?  // guarded by lock
+    private var builds = 0  // guarded by lock
+    private let queue = DispatchQueue(label: "onemap-analytics", qos: .utility)
+
+    /// Layers whose changes alter the figures.
+    public static let layers: Set<String> = ["buildings", "admin_areas", "population", "businesses"]
+
+    public init(store: any FeatureStore) { self.store = store }
+
+    /// Starts the first build in the background.
+    public func start() { lock.withLock { scheduleLocked() } }
+
+    /// Builds now, on the caller's thread (benchmarks, the CLI, tests).
+    @discardableResult
+    public func buildNow() throws -> StatisticsEngine {
+        let e = try StatisticsEngine.build(from: store)
+        lock.withLock { engine = e; builds += 1 }
+        return e
+    }
+
+    /// The engine, when it holds every change reported so far.
+    public var current: StatisticsEngine? {
+        lock.withLock { engine.flatMap { $0.changeSeq >= newestChange ? $0 : nil } }
+    }
+
+    public func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension]) throws -> AreaStatistics? {
+        if let e = try currentChecked() { return try e.areaStatistics(area, on: day, groupBy: groupBy) }
+        return try store.areaStatistics(area, on: day, groupBy: groupBy)
+    }
+
+    /// The engine, when it holds every change committed so far: the store's newest change number
+    /// is read on every question (one indexed lookup), so a change committed by another process a
+    /// moment ago is never missed while the feed has not polled yet.
+    private func currentChecked() throws -> StatisticsEngine? {
+        guard let e = current else { return nil }
+        let newest = try store.lastChangeSeq()
+        let known = lock.withLock { max(e.changeSeq, checkedSeq) }
+        guard newest > known else { return e }
+        var from = known
+        while from < newest {
+            let batch = try store.changeExtents(after: from)  // in pages
+            guard let last = batch.last else { break }
+            for change in batch { invalidate(change) }
+            from = last.seq
+        }
+        lock.withLock { checkedSeq = max(checkedSeq, newest) }
+        return current
+    }
+
+    /// Hears a change from the store's feed: one to a layer that alters figures makes the engine
+    /// stale (the store answers) and starts a build that will include it.
+    public func invalidate(_ change: ChangeExtent) {
+        guard Self.layers.contains(change.layer) else { return }
+        lock.withLock {
+            newestChange = max(newestChange, change.seq)
+            if let e = engine, e.changeSeq >= change.seq { return }
+            scheduleLocked()
+        }
+    }
+
+    /// Call with the lock held.
+    private func scheduleLocked() {
+        guard !building else { return }
+        building = true
+        queue.async { [self] in
+            let result = Result { try StatisticsEngine.build(from: store) }
+            lock.withLock {
+                building = false
+                switch result {
+                case .success(let e):
+                    engine = e
+                    builds += 1
+                    lastError = nil
+                    // A change reported during the build may be missing from it: build again.
+                    if e.changeSeq < newestChange { scheduleLocked() }
+                case .failure(let error):
+                    lastError = "\(error)"
+                }
+            }
+        }
+    }
+
+    /// The engine's state for /health: "ready" (answering), "building", "stale" (the store answers
+    /// until the next build), "failed" (the store answers; the error says why).
+    public var health: [String: Any] {
+        lock.withLock {
+            var doc: [String: Any] = ["builds": builds]
+            if let e = engine {
+                doc["state"] = e.changeSeq >= newestChange ? "ready" : building ? "building" : "stale"
+                doc["changeSeq"] = e.changeSeq
+                doc["buildSeconds"] = (e.buildSeconds * 1000).rounded() / 1000
+                for (k, v) in e.summary { doc[k] = v }
+            } else {
+                doc["state"] = building ? "building" : lastError == nil ? "idle" : "failed"
+            }
+            if let lastError { doc["lastError"] = lastError }
+            return doc
+        }
+    }
+}

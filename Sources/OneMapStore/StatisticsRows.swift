@@ -1,0 +1,85 @@
+import OneMapGeo
+
+/// The bytes of a text column handed to a `StatisticsRowSink`: valid only during the call that
+/// receives them (a store passes its driver's buffer; 2.5 million residents' household ids as
+/// Swift Strings would cost seconds). Nil for SQL NULL.
+public typealias BorrowedText = UnsafeRawBufferPointer
+
+/// An administrative area version.
+public struct StatisticsAreaRow: Sendable {
+    public let id: Int64
+    public let code: String
+    public let name: String
+    public let level: AdminLevel
+    public let validFrom: String?
+    public let validTo: String?
+
+    public init(id: Int64, code: String, name: String, level: AdminLevel, validFrom: String?, validTo: String?) {
+        self.id = id; self.code = code; self.name = name; self.level = level; self.validFrom = validFrom; self.validTo = validTo
+    }
+}
+
+/// A building version: its footprint centroid (the centroid rule's point), use, and floor area as
+/// the store defines it (`floorAreaMilli`: square metres times 1000, rounded, so that sums are
+/// exact integers whatever order they are taken in).
+public struct StatisticsBuildingRow {
+    public let id: Int64
+    public let entityCode: BorrowedText
+    public let cx: Double, cy: Double
+    public let use: BorrowedText?
+    public let floorAreaMilli: Int64
+    public let validFrom: BorrowedText?, validTo: BorrowedText?
+
+    public init(id: Int64, entityCode: BorrowedText, cx: Double, cy: Double, use: BorrowedText?, floorAreaMilli: Int64,
+                validFrom: BorrowedText?, validTo: BorrowedText?) {
+        self.id = id; self.entityCode = entityCode; self.cx = cx; self.cy = cy; self.use = use
+        self.floorAreaMilli = floorAreaMilli; self.validFrom = validFrom; self.validTo = validTo
+    }
+}
+
+/// A person version, placed in a building entity by its code.
+public struct StatisticsPersonRow {
+    public let buildingCode: BorrowedText
+    public let household: BorrowedText?
+    public let sex: BorrowedText?
+    public let birthYear: Int64?
+    public let registration: BorrowedText?
+    public let validFrom: BorrowedText?, validTo: BorrowedText?
+
+    public init(buildingCode: BorrowedText, household: BorrowedText?, sex: BorrowedText?, birthYear: Int64?,
+                registration: BorrowedText?, validFrom: BorrowedText?, validTo: BorrowedText?) {
+        self.buildingCode = buildingCode; self.household = household; self.sex = sex; self.birthYear = birthYear
+        self.registration = registration; self.validFrom = validFrom; self.validTo = validTo
+    }
+}
+
+/// A business version, placed in a building entity by its code.
+public struct StatisticsBusinessRow {
+    public let buildingCode: BorrowedText
+    public let industry: BorrowedText?
+    public let employees: Int64
+    public let validFrom: BorrowedText?, validTo: BorrowedText?
+
+    public init(buildingCode: BorrowedText, industry: BorrowedText?, employees: Int64, validFrom: BorrowedText?, validTo: BorrowedText?) {
+        self.buildingCode = buildingCode; self.industry = industry; self.employees = employees
+        self.validFrom = validFrom; self.validTo = validTo
+    }
+}
+
+/// Receives every row an in-memory statistics engine keeps, from `FeatureStore.scanStatisticsRows`,
+/// in this order: areas, buildings, memberships (the centroid rule's building-in-area-version
+/// pairs), people, businesses.
+public protocol StatisticsRowSink {
+    mutating func area(_ row: StatisticsAreaRow) throws
+    mutating func building(_ row: StatisticsBuildingRow) throws
+    mutating func membership(areaID: Int64, buildingID: Int64) throws
+    mutating func person(_ row: StatisticsPersonRow) throws
+    mutating func business(_ row: StatisticsBusinessRow) throws
+}
+
+/// Anything that answers area statistics: the store (SQL, the oracle) or an in-memory engine.
+public protocol AreaStatisticsProvider: Sendable {
+    /// Population, businesses and buildings in an area on a day (exact; nil for an unknown area
+    /// code), broken down by `groupBy`. The centroid rule decides what lies in the area.
+    func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension]) throws -> AreaStatistics?
+}

@@ -1,0 +1,66 @@
+import Foundation
+import OneMapAnalytics
+import OneMapGeo
+import OneMapIngest
+import OneMapStore
+import Testing
+
+/// The service answers from the engine only while it holds every committed change: after an
+/// import its answer is the new one at once (from SQL until the rebuild), then the engine's again.
+@Suite(.serialized) struct StatisticsServiceTests {
+    /// The first building of 三元区 standing on `day`: its code and centroid.
+    static func building(_ store: SpatiaLiteStore, on day: String, skip: Int = 0) throws -> String {
+        var codes: [String] = []
+        try store.features(layer: "buildings", intersecting: BBox(minX: 117.5, minY: 26.1, maxX: 117.8, maxY: 26.4), during: .instant(day), limit: skip + 1) {
+            if case .string(let code) = $0.values[0] { codes.append(code) }
+        }
+        return try #require(codes.last)
+    }
+
+    static func importPeople(_ store: SpatiaLiteStore, _ lines: [String], on day: String) throws {
+        let path = NSTemporaryDirectory() + "onemap-people-\(UUID().uuidString).csv"
+        defer { unlink(path) }
+        let header = "person_key,building_code,lon,lat,sex,birth_year,household_id,registration,moved_in,masked_identity"
+        try ([header] + lines).joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
+        var o = ImportOptions(layer: "population")
+        o.validFrom = day
+        _ = try DepartmentImport.run(file: path, into: store, options: o)
+    }
+
+    /// Waits (up to 60 s) until the service's engine holds every change again.
+    static func waitUntilCurrent(_ service: StatisticsService) async throws -> StatisticsEngine {
+        for _ in 0..<600 {
+            // A question makes the service look at the store's newest change.
+            _ = try service.areaStatistics(.code("350400"), on: "2024-06-01", groupBy: [])
+            if let e = service.current { return e }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw AnalyticsError("the engine did not catch up within 60 s")
+    }
+
+    @Test func anImportShowsAtOnceAndTheEngineCatchesUp() async throws {
+        let demo = try DemoFixture(scale: 0.02)
+        let service = StatisticsService(store: demo.store)
+        let first = try service.buildNow()
+        let day = "2025-01-01"
+        let before = try #require(try service.areaStatistics(.code("350400"), on: day, groupBy: [.sex]))
+        #expect(before == (try demo.store.areaStatistics(.code("350400"), on: day, groupBy: [.sex])))
+        // Two people of one household in two buildings: the household counts once.
+        let a = try Self.building(demo.store, on: day), b = try Self.building(demo.store, on: day, skip: 40)
+        #expect(a != b)
+        try Self.importPeople(demo.store, ["T1,\(a),,,M,1985,HX-1,户籍,\(day),350404********9001",
+                                           "T2,\(b),,,F,1987,HX-1,户籍,\(day),350404********9002"], on: day)
+        // At once (no feed has polled): the new figures, from SQL while the engine is stale.
+        let after = try #require(try service.areaStatistics(.code("350400"), on: day, groupBy: [.sex]))
+        #expect(after.people == before.people + 2)
+        #expect(after.households == before.households + 1)
+        let rebuilt = try await Self.waitUntilCurrent(service)
+        #expect(rebuilt !== first && rebuilt.changeSeq > first.changeSeq)
+        for groupBy: [StatisticsDimension] in [[], [.sex], [.township, .registration]] {
+            let mine = try rebuilt.areaStatistics(.code("350400"), on: day, groupBy: groupBy)
+            #expect(mine == (try demo.store.areaStatistics(.code("350400"), on: day, groupBy: groupBy)))
+        }
+        #expect(try rebuilt.areaStatistics(.code("350400"), on: day, groupBy: [])?.households == after.households)
+        #expect(service.health["state"] as? String == "ready")
+    }
+}
