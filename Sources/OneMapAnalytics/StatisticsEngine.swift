@@ -70,6 +70,19 @@ public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
         return stats
     }
 
+    public func areaTotals(code: String, on days: [String]) throws -> [AreaTotals?] {
+        var numbers: [Int32] = []
+        for day in days {
+            guard ISODate.isValid(day), let d = DayNumber.parse(day) else { throw StoreError("day '\(day)' is not a YYYY-MM-DD date") }
+            numbers.append(d)
+        }
+        // One pass needs the days in order; any other order is asked day by day.
+        guard zip(numbers, numbers.dropFirst()).allSatisfy({ $0 < $1 }) else { return try totalsDayByDay(code: code, on: days) }
+        let versions = columns.versionsOfCode[code] ?? []
+        let versionOfStep = numbers.map { d in versions.first { columns.areaFrom[Int($0)] <= d && columns.areaTo[Int($0)] > d }.map(Int.init) }
+        return EngineSeries(c: columns, days: numbers).run(versionOfStep: versionOfStep, texts: days)
+    }
+
     /// The building versions standing on `d` linked to area version `a` (the centroid rule's table).
     private func buildings(ofArea a: Int, on d: Int32) -> [Int32] {
         let c = columns

@@ -44,6 +44,11 @@ public final class StatisticsService: AreaStatisticsProvider, @unchecked Sendabl
         return try store.areaStatistics(area, on: day, groupBy: groupBy)
     }
 
+    public func areaTotals(code: String, on days: [String]) throws -> [AreaTotals?] {
+        if let e = try currentChecked() { return try e.areaTotals(code: code, on: days) }
+        return try store.areaTotals(code: code, on: days)
+    }
+
     /// The engine, when it holds every change committed so far: the store's newest change number
     /// is read on every question (one indexed lookup), so a change committed by another process a
     /// moment ago is never missed while the feed has not polled yet.

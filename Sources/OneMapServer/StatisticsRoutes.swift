@@ -104,9 +104,9 @@ struct StatisticsRoutes: Sendable {
         }
         let steps = days
         let caller = context.caller
-        let (series, disclosure, grants) = try await blocking { () throws -> ([AreaStatistics?], StatisticsDisclosure, [ShareApplication]) in
+        let (series, disclosure, grants) = try await blocking { () throws -> ([AreaTotals?], StatisticsDisclosure, [ShareApplication]) in
             let (d, g) = try governance.disclosure(for: caller, area: .code(code))
-            return (try steps.map { try statistics.areaStatistics(.code(code), on: $0, groupBy: []) }, d, g)
+            return (try statistics.areaTotals(code: code, on: steps), d, g)
         }
         func f(_ n: Int, _ a: FigureAccess) -> Any { StatisticsDocument.figure(n, a) }
         let shown = disclosure

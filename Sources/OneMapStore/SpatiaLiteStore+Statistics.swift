@@ -252,6 +252,10 @@ private struct GroupHousehold: Hashable {
 }
 
 extension SpatiaLiteStore {
+    public func areaTotals(code: String, on days: [String]) throws -> [AreaTotals?] {
+        try totalsDayByDay(code: code, on: days)
+    }
+
     public func scanStatisticsRows<Sink: StatisticsRowSink>(into sink: inout Sink) throws -> Int64 {
         // One read transaction: every table from the same snapshot, and the change sequence it holds.
         try readers.with(timeLimited: false) { c -> Int64 in

@@ -82,4 +82,34 @@ public protocol AreaStatisticsProvider: Sendable {
     /// Population, businesses and buildings in an area on a day (exact; nil for an unknown area
     /// code), broken down by `groupBy`. The centroid rule decides what lies in the area.
     func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension]) throws -> AreaStatistics?
+
+    /// The totals of area `code` on each of `days` (a time series; nil where the area did not
+    /// exist), equal to `areaStatistics` asked day by day (`totalsDayByDay`).
+    func areaTotals(code: String, on days: [String]) throws -> [AreaTotals?]
+}
+
+/// An area's headline figures on one day (a step of a time series): no breakdowns.
+public struct AreaTotals: Sendable, Equatable {
+    public var day: String
+    public var name: String?
+    public var people = 0, households = 0
+    public var businesses = 0, employees = 0
+    public var buildings = 0
+    /// Footprint area times floors, square metres.
+    public var floorArea = 0.0
+
+    public init(day: String, name: String?) { self.day = day; self.name = name }
+
+    public init(_ s: AreaStatistics) {
+        day = s.day; name = s.name; people = s.people; households = s.households
+        businesses = s.businesses; employees = s.employees; buildings = s.buildings; floorArea = s.floorArea
+    }
+}
+
+extension AreaStatisticsProvider {
+    /// The totals of area `code` on each of `days` (nil where it did not exist), one day at a time.
+    /// An engine that can do all days in one pass answers `areaTotals` itself.
+    public func totalsDayByDay(code: String, on days: [String]) throws -> [AreaTotals?] {
+        try days.map { try areaStatistics(.code(code), on: $0, groupBy: []).map(AreaTotals.init) }
+    }
 }

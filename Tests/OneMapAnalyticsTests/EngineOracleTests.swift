@@ -110,6 +110,27 @@ import Testing
         #expect(city.people > 10_000 && city.households > 1_000 && city.businesses > 100)
     }
 
+    @Test func timeSeriesInOnePassMatchTheOracleDayByDay() throws {
+        let (demo, engine) = try Self.fixture()
+        // Monthly steps across Sanming's 2021 changes (梅列区 and 三元区 merged, 沙县 became a district).
+        var monthly: [String] = []
+        for year in 2019...2023 { for month in 1...12 { monthly.append(String(format: "%04d-%02d-01", year, month)) } }
+        let yearly = (1995...2026).map { "\($0)-06-01" }
+        for code in ["350400", "350402", "350403", "350404", "350427", "350481"] {
+            for days in [monthly, yearly, ["2020-06-01"]] {
+                let mine = try engine.areaTotals(code: code, on: days)
+                let oracle = try demo.store.totalsDayByDay(code: code, on: days)
+                #expect(mine == oracle, "\(code) over \(days.first!)…\(days.last!)")
+            }
+        }
+        // Some steps exist and some do not: the comparison is not between empty series.
+        let merged = try engine.areaTotals(code: "350402", on: monthly)
+        #expect(merged.contains { $0 == nil } && merged.contains { ($0?.people ?? 0) > 0 })
+        // Days out of order are answered day by day, the same figures.
+        let shuffled = ["2024-06-01", "2010-01-01", "2020-06-01"]
+        #expect(try engine.areaTotals(code: "350400", on: shuffled) == demo.store.totalsDayByDay(code: "350400", on: shuffled))
+    }
+
     @Test func badQuestionsAreRefusedLikeTheOracleRefusesThem() throws {
         let (_, engine) = try Self.fixture()
         #expect(throws: StoreError.self) { try engine.areaStatistics(.code("350400"), on: "2024-13-01", groupBy: []) }

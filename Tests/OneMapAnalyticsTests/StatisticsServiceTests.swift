@@ -61,6 +61,9 @@ import Testing
             #expect(mine == (try demo.store.areaStatistics(.code("350400"), on: day, groupBy: groupBy)))
         }
         #expect(try rebuilt.areaStatistics(.code("350400"), on: day, groupBy: [])?.households == after.households)
+        // A series across the import day (the shared household counted once per step).
+        let steps = ["2024-06-01", "2024-12-31", day, "2025-06-01"]
+        #expect(try rebuilt.areaTotals(code: "350400", on: steps) == demo.store.totalsDayByDay(code: "350400", on: steps))
         #expect(service.health["state"] as? String == "ready")
     }
 }
