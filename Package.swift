@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapGeo"]),
-        .testTarget(name: "OneMapReportsTests", dependencies: ["OneMapReports", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib"]),
+        .testTarget(name: "OneMapReportsTests", dependencies: ["OneMapReports", "OneMapAnalytics", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib"]),
         .testTarget(name: "OneMapAnalyticsTests", dependencies: ["OneMapAnalytics", "OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapAccessTests", dependencies: ["OneMapAccess", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3"]),
         .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore"]),

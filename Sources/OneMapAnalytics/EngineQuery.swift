@@ -51,25 +51,6 @@ struct EngineQuery {
         return age < 15 ? 0 : age < 60 ? 1 : age < 65 ? 2 : 3
     }
 
-    /// The code of the area of `level` valid on the day that building version `b` lies in (its
-    /// number + 1; 0: none).
-    private func place(_ b: Int, _ level: AdminLevel) -> Int {
-        for i in Int(c.buildingAreaStart[b])..<Int(c.buildingAreaStart[b + 1]) {
-            let a = Int(c.buildingAreas[i])
-            if c.areaLevel[a] == level && c.areaFrom[a] <= day && c.areaTo[a] > day { return Int(c.areaCode[a]) + 1 }
-        }
-        return 0
-    }
-
-    private func level(_ d: StatisticsDimension) -> AdminLevel {
-        switch d {
-        case .county: .county
-        case .township: .township
-        case .village: .village
-        default: .grid
-        }
-    }
-
     mutating func run(_ selection: [Int32], into stats: inout AreaStatistics) {
         var useCount = [Int](repeating: 0, count: c.uses.count), useMilli = [Int64](repeating: 0, count: c.uses.count)
         var sexCount = [Int](repeating: 0, count: c.sexes.count), regCount = [Int](repeating: 0, count: c.registrations.count)
@@ -78,8 +59,7 @@ struct EngineQuery {
         var people = 0, households = 0, firms = 0, employees: Int64 = 0
         var sharedHouseholds = Set<Int32>()
         // Groups.
-        var groupOfKey: [[Int]: Int] = [:]
-        var groupKeys: [[Int]] = []
+        var places = PlaceGrouping(columns: c, day: day, groupBy: groupBy)
         var buildingCount: [Int] = [], buildingMilli: [Int64] = []
         var firmCount: [Int] = [], firmEmployees: [Int64] = []
         var personCount: [Int] = [], personHouseholds: [Int] = []
@@ -87,8 +67,6 @@ struct EngineQuery {
         var seen = [Int](repeating: -1, count: personCells)  // run stamp per person cell
         var runCells: [Int] = []
         var run = 0
-        var placeKey = [Int](repeating: 0, count: placeDims.count)
-        var lastKey: [Int] = [], lastGroup = -1  // neighbouring buildings mostly share their places
 
         for b32 in selection {
             let b = Int(b32)
@@ -97,16 +75,12 @@ struct EngineQuery {
             useMilli[use] += milli
             var group = 0
             if grouped {
-                for (k, d) in placeDims.enumerated() { placeKey[k] = d == .use ? use : place(b, level(d)) }
-                if lastGroup >= 0 && placeKey == lastKey { group = lastGroup } else if let g = groupOfKey[placeKey] { group = g } else {
-                    group = groupKeys.count
-                    groupOfKey[placeKey] = group
-                    groupKeys.append(placeKey)
+                group = places.group(of: b)
+                if group == buildingCount.count {
                     buildingCount.append(0); buildingMilli.append(0)
                     firmCount.append(contentsOf: repeatElement(0, count: firmCells)); firmEmployees.append(contentsOf: repeatElement(0, count: firmCells))
                     personCount.append(contentsOf: repeatElement(0, count: personCells)); personHouseholds.append(contentsOf: repeatElement(0, count: personCells))
                 }
-                if group != lastGroup { lastGroup = group; lastKey = placeKey }
                 buildingCount[group] += 1
                 buildingMilli[group] += milli
             }
@@ -181,9 +155,6 @@ struct EngineQuery {
         guard grouped else { return }
 
         // Groups, their keys as texts, in the byte order of the keys in the request's order.
-        func placeText(_ k: Int, _ value: Int) -> String {
-            placeDims[k] == .use ? c.uses[value] : value == 0 ? "" : c.areaCodes[value - 1]
-        }
         func personTexts(_ pk: Int) -> [StatisticsDimension: String] {
             var out: [StatisticsDimension: String] = [:]
             var rest = pk
@@ -194,23 +165,16 @@ struct EngineQuery {
             }
             return out
         }
-        func make(_ texts: [StatisticsDimension: String], dims: [StatisticsDimension], count: Int, measure: Double) -> ([String], StatisticsGroup) {
-            let ordered = dims.map { texts[$0] ?? "" }
-            return (ordered, StatisticsGroup(keys: Dictionary(uniqueKeysWithValues: zip(dims.map(\.rawValue), ordered)), count: count, measure: measure))
-        }
-        func sorted(_ groups: [([String], StatisticsGroup)]) -> [StatisticsGroup] {
-            groups.sorted { $0.0.lexicographicallyPrecedes($1.0) { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) } }.map(\.1)
-        }
-        var placeTexts: [[StatisticsDimension: String]] = groupKeys.map { key in
-            Dictionary(uniqueKeysWithValues: placeDims.enumerated().map { ($1, placeText($0, key[$0])) })
-        }
+        let sorted = sortedGroups
+        let placeTexts = (0..<places.count).map { places.texts(of: $0) }
+        let groupKeys = 0..<places.count
         let peopleDims = groupBy.filter(\.appliesToPeople)
         if peopleGrouped {
             var out: [([String], StatisticsGroup)] = []
             for g in groupKeys.indices {
                 for pk in 0..<personCells where personCount[g * personCells + pk] > 0 {
                     let texts = placeTexts[g].merging(personTexts(pk)) { a, _ in a }
-                    out.append(make(texts, dims: peopleDims, count: personCount[g * personCells + pk], measure: Double(personHouseholds[g * personCells + pk])))
+                    out.append(statisticsGroup(texts, dims: peopleDims, count: personCount[g * personCells + pk], measure: Double(personHouseholds[g * personCells + pk])))
                 }
             }
             stats.peopleGroups = sorted(out)
@@ -228,13 +192,12 @@ struct EngineQuery {
                     merged[key]!.employees += firmEmployees[g * firmCells + k]
                 }
             }
-            stats.businessGroups = sorted(merged.values.map { make($0.texts, dims: firmDims, count: $0.count, measure: Double($0.employees)) })
+            stats.businessGroups = sorted(merged.values.map { statisticsGroup($0.texts, dims: firmDims, count: $0.count, measure: Double($0.employees)) })
         }
         if buildingsGrouped {
             stats.buildingGroups = sorted(groupKeys.indices.map { g in
-                make(placeTexts[g], dims: placeDims, count: buildingCount[g], measure: Double(buildingMilli[g]) / 1000)
+                statisticsGroup(placeTexts[g], dims: placeDims, count: buildingCount[g], measure: Double(buildingMilli[g]) / 1000)
             })
         }
-        placeTexts.removeAll()
     }
 }

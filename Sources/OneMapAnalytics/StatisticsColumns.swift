@@ -27,6 +27,9 @@ struct StatisticsColumns: Sendable {
     var buildingUse: [UInt16] = []
     var buildingFloorMilli: [Int64] = []
     var buildingFrom: [Int32] = [], buildingTo: [Int32] = []
+    /// Disclosure control: each building version's statistical grid cell and record key.
+    var buildingCell: [Int64] = []
+    var buildingKey: [UInt32] = []
     /// Each building version's area versions.
     var buildingAreaStart: [Int32] = [], buildingAreas: [Int32] = []
 
@@ -41,14 +44,17 @@ struct StatisticsColumns: Sendable {
     /// Household number; -1: none.
     var personHousehold: [Int32] = []
     var personFrom: [Int32] = [], personTo: [Int32] = []
+    var personKey: [UInt32] = []
     /// Households whose members (any day) live in more than one building entity: counted through a
     /// set, the others by runs within a building.
     var householdShared: [Bool] = []
+    var householdKey: [UInt32] = []
 
     // Businesses, ordered by building entity.
     var firmIndustry: [UInt16] = []
     var firmEmployees: [Int64] = []
     var firmFrom: [Int32] = [], firmTo: [Int32] = []
+    var firmKey: [UInt32] = []
 
     var grid = CentroidGrid()
 
@@ -68,8 +74,9 @@ struct StatisticsColumns: Sendable {
         func b<T>(_ a: [T]) -> Int { a.capacity * MemoryLayout<T>.stride }
         var n = b(areaCode) + b(areaLevel) + b(areaFrom) + b(areaTo) + b(areaBuildingStart) + b(areaBuildings)
         n += b(buildingEntity) + b(buildingX) + b(buildingY) + b(buildingUse) + b(buildingFloorMilli) + b(buildingFrom) + b(buildingTo)
-        n += b(buildingAreaStart) + b(buildingAreas) + b(entityPeopleStart) + b(entityFirmStart)
+        n += b(buildingAreaStart) + b(buildingAreas) + b(entityPeopleStart) + b(entityFirmStart) + b(buildingCell) + b(buildingKey)
         n += b(personSex) + b(personBirthYear) + b(personRegistration) + b(personHousehold) + b(personFrom) + b(personTo) + b(householdShared)
+        n += b(personKey) + b(householdKey) + b(firmKey)
         n += b(firmIndustry) + b(firmEmployees) + b(firmFrom) + b(firmTo)
         n += grid.memoryBytes
         n += (areaCodes.count + areaName.count) * 48 + versionsOfCode.count * 64

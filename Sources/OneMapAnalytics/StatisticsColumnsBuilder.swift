@@ -12,6 +12,7 @@ public struct AnalyticsError: Error, CustomStringConvertible {
 /// their building entity (people then by household), memberships as lists both ways.
 struct StatisticsColumnsBuilder: StatisticsRowSink {
     private(set) var columns = StatisticsColumns()
+    private let keys: RecordKeys
     private var areaIndex: [Int64: Int32] = [:]
     private var buildingIndex: [Int64: Int32] = [:]
     private var codeNumbers: [String: Int32] = [:]
@@ -22,6 +23,8 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
     private var personEntity: [Int32] = [], firmEntity: [Int32] = []
     /// Each household's first building entity (-1: none yet).
     private var householdEntity: [Int32] = []
+    init(keys: RecordKeys) { self.keys = keys }
+
     private static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
 
     private static func from(_ b: BorrowedText?, _ what: String) throws -> Int32 {
@@ -71,6 +74,8 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
         columns.buildingY.append(row.cy)
         columns.buildingUse.append(try Self.small(uses.number(row.use ?? Self.empty), "building uses"))
         columns.buildingFloorMilli.append(row.floorAreaMilli)
+        columns.buildingCell.append(DisclosureControl.cell(x: row.cx, y: row.cy))
+        columns.buildingKey.append(keys.key(row.id, kind: 3))
         columns.buildingFrom.append(try Self.from(row.validFrom, "building valid_from"))
         columns.buildingTo.append(try Self.to(row.validTo, "building valid_to"))
     }
@@ -90,12 +95,15 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
         columns.personRegistration.append(try Self.small(registrations.number(row.registration ?? Self.empty), "registrations"))
         if let h = row.household {
             let n = households.number(h).number
-            if n == householdEntity.count { householdEntity.append(Int32(e)); columns.householdShared.append(false) }
+            if n == householdEntity.count {
+                householdEntity.append(Int32(e)); columns.householdShared.append(false); columns.householdKey.append(keys.key(h))
+            }
             else if householdEntity[n] != Int32(e) { columns.householdShared[n] = true }
             columns.personHousehold.append(Int32(n))
         } else {
             columns.personHousehold.append(-1)
         }
+        columns.personKey.append(keys.key(row.id, kind: 1))
         columns.personFrom.append(try Self.from(row.validFrom, "person valid_from"))
         columns.personTo.append(try Self.to(row.validTo, "person valid_to"))
     }
@@ -105,6 +113,7 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
         firmEntity.append(Int32(e))
         columns.firmIndustry.append(try Self.small(industries.number(row.industry ?? Self.empty), "industries"))
         columns.firmEmployees.append(row.employees)
+        columns.firmKey.append(keys.key(row.id, kind: 2))
         columns.firmFrom.append(try Self.from(row.validFrom, "business valid_from"))
         columns.firmTo.append(try Self.to(row.validTo, "business valid_to"))
     }
@@ -129,12 +138,14 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
         c.personHousehold = personOrder.order.map { c.personHousehold[Int($0)] }
         c.personFrom = personOrder.order.map { c.personFrom[Int($0)] }
         c.personTo = personOrder.order.map { c.personTo[Int($0)] }
+        c.personKey = personOrder.order.map { c.personKey[Int($0)] }
         let firmOrder = Self.order(count: entityCount, keys: firmEntity, then: nil)
         c.entityFirmStart = firmOrder.start
         c.firmIndustry = firmOrder.order.map { c.firmIndustry[Int($0)] }
         c.firmEmployees = firmOrder.order.map { c.firmEmployees[Int($0)] }
         c.firmFrom = firmOrder.order.map { c.firmFrom[Int($0)] }
         c.firmTo = firmOrder.order.map { c.firmTo[Int($0)] }
+        c.firmKey = firmOrder.order.map { c.firmKey[Int($0)] }
         c.grid = CentroidGrid(x: c.buildingX, y: c.buildingY)
         return c
     }

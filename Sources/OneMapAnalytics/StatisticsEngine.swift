@@ -16,28 +16,30 @@ private func releaseFreeMemory(_ pad: Int) -> Int32
 /// An engine is immutable once built; `StatisticsService` replaces it when the store changes.
 public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
     let columns: StatisticsColumns
+    let keys: RecordKeys
     /// The newest store change the engine includes.
     public let changeSeq: Int64
     /// Seconds the build took (scan and layout).
     public let buildSeconds: Double
 
-    init(columns: StatisticsColumns, changeSeq: Int64, buildSeconds: Double) {
-        self.columns = columns; self.changeSeq = changeSeq; self.buildSeconds = buildSeconds
+    init(columns: StatisticsColumns, keys: RecordKeys, changeSeq: Int64, buildSeconds: Double) {
+        self.columns = columns; self.keys = keys; self.changeSeq = changeSeq; self.buildSeconds = buildSeconds
     }
 
     /// Reads every row from the store (one snapshot) and lays the columns out.
     public static func build(from store: any FeatureStore) throws -> StatisticsEngine {
         let started = DispatchTime.now().uptimeNanoseconds
-        var builder = StatisticsColumnsBuilder()
+        let keys = RecordKeys(secret: try store.statisticsSecret())
+        var builder = StatisticsColumnsBuilder(keys: keys)
         let seq = try store.scanStatisticsRows(into: &builder)
         let columns = builder.finish()
-        builder = StatisticsColumnsBuilder()
+        builder = StatisticsColumnsBuilder(keys: keys)
         #if os(Linux)
         // The build's scaffolding (text tables, row orders) is freed: hand the pages back to the
         // system, or the server's resident size keeps the build's peak.
         _ = releaseFreeMemory(0)
         #endif
-        return StatisticsEngine(columns: columns, changeSeq: seq,
+        return StatisticsEngine(columns: columns, keys: keys, changeSeq: seq,
                                 buildSeconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     }
 
@@ -51,6 +53,13 @@ public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
     public var memoryBytes: Int { columns.memoryBytes }
 
     public func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension]) throws -> AreaStatistics? {
+        try areaStatistics(area, on: day, groupBy: groupBy, protection: .none)
+    }
+
+    /// The figures with the `protection` kinds published by `DisclosureControl` (a drawn area then
+    /// counts the statistical grid cells whose centre it contains).
+    public func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension],
+                               protection: StatisticsProtection) throws -> AreaStatistics? {
         guard ISODate.isValid(day), let d = DayNumber.parse(day) else { throw StoreError("day '\(day)' is not a YYYY-MM-DD date") }
         var stats = AreaStatistics(day: day)
         let selection: [Int32]
@@ -63,11 +72,22 @@ public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
             selection = buildings(ofArea: Int(version), on: d)
         case .geometry(let g):
             guard !g.polygons.isEmpty else { throw StoreError("the area must be a Polygon or MultiPolygon, not a \(g.typeName)") }
-            selection = try buildings(in: g, on: d)
+            selection = protection.any ? try buildings(inCellsOf: g, on: d) : try buildings(in: g, on: d)
         }
-        var query = EngineQuery(columns: columns, day: d, year: Int(day.prefix(4)) ?? 2000, groupBy: groupBy)
-        query.run(selection, into: &stats)
+        let year = Int(day.prefix(4)) ?? 2000
+        if protection.any {
+            ProtectedQuery(columns: columns, keys: keys, day: d, year: year, groupBy: groupBy, protection: protection).run(selection, into: &stats)
+        } else {
+            var query = EngineQuery(columns: columns, day: d, year: year, groupBy: groupBy)
+            query.run(selection, into: &stats)
+        }
         return stats
+    }
+
+    /// Totals on each day with the `protection` kinds published by `DisclosureControl` (day by day).
+    public func areaTotals(code: String, on days: [String], protection: StatisticsProtection) throws -> [AreaTotals?] {
+        guard protection.any else { return try areaTotals(code: code, on: days) }
+        return try days.map { try areaStatistics(.code(code), on: $0, groupBy: [], protection: protection).map(AreaTotals.init) }
     }
 
     public func areaTotals(code: String, on days: [String]) throws -> [AreaTotals?] {
@@ -97,6 +117,31 @@ public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
                         if from[b] <= d && to[b] > d { out.append(list[i]) }
                     }
                 }
+            }
+        }
+        return out
+    }
+
+    /// The building versions standing on `d` in the statistical grid cells whose centre the area
+    /// contains (protected answers: a hole or a bulge smaller than a cell changes nothing).
+    private func buildings(inCellsOf area: Geometry, on d: Int32) throws -> [Int32] {
+        guard let box = area.bbox?.expanded(by: DisclosureControl.cellDegrees) else { return [] }
+        let c = columns
+        let prepared = try GeometryEngine().prepare(.multiPolygon(area.polygons))
+        var inside: [Int64: Bool] = [:]
+        var out: [Int32] = []
+        c.grid.cells(meeting: box) { cell, _ in
+            for i in c.grid.buildings(inCell: cell) {
+                let b = Int(c.grid.cellBuildings[i])
+                guard c.buildingFrom[b] <= d && c.buildingTo[b] > d else { continue }
+                let statisticalCell = c.buildingCell[b]
+                let taken: Bool
+                if let known = inside[statisticalCell] { taken = known } else {
+                    let centre = DisclosureControl.centre(of: statisticalCell)
+                    taken = prepared.contains(Position(centre.x, centre.y))
+                    inside[statisticalCell] = taken
+                }
+                if taken { out.append(Int32(b)) }
             }
         }
         return out

@@ -5,9 +5,9 @@ import OneMapStore
 /// from the store (SQL) otherwise: before the first build is done, after a change the engine does
 /// not hold yet, or when a build failed. A request never waits for a build and never sees data
 /// older than the store's change feed has reported.
-public final class StatisticsService: AreaStatisticsProvider, @unchecked Sendable {
+public final class StatisticsService: PublishedStatisticsProvider, @unchecked Sendable {
     private let store: any FeatureStore
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var engine: StatisticsEngine?  // guarded by lock
     /// The newest change the feed reported that alters figures (0: none).
     private var newestChange: Int64 = 0  // guarded by lock
@@ -21,7 +21,14 @@ public final class StatisticsService: AreaStatisticsProvider, @unchecked Sendabl
     /// Layers whose changes alter the figures.
     public static let layers: Set<String> = ["buildings", "admin_areas", "population", "businesses"]
 
-    public init(store: any FeatureStore) { self.store = store }
+    /// Exact figures from SQL even when the engine could answer (benchmarks' "before").
+    private let exactFromSQL: Bool
+    /// Seconds a protected question waits for a build in progress before it is refused (503).
+    private let protectedWait: Double
+
+    public init(store: any FeatureStore, exactFromSQL: Bool = false, protectedWait: Double = 30) {
+        self.store = store; self.exactFromSQL = exactFromSQL; self.protectedWait = protectedWait
+    }
 
     /// Starts the first build in the background.
     public func start() { lock.withLock { scheduleLocked() } }
@@ -40,12 +47,45 @@ public final class StatisticsService: AreaStatisticsProvider, @unchecked Sendabl
     }
 
     public func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension]) throws -> AreaStatistics? {
-        if let e = try currentChecked() { return try e.areaStatistics(area, on: day, groupBy: groupBy) }
+        if !exactFromSQL, let e = try currentChecked() { return try e.areaStatistics(area, on: day, groupBy: groupBy) }
         return try store.areaStatistics(area, on: day, groupBy: groupBy)
     }
 
+    public func publishedStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension],
+                                    disclosure: StatisticsDisclosure) throws -> AreaStatistics? {
+        let protection = StatisticsProtection(disclosure)
+        guard protection.any else { return try areaStatistics(area, on: day, groupBy: groupBy) }
+        return try protectedEngine().areaStatistics(area, on: day, groupBy: groupBy, protection: protection)
+    }
+
+    public func publishedTotals(code: String, on days: [String], disclosure: StatisticsDisclosure) throws -> [AreaTotals?] {
+        let protection = StatisticsProtection(disclosure)
+        guard protection.any else { return try areaTotals(code: code, on: days) }
+        return try protectedEngine().areaTotals(code: code, on: days, protection: protection)
+    }
+
+    /// The engine for protected figures, which only it computes: the current one, else the one
+    /// being built (waited for, up to `protectedWait`), so that a protected answer is never older
+    /// than the store's newest change either.
+    private func protectedEngine() throws -> StatisticsEngine {
+        if let e = try currentChecked() { return e }
+        let deadline = Date().addingTimeInterval(protectedWait)
+        lock.lock()
+        defer { lock.unlock() }
+        if engine == nil && !building { scheduleLocked() }
+        while true {
+            if let e = engine, e.changeSeq >= newestChange { return e }
+            if !building, let lastError {
+                throw StatisticsUnavailable("statistics for callers without access to the records cannot be computed: \(lastError)", retryAfterSeconds: 30)
+            }
+            guard lock.wait(until: deadline) else {
+                throw StatisticsUnavailable("statistics for callers without access to the records are being prepared; retry shortly")
+            }
+        }
+    }
+
     public func areaTotals(code: String, on days: [String]) throws -> [AreaTotals?] {
-        if let e = try currentChecked() { return try e.areaTotals(code: code, on: days) }
+        if !exactFromSQL, let e = try currentChecked() { return try e.areaTotals(code: code, on: days) }
         return try store.areaTotals(code: code, on: days)
     }
 
@@ -86,6 +126,7 @@ public final class StatisticsService: AreaStatisticsProvider, @unchecked Sendabl
         queue.async { [self] in
             let result = Result { try StatisticsEngine.build(from: store) }
             lock.withLock {
+                defer { lock.broadcast() }
                 building = false
                 switch result {
                 case .success(let e):

@@ -2,7 +2,9 @@ import Foundation
 import OneMapStore
 
 /// The JSON answer of `/stats`. What each group of figures shows follows the caller's
-/// `StatisticsDisclosure`: exact, small cells (1 to k-1) shown as "<k", or withheld (null).
+/// `StatisticsDisclosure`: exact; protected (the figures were published by disclosure control —
+/// perturbed per statistical grid cell — and counts below k, zero included, are shown as "<k");
+/// or withheld (null). `figure` and `measure` are the one rule every statistics answer goes through.
 public enum StatisticsDocument {
     public static let defaultK = 5
 
@@ -10,15 +12,18 @@ public enum StatisticsDocument {
     public static func figure(_ n: Int, _ access: FigureAccess, k: Int = defaultK) -> Any {
         switch access {
         case .exact: n
-        case .suppressed: n > 0 && n < k ? "<\(k)" : n
+        case .suppressed: n < k ? "<\(k)" : n
         case .withheld: NSNull()
         }
     }
 
-    static func measure(_ v: Double, _ access: FigureAccess, floorArea: Bool) -> Any {
+    /// A sum (employees, floor area) beside the count of records it sums: protected sums are shown
+    /// only when their count is shown (at least k records), else one record's size would show.
+    public static func measure(_ v: Double, count: Int, _ access: FigureAccess, floorArea: Bool, k: Int = defaultK) -> Any {
         switch access {
         case .withheld: NSNull()
-        case .exact, .suppressed: floorArea ? (v * 10).rounded() / 10 : v
+        case .suppressed where count < k: NSNull()
+        case .exact, .suppressed: floorArea ? (v * 10).rounded() / 10 : Int(v.rounded())
         }
     }
 
@@ -27,7 +32,8 @@ public enum StatisticsDocument {
         func one(_ a: FigureAccess) -> String {
             switch a {
             case .exact: "exact"
-            case .suppressed: "counts from 1 to \(k - 1) shown as \"<\(k)\""
+            case .suppressed:
+                "protected: cell-key perturbation per 250 m statistical grid cell (at most ±2 per cell; a drawn area counts the cells whose centre it contains); counts below \(k) shown as \"<\(k)\", every category listed; sums shown only beside at least \(k) records"
             case .withheld: "withheld: the layer is not shared with the caller"
             }
         }
@@ -46,10 +52,12 @@ public enum StatisticsDocument {
         case .geometry: area = ["geometry": true]
         }
         if let r = request.repaired { area["repaired"] = r }
+        if let cells = s.protectedCells { area["statisticalGridCells"] = cells }
         func group(_ g: StatisticsGroup, count: String, measure name: String, access: FigureAccess) -> [String: Any] {
             var o: [String: Any] = g.keys
             o[count] = figure(g.count, access, k: k)
-            o[name] = name == "households" ? figure(Int(g.measure), access, k: k) : measure(g.measure, access, floorArea: name == "floorArea")
+            o[name] = name == "households" ? figure(Int(g.measure), access, k: k)
+                : measure(g.measure, count: g.count, access, floorArea: name == "floorArea", k: k)
             return o
         }
         var doc: [String: Any] = [
@@ -58,9 +66,9 @@ public enum StatisticsDocument {
             "suppression": describe(d, k: k),
             "population": ["total": people(s.people), "households": people(s.households), "bySex": peopleMap(s.bySex),
                            "byAgeBand": peopleMap(s.byAgeBand), "byRegistration": peopleMap(s.byRegistration)],
-            "businesses": ["count": business(s.businesses), "employees": d.businesses == .withheld ? NSNull() : s.employees as Any,
+            "businesses": ["count": business(s.businesses), "employees": measure(Double(s.employees), count: s.businesses, d.businesses, floorArea: false, k: k),
                            "byIndustry": d.businesses == .withheld ? NSNull() : s.byIndustry.mapValues(business) as Any],
-            "buildings": ["count": figure(s.buildings, d.buildings, k: k), "floorArea": measure(s.floorArea, d.buildings, floorArea: true),
+            "buildings": ["count": figure(s.buildings, d.buildings, k: k), "floorArea": measure(s.floorArea, count: s.buildings, d.buildings, floorArea: true, k: k),
                           "byUse": d.buildings == .withheld ? NSNull() : s.buildingsByUse.mapValues { figure($0, d.buildings, k: k) } as Any],
         ]
         if !request.groupBy.isEmpty {

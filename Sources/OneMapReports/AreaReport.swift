@@ -70,12 +70,11 @@ public struct AreaReportData: @unchecked Sendable {
 
     /// Reads the figures of both days, the names of areas, the source layers and the map.
     /// Nil when the area does not exist on the report's day.
-    /// `statistics` answers the figures (default: the store's SQL).
-    public static func gather(_ request: AreaReportRequest, store: any FeatureStore, statistics: (any AreaStatisticsProvider)? = nil,
+    /// `statistics` answers the figures as `disclosure` publishes them.
+    public static func gather(_ request: AreaReportRequest, store: any FeatureStore, statistics: any PublishedStatisticsProvider,
                               departments: [String: String],
                               disclosure: StatisticsDisclosure, mapViews: [String: LayerView], mapSize: (Int, Int)?) throws -> AreaReportData? {
         let day = request.statistics.day
-        let figures: any AreaStatisticsProvider = statistics ?? store
         let areas = try store.adminAreas(level: nil, asOf: day)
         var level: AdminLevel?
         var outline: Geometry?
@@ -95,8 +94,11 @@ public struct AreaReportData: @unchecked Sendable {
         let results = Concurrent(3)
         results.run { i in
             switch i {
-            case 0: return try figures.areaStatistics(request.statistics.area, on: day, groupBy: [dimension]) as Any
-            case 1: return try request.compare.flatMap { try figures.areaStatistics(request.statistics.area, on: $0, groupBy: [dimension]) } as Any
+            case 0: return try statistics.publishedStatistics(request.statistics.area, on: day, groupBy: [dimension], disclosure: disclosure) as Any
+            case 1:
+                return try request.compare.flatMap {
+                    try statistics.publishedStatistics(request.statistics.area, on: $0, groupBy: [dimension], disclosure: disclosure)
+                } as Any
             default:
                 guard let (w, h) = mapSize, let box else { return nil as MapScene? as Any }
                 return try MapScene.load(try MapRequest.around(box, width: w, height: h, day: day), store: store, views: mapViews,

@@ -38,6 +38,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try e.response(from: request, context: context)
         } catch let e as StoreError where e.timedOut {
             return try APIError.from(e).response(from: request, context: context)
+        } catch let e as StatisticsUnavailable {
+            return try APIError(.serviceUnavailable, "StatisticsUnavailable", e.message, headers: [.retryAfter: "\(e.retryAfterSeconds)"])
+                .response(from: request, context: context)
         } catch let e as HTTPResponseError {
             let code = e.status == .notFound ? "NotFound" : e.status.code < 500 ? "BadRequest" : "ServerError"
             let message = e.status == .notFound ? "no such resource: \(request.uri.path)" : e.status.reasonPhrase

@@ -8,7 +8,7 @@ import OneMapStore
 /// by the children's level.
 struct AreaRoutes: Sendable {
     let store: any FeatureStore
-    let statistics: any AreaStatisticsProvider
+    let statistics: any PublishedStatisticsProvider
     let governance: Governance
     let fallbackBaseURL: String
 
@@ -54,12 +54,14 @@ struct AreaRoutes: Sendable {
         try Self.check(code)
         let caller = context.caller
         let (disclosure, grants) = try await blocking { try governance.disclosure(for: caller, area: .code(code)) }
-        let found = try await blocking { () throws -> Found? in
+        let found = try await blocking { [statistics] () throws -> Found? in
             let areas = try store.adminAreas(level: nil, asOf: day)
             guard let area = areas.first(where: { $0.code == code }) else { return nil }
             let children = areas.filter { $0.parentCode == code }.sorted { $0.code < $1.code }
             let level = Self.childLevel(area.level).flatMap { StatisticsDimension(rawValue: $0.rawValue) }
-            guard let stats = try statistics.areaStatistics(.code(code), on: day, groupBy: level.map { [$0] } ?? []) else { return nil }
+            guard let stats = try statistics.publishedStatistics(.code(code), on: day, groupBy: level.map { [$0] } ?? [], disclosure: disclosure) else {
+                return nil
+            }
             return Found(area: area, parent: areas.first { $0.code == area.parentCode }, children: children, stats: stats)
         }
         governance.audit(request, context, route: "/areas/{code}", layer: "population,businesses,buildings", grants: grants,
@@ -82,8 +84,8 @@ struct AreaRoutes: Sendable {
             let (p, h) = figures(stats.peopleGroups, c.code), (b, e) = figures(stats.businessGroups, c.code), (n, fa) = figures(stats.buildingGroups, c.code)
             return ["code": c.code, "name": c.name, "level": c.level.rawValue, "href": "\(base)/areas/\(c.code)",
                     "population": f(p, d.people), "households": f(Int(h), d.people), "businesses": f(b, d.businesses),
-                    "employees": d.businesses == .withheld ? NSNull() : Int(e), "buildings": f(n, d.buildings),
-                    "floorArea": d.buildings == .withheld ? NSNull() : (fa * 10).rounded() / 10]
+                    "employees": StatisticsDocument.measure(e, count: b, d.businesses, floorArea: false), "buildings": f(n, d.buildings),
+                    "floorArea": StatisticsDocument.measure(fa, count: n, d.buildings, floorArea: true)]
         }
         doc["links"] = [["rel": "self", "href": "\(base)/areas/\(code)\(day == ISODate.string(Date()) ? "" : "?datetime=\(day)")"],
                         ["rel": "statistics", "href": "\(base)/stats?area=\(code)&datetime=\(day)"]]

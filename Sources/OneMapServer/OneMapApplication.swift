@@ -36,8 +36,10 @@ public enum OneMapApplication {
         var cache: TileCache? = configuration.tileCacheBytes > 0 ? TileCache(capacityBytes: configuration.tileCacheBytes) : nil
         var feed: ChangeFeed?
         var disk: PersistentTileStore?
-        // Area statistics from memory, also a copy of the store: on only with the change feed.
-        var analytics: StatisticsService? = configuration.analytics ? StatisticsService(store: store) : nil
+        // Area statistics from memory. A copy of the store, but one that checks the store's newest
+        // change on every question (the feed only starts its rebuilds early); protected figures
+        // come only from it, exact ones from SQL while it is stale (or always, without analytics).
+        let analytics = StatisticsService(store: store, exactFromSQL: !configuration.analytics)
         do {
             let seq = try store.lastChangeSeq()
             if let dir = configuration.tileCacheDirectory, cache != nil {
@@ -45,17 +47,16 @@ public enum OneMapApplication {
             }
             feed = try ChangeFeed(store: store, after: seq, sinks: [{ [cache] in cache?.invalidate($0) }, { [disk] in disk?.invalidate($0) },
                                                                     { [snapshots = builder.snapshots] in snapshots?.invalidate($0) },
-                                                                    { [analytics] in analytics?.invalidate($0) }])
+                                                                    { [analytics] in analytics.invalidate($0) }])
             feed?.follow()
         } catch {
             Logger(label: "onemap").error("tile cache and snapshots off: cannot follow the store's changes", metadata: ["error": .string("\(error)")])
             builder = TileBuilder(store: store, snapshots: false)
             cache = nil
             disk = nil
-            analytics = nil
         }
-        analytics?.start()
-        let statistics: any AreaStatisticsProvider = analytics ?? store
+        if configuration.analytics { analytics.start() }
+        let statistics = analytics
         builder.prepare()
         let tiles = TileService(builder: builder, cache: cache, disk: disk, feed: feed)
         TileRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
@@ -80,7 +81,7 @@ public enum OneMapApplication {
                 let (ready, building) = snapshots.status
                 doc["tileSnapshots"] = ["ready": ready, "building": building]
             }
-            if let analytics = analyticsForHealth { doc["analytics"] = analytics.health }
+            doc["analytics"] = analyticsForHealth.health
             if let cache = cacheForHealth {
                 var stats: [String: Any] = cache.statistics
                 if let disk = diskForHealth { stats["onDisk"] = disk.count }

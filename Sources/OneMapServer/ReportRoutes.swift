@@ -10,7 +10,7 @@ import OneMapStore
 /// built from the caller's `/stats` and map, audited before it is written (it cites its record).
 struct ReportRoutes: Sendable {
     let store: any FeatureStore & GovernanceStore
-    let statistics: any AreaStatisticsProvider
+    let statistics: any PublishedStatisticsProvider
     let governance: Governance
     let stylesDirectory: String
 

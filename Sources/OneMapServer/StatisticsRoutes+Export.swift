@@ -29,7 +29,7 @@ extension StatisticsRoutes {
             let (d, g) = try governance.disclosure(for: caller, area: parsed.area)
             do {
                 let names = Dictionary(try store.adminAreas(level: nil, asOf: parsed.day).map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
-                return (try statistics.areaStatistics(parsed.area, on: parsed.day, groupBy: parsed.groupBy), d, g, names)
+                return (try statistics.publishedStatistics(parsed.area, on: parsed.day, groupBy: parsed.groupBy, disclosure: d), d, g, names)
             } catch let e as StoreError { throw APIError.from(e) }
         }
         governance.audit(http, context, action: "export", route: "/stats/export", layer: "population,businesses,buildings", grants: grants,

@@ -10,7 +10,7 @@ import OneMapStore
 struct StatisticsRoutes: Sendable {
     let store: any FeatureStore
     /// Where figures come from: the in-memory engine while it is current, else the store.
-    let statistics: any AreaStatisticsProvider
+    let statistics: any PublishedStatisticsProvider
     let governance: Governance
 
     /// A drawn polygon of 100,000 vertices is ~4 MB of GeoJSON.
@@ -106,16 +106,17 @@ struct StatisticsRoutes: Sendable {
         let caller = context.caller
         let (series, disclosure, grants) = try await blocking { () throws -> ([AreaTotals?], StatisticsDisclosure, [ShareApplication]) in
             let (d, g) = try governance.disclosure(for: caller, area: .code(code))
-            return (try statistics.areaTotals(code: code, on: steps), d, g)
+            return (try statistics.publishedTotals(code: code, on: steps, disclosure: d), d, g)
         }
         func f(_ n: Int, _ a: FigureAccess) -> Any { StatisticsDocument.figure(n, a) }
         let shown = disclosure
         let points: [[String: Any]] = zip(days, series).map { day, s in
             guard let s else { return ["datetime": day, "exists": false] }
             return ["datetime": day, "exists": true, "population": f(s.people, shown.people), "households": f(s.households, shown.people),
-                    "businesses": f(s.businesses, shown.businesses), "employees": shown.businesses == .withheld ? NSNull() : s.employees as Any,
+                    "businesses": f(s.businesses, shown.businesses),
+                    "employees": StatisticsDocument.measure(Double(s.employees), count: s.businesses, shown.businesses, floorArea: false),
                     "buildings": f(s.buildings, shown.buildings),
-                    "floorArea": shown.buildings == .withheld ? NSNull() : (s.floorArea * 10).rounded() / 10 as Any]
+                    "floorArea": StatisticsDocument.measure(s.floorArea, count: s.buildings, shown.buildings, floorArea: true)]
         }
         governance.audit(request, context, action: route.hasSuffix("export") ? "export" : "read", route: route, layer: "population,businesses,buildings", grants: grants,
                          area: code, datetime: "\(days.first!)/\(days.last!)", rows: days.count)
@@ -131,7 +132,7 @@ struct StatisticsRoutes: Sendable {
         let caller = context.caller
         let (stats, disclosure, grants) = try await blocking { () throws -> (AreaStatistics?, StatisticsDisclosure, [ShareApplication]) in
             let (d, g) = try governance.disclosure(for: caller, area: request.area)
-            do { return (try statistics.areaStatistics(request.area, on: request.day, groupBy: request.groupBy), d, g) } catch let e as StoreError {
+            do { return (try statistics.publishedStatistics(request.area, on: request.day, groupBy: request.groupBy, disclosure: d), d, g) } catch let e as StoreError {
                 throw APIError.from(e)
             }
         }

@@ -40,6 +40,9 @@ public struct AreaStatistics: Sendable, Equatable {
     public var peopleGroups: [StatisticsGroup] = []
     public var businessGroups: [StatisticsGroup] = []
     public var buildingGroups: [StatisticsGroup] = []
+    /// Set on an answer with protected figures (disclosure control): the statistical grid cells it
+    /// spans. Each protected figure is within 2 per cell of the exact one.
+    public var protectedCells: Int?
 
     public init(day: String) { self.day = day }
 }

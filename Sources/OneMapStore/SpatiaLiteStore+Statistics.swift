@@ -256,6 +256,31 @@ extension SpatiaLiteStore {
         try totalsDayByDay(code: code, on: days)
     }
 
+    public func statisticsSecret() throws -> [UInt8] {
+        func stored() throws -> [UInt8]? {
+            try readers.with { c in
+                let s = try c.prepare("SELECT value FROM derived_state WHERE key = 'disclosure_secret'")
+                guard try s.step(), let hex = s.text(0), hex.count == 64 else { return nil }
+                var out: [UInt8] = []
+                var i = hex.startIndex
+                while i < hex.endIndex {
+                    let j = hex.index(i, offsetBy: 2)
+                    guard let b = UInt8(hex[i..<j], radix: 16) else { return nil }
+                    out.append(b)
+                    i = j
+                }
+                return out
+            }
+        }
+        if let s = try stored() { return s }
+        // Made once; a concurrent maker's value wins (INSERT OR IGNORE) and both read it back.
+        try withSmallWrite { c in
+            try c.prepare("INSERT OR IGNORE INTO derived_state(key, value) VALUES ('disclosure_secret', ?)").run([.text(Digest.hex(Digest.randomBytes(32)))])
+        }
+        guard let s = try stored() else { throw StoreError("the disclosure-control secret could not be stored") }
+        return s
+    }
+
     public func scanStatisticsRows<Sink: StatisticsRowSink>(into sink: inout Sink) throws -> Int64 {
         // One read transaction: every table from the same snapshot, and the change sequence it holds.
         try readers.with(timeLimited: false) { c -> Int64 in
@@ -277,17 +302,17 @@ extension SpatiaLiteStore {
                 }
                 let members = try c.prepare("SELECT area_id, building_id FROM building_areas")
                 while try members.step() { try sink.membership(areaID: members.int(0), buildingID: members.int(1)) }
-                let people = try c.prepare("SELECT building_code, household_id, sex, birth_year, registration, valid_from, valid_to FROM population")
+                let people = try c.prepare("SELECT building_code, household_id, sex, birth_year, registration, valid_from, valid_to, id FROM population")
                 while try people.step() {
                     try sink.person(StatisticsPersonRow(
-                        buildingCode: people.textBytes(0) ?? empty, household: people.textBytes(1), sex: people.textBytes(2),
+                        id: people.int(7), buildingCode: people.textBytes(0) ?? empty, household: people.textBytes(1), sex: people.textBytes(2),
                         birthYear: people.isNull(3) ? nil : people.int(3), registration: people.textBytes(4),
                         validFrom: people.textBytes(5), validTo: people.textBytes(6)))
                 }
-                let firms = try c.prepare("SELECT building_code, industry, coalesce(employees, 0), valid_from, valid_to FROM businesses")
+                let firms = try c.prepare("SELECT building_code, industry, coalesce(employees, 0), valid_from, valid_to, id FROM businesses")
                 while try firms.step() {
                     try sink.business(StatisticsBusinessRow(
-                        buildingCode: firms.textBytes(0) ?? empty, industry: firms.textBytes(1), employees: firms.int(2),
+                        id: firms.int(5), buildingCode: firms.textBytes(0) ?? empty, industry: firms.textBytes(1), employees: firms.int(2),
                         validFrom: firms.textBytes(3), validTo: firms.textBytes(4)))
                 }
                 try c.exec("COMMIT")

@@ -438,6 +438,14 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     func dropCatalogCache() { catalogLock.withLock { catalogCache = nil } }
 
     /// Runs `body` with the single writer connection inside one transaction (nothing or everything).
+    /// A small write in its own transaction (no derived counts, no statistics refresh after it).
+    func withSmallWrite<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try writeLock.withLock {
+            let c = try SQLiteConnection(path: path, newFile: newFile)
+            return try c.transaction { try body(c) }
+        }
+    }
+
     func withWriteTransaction<T>(analyze table: String? = nil, _ body: (SQLiteConnection) throws -> T) throws -> T {
         try writeLock.withLock {
             let c = try SQLiteConnection(path: path, newFile: newFile)

@@ -37,8 +37,10 @@ public struct StatisticsBuildingRow {
     }
 }
 
-/// A person version, placed in a building entity by its code.
+/// A person version, placed in a building entity by its code. `id` identifies the version (its
+/// disclosure-control record key derives from it).
 public struct StatisticsPersonRow {
+    public let id: Int64
     public let buildingCode: BorrowedText
     public let household: BorrowedText?
     public let sex: BorrowedText?
@@ -46,22 +48,23 @@ public struct StatisticsPersonRow {
     public let registration: BorrowedText?
     public let validFrom: BorrowedText?, validTo: BorrowedText?
 
-    public init(buildingCode: BorrowedText, household: BorrowedText?, sex: BorrowedText?, birthYear: Int64?,
+    public init(id: Int64, buildingCode: BorrowedText, household: BorrowedText?, sex: BorrowedText?, birthYear: Int64?,
                 registration: BorrowedText?, validFrom: BorrowedText?, validTo: BorrowedText?) {
-        self.buildingCode = buildingCode; self.household = household; self.sex = sex; self.birthYear = birthYear
+        self.id = id; self.buildingCode = buildingCode; self.household = household; self.sex = sex; self.birthYear = birthYear
         self.registration = registration; self.validFrom = validFrom; self.validTo = validTo
     }
 }
 
 /// A business version, placed in a building entity by its code.
 public struct StatisticsBusinessRow {
+    public let id: Int64
     public let buildingCode: BorrowedText
     public let industry: BorrowedText?
     public let employees: Int64
     public let validFrom: BorrowedText?, validTo: BorrowedText?
 
-    public init(buildingCode: BorrowedText, industry: BorrowedText?, employees: Int64, validFrom: BorrowedText?, validTo: BorrowedText?) {
-        self.buildingCode = buildingCode; self.industry = industry; self.employees = employees
+    public init(id: Int64, buildingCode: BorrowedText, industry: BorrowedText?, employees: Int64, validFrom: BorrowedText?, validTo: BorrowedText?) {
+        self.id = id; self.buildingCode = buildingCode; self.industry = industry; self.employees = employees
         self.validFrom = validFrom; self.validTo = validTo
     }
 }
@@ -112,4 +115,24 @@ extension AreaStatisticsProvider {
     public func totalsDayByDay(code: String, on days: [String]) throws -> [AreaTotals?] {
         try days.map { try areaStatistics(.code(code), on: $0, groupBy: []).map(AreaTotals.init) }
     }
+}
+
+/// Protected figures (disclosure control) cannot be computed right now: the statistics engine that
+/// computes them is being built. Retry after `retryAfterSeconds`.
+public struct StatisticsUnavailable: Error, CustomStringConvertible {
+    public let message: String
+    public let retryAfterSeconds: Int
+    public init(_ message: String, retryAfterSeconds: Int = 5) { self.message = message; self.retryAfterSeconds = retryAfterSeconds }
+    public var description: String { message }
+}
+
+/// Answers area statistics as a caller may see them: exact kinds exactly, protected kinds
+/// (`FigureAccess.suppressed`) through disclosure control.
+public protocol PublishedStatisticsProvider: AreaStatisticsProvider {
+    /// The figures as `disclosure` publishes them; nil for an unknown area code.
+    func publishedStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension],
+                             disclosure: StatisticsDisclosure) throws -> AreaStatistics?
+
+    /// The totals of area `code` on each of `days` as `disclosure` publishes them.
+    func publishedTotals(code: String, on days: [String], disclosure: StatisticsDisclosure) throws -> [AreaTotals?]
 }

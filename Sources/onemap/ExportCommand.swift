@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OneMapAccess
+import OneMapAnalytics
 import OneMapGeo
 import OneMapQuery
 import OneMapReports
@@ -103,7 +104,8 @@ struct ExportCommand: ParsableCommand {
             let policy = AccessPolicy(store: store)
             let disclosure: StatisticsDisclosure
             do { disclosure = try policy.disclosure(for: principal, area: request.area).0 } catch let e as AccessDenied { throw ValidationError(e.message) }
-            guard let stats = try store.areaStatistics(request.area, on: request.day, groupBy: request.groupBy) else {
+            let statistics = StatisticsService(store: store)
+            guard let stats = try statistics.publishedStatistics(request.area, on: request.day, groupBy: request.groupBy, disclosure: disclosure) else {
                 throw ValidationError("no administrative area '\(area)' on \(request.day)")
             }
             let names = Dictionary(try store.adminAreas(level: nil, asOf: request.day).map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OneMapAccess
+import OneMapAnalytics
 import OneMapQuery
 import OneMapReports
 import OneMapStore
@@ -37,7 +38,8 @@ struct ReportCommand: ParsableCommand {
             views[id] = try? policy.view(of: layer, for: principal).view
         }
         let departments = Dictionary(try store.departments().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
-        guard let data = try AreaReportData.gather(request, store: store, departments: departments, disclosure: disclosure,
+        guard let data = try AreaReportData.gather(request, store: store, statistics: StatisticsService(store: store), departments: departments,
+                                                   disclosure: disclosure,
                                                    mapViews: views, mapSize: request.format.mapSize) else {
             throw ValidationError("no administrative area '\(area)' on \(request.statistics.day)")
         }

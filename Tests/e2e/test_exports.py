@@ -213,8 +213,8 @@ def test_statistics_exports_equal_stats(http, anon, base_url, out_dir, group_by)
         if group_by:
             for g in stats["groups"]["population"]:
                 assert same(g["people"], value[("分组 人口 groups people people", f"township={g['township']};sex={g['sex']}")])
-            if who == "anon":
-                assert any(r["value"] == "<5" for r in rows) == any(g["people"] == "<5" for g in stats["groups"]["population"])
+            if who == "anon" and any(g["people"] == "<5" for g in stats["groups"]["population"]):
+                assert any(r["value"] == "<5" for r in rows)
         # The workbook: LibreOffice reads the same figures.
         r = session.get(f"{base_url}/stats/export", params={**params, "format": "xlsx"}, timeout=60)
         path = os.path.join(out_dir, f"stats-{who}-{bool(group_by)}.xlsx")

@@ -74,7 +74,7 @@ def test_report_figures_and_tables_equal_stats(caller, base_url):
     for title, path in [("年龄 age band", ("population", "byAgeBand")), ("性别 sex", ("population", "bySex")),
                         ("行业 industry", ("businesses", "byIndustry")), ("建筑用途 use", ("buildings", "byUse"))]:
         shown = {row[0]: row[1] for row in tables[title]["rows"]}
-        assert sorted(v for v in shown.values()) == sorted(v for v in (now[path[0]][path[1]] or {}).values()), title
+        assert sorted(map(str, shown.values())) == sorted(map(str, (now[path[0]][path[1]] or {}).values())), title
     # Names of the townships come from /areas.
     children = {c["code"]: c["name"] for c in requests.get(f"{base_url}/areas/{AREA}", params={"datetime": DAY}).json()["children"]}
     assert all(children[row[0]] == row[1] for row in townships["rows"])

@@ -1,0 +1,214 @@
+import OneMapStore
+
+/// A statistics pass whose protected kinds are published by `DisclosureControl`: the selected
+/// buildings are cut into atoms (one statistical grid cell within one group of the answer), each
+/// atom's counts are perturbed by its records' keys, and figures are sums of atoms. Every category
+/// is listed (zeros too). Unprotected kinds are summed exactly over the same buildings.
+struct ProtectedQuery {
+    let c: StatisticsColumns
+    let keys: RecordKeys
+    let day: Int32
+    let year: Int32
+    let groupBy: [StatisticsDimension]
+    let protection: StatisticsProtection
+    private let personDims: [StatisticsDimension]
+    private let personRadix: [Int]
+    private let personCells: Int
+    private let byIndustry: Bool
+    private let firmCells: Int
+
+    /// A count (and sum) within one atom, with the key sum of its records.
+    struct Tally {
+        var n = 0
+        var key: UInt32 = 0
+        var sum: Int64 = 0
+        @inline(__always) mutating func add(_ k: UInt32, _ s: Int64 = 0) { n += 1; key &+= k; sum += s }
+    }
+
+    init(columns: StatisticsColumns, keys: RecordKeys, day: Int32, year: Int, groupBy: [StatisticsDimension], protection: StatisticsProtection) {
+        c = columns; self.keys = keys; self.day = day; self.year = Int32(clamping: year); self.groupBy = groupBy; self.protection = protection
+        personDims = groupBy.filter { $0 == .sex || $0 == .ageBand || $0 == .registration }
+        personRadix = personDims.map { $0 == .sex ? columns.sexes.count : $0 == .ageBand ? StatisticsDimension.ageBands.count : columns.registrations.count }
+        personCells = max(1, personRadix.reduce(1, *))
+        byIndustry = groupBy.contains(.industry)
+        firmCells = byIndustry ? max(1, columns.industries.count) : 1
+    }
+
+    @inline(__always)
+    private func band(_ birthYear: Int32) -> Int {
+        guard birthYear != StatisticsColumns.noBirthYear else { return 3 }
+        let age = year &- birthYear
+        return age < 15 ? 0 : age < 60 ? 1 : age < 65 ? 2 : 3
+    }
+
+    func run(_ selection: [Int32], into stats: inout AreaStatistics) {
+        var places = PlaceGrouping(columns: c, day: day, groupBy: groupBy)
+        // Atoms: buildings ordered by grid cell, then group.
+        let groupOf = selection.map { places.group(of: Int($0)) }
+        let order = selection.indices.sorted {
+            let a = c.buildingCell[Int(selection[$0])], b = c.buildingCell[Int(selection[$1])]
+            return a != b ? a < b : groupOf[$0] < groupOf[$1]
+        }
+        let groups = places.count
+        // Published results.
+        var people = 0, households = 0, firms = 0, employees: Int64 = 0, buildings = 0, milli: Int64 = 0
+        var bySex = [Int](repeating: 0, count: c.sexes.count), byBand = [0, 0, 0, 0], byReg = [Int](repeating: 0, count: c.registrations.count)
+        var byIndustryOut = [Int](repeating: 0, count: c.industries.count), byUse = [Int](repeating: 0, count: c.uses.count)
+        var personCount = [Int](repeating: 0, count: groups * personCells), personHouseholds = [Int](repeating: 0, count: groups * personCells)
+        var firmCount = [Int](repeating: 0, count: groups * firmCells), firmEmployees = [Int64](repeating: 0, count: groups * firmCells)
+        var buildingCount = [Int](repeating: 0, count: groups), buildingMilli = [Int64](repeating: 0, count: groups)
+        // One atom's tallies.
+        var tPeople = Tally(), tHouseholds = Tally(), tFirms = Tally(), tBuildings = Tally(), tGroupBuildings = Tally()
+        var tSex = [Tally](repeating: Tally(), count: c.sexes.count), tBand = [Tally](repeating: Tally(), count: 4)
+        var tReg = [Tally](repeating: Tally(), count: c.registrations.count), tIndustry = [Tally](repeating: Tally(), count: c.industries.count)
+        var tUse = [Tally](repeating: Tally(), count: c.uses.count)
+        var tPersonCell = [Tally](repeating: Tally(), count: personCells), tPersonHouseholds = [Tally](repeating: Tally(), count: personCells)
+        var tFirmCell = [Tally](repeating: Tally(), count: firmCells)
+        var seen = [Int](repeating: -1, count: personCells), run = 0
+        var runCells: [Int] = []
+        var cells = 0, lastCell = Int64.min
+
+        func count(_ t: Tally, _ protect: Bool) -> Int { protect ? keys.count(t.n, t.key) : t.n }
+        func sum(_ t: Tally, _ protect: Bool, unit: Int64) -> Int64 { protect ? keys.magnitude(t.sum, records: t.n, t.key, unit: unit) : t.sum }
+
+        let pp = protection.people, pf = protection.businesses, pb = protection.buildings
+        // Totals and their breakdowns are published per grid cell, groups per (cell, group): a
+        // total does not depend on the breakdown asked with it.
+        func publishCell() {
+            people += count(tPeople, pp); households += count(tHouseholds, pp)
+            for k in tSex.indices { bySex[k] += count(tSex[k], pp); tSex[k] = Tally() }
+            for k in tBand.indices { byBand[k] += count(tBand[k], pp); tBand[k] = Tally() }
+            for k in tReg.indices { byReg[k] += count(tReg[k], pp); tReg[k] = Tally() }
+            firms += count(tFirms, pf); employees += sum(tFirms, pf, unit: 1)
+            for k in tIndustry.indices { byIndustryOut[k] += count(tIndustry[k], pf); tIndustry[k] = Tally() }
+            buildings += count(tBuildings, pb); milli += sum(tBuildings, pb, unit: 1000)
+            for k in tUse.indices { byUse[k] += count(tUse[k], pb); tUse[k] = Tally() }
+            tPeople = Tally(); tHouseholds = Tally(); tFirms = Tally(); tBuildings = Tally()
+        }
+        func publishGroup(_ group: Int) {
+            for pk in 0..<personCells {
+                personCount[group * personCells + pk] += count(tPersonCell[pk], pp)
+                personHouseholds[group * personCells + pk] += count(tPersonHouseholds[pk], pp)
+                tPersonCell[pk] = Tally(); tPersonHouseholds[pk] = Tally()
+            }
+            for k in 0..<firmCells {
+                firmCount[group * firmCells + k] += count(tFirmCell[k], pf)
+                firmEmployees[group * firmCells + k] += sum(tFirmCell[k], pf, unit: 1)
+                tFirmCell[k] = Tally()
+            }
+            buildingCount[group] += count(tGroupBuildings, pb); buildingMilli[group] += sum(tGroupBuildings, pb, unit: 1000)
+            tGroupBuildings = Tally()
+        }
+
+        var i = 0
+        while i < order.count {
+            let first = order[i]
+            let cell = c.buildingCell[Int(selection[first])], group = groupOf[first]
+            if cell != lastCell {
+                if lastCell != Int64.min { publishCell() }
+                cells += 1
+                lastCell = cell
+            }
+            // Tally the atom's records.
+            var j = i
+            while j < order.count && c.buildingCell[Int(selection[order[j]])] == cell && groupOf[order[j]] == group {
+                let b = Int(selection[order[j]])
+                j += 1
+                let use = Int(c.buildingUse[b])
+                tBuildings.add(c.buildingKey[b], c.buildingFloorMilli[b])
+                tGroupBuildings.add(c.buildingKey[b], c.buildingFloorMilli[b])
+                tUse[use].add(c.buildingKey[b], c.buildingFloorMilli[b])
+                let e = Int(c.buildingEntity[b])
+                for f in Int(c.entityFirmStart[e])..<Int(c.entityFirmStart[e + 1]) where c.firmFrom[f] <= day && c.firmTo[f] > day {
+                    let industry = Int(c.firmIndustry[f])
+                    tFirms.add(c.firmKey[f], c.firmEmployees[f])
+                    tIndustry[industry].add(c.firmKey[f], c.firmEmployees[f])
+                    tFirmCell[byIndustry ? industry : 0].add(c.firmKey[f], c.firmEmployees[f])
+                }
+                var p = Int(c.entityPeopleStart[e])
+                let end = Int(c.entityPeopleStart[e + 1])
+                while p < end {
+                    let h = c.personHousehold[p]
+                    run += 1
+                    runCells.removeAll(keepingCapacity: true)
+                    var q = p
+                    while q < end && c.personHousehold[q] == h {
+                        defer { q += 1 }
+                        guard c.personFrom[q] <= day && c.personTo[q] > day else { continue }
+                        let k = c.personKey[q]
+                        let sex = Int(c.personSex[q]), reg = Int(c.personRegistration[q]), band = band(c.personBirthYear[q])
+                        tPeople.add(k); tSex[sex].add(k); tBand[band].add(k); tReg[reg].add(k)
+                        var pk = 0
+                        for (x, d) in personDims.enumerated() { pk = pk * personRadix[x] + (d == .sex ? sex : d == .ageBand ? band : reg) }
+                        tPersonCell[pk].add(k)
+                        if seen[pk] != run { seen[pk] = run; runCells.append(pk) }
+                    }
+                    if h >= 0 && !runCells.isEmpty {
+                        let k = c.householdKey[Int(h)]
+                        tHouseholds.add(k)
+                        for pk in runCells { tPersonHouseholds[pk].add(k) }
+                    }
+                    p = q
+                }
+            }
+            publishGroup(group)
+            i = j
+        }
+        if lastCell != Int64.min { publishCell() }
+
+        // Every category is listed for protected kinds (what is present must not show); exact
+        // kinds list what occurs, as the exact answer does.
+        stats.protectedCells = cells
+        stats.people = people; stats.households = households
+        for (k, n) in bySex.enumerated() where n > 0 || protection.people { stats.bySex[c.sexes[k]] = n }
+        for (k, n) in byBand.enumerated() where n > 0 || protection.people { stats.byAgeBand[StatisticsDimension.ageBands[k]] = n }
+        for (k, n) in byReg.enumerated() where n > 0 || protection.people { stats.byRegistration[c.registrations[k]] = n }
+        stats.businesses = firms; stats.employees = Int(employees)
+        for (k, n) in byIndustryOut.enumerated() where n > 0 || protection.businesses { stats.byIndustry[c.industries[k]] = n }
+        stats.buildings = buildings; stats.floorArea = Double(milli) / 1000
+        for (k, n) in byUse.enumerated() where n > 0 || protection.buildings { stats.buildingsByUse[c.uses[k]] = n }
+        guard !groupBy.isEmpty else { return }
+
+        let placeTexts = (0..<groups).map { places.texts(of: $0) }
+        func personTexts(_ pk: Int) -> [StatisticsDimension: String] {
+            var out: [StatisticsDimension: String] = [:]
+            var rest = pk
+            for k in personDims.indices.reversed() {
+                let v = rest % personRadix[k]
+                rest /= personRadix[k]
+                out[personDims[k]] = personDims[k] == .sex ? c.sexes[v] : personDims[k] == .ageBand ? StatisticsDimension.ageBands[v] : c.registrations[v]
+            }
+            return out
+        }
+        let peopleDims = groupBy.filter(\.appliesToPeople), firmDims = groupBy.filter(\.appliesToBusinesses)
+        if !peopleDims.isEmpty {
+            var out: [([String], StatisticsGroup)] = []
+            for g in 0..<groups {
+                for pk in 0..<personCells where personCount[g * personCells + pk] > 0 || protection.people {
+                    out.append(statisticsGroup(placeTexts[g].merging(personTexts(pk)) { a, _ in a }, dims: peopleDims,
+                                               count: personCount[g * personCells + pk], measure: Double(personHouseholds[g * personCells + pk])))
+                }
+            }
+            stats.peopleGroups = sortedGroups(out)
+        }
+        if !firmDims.isEmpty {
+            var merged: [[String]: (count: Int, employees: Int64, texts: [StatisticsDimension: String])] = [:]
+            for g in 0..<groups {
+                for k in 0..<firmCells where firmCount[g * firmCells + k] > 0 || protection.businesses {
+                    var texts = placeTexts[g]
+                    if byIndustry { texts[.industry] = c.industries[k] }
+                    let key = firmDims.map { texts[$0] ?? "" }
+                    merged[key, default: (0, 0, texts)].count += firmCount[g * firmCells + k]
+                    merged[key]!.employees += firmEmployees[g * firmCells + k]
+                }
+            }
+            stats.businessGroups = sortedGroups(merged.values.map { statisticsGroup($0.texts, dims: firmDims, count: $0.count, measure: Double($0.employees)) })
+        }
+        let buildingDims = groupBy.filter(\.appliesToBuildings)
+        if !buildingDims.isEmpty {
+            stats.buildingGroups = sortedGroups((0..<groups).map {
+                statisticsGroup(placeTexts[$0], dims: buildingDims, count: buildingCount[$0], measure: Double(buildingMilli[$0]) / 1000)
+            })
+        }
+    }
+}
