@@ -63,6 +63,35 @@ public final class AccessPolicy: @unchecked Sendable {
     /// What `principal` may see of `layer` on `day` (the day a grant must be in force: today).
     public func view(of layer: LayerInfo, for principal: Principal, grantID: Int64? = nil,
                      on day: String = ISODate.string(Date())) throws -> (view: LayerView, grant: ShareApplication?) {
+        let (view, grant) = try recordView(of: layer, for: principal, grantID: grantID, on: day)
+        // Counts of another layer's records follow that layer's disclosure: shown only to callers
+        // who may count its records exactly, everywhere this view reaches (items, tiles, identify,
+        // exports, maps).
+        let hidden = try Set(view.visible.filter { i in
+            guard let source = layer.fields[i].derivedFrom else { return false }
+            return try !countsExactly(source, principal, on: day)
+        })
+        guard !hidden.isEmpty else { return (view, grant) }
+        return (LayerView(layer: layer, visible: view.visible.filter { !hidden.contains($0) }, masked: Set(view.masked.filter { !hidden.contains($0) }),
+                          area: view.area, areaKey: view.areaKey), grant)
+    }
+
+    /// Whether `principal` may count the records of layer `id` exactly everywhere: its owner, the
+    /// administrator, every department for an unconditional layer, a department with a grant in
+    /// force for it that is not limited to an area.
+    public func countsExactly(_ id: String, _ principal: Principal, on day: String = ISODate.string(Date())) throws -> Bool {
+        guard let layer = try store.layer(id: id), let department = principal.department else { return false }
+        if isOwnerOrAdministrator(principal, of: layer) { return true }
+        switch layer.shareClass {
+        case .notShared: return false
+        case .unconditional: return true
+        case .conditional: return try activeGrants(of: department.code, on: day).contains { $0.layer == id && $0.area == nil }
+        }
+    }
+
+    /// What `principal` may see of `layer`'s own fields (before counts of other layers are judged).
+    private func recordView(of layer: LayerInfo, for principal: Principal, grantID: Int64?,
+                            on day: String) throws -> (view: LayerView, grant: ShareApplication?) {
         if isOwnerOrAdministrator(principal, of: layer) { return (.full(layer), nil) }
         let indices = Array(layer.fields.indices)
         guard let department = principal.department else {

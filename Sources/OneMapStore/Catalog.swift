@@ -29,9 +29,12 @@ public struct FieldInfo: Sendable, Codable, Hashable {
     public let type: FieldType
     public let description: String
     public let sensitivity: FieldSensitivity
+    /// A count of another layer's records (a building's residents): shown only to callers who
+    /// may count that layer's records exactly (its disclosure, wherever the count appears).
+    public let derivedFrom: String?
 
-    public init(_ name: String, _ type: FieldType, _ description: String, sensitivity: FieldSensitivity = .public) {
-        self.name = name; self.type = type; self.description = description; self.sensitivity = sensitivity
+    public init(_ name: String, _ type: FieldType, _ description: String, sensitivity: FieldSensitivity = .public, derivedFrom: String? = nil) {
+        self.name = name; self.type = type; self.description = description; self.sensitivity = sensitivity; self.derivedFrom = derivedFrom
     }
 }
 

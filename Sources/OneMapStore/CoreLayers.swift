@@ -39,9 +39,10 @@ public enum CoreLayers {
             FieldInfo("use", .string, "residential, commercial, industrial or public"),
             FieldInfo("built_date", .date, "Date built"),
             FieldInfo("demolished_date", .date, "Date demolished; null = standing"),
-            // Residents of one building can be one household: departments only.
-            FieldInfo("population", .integer, "Current residents", sensitivity: .internal),
-            FieldInfo("businesses", .integer, "Current registered businesses", sensitivity: .internal),
+            // Residents of one building can be one household: only for callers who may count the
+            // population records (the owner, the administrator, a department granted them).
+            FieldInfo("population", .integer, "Current residents", sensitivity: .internal, derivedFrom: "population"),
+            FieldInfo("businesses", .integer, "Current registered businesses", sensitivity: .internal, derivedFrom: "businesses"),
         ],
         ownerDepartment: "SMZRZY", shareClass: .unconditional, minZoom: 13, maxZoom: 16, open: true)
 

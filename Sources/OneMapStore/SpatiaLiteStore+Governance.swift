@@ -195,7 +195,7 @@ extension SpatiaLiteStore: GovernanceStore {
                 throw StoreError("layer '\(id)' has no field '\(name)'; it has \(fields.map(\.name).joined(separator: ", "))")
             }
             let f = fields[i]
-            fields[i] = FieldInfo(f.name, f.type, f.description, sensitivity: sensitivity)
+            fields[i] = FieldInfo(f.name, f.type, f.description, sensitivity: sensitivity, derivedFrom: f.derivedFrom)
         }
         let fieldsJSON = String(decoding: try JSONEncoder().encode(fields), as: UTF8.self)
         try governanceWrite { c in

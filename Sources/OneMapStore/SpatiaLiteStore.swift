@@ -58,7 +58,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
                 if let text = try stored.firstText([.text(l.id)]), let old = try? JSONDecoder().decode([FieldInfo].self, from: Data(text.utf8)) {
                     fieldList = fieldList.map { f in
                         guard let o = old.first(where: { $0.name == f.name }), o.sensitivity != f.sensitivity else { return f }
-                        return FieldInfo(f.name, f.type, f.description, sensitivity: o.sensitivity)
+                        return FieldInfo(f.name, f.type, f.description, sensitivity: o.sensitivity, derivedFrom: f.derivedFrom)
                     }
                 }
                 let fields = String(decoding: try JSONEncoder().encode(fieldList), as: UTF8.self)

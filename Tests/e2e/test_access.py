@@ -255,6 +255,32 @@ def test_statistics_are_exact_only_with_the_right_to_the_records(world, base_url
         time.sleep(1.2)
 
 
+def test_building_resident_counts_follow_the_population_disclosure(world, base_url):
+    # Residents per building are counts of population records: exact only for whoever may count
+    # them everywhere (the police who own them, the administrator); never for a department without
+    # a grant, nor for one whose grant is limited to an area — not in items, identify or tiles.
+    s = world["s"]
+    x, y = 117.6365, 26.2705
+    box = f"{x - 0.003},{y - 0.003},{x + 0.003},{y + 0.003}"
+    z, tx, ty = 15, *tile_of(x, y, 15)
+    for principal, sees in [("police", True), ("admin", True), ("ungranted", False), ("granted", False), ("owner", False), ("anonymous", False)]:
+        items = s[principal].get(f"{base_url}/collections/buildings/items", params={"bbox": box, "limit": 50})
+        assert items.status_code == 200, (principal, items.text)
+        features = items.json()["features"]
+        assert features, principal
+        assert all(("population" in f["properties"]) == sees for f in features), principal
+        # Businesses are unconditional: every department counts them.
+        assert all(("businesses" in f["properties"]) == (principal != "anonymous") for f in features), principal
+        c = features[0]["geometry"]["coordinates"][0]
+        point = (sum(p[0] for p in c[:-1]) / (len(c) - 1), sum(p[1] for p in c[:-1]) / (len(c) - 1))
+        found = s[principal].get(f"{base_url}/identify", params={"lon": point[0], "lat": point[1]}).json()
+        assert found["building"] is not None and ("population" in found["building"]["properties"]) == sees, principal
+        t = s[principal].get(f"{base_url}/tiles/buildings/{z}/{tx}/{ty}.mvt")
+        assert t.status_code == 200, principal
+        layer = mapbox_vector_tile.decode(t.content)["buildings"]
+        assert layer["features"] and all(("population" in f["properties"]) == sees for f in layer["features"]), principal
+
+
 def test_application_life_cycle_and_its_rules(world, base_url):
     s = world["s"]
     r = s["ungranted"].post(f"{base_url}/applications", json={"layer": "acc_c", "fields": ["beds"], "purpose": "道路周边床位", "validTo": "2099-01-01"})
