@@ -136,6 +136,7 @@ public final class AccessPolicy: @unchecked Sendable {
                                "grant \(grantID) is not an approved grant of the caller in force on \(day)")
         }
         var used: [ShareApplication] = []
+        var peopleFields: Set<String>?
         func access(_ layerID: String) throws -> FigureAccess {
             guard let layer = try store.layer(id: layerID) else { return .withheld }
             if isOwnerOrAdministrator(principal, of: layer) { return .exact }
@@ -144,11 +145,14 @@ public final class AccessPolicy: @unchecked Sendable {
             guard let (_, grant) = try? view(of: layer, for: principal, grantID: named, on: day) else { return .suppressed }
             guard let grant else { return .exact }
             used.append(grant)
+            // A grant's fields bound the breakdowns it makes exact.
+            if layerID == CoreLayers.population.id { peopleFields = Set(grant.fields) }
             guard let restricted = grant.area else { return .exact }
             return try covers(restricted, grantID: grant.id, area: area, on: day) ? .exact : .suppressed
         }
-        let d = StatisticsDisclosure(people: try access(CoreLayers.population.id), businesses: try access(CoreLayers.businesses.id),
+        var d = StatisticsDisclosure(people: try access(CoreLayers.population.id), businesses: try access(CoreLayers.businesses.id),
                                      buildings: try access(CoreLayers.buildings.id))
+        if d.people == .exact { d.peopleFields = peopleFields }
         return (d, used)
     }
 

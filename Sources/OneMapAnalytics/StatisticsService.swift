@@ -54,14 +54,38 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
     public func publishedStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension],
                                     disclosure: StatisticsDisclosure) throws -> AreaStatistics? {
         let protection = StatisticsProtection(disclosure)
-        guard protection.any else { return try areaStatistics(area, on: day, groupBy: groupBy) }
-        return try protectedEngine().areaStatistics(area, on: day, groupBy: groupBy, protection: protection)
+        var stats = protection.any ? try protectedEngine().areaStatistics(area, on: day, groupBy: groupBy, protection: protection)
+            : try areaStatistics(area, on: day, groupBy: groupBy)
+        guard disclosure.isMixed, var s = stats else { return stats }
+        // People exact by a grant that names only some fields: the figures it does not cover are
+        // published as for the public.
+        var public_ = protection
+        public_.people = true
+        guard let p = try protectedEngine().areaStatistics(area, on: day, groupBy: groupBy, protection: public_) else { return stats }
+        if disclosure.access(.households) != .exact { s.households = p.households }
+        if disclosure.access(.bySex) != .exact { s.bySex = p.bySex }
+        if disclosure.access(.byAgeBand) != .exact { s.byAgeBand = p.byAgeBand }
+        if disclosure.access(.byRegistration) != .exact { s.byRegistration = p.byRegistration }
+        if disclosure.groupAccess(groupBy) != .exact { s.peopleGroups = p.peopleGroups }
+        s.protectedCells = p.protectedCells
+        stats = s
+        return stats
     }
 
     public func publishedTotals(code: String, on days: [String], disclosure: StatisticsDisclosure) throws -> [AreaTotals?] {
         let protection = StatisticsProtection(disclosure)
-        guard protection.any else { return try areaTotals(code: code, on: days) }
-        return try protectedEngine().areaTotals(code: code, on: days, protection: protection)
+        let totals = protection.any ? try protectedEngine().areaTotals(code: code, on: days, protection: protection)
+            : try areaTotals(code: code, on: days)
+        guard disclosure.access(.households) != disclosure.people else { return totals }
+        // Households not named by the grant: as for the public.
+        var public_ = protection
+        public_.people = true
+        let households = try protectedEngine().areaTotals(code: code, on: days, protection: public_)
+        return zip(totals, households).map { t, h in
+            guard var t, let h else { return t }
+            t.households = h.households
+            return t
+        }
     }
 
     /// The engine for protected figures, which only it computes: the current one, else the one

@@ -28,7 +28,7 @@ public enum StatisticsDocument {
     }
 
     /// How the document describes its disclosure.
-    public static func describe(_ d: StatisticsDisclosure, k: Int = defaultK) -> [String: String] {
+    public static func describe(_ d: StatisticsDisclosure, groupBy: [StatisticsDimension] = [], k: Int = defaultK) -> [String: String] {
         func one(_ a: FigureAccess) -> String {
             switch a {
             case .exact: "exact"
@@ -37,14 +37,21 @@ public enum StatisticsDocument {
             case .withheld: "withheld: the layer is not shared with the caller"
             }
         }
-        return ["population": one(d.people), "businesses": one(d.businesses), "buildings": one(d.buildings)]
+        var out = ["population": one(d.people), "businesses": one(d.businesses), "buildings": one(d.buildings)]
+        if d.isMixed {
+            var protected = PeopleFigure.allCases.filter { d.access($0) != .exact }.map(\.rawValue)
+            if !groupBy.isEmpty && d.groupAccess(groupBy) != .exact { protected.append("groups") }
+            out["population"] = "exact for the fields of the grant used (\((d.peopleFields ?? []).sorted().joined(separator: ", "))); "
+                + "\(protected.joined(separator: ", ")) as for the public: \(one(.suppressed))"
+        }
+        return out
     }
 
     public static func make(_ s: AreaStatistics, request: StatisticsRequest, k: Int = defaultK,
                             disclosure: StatisticsDisclosure = .standard) -> [String: Any] {
         let d = disclosure
-        func people(_ n: Int) -> Any { figure(n, d.people, k: k) }
-        func peopleMap(_ m: [String: Int]) -> Any { d.people == .withheld ? NSNull() : m.mapValues(people) as Any }
+        func people(_ n: Int, _ f: PeopleFigure = .total) -> Any { figure(n, d.access(f), k: k) }
+        func peopleMap(_ m: [String: Int], _ f: PeopleFigure) -> Any { d.people == .withheld ? NSNull() : m.mapValues { people($0, f) } as Any }
         func business(_ n: Int) -> Any { figure(n, d.businesses, k: k) }
         var area: [String: Any] = [:]
         switch request.area {
@@ -63,9 +70,9 @@ public enum StatisticsDocument {
         var doc: [String: Any] = [
             "area": area, "datetime": s.day,
             "rule": "a person, business or building counts in the area when its building's footprint centroid lies in it",
-            "suppression": describe(d, k: k),
-            "population": ["total": people(s.people), "households": people(s.households), "bySex": peopleMap(s.bySex),
-                           "byAgeBand": peopleMap(s.byAgeBand), "byRegistration": peopleMap(s.byRegistration)],
+            "suppression": describe(d, groupBy: request.groupBy, k: k),
+            "population": ["total": people(s.people), "households": people(s.households, .households), "bySex": peopleMap(s.bySex, .bySex),
+                           "byAgeBand": peopleMap(s.byAgeBand, .byAgeBand), "byRegistration": peopleMap(s.byRegistration, .byRegistration)],
             "businesses": ["count": business(s.businesses), "employees": measure(Double(s.employees), count: s.businesses, d.businesses, floorArea: false, k: k),
                            "byIndustry": d.businesses == .withheld ? NSNull() : s.byIndustry.mapValues(business) as Any],
             "buildings": ["count": figure(s.buildings, d.buildings, k: k), "floorArea": measure(s.floorArea, count: s.buildings, d.buildings, floorArea: true, k: k),
@@ -74,7 +81,9 @@ public enum StatisticsDocument {
         if !request.groupBy.isEmpty {
             doc["groupBy"] = request.groupBy.map(\.rawValue)
             doc["groups"] = [
-                "population": d.people == .withheld ? [] : s.peopleGroups.map { group($0, count: "people", measure: "households", access: d.people) },
+                "population": d.people == .withheld ? [] : s.peopleGroups.map {
+                    group($0, count: "people", measure: "households", access: d.groupAccess(request.groupBy))
+                },
                 "businesses": d.businesses == .withheld ? [] : s.businessGroups.map { group($0, count: "businesses", measure: "employees", access: d.businesses) },
                 "buildings": d.buildings == .withheld ? [] : s.buildingGroups.map { group($0, count: "buildings", measure: "floorArea", access: d.buildings) },
             ]

@@ -80,10 +80,11 @@ struct AreaRoutes: Sendable {
         }
         let d = disclosure
         func f(_ n: Int, _ a: FigureAccess) -> Any { StatisticsDocument.figure(n, a) }
+        let groups = d.groupAccess(Self.childLevel(area.level).flatMap { StatisticsDimension(rawValue: $0.rawValue) }.map { [$0] } ?? [])
         doc["children"] = children.map { c -> [String: Any] in
             let (p, h) = figures(stats.peopleGroups, c.code), (b, e) = figures(stats.businessGroups, c.code), (n, fa) = figures(stats.buildingGroups, c.code)
             return ["code": c.code, "name": c.name, "level": c.level.rawValue, "href": "\(base)/areas/\(c.code)",
-                    "population": f(p, d.people), "households": f(Int(h), d.people), "businesses": f(b, d.businesses),
+                    "population": f(p, groups), "households": f(Int(h), groups), "businesses": f(b, d.businesses),
                     "employees": StatisticsDocument.measure(e, count: b, d.businesses, floorArea: false), "buildings": f(n, d.buildings),
                     "floorArea": StatisticsDocument.measure(fa, count: n, d.buildings, floorArea: true)]
         }

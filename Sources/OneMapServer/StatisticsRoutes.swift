@@ -112,7 +112,7 @@ struct StatisticsRoutes: Sendable {
         let shown = disclosure
         let points: [[String: Any]] = zip(days, series).map { day, s in
             guard let s else { return ["datetime": day, "exists": false] }
-            return ["datetime": day, "exists": true, "population": f(s.people, shown.people), "households": f(s.households, shown.people),
+            return ["datetime": day, "exists": true, "population": f(s.people, shown.people), "households": f(s.households, shown.access(.households)),
                     "businesses": f(s.businesses, shown.businesses),
                     "employees": StatisticsDocument.measure(Double(s.employees), count: s.businesses, shown.businesses, floorArea: false),
                     "buildings": f(s.buildings, shown.buildings),

@@ -55,6 +55,11 @@ public enum FieldMask {
     }
 }
 
+/// The figures of people in area statistics (each may be published differently: a grant's fields).
+public enum PeopleFigure: String, Sendable, CaseIterable {
+    case total, households, bySex, byAgeBand, byRegistration
+}
+
 /// How far a caller may see a figure of `/stats` and reports.
 public enum FigureAccess: String, Sendable {
     /// Exact counts.
@@ -70,10 +75,43 @@ public struct StatisticsDisclosure: Sendable, Equatable {
     public var people: FigureAccess
     public var businesses: FigureAccess
     public var buildings: FigureAccess
+    /// When people are exact by a grant: the record fields it names, which bound the breakdowns it
+    /// makes exact (nil: all, for the owner and the administrator).
+    public var peopleFields: Set<String>?
 
-    public init(people: FigureAccess, businesses: FigureAccess, buildings: FigureAccess) {
-        self.people = people; self.businesses = businesses; self.buildings = buildings
+    public init(people: FigureAccess, businesses: FigureAccess, buildings: FigureAccess, peopleFields: Set<String>? = nil) {
+        self.people = people; self.businesses = businesses; self.buildings = buildings; self.peopleFields = peopleFields
     }
+
+    /// The record field a figure of people counts by (nil: none, a head count).
+    public static func field(of figure: PeopleFigure) -> String? {
+        switch figure {
+        case .total: nil
+        case .households: "household_id"
+        case .bySex: "sex"
+        case .byAgeBand: "birth_year"
+        case .byRegistration: "registration"
+        }
+    }
+
+    /// How one figure of people is published: exact only when the grant names the field it counts by.
+    public func access(_ figure: PeopleFigure) -> FigureAccess {
+        guard people == .exact, let fields = peopleFields, let needed = Self.field(of: figure) else { return people }
+        return fields.contains(needed) ? .exact : .suppressed
+    }
+
+    /// How the people groups of `groupBy` are published: exact when every dimension of a person
+    /// they break down by, and households (which every group carries), are granted.
+    public func groupAccess(_ groupBy: [StatisticsDimension]) -> FigureAccess {
+        var needed: [PeopleFigure] = [.households]
+        if groupBy.contains(.sex) { needed.append(.bySex) }
+        if groupBy.contains(.ageBand) { needed.append(.byAgeBand) }
+        if groupBy.contains(.registration) { needed.append(.byRegistration) }
+        return needed.contains { access($0) != .exact } ? (people == .withheld ? .withheld : .suppressed) : people
+    }
+
+    /// Whether some figure of people is protected although people are exact (a grant's fields).
+    public var isMixed: Bool { people == .exact && PeopleFigure.allCases.contains { access($0) != .exact } }
 
     public static let exact = StatisticsDisclosure(people: .exact, businesses: .exact, buildings: .exact)
     /// Before any entitlement: small cells of people hidden, the rest exact.
