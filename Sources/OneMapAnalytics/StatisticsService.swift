@@ -41,6 +41,8 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
         return e
     }
 
+    public var answersFromMemory: Bool { !exactFromSQL && current != nil }
+
     /// The engine, when it holds every change reported so far.
     public var current: StatisticsEngine? {
         lock.withLock { engine.flatMap { $0.changeSeq >= newestChange ? $0 : nil } }
@@ -148,7 +150,7 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
         guard !building else { return }
         building = true
         queue.async { [self] in
-            let result = Result { try StatisticsEngine.build(from: store) }
+            let result = Self.atLowPriority { Result { try StatisticsEngine.build(from: store) } }
             lock.withLock {
                 defer { lock.broadcast() }
                 building = false
@@ -164,6 +166,19 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
                 }
             }
         }
+    }
+
+    /// Runs `body` at nice 10 on this thread (a rebuild yields the cores to requests), then restores
+    /// the thread's priority (the queue's threads serve other work too). On Linux the nice value
+    /// belongs to the thread: `setpriority` with who = 0 changes only the calling one.
+    private static func atLowPriority<T>(_ body: () -> T) -> T {
+        #if os(Linux)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        let before = getpriority(which, 0)
+        guard setpriority(which, 0, max(before, 10)) == 0 else { return body() }  // not permitted: as it is
+        defer { _ = setpriority(which, 0, before) }
+        #endif
+        return body()
     }
 
     /// The engine's state for /health: "ready" (answering), "building", "stale" (the store answers

@@ -17,7 +17,7 @@ extension FeatureRoutes {
         let view = access.view
         let store = self.store
         let day = parsed.items.query.time.countsDay
-        let (data, rows) = try await blocking { () throws -> (Data, Int) in
+        let (data, rows) = try await lane.run("an export") { () throws -> (Data, Int) in
             do { return try FeatureExport.run(parsed, view: view, store: store, title: "\(layer.title) \(day)") } catch let e as StoreError {
                 throw APIError.from(e)
             } catch let e as FeatureExport.ExportError { throw APIError.badRequest(e.description) }

@@ -13,6 +13,8 @@ struct FeatureRoutes: Sendable {
     let store: any FeatureStore
     let governance: Governance
     let fallbackBaseURL: String
+    /// Where exports run.
+    let lane: HeavyLane
 
     static let geoJSON = "application/geo+json"
     static let openAPIType = "application/vnd.oai.openapi+json;version=3.0"

@@ -10,6 +10,7 @@ struct MapRoutes: Sendable {
     let store: any FeatureStore
     let governance: Governance
     let stylesDirectory: String
+    let lane: HeavyLane
 
     func register(on router: Router<OneMapRequestContext>) {
         router.get("/render") { request, context in try await self.render(request, context) }
@@ -30,7 +31,7 @@ struct MapRoutes: Sendable {
         do { parsed = try MapRequest.parse(QueryItems.of(request).map { (String($0.0), String($0.1)) }) } catch { throw APIError.badRequest(error.description) }
         let caller = context.caller
         let (store, governance, styles) = (self.store, self.governance, stylesDirectory)
-        let (png, drawn) = try await blocking { () throws -> (Data, Int) in
+        let (png, drawn) = try await lane.run("a map") { () throws -> (Data, Int) in
             var views = try Self.mapViews(store: store, governance: governance, caller: caller)
             // Departments' collections: they must exist and be readable, as for their tiles.
             for id in parsed.collections {

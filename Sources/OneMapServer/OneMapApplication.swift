@@ -59,13 +59,14 @@ public enum OneMapApplication {
         let statistics = analytics
         builder.prepare()
         let tiles = TileService(builder: builder, cache: cache, disk: disk, feed: feed)
+        let lane = HeavyLane(concurrency: configuration.heavyConcurrency, queueLimit: configuration.heavyQueue)
         TileRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
         TilesAPIRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
         ChangeRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
-        StatisticsRoutes(store: store, statistics: statistics, governance: governance).register(on: router)
+        StatisticsRoutes(store: store, statistics: statistics, governance: governance, lane: lane).register(on: router)
         AreaRoutes(store: store, statistics: statistics, governance: governance, fallbackBaseURL: base).register(on: router)
-        MapRoutes(store: store, governance: governance, stylesDirectory: configuration.stylesDirectory).register(on: router)
-        ReportRoutes(store: store, statistics: statistics, governance: governance, stylesDirectory: configuration.stylesDirectory).register(on: router)
+        MapRoutes(store: store, governance: governance, stylesDirectory: configuration.stylesDirectory, lane: lane).register(on: router)
+        ReportRoutes(store: store, statistics: statistics, governance: governance, lane: lane, stylesDirectory: configuration.stylesDirectory).register(on: router)
         PointRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         GovernanceRoutes(store: store, governance: governance).register(on: router)
         FeatureEditRoutes(store: store, governance: governance, tiles: tiles, fallbackBaseURL: base).register(on: router)
@@ -82,6 +83,7 @@ public enum OneMapApplication {
                 doc["tileSnapshots"] = ["ready": ready, "building": building]
             }
             doc["analytics"] = analyticsForHealth.health
+            doc["heavyLane"] = lane.status
             if let cache = cacheForHealth {
                 var stats: [String: Any] = cache.statistics
                 if let disk = diskForHealth { stats["onDisk"] = disk.count }
@@ -92,7 +94,7 @@ public enum OneMapApplication {
         let viewer = ViewerRoutes(configuration: configuration, fallbackBaseURL: base)
         viewer.register(on: router)
         // `/` is the OGC API landing page, or the viewer for a browser.
-        FeatureRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router) {
+        FeatureRoutes(store: store, governance: governance, fallbackBaseURL: base, lane: lane).register(on: router) {
             try viewer.page("index.html", type: "text/html; charset=utf-8")
         }
         let cacheForHits = cache

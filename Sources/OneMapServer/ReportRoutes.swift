@@ -12,6 +12,7 @@ struct ReportRoutes: Sendable {
     let store: any FeatureStore & GovernanceStore
     let statistics: any PublishedStatisticsProvider
     let governance: Governance
+    let lane: HeavyLane
     let stylesDirectory: String
 
     func register(on router: Router<OneMapRequestContext>) {
@@ -41,7 +42,7 @@ struct ReportRoutes: Sendable {
         let (store, statistics, governance, styles) = (self.store, self.statistics, self.governance, stylesDirectory)
         let area = StatisticsRoutes.auditArea(parsed.statistics.area)
         let datetime = parsed.compare.map { "\(parsed.statistics.day) vs \($0)" } ?? parsed.statistics.day
-        let result = try await blocking { () throws -> (Data, String)? in
+        let result = try await lane.run("a report") { () throws -> (Data, String)? in
             let (disclosure, grants) = try governance.disclosure(for: caller, area: parsed.statistics.area)
             let departments = Dictionary(try store.departments().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
             let views = try MapRoutes.mapViews(store: store, governance: governance, caller: caller)

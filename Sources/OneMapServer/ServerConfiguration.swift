@@ -23,6 +23,10 @@ public struct ServerConfiguration: Sendable {
     /// Answer statistics from the in-memory engine (built in the background at start; the store
     /// answers until it is ready). Off: every figure comes from SQL.
     public var analytics = true
+    /// Long requests (exports, reports, maps, city statistics) run at most this many at once, on
+    /// threads of their own, with at most `heavyQueue` waiting; more are refused with 503.
+    public var heavyConcurrency = 1
+    public var heavyQueue = 8
 
     public init() {}
 }

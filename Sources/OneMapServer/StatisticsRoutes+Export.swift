@@ -25,7 +25,7 @@ extension StatisticsRoutes {
     /// area): the `/stats` answer for the same request, as a file.
     func export(_ parsed: StatisticsRequest, format: ExportFormat, _ http: Request, _ context: OneMapRequestContext) async throws -> Response {
         let caller = context.caller
-        let (stats, disclosure, grants, names) = try await blocking { () throws -> (AreaStatistics?, StatisticsDisclosure, [ShareApplication], [String: String]) in
+        let (stats, disclosure, grants, names) = try await lane.run("a statistics export") { () throws -> (AreaStatistics?, StatisticsDisclosure, [ShareApplication], [String: String]) in
             let (d, g) = try governance.disclosure(for: caller, area: parsed.area)
             do {
                 let names = Dictionary(try store.adminAreas(level: nil, asOf: parsed.day).map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })

@@ -12,6 +12,8 @@ struct StatisticsRoutes: Sendable {
     /// Where figures come from: the in-memory engine while it is current, else the store.
     let statistics: any PublishedStatisticsProvider
     let governance: Governance
+    /// Where statistics exports and the city's statistics run.
+    let lane: HeavyLane
 
     /// A drawn polygon of 100,000 vertices is ~4 MB of GeoJSON.
     static let maxBody = 8 << 20
@@ -130,7 +132,10 @@ struct StatisticsRoutes: Sendable {
 
     func answer(_ request: StatisticsRequest, _ http: Request, _ context: OneMapRequestContext) async throws -> Response {
         let caller = context.caller
-        let (stats, disclosure, grants) = try await blocking { () throws -> (AreaStatistics?, StatisticsDisclosure, [ShareApplication]) in
+        // The whole city (or a drawn area as large as a county) is long work when SQL answers it:
+        // then in the heavy lane.
+        let heavy = Self.isLarge(request.area) && !statistics.answersFromMemory
+        let (stats, disclosure, grants) = try await run(heavy: heavy) { () throws -> (AreaStatistics?, StatisticsDisclosure, [ShareApplication]) in
             let (d, g) = try governance.disclosure(for: caller, area: request.area)
             do { return (try statistics.publishedStatistics(request.area, on: request.day, groupBy: request.groupBy, disclosure: d), d, g) } catch let e as StoreError {
                 throw APIError.from(e)
@@ -143,6 +148,20 @@ struct StatisticsRoutes: Sendable {
             throw APIError.notFound("no such area")
         }
         return JSONResponse.make(StatisticsDocument.make(stats, request: request, disclosure: disclosure))
+    }
+
+    /// Blocking work in the heavy lane or on the shared pool.
+    func run<T: Sendable>(heavy: Bool, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        heavy ? try await lane.run("statistics of a large area", body) : try await blocking(body)
+    }
+
+    /// A city or province (a 6-digit code ending in 00: counties end in 01-99) or a drawn area
+    /// whose box covers more than a quarter of a square degree (a county and more).
+    static func isLarge(_ area: StatisticsArea) -> Bool {
+        switch area {
+        case .code(let code): code.count == 6 && code.hasSuffix("00")
+        case .geometry(let g): (g.bbox.map { $0.width * $0.height } ?? 0) > 0.25
+        }
     }
 
     /// An area for the audit: its code, or a drawn geometry's box (never the whole polygon).

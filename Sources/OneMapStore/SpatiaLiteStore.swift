@@ -25,7 +25,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     /// Opens (and with `create`, creates and migrates) the database at `path`.
     /// `newFile`: see `SQLiteConnection.init` (for building a database into a temporary file).
     public init(path: String, create: Bool = false, newFile: Bool = false,
-                readers: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)) throws {
+                readers: Int = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)) throws {
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw StoreError("database \(path) does not exist (create it with `onemap demo --db \(path)`)")
         }

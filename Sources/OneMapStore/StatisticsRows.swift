@@ -135,4 +135,8 @@ public protocol PublishedStatisticsProvider: AreaStatisticsProvider {
 
     /// The totals of area `code` on each of `days` as `disclosure` publishes them.
     func publishedTotals(code: String, on days: [String], disclosure: StatisticsDisclosure) throws -> [AreaTotals?]
+
+    /// Whether questions are answered from memory now (a whole city in tens of milliseconds) rather
+    /// than by SQL (seconds): the server then keeps them out of its lane for long work.
+    var answersFromMemory: Bool { get }
 }

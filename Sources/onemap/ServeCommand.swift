@@ -21,7 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "An origin whose web pages may call the API (CORS), repeatable; '*' any (default), 'none' no cross-origin calls.") var corsOrigin: [String] = ["*"]
     @Option(help: "Megabytes of tiles kept in memory (changes drop exactly the tiles they touch); 0 = no cache.") var tileCacheMb = 256
     @Option(help: "Seconds one read (a tile, a page of features, a statistics pass) may run before it is stopped (503); 0 = no limit.") var queryTimeout = 30.0
-    @Flag(help: "Answer statistics from SQL only (no in-memory statistics engine).") var noAnalytics = false
+    @Flag(help: "Answer exact statistics from SQL only (protected figures still come from the in-memory engine).") var noAnalytics = false
+    @Option(help: "Long requests (exports, reports, maps, city statistics) run at most this many at once, on threads of their own.") var heavyConcurrency = 1
+    @Option(help: "Long requests that may wait for the lane; more are refused with 503 and Retry-After.") var heavyQueue = 8
     @Option(help: "Requests per second per API key (per address for anonymous callers), twice that in a burst; 0 = unlimited.") var rateLimit = 1000
 
     func validate() throws {
@@ -49,6 +51,8 @@ struct ServeCommand: AsyncParsableCommand {
         config.tileCacheBytes = tileCacheMb << 20
         config.tileCacheDirectory = tileCacheDir
         config.analytics = !noAnalytics
+        guard heavyConcurrency >= 1, heavyQueue >= 0 else { throw ValidationError("--heavy-concurrency must be at least 1 and --heavy-queue at least 0") }
+        config.heavyConcurrency = heavyConcurrency; config.heavyQueue = heavyQueue
         config.corsOrigins = corsOrigin == ["none"] ? [] : corsOrigin
         let log = logger
         let audit = AuditTrail(store: store)
