@@ -26,10 +26,11 @@ public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
         self.columns = columns; self.keys = keys; self.changeSeq = changeSeq; self.buildSeconds = buildSeconds
     }
 
-    /// Reads every row from the store (one snapshot) and lays the columns out.
-    public static func build(from store: any FeatureStore) throws -> StatisticsEngine {
+    /// Reads every row from the store (one snapshot) and lays the columns out. `secret` replaces the
+    /// store's disclosure-control secret (tests that need the same noise on every run).
+    public static func build(from store: any FeatureStore, secret: [UInt8]? = nil) throws -> StatisticsEngine {
         let started = DispatchTime.now().uptimeNanoseconds
-        let keys = RecordKeys(secret: try store.statisticsSecret())
+        let keys = RecordKeys(secret: try secret ?? store.statisticsSecret())
         var builder = StatisticsColumnsBuilder(keys: keys)
         let seq = try store.scanStatisticsRows(into: &builder)
         let columns = builder.finish()

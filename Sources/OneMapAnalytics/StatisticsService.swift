@@ -11,6 +11,8 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
     private var engine: StatisticsEngine?  // guarded by lock
     /// The newest change the feed reported that alters figures (0: none).
     private var newestChange: Int64 = 0  // guarded by lock
+    /// The first day any building stands, read once (and again after a change).
+    private var earliestDay: String?  // guarded by lock
     /// Changes up to this number have been looked at (those not altering figures are skipped).
     private var checkedSeq: Int64 = 0  // guarded by lock
     private var building = false  // guarded by lock
@@ -53,8 +55,20 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
         return try store.areaStatistics(area, on: day, groupBy: groupBy)
     }
 
+    /// Refuses a day before any data (every figure would be zero for want of records).
+    public func checkHasData(on day: String) throws {
+        let earliest = try lock.withLock { () throws -> String? in
+            if let e = earliestDay { return e }
+            earliestDay = try store.earliestRecordDay()
+            return earliestDay
+        }
+        guard let earliest else { throw StoreError("the store holds no buildings yet: there is nothing to count") }
+        if day < earliest { throw StoreError("datetime \(day) is before any data: the earliest building record is from \(earliest)") }
+    }
+
     public func publishedStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension],
                                     disclosure: StatisticsDisclosure) throws -> AreaStatistics? {
+        try checkHasData(on: day)
         let protection = StatisticsProtection(disclosure)
         var stats = protection.any ? try protectedEngine().areaStatistics(area, on: day, groupBy: groupBy, protection: protection)
             : try areaStatistics(area, on: day, groupBy: groupBy)
@@ -75,6 +89,7 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
     }
 
     public func publishedTotals(code: String, on days: [String], disclosure: StatisticsDisclosure) throws -> [AreaTotals?] {
+        if let first = days.min() { try checkHasData(on: first) }
         let protection = StatisticsProtection(disclosure)
         let totals = protection.any ? try protectedEngine().areaTotals(code: code, on: days, protection: protection)
             : try areaTotals(code: code, on: days)
@@ -139,6 +154,7 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
     public func invalidate(_ change: ChangeExtent) {
         guard Self.layers.contains(change.layer) else { return }
         lock.withLock {
+            earliestDay = nil
             newestChange = max(newestChange, change.seq)
             if let e = engine, e.changeSeq >= change.seq { return }
             scheduleLocked()

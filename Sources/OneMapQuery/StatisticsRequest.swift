@@ -146,7 +146,7 @@ public struct StatisticsRequest: Sendable {
               let x = number(centre[0]), let y = number(centre[1]), let r = number(c["radius"]) else {
             throw QueryError("circle must be {\"center\": [x, y], \"radius\": metres}")
         }
-        guard r > 0, r <= 200_000 else { throw QueryError("circle radius \(r) m must be above 0 and at most 200 km") }
+        guard r > 0, r <= 50_000 else { throw QueryError("circle radius \(r) m must be above 0 and at most 50 km") }
         guard case .point(let p) = try toStorage(.point(Position(x, y)), from: crs) else { throw QueryError("circle centre") }
         let m = PointInPolygon.metresPerDegree(atLatitude: p.y)
         var ring = (0..<64).map { k -> Position in

@@ -36,7 +36,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let e as APIError {
             return try e.response(from: request, context: context)
-        } catch let e as StoreError where e.timedOut {
+        } catch let e as StoreError {
             return try APIError.from(e).response(from: request, context: context)
         } catch let e as StatisticsUnavailable {
             return try APIError(.serviceUnavailable, "StatisticsUnavailable", e.message, headers: [.retryAfter: "\(e.retryAfterSeconds)"])

@@ -42,6 +42,10 @@ public protocol FeatureStore: AreaStatisticsProvider {
     /// (`lastChangeSeq`) that snapshot includes: changes after it are the engine's to apply.
     func scanStatisticsRows<Sink: StatisticsRowSink>(into sink: inout Sink) throws -> Int64
 
+    /// The first day any building stands (nil: no buildings): statistics of earlier days would be
+    /// empty for want of data, not because an area is empty.
+    func earliestRecordDay() throws -> String?
+
     /// The secret that disclosure control derives its record keys from: random bytes made once per
     /// database and kept in it (every replica perturbs alike); never shown to anyone.
     func statisticsSecret() throws -> [UInt8]

@@ -256,6 +256,13 @@ extension SpatiaLiteStore {
         try totalsDayByDay(code: code, on: days)
     }
 
+    public func earliestRecordDay() throws -> String? {
+        try readers.with { c in
+            let s = try c.prepare("SELECT min(valid_from) FROM buildings")
+            return try s.step() ? s.text(0) : nil
+        }
+    }
+
     public func statisticsSecret() throws -> [UInt8] {
         func stored() throws -> [UInt8]? {
             try readers.with { c in

@@ -13,6 +13,13 @@ import Testing
 
     struct Resident { let centroid: Position; let residents: Int }
 
+    /// The shared demo and an engine with a fixed secret: the same noise on every run (a store's
+    /// own secret is random per database), so that rates measured here do not vary between runs.
+    static func fixture() throws -> (DemoFixture, StatisticsEngine) {
+        let demo = try sharedDemo.get()
+        return (demo, try StatisticsEngine.build(from: demo.store, secret: Array("a fixed secret for the disclosure tests".utf8)))
+    }
+
     /// Buildings standing on the day with their residents, in the towns of 三元区.
     static func buildings(_ store: SpatiaLiteStore) throws -> [Resident] {
         var out: [Resident] = []
@@ -32,7 +39,7 @@ import Testing
     }
 
     @Test func theSquareWithAHoleAttackRecoversNoResident() throws {
-        let (demo, engine) = try EngineOracleTests.fixture()
+        let (demo, engine) = try Self.fixture()
         let all = try Self.buildings(demo.store)
         // 20 buildings with residents, the small ones (1-4) first.
         let targets = Array((all.filter { (1...4).contains($0.residents) }.prefix(10) + all.filter { $0.residents >= 5 }.prefix(10)))
@@ -58,7 +65,7 @@ import Testing
     }
 
     @Test func aHoleAsLargeAsAGridCellGivesOnlyAPerturbedCount() throws {
-        let (demo, engine) = try EngineOracleTests.fixture()
+        let (demo, engine) = try Self.fixture()
         let all = try Self.buildings(demo.store).filter { (1...4).contains($0.residents) }
         var exactHits = 0, asked = 0
         for t in all.prefix(20) {
@@ -77,7 +84,9 @@ import Testing
     }
 
     @Test func theSameQuestionAlwaysGetsTheSameAnswerAlsoAfterARebuild() throws {
-        let (demo, engine) = try EngineOracleTests.fixture()
+        // Both from the store's own secret, kept in the database: a rebuild perturbs alike.
+        let (demo, _) = try Self.fixture()
+        let engine = try StatisticsEngine.build(from: demo.store)
         let again = try StatisticsEngine.build(from: demo.store)
         let circle = try StatisticsRequest.parse(json: ["area": ["circle": ["center": [117.63, 26.26], "radius": 800]], "datetime": Self.day,
                                                         "groupBy": ["ageBand", "registration"]])
@@ -89,7 +98,7 @@ import Testing
     }
 
     @Test func publishedFiguresStayWithinTheBoundOfTheExactOnes() throws {
-        let (demo, engine) = try EngineOracleTests.fixture()
+        let (demo, engine) = try Self.fixture()
         var differing = 0, compared = 0
         for area in try demo.store.adminAreas(level: nil, asOf: Self.day) {
             let exact = try #require(try engine.areaStatistics(.code(area.code), on: Self.day, groupBy: [.sex]))
@@ -113,7 +122,7 @@ import Testing
     }
 
     @Test func everyCategoryIsListedAndSmallOnesShowAsBelowFive() throws {
-        let (_, engine) = try EngineOracleTests.fixture()
+        let (_, engine) = try Self.fixture()
         // A 3 m circle and a 110 m one in 三元区's centre.
         for radius in [3.0, 110] {
             let r = try StatisticsRequest.parse(json: ["area": ["circle": ["center": [117.6089, 26.2635], "radius": radius]], "datetime": Self.day])
@@ -128,23 +137,36 @@ import Testing
         }
     }
 
-    @Test func subtractingTheOtherGroupsFromTheTotalRarelyGivesTheHiddenOne() throws {
-        let (demo, engine) = try EngineOracleTests.fixture()
+    @Test func subtractingTheOtherGroupsFromTheTotalGivesOnlyANoisyGuess() throws {
+        let (demo, engine) = try Self.fixture()
         var tried = 0, revealed = 0
-        for t in try Self.buildings(demo.store).filter({ $0.residents > 0 }).prefix(60) {
-            let r = try StatisticsRequest.parse(json: ["area": ["circle": ["center": [t.centroid.x, t.centroid.y], "radius": 300]], "datetime": Self.day])
-            let s = try #require(try engine.areaStatistics(r.area, on: Self.day, groupBy: [], protection: Self.people))
-            let hidden = StatisticsDimension.ageBands.filter { (s.byAgeBand[$0] ?? 0) < DisclosureControl.threshold }
-            guard hidden.count == 1, s.people >= DisclosureControl.threshold else { continue }
-            tried += 1
-            let others = StatisticsDimension.ageBands.filter { $0 != hidden[0] }.reduce(0) { $0 + (s.byAgeBand[$1] ?? 0) }
-            // The exact figure over the same grid cells (protecting only buildings snaps the area
-            // alike and leaves people exact).
-            let snapped = try #require(try engine.areaStatistics(r.area, on: Self.day, groupBy: [],
-                                                                 protection: .init(people: false, businesses: false, buildings: true)))
-            if s.people - others == (snapped.byAgeBand[hidden[0]] ?? 0) { revealed += 1 }
+        var residuals: Set<Int> = []
+        // Circles whose exact figures have one small age band (1-4 people) beside large ones: the
+        // red team's case (a band shown as "<5" beside a total and the other bands).
+        search: for t in try Self.buildings(demo.store).filter({ $0.residents > 0 }) {
+            for radius in [100.0, 150, 220, 300] {
+                guard tried < 30 else { break search }
+                let r = try StatisticsRequest.parse(json: ["area": ["circle": ["center": [t.centroid.x, t.centroid.y], "radius": radius]], "datetime": Self.day])
+                // The exact figures over the same grid cells (protecting only buildings snaps the
+                // area alike and leaves people exact).
+                let snapped = try #require(try engine.areaStatistics(r.area, on: Self.day, groupBy: [],
+                                                                     protection: .init(people: false, businesses: false, buildings: true)))
+                let small = StatisticsDimension.ageBands.filter { (1...4).contains(snapped.byAgeBand[$0] ?? 0) }
+                guard small.count == 1, snapped.people >= 20 else { continue }
+                let s = try #require(try engine.areaStatistics(r.area, on: Self.day, groupBy: [], protection: Self.people))
+                guard (s.byAgeBand[small[0]] ?? 0) < DisclosureControl.threshold else { continue }  // shown, not hidden
+                tried += 1
+                let others = StatisticsDimension.ageBands.filter { $0 != small[0] }.reduce(0) { $0 + (s.byAgeBand[$1] ?? 0) }
+                let guess = s.people - others, truth = snapped.byAgeBand[small[0]] ?? 0
+                if guess == truth { revealed += 1 }
+                residuals.insert(guess - truth)
+                break
+            }
         }
-        #expect(tried >= 5)
-        #expect(revealed * 5 <= max(tried, 1), "\(revealed) of \(tried) hidden age bands followed from the total")
+        // The guess is the hidden count plus the noise of the total and of the other bands: right
+        // now and then by chance (the attacker cannot tell when), wrong by several values otherwise.
+        #expect(tried >= 10)
+        #expect(revealed * 10 <= tried * 3, "\(revealed) of \(tried) hidden age bands followed from the total")
+        #expect(residuals.count >= 4, "the guesses missed by only \(residuals.sorted())")
     }
 }

@@ -57,12 +57,13 @@ import Testing
         #expect(withheld.tables.first { $0.title.hasPrefix("性别") }?.note != nil)
     }
 
-    @Test func aDayBeforeAnyResidentComparesWithZeroAndAnUnknownAreaHasNoReport() throws {
+    @Test func aDayBeforeAnyDataIsRefusedAndAnUnknownAreaHasNoReport() throws {
         let fixture = try ReportFixture()
         defer { fixture.remove() }
-        // The areas have always existed: 1990 has the area, with nobody in it.
-        let r = try report(fixture, disclosure: .exact, compare: "1990-01-01")
-        #expect(r.figures.note == nil && r.figures.table.rows[0][2] == .int(0))
+        // The areas have always existed, but 1990 is before any building: no data, not zeros.
+        #expect { _ = try report(fixture, disclosure: .exact, compare: "1990-01-01") } throws: { e in
+            "\(e)".contains("datetime 1990-01-01 is before any data")
+        }
         let none = try AreaReportRequest.parse(parameters: [("area", "350499")])
         #expect(try AreaReportData.gather(none, store: fixture.store, statistics: StatisticsService(store: fixture.store), departments: [:],
                                           disclosure: .exact, mapViews: [:], mapSize: nil) == nil)

@@ -55,6 +55,14 @@ def test_a_circle_and_a_self_intersecting_polygon_repaired(http, base_url):
     ("POST", "/stats", b"{not json", 400, "not JSON"),
     ("POST", "/stats", b'{"area": {"type": "Polygon", "coordinates": [[[117.6, 26.2]]]}}', 400, "area is not a GeoJSON geometry"),
     ("POST", "/stats", b'{"area": "350404", "crs": "EPSG:9999"}', 400, "not offered"),
+    ("POST", "/stats", b'{"area": {"circle": {"center": [117.63, 26.26], "radius": 0}}}', 400, "must be above 0 and at most 50 km"),
+    ("POST", "/stats", b'{"area": {"circle": {"center": [117.63, 26.26], "radius": 60000}}}', 400, "must be above 0 and at most 50 km"),
+    ("POST", "/stats", b'{"area": {"type": "Polygon", "coordinates": [[[117.6, 26.2], [117.7, 26.2], [117.8, 26.2], [117.6, 26.2]]]}}', 400, "area is invalid"),
+    ("POST", "/stats", b'{"area": {"type": "Polygon", "coordinates": []}}', 400, "area"),
+    ("GET", "/stats?area=350404&datetime=1900-01-01", None, 400, "datetime 1900-01-01 is before any data"),
+    ("GET", "/stats/timeseries?area=350404&from=1900-01-01&to=1901-01-01", None, 400, "before any data"),
+    ("GET", "/areas/350400?datetime=1900-01-01", None, 400, "before any data"),
+    ("GET", "/stats/timeseries?area=350400&from=1900-01-01&to=1901-01-01", None, 400, "before any data"),
 ])
 def test_errors_name_the_problem(http, base_url, method, path, body, status, words):
     r = http.request(method, base_url + path, data=body, headers={"Content-Type": "application/json"}, timeout=30)
