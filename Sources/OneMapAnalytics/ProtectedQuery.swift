@@ -45,9 +45,21 @@ struct ProtectedQuery {
         var places = PlaceGrouping(columns: c, day: day, groupBy: groupBy)
         // Atoms: buildings ordered by grid cell, then group.
         let groupOf = selection.map { places.group(of: Int($0)) }
-        let order = selection.indices.sorted {
-            let a = c.buildingCell[Int(selection[$0])], b = c.buildingCell[Int(selection[$1])]
-            return a != b ? a < b : groupOf[$0] < groupOf[$1]
+        let order: [Int]
+        if selection.count < 1 << 24, places.count < 1 << 16, c.buildingCount < 1 << 24 {
+            // Packed keys (cell rank, group, position) sorted as integers: several times faster
+            // than comparing through the columns.
+            var packed = [UInt64](repeating: 0, count: selection.count)
+            for (i, b) in selection.enumerated() {
+                packed[i] = UInt64(c.buildingCellRank[Int(b)]) << 40 | UInt64(groupOf[i]) << 24 | UInt64(i)
+            }
+            packed.sort()
+            order = packed.map { Int($0 & 0xff_ffff) }
+        } else {
+            order = selection.indices.sorted {
+                let a = c.buildingCellRank[Int(selection[$0])], b = c.buildingCellRank[Int(selection[$1])]
+                return a != b ? a < b : groupOf[$0] < groupOf[$1]
+            }
         }
         let groups = places.count
         // Published results.

@@ -30,6 +30,9 @@ struct StatisticsColumns: Sendable {
     /// Disclosure control: each building version's statistical grid cell and record key.
     var buildingCell: [Int64] = []
     var buildingKey: [UInt32] = []
+    /// Each building version's grid cell as a dense rank (cells in ascending order): atoms are
+    /// found by sorting small integers.
+    var buildingCellRank: [Int32] = []
     /// Each building version's area versions.
     var buildingAreaStart: [Int32] = [], buildingAreas: [Int32] = []
 
@@ -74,7 +77,7 @@ struct StatisticsColumns: Sendable {
         func b<T>(_ a: [T]) -> Int { a.capacity * MemoryLayout<T>.stride }
         var n = b(areaCode) + b(areaLevel) + b(areaFrom) + b(areaTo) + b(areaBuildingStart) + b(areaBuildings)
         n += b(buildingEntity) + b(buildingX) + b(buildingY) + b(buildingUse) + b(buildingFloorMilli) + b(buildingFrom) + b(buildingTo)
-        n += b(buildingAreaStart) + b(buildingAreas) + b(entityPeopleStart) + b(entityFirmStart) + b(buildingCell) + b(buildingKey)
+        n += b(buildingAreaStart) + b(buildingAreas) + b(entityPeopleStart) + b(entityFirmStart) + b(buildingCell) + b(buildingKey) + b(buildingCellRank)
         n += b(personSex) + b(personBirthYear) + b(personRegistration) + b(personHousehold) + b(personFrom) + b(personTo) + b(householdShared)
         n += b(personKey) + b(householdKey) + b(firmKey)
         n += b(firmIndustry) + b(firmEmployees) + b(firmFrom) + b(firmTo)

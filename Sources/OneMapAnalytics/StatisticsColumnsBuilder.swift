@@ -147,6 +147,13 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
         c.firmTo = firmOrder.order.map { c.firmTo[Int($0)] }
         c.firmKey = firmOrder.order.map { c.firmKey[Int($0)] }
         c.grid = CentroidGrid(x: c.buildingX, y: c.buildingY)
+        let byCell = c.buildingCell.indices.sorted { c.buildingCell[$0] < c.buildingCell[$1] }
+        c.buildingCellRank = [Int32](repeating: 0, count: c.buildingCount)
+        var rank: Int32 = -1, last = Int64.min
+        for b in byCell {
+            if c.buildingCell[b] != last || rank < 0 { rank += 1; last = c.buildingCell[b] }
+            c.buildingCellRank[b] = rank
+        }
         return c
     }
 
