@@ -62,62 +62,17 @@ struct ProtectedQuery {
             }
         }
         let groups = places.count
-        // Published results.
-        var people = 0, households = 0, firms = 0, employees: Int64 = 0, buildings = 0, milli: Int64 = 0
-        var bySex = [Int](repeating: 0, count: c.sexes.count), byBand = [0, 0, 0, 0], byReg = [Int](repeating: 0, count: c.registrations.count)
-        var byIndustryOut = [Int](repeating: 0, count: c.industries.count), byUse = [Int](repeating: 0, count: c.uses.count)
-        var personCount = [Int](repeating: 0, count: groups * personCells), personHouseholds = [Int](repeating: 0, count: groups * personCells)
-        var firmCount = [Int](repeating: 0, count: groups * firmCells), firmEmployees = [Int64](repeating: 0, count: groups * firmCells)
-        var buildingCount = [Int](repeating: 0, count: groups), buildingMilli = [Int64](repeating: 0, count: groups)
-        // One atom's tallies.
-        var tPeople = Tally(), tHouseholds = Tally(), tFirms = Tally(), tBuildings = Tally(), tGroupBuildings = Tally()
-        var tSex = [Tally](repeating: Tally(), count: c.sexes.count), tBand = [Tally](repeating: Tally(), count: 4)
-        var tReg = [Tally](repeating: Tally(), count: c.registrations.count), tIndustry = [Tally](repeating: Tally(), count: c.industries.count)
-        var tUse = [Tally](repeating: Tally(), count: c.uses.count)
-        var tPersonCell = [Tally](repeating: Tally(), count: personCells), tPersonHouseholds = [Tally](repeating: Tally(), count: personCells)
-        var tFirmCell = [Tally](repeating: Tally(), count: firmCells)
+        var acc = Accumulator(columns: c, keys: keys, protection: protection, groups: groups, personCells: personCells, firmCells: firmCells)
         var seen = [Int](repeating: -1, count: personCells), run = 0
         var runCells: [Int] = []
         var cells = 0, lastCell = Int64.min
-
-        func count(_ t: Tally, _ protect: Bool) -> Int { protect ? keys.count(t.n, t.key) : t.n }
-        func sum(_ t: Tally, _ protect: Bool, unit: Int64) -> Int64 { protect ? keys.magnitude(t.sum, records: t.n, t.key, unit: unit) : t.sum }
-
-        let pp = protection.people, pf = protection.businesses, pb = protection.buildings
-        // Totals and their breakdowns are published per grid cell, groups per (cell, group): a
-        // total does not depend on the breakdown asked with it.
-        func publishCell() {
-            people += count(tPeople, pp); households += count(tHouseholds, pp)
-            for k in tSex.indices { bySex[k] += count(tSex[k], pp); tSex[k] = Tally() }
-            for k in tBand.indices { byBand[k] += count(tBand[k], pp); tBand[k] = Tally() }
-            for k in tReg.indices { byReg[k] += count(tReg[k], pp); tReg[k] = Tally() }
-            firms += count(tFirms, pf); employees += sum(tFirms, pf, unit: 1)
-            for k in tIndustry.indices { byIndustryOut[k] += count(tIndustry[k], pf); tIndustry[k] = Tally() }
-            buildings += count(tBuildings, pb); milli += sum(tBuildings, pb, unit: 1000)
-            for k in tUse.indices { byUse[k] += count(tUse[k], pb); tUse[k] = Tally() }
-            tPeople = Tally(); tHouseholds = Tally(); tFirms = Tally(); tBuildings = Tally()
-        }
-        func publishGroup(_ group: Int) {
-            for pk in 0..<personCells {
-                personCount[group * personCells + pk] += count(tPersonCell[pk], pp)
-                personHouseholds[group * personCells + pk] += count(tPersonHouseholds[pk], pp)
-                tPersonCell[pk] = Tally(); tPersonHouseholds[pk] = Tally()
-            }
-            for k in 0..<firmCells {
-                firmCount[group * firmCells + k] += count(tFirmCell[k], pf)
-                firmEmployees[group * firmCells + k] += sum(tFirmCell[k], pf, unit: 1)
-                tFirmCell[k] = Tally()
-            }
-            buildingCount[group] += count(tGroupBuildings, pb); buildingMilli[group] += sum(tGroupBuildings, pb, unit: 1000)
-            tGroupBuildings = Tally()
-        }
 
         var i = 0
         while i < order.count {
             let first = order[i]
             let cell = c.buildingCell[Int(selection[first])], group = groupOf[first]
             if cell != lastCell {
-                if lastCell != Int64.min { publishCell() }
+                if lastCell != Int64.min { acc.publishCell() }
                 cells += 1
                 lastCell = cell
             }
@@ -127,15 +82,15 @@ struct ProtectedQuery {
                 let b = Int(selection[order[j]])
                 j += 1
                 let use = Int(c.buildingUse[b])
-                tBuildings.add(c.buildingKey[b], c.buildingFloorMilli[b])
-                tGroupBuildings.add(c.buildingKey[b], c.buildingFloorMilli[b])
-                tUse[use].add(c.buildingKey[b], c.buildingFloorMilli[b])
+                acc.tBuildings.add(c.buildingKey[b], c.buildingFloorMilli[b])
+                acc.tGroupBuildings.add(c.buildingKey[b], c.buildingFloorMilli[b])
+                acc.tUse[use].add(c.buildingKey[b], c.buildingFloorMilli[b])
                 let e = Int(c.buildingEntity[b])
                 for f in Int(c.entityFirmStart[e])..<Int(c.entityFirmStart[e + 1]) where c.firmFrom[f] <= day && c.firmTo[f] > day {
                     let industry = Int(c.firmIndustry[f])
-                    tFirms.add(c.firmKey[f], c.firmEmployees[f])
-                    tIndustry[industry].add(c.firmKey[f], c.firmEmployees[f])
-                    tFirmCell[byIndustry ? industry : 0].add(c.firmKey[f], c.firmEmployees[f])
+                    acc.tFirms.add(c.firmKey[f], c.firmEmployees[f])
+                    acc.tIndustry[industry].add(c.firmKey[f], c.firmEmployees[f])
+                    acc.tFirmCell[byIndustry ? industry : 0].add(c.firmKey[f], c.firmEmployees[f])
                 }
                 var p = Int(c.entityPeopleStart[e])
                 let end = Int(c.entityPeopleStart[e + 1])
@@ -149,36 +104,36 @@ struct ProtectedQuery {
                         guard c.personFrom[q] <= day && c.personTo[q] > day else { continue }
                         let k = c.personKey[q]
                         let sex = Int(c.personSex[q]), reg = Int(c.personRegistration[q]), band = band(c.personBirthYear[q])
-                        tPeople.add(k); tSex[sex].add(k); tBand[band].add(k); tReg[reg].add(k)
+                        acc.tPeople.add(k); acc.tSex[sex].add(k); acc.tBand[band].add(k); acc.tReg[reg].add(k)
                         var pk = 0
                         for (x, d) in personDims.enumerated() { pk = pk * personRadix[x] + (d == .sex ? sex : d == .ageBand ? band : reg) }
-                        tPersonCell[pk].add(k)
+                        acc.tPersonCell[pk].add(k)
                         if seen[pk] != run { seen[pk] = run; runCells.append(pk) }
                     }
                     if h >= 0 && !runCells.isEmpty {
                         let k = c.householdKey[Int(h)]
-                        tHouseholds.add(k)
-                        for pk in runCells { tPersonHouseholds[pk].add(k) }
+                        acc.tHouseholds.add(k)
+                        for pk in runCells { acc.tPersonHouseholds[pk].add(k) }
                     }
                     p = q
                 }
             }
-            publishGroup(group)
+            acc.publishGroup(group)
             i = j
         }
-        if lastCell != Int64.min { publishCell() }
+        if lastCell != Int64.min { acc.publishCell() }
 
         // Every category is listed for protected kinds (what is present must not show); exact
         // kinds list what occurs, as the exact answer does.
         stats.protectedCells = cells
-        stats.people = people; stats.households = households
-        for (k, n) in bySex.enumerated() where n > 0 || protection.people { stats.bySex[c.sexes[k]] = n }
-        for (k, n) in byBand.enumerated() where n > 0 || protection.people { stats.byAgeBand[StatisticsDimension.ageBands[k]] = n }
-        for (k, n) in byReg.enumerated() where n > 0 || protection.people { stats.byRegistration[c.registrations[k]] = n }
-        stats.businesses = firms; stats.employees = Int(employees)
-        for (k, n) in byIndustryOut.enumerated() where n > 0 || protection.businesses { stats.byIndustry[c.industries[k]] = n }
-        stats.buildings = buildings; stats.floorArea = Double(milli) / 1000
-        for (k, n) in byUse.enumerated() where n > 0 || protection.buildings { stats.buildingsByUse[c.uses[k]] = n }
+        stats.people = acc.people; stats.households = acc.households
+        for (k, n) in acc.bySex.enumerated() where n > 0 || protection.people { stats.bySex[c.sexes[k]] = n }
+        for (k, n) in acc.byBand.enumerated() where n > 0 || protection.people { stats.byAgeBand[StatisticsDimension.ageBands[k]] = n }
+        for (k, n) in acc.byReg.enumerated() where n > 0 || protection.people { stats.byRegistration[c.registrations[k]] = n }
+        stats.businesses = acc.firms; stats.employees = Int(acc.employees)
+        for (k, n) in acc.byIndustryOut.enumerated() where n > 0 || protection.businesses { stats.byIndustry[c.industries[k]] = n }
+        stats.buildings = acc.buildings; stats.floorArea = Double(acc.milli) / 1000
+        for (k, n) in acc.byUse.enumerated() where n > 0 || protection.buildings { stats.buildingsByUse[c.uses[k]] = n }
         guard !groupBy.isEmpty else { return }
 
         let placeTexts = (0..<groups).map { places.texts(of: $0) }
@@ -196,9 +151,9 @@ struct ProtectedQuery {
         if !peopleDims.isEmpty {
             var out: [([String], StatisticsGroup)] = []
             for g in 0..<groups {
-                for pk in 0..<personCells where personCount[g * personCells + pk] > 0 || protection.people {
+                for pk in 0..<personCells where acc.personCount[g * personCells + pk] > 0 || protection.people {
                     out.append(statisticsGroup(placeTexts[g].merging(personTexts(pk)) { a, _ in a }, dims: peopleDims,
-                                               count: personCount[g * personCells + pk], measure: Double(personHouseholds[g * personCells + pk])))
+                                               count: acc.personCount[g * personCells + pk], measure: Double(acc.personHouseholds[g * personCells + pk])))
                 }
             }
             stats.peopleGroups = sortedGroups(out)
@@ -206,12 +161,12 @@ struct ProtectedQuery {
         if !firmDims.isEmpty {
             var merged: [[String]: (count: Int, employees: Int64, texts: [StatisticsDimension: String])] = [:]
             for g in 0..<groups {
-                for k in 0..<firmCells where firmCount[g * firmCells + k] > 0 || protection.businesses {
+                for k in 0..<firmCells where acc.firmCount[g * firmCells + k] > 0 || protection.businesses {
                     var texts = placeTexts[g]
                     if byIndustry { texts[.industry] = c.industries[k] }
                     let key = firmDims.map { texts[$0] ?? "" }
-                    merged[key, default: (0, 0, texts)].count += firmCount[g * firmCells + k]
-                    merged[key]!.employees += firmEmployees[g * firmCells + k]
+                    merged[key, default: (0, 0, texts)].count += acc.firmCount[g * firmCells + k]
+                    merged[key]!.employees += acc.firmEmployees[g * firmCells + k]
                 }
             }
             stats.businessGroups = sortedGroups(merged.values.map { statisticsGroup($0.texts, dims: firmDims, count: $0.count, measure: Double($0.employees)) })
@@ -219,8 +174,73 @@ struct ProtectedQuery {
         let buildingDims = groupBy.filter(\.appliesToBuildings)
         if !buildingDims.isEmpty {
             stats.buildingGroups = sortedGroups((0..<groups).map {
-                statisticsGroup(placeTexts[$0], dims: buildingDims, count: buildingCount[$0], measure: Double(buildingMilli[$0]) / 1000)
+                statisticsGroup(placeTexts[$0], dims: buildingDims, count: acc.buildingCount[$0], measure: Double(acc.buildingMilli[$0]) / 1000)
             })
         }
+    }
+}
+
+/// The tallies of the atom being read and the published sums so far, as one value owned by the
+/// pass (kept out of closures, so that the hot loop's accesses need no runtime exclusivity checks).
+struct Accumulator {
+    typealias Tally = ProtectedQuery.Tally
+    let keys: RecordKeys
+    let pp: Bool, pf: Bool, pb: Bool
+    let personCells: Int, firmCells: Int
+    // Published.
+    var people = 0, households = 0, firms = 0, employees: Int64 = 0, buildings = 0, milli: Int64 = 0
+    var bySex: [Int], byBand = [0, 0, 0, 0], byReg: [Int], byIndustryOut: [Int], byUse: [Int]
+    var personCount: [Int], personHouseholds: [Int], firmCount: [Int], firmEmployees: [Int64], buildingCount: [Int], buildingMilli: [Int64]
+    // One atom's tallies.
+    var tPeople = Tally(), tHouseholds = Tally(), tFirms = Tally(), tBuildings = Tally(), tGroupBuildings = Tally()
+    var tSex: [Tally], tBand: [Tally], tReg: [Tally], tIndustry: [Tally], tUse: [Tally]
+    var tPersonCell: [Tally], tPersonHouseholds: [Tally], tFirmCell: [Tally]
+
+    init(columns c: StatisticsColumns, keys: RecordKeys, protection: StatisticsProtection, groups: Int, personCells: Int, firmCells: Int) {
+        self.keys = keys
+        pp = protection.people; pf = protection.businesses; pb = protection.buildings
+        self.personCells = personCells; self.firmCells = firmCells
+        bySex = [Int](repeating: 0, count: c.sexes.count); byReg = [Int](repeating: 0, count: c.registrations.count)
+        byIndustryOut = [Int](repeating: 0, count: c.industries.count); byUse = [Int](repeating: 0, count: c.uses.count)
+        personCount = [Int](repeating: 0, count: groups * personCells); personHouseholds = personCount
+        firmCount = [Int](repeating: 0, count: groups * firmCells); firmEmployees = [Int64](repeating: 0, count: groups * firmCells)
+        buildingCount = [Int](repeating: 0, count: groups); buildingMilli = [Int64](repeating: 0, count: groups)
+        tSex = [Tally](repeating: Tally(), count: c.sexes.count); tBand = [Tally](repeating: Tally(), count: 4)
+        tReg = [Tally](repeating: Tally(), count: c.registrations.count); tIndustry = [Tally](repeating: Tally(), count: c.industries.count)
+        tUse = [Tally](repeating: Tally(), count: c.uses.count)
+        tPersonCell = [Tally](repeating: Tally(), count: personCells); tPersonHouseholds = tPersonCell
+        tFirmCell = [Tally](repeating: Tally(), count: firmCells)
+    }
+
+    private func count(_ t: Tally, _ protect: Bool) -> Int { protect ? keys.count(t.n, t.key) : t.n }
+    private func sum(_ t: Tally, _ protect: Bool, unit: Int64) -> Int64 { protect ? keys.magnitude(t.sum, records: t.n, t.key, unit: unit) : t.sum }
+
+    /// Totals and their breakdowns are published per grid cell, groups per (cell, group): a total
+    /// does not depend on the breakdown asked with it.
+    mutating func publishCell() {
+        people += count(tPeople, pp); households += count(tHouseholds, pp)
+        for k in tSex.indices { bySex[k] += count(tSex[k], pp); tSex[k] = Tally() }
+        for k in tBand.indices { byBand[k] += count(tBand[k], pp); tBand[k] = Tally() }
+        for k in tReg.indices { byReg[k] += count(tReg[k], pp); tReg[k] = Tally() }
+        firms += count(tFirms, pf); employees += sum(tFirms, pf, unit: 1)
+        for k in tIndustry.indices where tIndustry[k].n > 0 { byIndustryOut[k] += count(tIndustry[k], pf); tIndustry[k] = Tally() }
+        buildings += count(tBuildings, pb); milli += sum(tBuildings, pb, unit: 1000)
+        for k in tUse.indices where tUse[k].n > 0 { byUse[k] += count(tUse[k], pb); tUse[k] = Tally() }
+        tPeople = Tally(); tHouseholds = Tally(); tFirms = Tally(); tBuildings = Tally()
+    }
+
+    mutating func publishGroup(_ group: Int) {
+        for pk in 0..<personCells {
+            personCount[group * personCells + pk] += count(tPersonCell[pk], pp)
+            personHouseholds[group * personCells + pk] += count(tPersonHouseholds[pk], pp)
+            tPersonCell[pk] = Tally(); tPersonHouseholds[pk] = Tally()
+        }
+        for k in 0..<firmCells {
+            firmCount[group * firmCells + k] += count(tFirmCell[k], pf)
+            firmEmployees[group * firmCells + k] += sum(tFirmCell[k], pf, unit: 1)
+            tFirmCell[k] = Tally()
+        }
+        buildingCount[group] += count(tGroupBuildings, pb); buildingMilli[group] += sum(tGroupBuildings, pb, unit: 1000)
+        tGroupBuildings = Tally()
     }
 }
