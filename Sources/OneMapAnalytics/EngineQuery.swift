@@ -13,34 +13,16 @@ struct EngineQuery {
     let day: Int32
     let year: Int32
     let groupBy: [StatisticsDimension]
-    /// Dimensions fixed by the building: area levels and use, in the request's order.
-    let placeDims: [StatisticsDimension]
-    /// Dimensions of a person, in the request's order.
-    let personDims: [StatisticsDimension]
-    let byIndustry: Bool
-    private let personRadix: [Int]
     private let personCells: Int
     private let firmCells: Int
+    private let byIndustry: Bool
 
     init(columns: StatisticsColumns, day: Int32, year: Int, groupBy: [StatisticsDimension]) {
         c = columns; self.day = day; self.year = Int32(clamping: year); self.groupBy = groupBy
-        placeDims = groupBy.filter { $0.isAreaLevel || $0 == .use }
-        personDims = groupBy.filter { $0 == .sex || $0 == .ageBand || $0 == .registration }
-        byIndustry = groupBy.contains(.industry)
-        personRadix = personDims.map { d in
-            switch d {
-            case .sex: columns.sexes.count
-            case .ageBand: StatisticsDimension.ageBands.count
-            default: columns.registrations.count
-            }
-        }
-        personCells = max(1, personRadix.reduce(1, *))
-        firmCells = byIndustry ? max(1, columns.industries.count) : 1
+        let tables = GroupTables(columns: columns, groupBy: groupBy)
+        personCells = tables.personCells; firmCells = tables.firmCells; byIndustry = tables.byIndustry
     }
 
-    private var peopleGrouped: Bool { !placeDims.isEmpty || !personDims.isEmpty }
-    private var firmsGrouped: Bool { !placeDims.isEmpty || byIndustry }
-    private var buildingsGrouped: Bool { !placeDims.isEmpty }
     private var grouped: Bool { !groupBy.isEmpty }
 
     /// The census age band (index into `StatisticsDimension.ageBands`); no birth year: the last.
@@ -60,9 +42,7 @@ struct EngineQuery {
         var sharedHouseholds = Set<Int32>()
         // Groups.
         var places = PlaceGrouping(columns: c, day: day, groupBy: groupBy)
-        var buildingCount: [Int] = [], buildingMilli: [Int64] = []
-        var firmCount: [Int] = [], firmEmployees: [Int64] = []
-        var personCount: [Int] = [], personHouseholds: [Int] = []
+        var tables = GroupTables(columns: c, groupBy: groupBy)
         var sharedPairs = Set<Int>()  // cell << 32 | household
         var seen = [Int](repeating: -1, count: personCells)  // run stamp per person cell
         var runCells: [Int] = []
@@ -76,13 +56,9 @@ struct EngineQuery {
             var group = 0
             if grouped {
                 group = places.group(of: b)
-                if group == buildingCount.count {
-                    buildingCount.append(0); buildingMilli.append(0)
-                    firmCount.append(contentsOf: repeatElement(0, count: firmCells)); firmEmployees.append(contentsOf: repeatElement(0, count: firmCells))
-                    personCount.append(contentsOf: repeatElement(0, count: personCells)); personHouseholds.append(contentsOf: repeatElement(0, count: personCells))
-                }
-                buildingCount[group] += 1
-                buildingMilli[group] += milli
+                tables.ensure(groups: group + 1)
+                tables.buildingCount[group] += 1
+                tables.buildingMilli[group] += milli
             }
             let e = Int(c.buildingEntity[b])
             for f in Int(c.entityFirmStart[e])..<Int(c.entityFirmStart[e + 1]) where c.firmFrom[f] <= day && c.firmTo[f] > day {
@@ -92,8 +68,8 @@ struct EngineQuery {
                 industryCount[industry] += 1
                 if grouped {
                     let cell = group * firmCells + (byIndustry ? industry : 0)
-                    firmCount[cell] += 1
-                    firmEmployees[cell] += n
+                    tables.firmCount[cell] += 1
+                    tables.firmEmployees[cell] += n
                 }
             }
             var i = Int(c.entityPeopleStart[e])
@@ -114,12 +90,9 @@ struct EngineQuery {
                     regCount[reg] += 1
                     bandCount[band] += 1
                     guard grouped else { continue }
-                    var pk = 0
-                    for (k, d) in personDims.enumerated() {
-                        pk = pk * personRadix[k] + (d == .sex ? sex : d == .ageBand ? band : reg)
-                    }
+                    let pk = tables.personKey(sex: sex, band: band, registration: reg)
                     let cell = group * personCells + pk
-                    personCount[cell] += 1
+                    tables.personCount[cell] += 1
                     if seen[pk] != run { seen[pk] = run; runCells.append(cell) }
                 }
                 if h >= 0 && anyone {
@@ -128,13 +101,13 @@ struct EngineQuery {
                         for cell in runCells { sharedPairs.insert(cell << 32 | Int(h)) }
                     } else {
                         households += 1
-                        for cell in runCells { personHouseholds[cell] += 1 }
+                        for cell in runCells { tables.personHouseholds[cell] += 1 }
                     }
                 }
                 i = j
             }
         }
-        for p in sharedPairs { personHouseholds[p >> 32] += 1 }
+        for p in sharedPairs { tables.personHouseholds[p >> 32] += 1 }
 
         // Totals, keyed by text (only what occurs, as SQL's GROUP BY gives it).
         stats.people = people
@@ -154,50 +127,6 @@ struct EngineQuery {
         stats.floorArea = Double(milli) / 1000
         guard grouped else { return }
 
-        // Groups, their keys as texts, in the byte order of the keys in the request's order.
-        func personTexts(_ pk: Int) -> [StatisticsDimension: String] {
-            var out: [StatisticsDimension: String] = [:]
-            var rest = pk
-            for k in personDims.indices.reversed() {
-                let v = rest % personRadix[k]
-                rest /= personRadix[k]
-                out[personDims[k]] = personDims[k] == .sex ? c.sexes[v] : personDims[k] == .ageBand ? StatisticsDimension.ageBands[v] : c.registrations[v]
-            }
-            return out
-        }
-        let sorted = sortedGroups
-        let placeTexts = (0..<places.count).map { places.texts(of: $0) }
-        let groupKeys = 0..<places.count
-        let peopleDims = groupBy.filter(\.appliesToPeople)
-        if peopleGrouped {
-            var out: [([String], StatisticsGroup)] = []
-            for g in groupKeys.indices {
-                for pk in 0..<personCells where personCount[g * personCells + pk] > 0 {
-                    let texts = placeTexts[g].merging(personTexts(pk)) { a, _ in a }
-                    out.append(statisticsGroup(texts, dims: peopleDims, count: personCount[g * personCells + pk], measure: Double(personHouseholds[g * personCells + pk])))
-                }
-            }
-            stats.peopleGroups = sorted(out)
-        }
-        let firmDims = groupBy.filter(\.appliesToBusinesses)
-        if firmsGrouped {
-            // Cells of the same keys (groups that differ only in what businesses ignore) add up.
-            var merged: [[String]: (count: Int, employees: Int64, texts: [StatisticsDimension: String])] = [:]
-            for g in groupKeys.indices {
-                for k in 0..<firmCells where firmCount[g * firmCells + k] > 0 {
-                    var texts = placeTexts[g]
-                    if byIndustry { texts[.industry] = c.industries[k] }
-                    let key = firmDims.map { texts[$0] ?? "" }
-                    merged[key, default: (0, 0, texts)].count += firmCount[g * firmCells + k]
-                    merged[key]!.employees += firmEmployees[g * firmCells + k]
-                }
-            }
-            stats.businessGroups = sorted(merged.values.map { statisticsGroup($0.texts, dims: firmDims, count: $0.count, measure: Double($0.employees)) })
-        }
-        if buildingsGrouped {
-            stats.buildingGroups = sorted(groupKeys.indices.map { g in
-                statisticsGroup(placeTexts[g], dims: placeDims, count: buildingCount[g], measure: Double(buildingMilli[g]) / 1000)
-            })
-        }
+        tables.write(into: &stats, groupBy: groupBy, columns: c, places: places, listEveryPerson: false, listEveryBusiness: false)
     }
 }

@@ -11,11 +11,8 @@ struct ProtectedQuery {
     let year: Int32
     let groupBy: [StatisticsDimension]
     let protection: StatisticsProtection
-    private let personDims: [StatisticsDimension]
-    private let personRadix: [Int]
     private let personCells: Int
     private let byIndustry: Bool
-    private let firmCells: Int
 
     /// A count (and sum) within one atom, with the key sum of its records.
     struct Tally {
@@ -27,11 +24,8 @@ struct ProtectedQuery {
 
     init(columns: StatisticsColumns, keys: RecordKeys, day: Int32, year: Int, groupBy: [StatisticsDimension], protection: StatisticsProtection) {
         c = columns; self.keys = keys; self.day = day; self.year = Int32(clamping: year); self.groupBy = groupBy; self.protection = protection
-        personDims = groupBy.filter { $0 == .sex || $0 == .ageBand || $0 == .registration }
-        personRadix = personDims.map { $0 == .sex ? columns.sexes.count : $0 == .ageBand ? StatisticsDimension.ageBands.count : columns.registrations.count }
-        personCells = max(1, personRadix.reduce(1, *))
-        byIndustry = groupBy.contains(.industry)
-        firmCells = byIndustry ? max(1, columns.industries.count) : 1
+        let tables = GroupTables(columns: columns, groupBy: groupBy)
+        personCells = tables.personCells; byIndustry = tables.byIndustry
     }
 
     @inline(__always)
@@ -62,7 +56,9 @@ struct ProtectedQuery {
             }
         }
         let groups = places.count
-        var acc = Accumulator(columns: c, keys: keys, protection: protection, groups: groups, personCells: personCells, firmCells: firmCells)
+        var tables = GroupTables(columns: c, groupBy: groupBy)
+        tables.ensure(groups: groups)
+        var acc = Accumulator(columns: c, keys: keys, protection: protection, tables: tables)
         var seen = [Int](repeating: -1, count: personCells), run = 0
         var runCells: [Int] = []
         var cells = 0, lastCell = Int64.min
@@ -105,8 +101,7 @@ struct ProtectedQuery {
                         let k = c.personKey[q]
                         let sex = Int(c.personSex[q]), reg = Int(c.personRegistration[q]), band = band(c.personBirthYear[q])
                         acc.tPeople.add(k); acc.tSex[sex].add(k); acc.tBand[band].add(k); acc.tReg[reg].add(k)
-                        var pk = 0
-                        for (x, d) in personDims.enumerated() { pk = pk * personRadix[x] + (d == .sex ? sex : d == .ageBand ? band : reg) }
+                        let pk = acc.tables.personKey(sex: sex, band: band, registration: reg)
                         acc.tPersonCell[pk].add(k)
                         if seen[pk] != run { seen[pk] = run; runCells.append(pk) }
                     }
@@ -136,47 +131,8 @@ struct ProtectedQuery {
         for (k, n) in acc.byUse.enumerated() where n > 0 || protection.buildings { stats.buildingsByUse[c.uses[k]] = n }
         guard !groupBy.isEmpty else { return }
 
-        let placeTexts = (0..<groups).map { places.texts(of: $0) }
-        func personTexts(_ pk: Int) -> [StatisticsDimension: String] {
-            var out: [StatisticsDimension: String] = [:]
-            var rest = pk
-            for k in personDims.indices.reversed() {
-                let v = rest % personRadix[k]
-                rest /= personRadix[k]
-                out[personDims[k]] = personDims[k] == .sex ? c.sexes[v] : personDims[k] == .ageBand ? StatisticsDimension.ageBands[v] : c.registrations[v]
-            }
-            return out
-        }
-        let peopleDims = groupBy.filter(\.appliesToPeople), firmDims = groupBy.filter(\.appliesToBusinesses)
-        if !peopleDims.isEmpty {
-            var out: [([String], StatisticsGroup)] = []
-            for g in 0..<groups {
-                for pk in 0..<personCells where acc.personCount[g * personCells + pk] > 0 || protection.people {
-                    out.append(statisticsGroup(placeTexts[g].merging(personTexts(pk)) { a, _ in a }, dims: peopleDims,
-                                               count: acc.personCount[g * personCells + pk], measure: Double(acc.personHouseholds[g * personCells + pk])))
-                }
-            }
-            stats.peopleGroups = sortedGroups(out)
-        }
-        if !firmDims.isEmpty {
-            var merged: [[String]: (count: Int, employees: Int64, texts: [StatisticsDimension: String])] = [:]
-            for g in 0..<groups {
-                for k in 0..<firmCells where acc.firmCount[g * firmCells + k] > 0 || protection.businesses {
-                    var texts = placeTexts[g]
-                    if byIndustry { texts[.industry] = c.industries[k] }
-                    let key = firmDims.map { texts[$0] ?? "" }
-                    merged[key, default: (0, 0, texts)].count += acc.firmCount[g * firmCells + k]
-                    merged[key]!.employees += acc.firmEmployees[g * firmCells + k]
-                }
-            }
-            stats.businessGroups = sortedGroups(merged.values.map { statisticsGroup($0.texts, dims: firmDims, count: $0.count, measure: Double($0.employees)) })
-        }
-        let buildingDims = groupBy.filter(\.appliesToBuildings)
-        if !buildingDims.isEmpty {
-            stats.buildingGroups = sortedGroups((0..<groups).map {
-                statisticsGroup(placeTexts[$0], dims: buildingDims, count: acc.buildingCount[$0], measure: Double(acc.buildingMilli[$0]) / 1000)
-            })
-        }
+        acc.tables.write(into: &stats, groupBy: groupBy, columns: c, places: places,
+                         listEveryPerson: protection.people, listEveryBusiness: protection.businesses)
     }
 }
 
@@ -186,25 +142,25 @@ struct Accumulator {
     typealias Tally = ProtectedQuery.Tally
     let keys: RecordKeys
     let pp: Bool, pf: Bool, pb: Bool
-    let personCells: Int, firmCells: Int
+    /// The groups' published figures.
+    var tables: GroupTables
+    var personCells: Int { tables.personCells }
+    var firmCells: Int { tables.firmCells }
     // Published.
     var people = 0, households = 0, firms = 0, employees: Int64 = 0, buildings = 0, milli: Int64 = 0
     var bySex: [Int], byBand = [0, 0, 0, 0], byReg: [Int], byIndustryOut: [Int], byUse: [Int]
-    var personCount: [Int], personHouseholds: [Int], firmCount: [Int], firmEmployees: [Int64], buildingCount: [Int], buildingMilli: [Int64]
     // One atom's tallies.
     var tPeople = Tally(), tHouseholds = Tally(), tFirms = Tally(), tBuildings = Tally(), tGroupBuildings = Tally()
     var tSex: [Tally], tBand: [Tally], tReg: [Tally], tIndustry: [Tally], tUse: [Tally]
     var tPersonCell: [Tally], tPersonHouseholds: [Tally], tFirmCell: [Tally]
 
-    init(columns c: StatisticsColumns, keys: RecordKeys, protection: StatisticsProtection, groups: Int, personCells: Int, firmCells: Int) {
+    init(columns c: StatisticsColumns, keys: RecordKeys, protection: StatisticsProtection, tables: GroupTables) {
         self.keys = keys
         pp = protection.people; pf = protection.businesses; pb = protection.buildings
-        self.personCells = personCells; self.firmCells = firmCells
+        self.tables = tables
+        let personCells = tables.personCells, firmCells = tables.firmCells
         bySex = [Int](repeating: 0, count: c.sexes.count); byReg = [Int](repeating: 0, count: c.registrations.count)
         byIndustryOut = [Int](repeating: 0, count: c.industries.count); byUse = [Int](repeating: 0, count: c.uses.count)
-        personCount = [Int](repeating: 0, count: groups * personCells); personHouseholds = personCount
-        firmCount = [Int](repeating: 0, count: groups * firmCells); firmEmployees = [Int64](repeating: 0, count: groups * firmCells)
-        buildingCount = [Int](repeating: 0, count: groups); buildingMilli = [Int64](repeating: 0, count: groups)
         tSex = [Tally](repeating: Tally(), count: c.sexes.count); tBand = [Tally](repeating: Tally(), count: 4)
         tReg = [Tally](repeating: Tally(), count: c.registrations.count); tIndustry = [Tally](repeating: Tally(), count: c.industries.count)
         tUse = [Tally](repeating: Tally(), count: c.uses.count)
@@ -231,16 +187,16 @@ struct Accumulator {
 
     mutating func publishGroup(_ group: Int) {
         for pk in 0..<personCells {
-            personCount[group * personCells + pk] += count(tPersonCell[pk], pp)
-            personHouseholds[group * personCells + pk] += count(tPersonHouseholds[pk], pp)
+            tables.personCount[group * personCells + pk] += count(tPersonCell[pk], pp)
+            tables.personHouseholds[group * personCells + pk] += count(tPersonHouseholds[pk], pp)
             tPersonCell[pk] = Tally(); tPersonHouseholds[pk] = Tally()
         }
         for k in 0..<firmCells {
-            firmCount[group * firmCells + k] += count(tFirmCell[k], pf)
-            firmEmployees[group * firmCells + k] += sum(tFirmCell[k], pf, unit: 1)
+            tables.firmCount[group * firmCells + k] += count(tFirmCell[k], pf)
+            tables.firmEmployees[group * firmCells + k] += sum(tFirmCell[k], pf, unit: 1)
             tFirmCell[k] = Tally()
         }
-        buildingCount[group] += count(tGroupBuildings, pb); buildingMilli[group] += sum(tGroupBuildings, pb, unit: 1000)
+        tables.buildingCount[group] += count(tGroupBuildings, pb); tables.buildingMilli[group] += sum(tGroupBuildings, pb, unit: 1000)
         tGroupBuildings = Tally()
     }
 }
