@@ -45,6 +45,26 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
 
     public var answersFromMemory: Bool { !exactFromSQL && current != nil }
 
+    public func ready(for disclosure: StatisticsDisclosure) async throws {
+        guard StatisticsProtection(disclosure).any || disclosure.isMixed else { return }
+        let deadline = ContinuousClock.now + .milliseconds(Int(protectedWait * 1000))
+        while current == nil {
+            let failed = lock.withLock { () -> String? in
+                guard !building else { return nil }
+                // A failed build is not retried here (each question would start a scan); the next
+                // change, or a restart, builds again.
+                if let lastError { return lastError }
+                scheduleLocked()
+                return nil
+            }
+            if let failed { throw StatisticsUnavailable("statistics for callers without access to the records cannot be computed: \(failed)", retryAfterSeconds: 30) }
+            guard ContinuousClock.now < deadline else {
+                throw StatisticsUnavailable("statistics for callers without access to the records are being prepared; retry shortly")
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
     /// The engine, when it holds every change reported so far.
     public var current: StatisticsEngine? {
         lock.withLock { engine.flatMap { $0.changeSeq >= newestChange ? $0 : nil } }

@@ -54,6 +54,7 @@ struct AreaRoutes: Sendable {
         try Self.check(code)
         let caller = context.caller
         let (disclosure, grants) = try await blocking { try governance.disclosure(for: caller, area: .code(code)) }
+        try await statistics.ready(for: disclosure)
         let found = try await blocking { [statistics] () throws -> Found? in
             let areas = try store.adminAreas(level: nil, asOf: day)
             guard let area = areas.first(where: { $0.code == code }) else { return nil }

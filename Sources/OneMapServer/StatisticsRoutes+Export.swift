@@ -25,12 +25,10 @@ extension StatisticsRoutes {
     /// area): the `/stats` answer for the same request, as a file.
     func export(_ parsed: StatisticsRequest, format: ExportFormat, _ http: Request, _ context: OneMapRequestContext) async throws -> Response {
         let caller = context.caller
-        let (stats, disclosure, grants, names) = try await lane.run("a statistics export") { () throws -> (AreaStatistics?, StatisticsDisclosure, [ShareApplication], [String: String]) in
-            let (d, g) = try governance.disclosure(for: caller, area: parsed.area)
-            do {
-                let names = Dictionary(try store.adminAreas(level: nil, asOf: parsed.day).map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
-                return (try statistics.publishedStatistics(parsed.area, on: parsed.day, groupBy: parsed.groupBy, disclosure: d), d, g, names)
-            } catch let e as StoreError { throw APIError.from(e) }
+        let (disclosure, grants) = try await disclosureReady(caller, parsed.area)
+        let (stats, names) = try await lane.run("a statistics export") { () throws -> (AreaStatistics?, [String: String]) in
+            let names = Dictionary(try store.adminAreas(level: nil, asOf: parsed.day).map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+            return (try statistics.publishedStatistics(parsed.area, on: parsed.day, groupBy: parsed.groupBy, disclosure: disclosure), names)
         }
         governance.audit(http, context, action: "export", route: "/stats/export", layer: "population,businesses,buildings", grants: grants,
                          area: Self.auditArea(parsed.area), datetime: parsed.day, rows: stats == nil ? 0 : 1, outcome: stats == nil ? "404" : "200")

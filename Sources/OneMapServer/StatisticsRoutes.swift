@@ -106,10 +106,8 @@ struct StatisticsRoutes: Sendable {
         }
         let steps = days
         let caller = context.caller
-        let (series, disclosure, grants) = try await blocking { () throws -> ([AreaTotals?], StatisticsDisclosure, [ShareApplication]) in
-            let (d, g) = try governance.disclosure(for: caller, area: .code(code))
-            return (try statistics.publishedTotals(code: code, on: steps, disclosure: d), d, g)
-        }
+        let (disclosure, grants) = try await disclosureReady(caller, .code(code))
+        let series = try await blocking { try statistics.publishedTotals(code: code, on: steps, disclosure: disclosure) }
         func f(_ n: Int, _ a: FigureAccess) -> Any { StatisticsDocument.figure(n, a) }
         let shown = disclosure
         let points: [[String: Any]] = zip(days, series).map { day, s in
@@ -135,11 +133,9 @@ struct StatisticsRoutes: Sendable {
         // The whole city (or a drawn area as large as a county) is long work when SQL answers it:
         // then in the heavy lane.
         let heavy = Self.isLarge(request.area) && !statistics.answersFromMemory
-        let (stats, disclosure, grants) = try await run(heavy: heavy) { () throws -> (AreaStatistics?, StatisticsDisclosure, [ShareApplication]) in
-            let (d, g) = try governance.disclosure(for: caller, area: request.area)
-            do { return (try statistics.publishedStatistics(request.area, on: request.day, groupBy: request.groupBy, disclosure: d), d, g) } catch let e as StoreError {
-                throw APIError.from(e)
-            }
+        let (disclosure, grants) = try await disclosureReady(caller, request.area)
+        let stats = try await run(heavy: heavy) { () throws -> AreaStatistics? in
+            try statistics.publishedStatistics(request.area, on: request.day, groupBy: request.groupBy, disclosure: disclosure)
         }
         governance.audit(http, context, route: "/stats", layer: "population,businesses,buildings", grants: grants,
                          area: Self.auditArea(request.area), datetime: request.day, rows: stats == nil ? 0 : 1, outcome: stats == nil ? "404" : "200")
@@ -148,6 +144,14 @@ struct StatisticsRoutes: Sendable {
             throw APIError.notFound("no such area")
         }
         return JSONResponse.make(StatisticsDocument.make(stats, request: request, disclosure: disclosure))
+    }
+
+    /// How the caller may see the area's figures, once they can be computed at once: a protected
+    /// question waits for a rebuilding engine here, holding no thread.
+    func disclosureReady(_ caller: Caller, _ area: StatisticsArea) async throws -> (StatisticsDisclosure, [ShareApplication]) {
+        let (d, g) = try await blocking { try governance.disclosure(for: caller, area: area) }
+        try await statistics.ready(for: d)
+        return (d, g)
     }
 
     /// Blocking work in the heavy lane or on the shared pool.

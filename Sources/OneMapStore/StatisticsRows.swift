@@ -139,4 +139,8 @@ public protocol PublishedStatisticsProvider: AreaStatisticsProvider {
     /// Whether questions are answered from memory now (a whole city in tens of milliseconds) rather
     /// than by SQL (seconds): the server then keeps them out of its lane for long work.
     var answersFromMemory: Bool { get }
+
+    /// Waits, without holding a thread, until figures published under `disclosure` can be computed
+    /// at once (protected figures need the in-memory engine, which may be being rebuilt).
+    func ready(for disclosure: StatisticsDisclosure) async throws
 }
