@@ -132,20 +132,20 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
         // People by entity, then household.
         let personOrder = Self.order(count: entityCount, keys: personEntity, then: c.personHousehold)
         c.entityPeopleStart = personOrder.start
-        c.personSex = personOrder.order.map { c.personSex[Int($0)] }
-        c.personBirthYear = personOrder.order.map { c.personBirthYear[Int($0)] }
-        c.personRegistration = personOrder.order.map { c.personRegistration[Int($0)] }
-        c.personHousehold = personOrder.order.map { c.personHousehold[Int($0)] }
-        c.personFrom = personOrder.order.map { c.personFrom[Int($0)] }
-        c.personTo = personOrder.order.map { c.personTo[Int($0)] }
-        c.personKey = personOrder.order.map { c.personKey[Int($0)] }
+        Self.permute(&c.personSex, personOrder.order)
+        Self.permute(&c.personBirthYear, personOrder.order)
+        Self.permute(&c.personRegistration, personOrder.order)
+        Self.permute(&c.personHousehold, personOrder.order)
+        Self.permute(&c.personFrom, personOrder.order)
+        Self.permute(&c.personTo, personOrder.order)
+        Self.permute(&c.personKey, personOrder.order)
         let firmOrder = Self.order(count: entityCount, keys: firmEntity, then: nil)
         c.entityFirmStart = firmOrder.start
-        c.firmIndustry = firmOrder.order.map { c.firmIndustry[Int($0)] }
-        c.firmEmployees = firmOrder.order.map { c.firmEmployees[Int($0)] }
-        c.firmFrom = firmOrder.order.map { c.firmFrom[Int($0)] }
-        c.firmTo = firmOrder.order.map { c.firmTo[Int($0)] }
-        c.firmKey = firmOrder.order.map { c.firmKey[Int($0)] }
+        Self.permute(&c.firmIndustry, firmOrder.order)
+        Self.permute(&c.firmEmployees, firmOrder.order)
+        Self.permute(&c.firmFrom, firmOrder.order)
+        Self.permute(&c.firmTo, firmOrder.order)
+        Self.permute(&c.firmKey, firmOrder.order)
         c.grid = CentroidGrid(x: c.buildingX, y: c.buildingY)
         let byCell = c.buildingCell.indices.sorted { c.buildingCell[$0] < c.buildingCell[$1] }
         c.buildingCellRank = [Int32](repeating: 0, count: c.buildingCount)
@@ -155,6 +155,11 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
             c.buildingCellRank[b] = rank
         }
         return c
+    }
+
+    /// Puts a column in `order` (row numbers of the old order); the old array is freed.
+    static func permute<T>(_ column: inout [T], _ order: [Int32]) {
+        column = order.map { column[Int($0)] }
     }
 
     /// CSR lists of `values` by `keys` (0..<count), each list in the order pairs are visited.
