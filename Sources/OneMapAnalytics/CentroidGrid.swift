@@ -65,6 +65,8 @@ struct CentroidGrid: Sendable {
         }
     }
 
+    var cellCount: Int { columns * rows }
+
     func buildings(inCell c: Int) -> Range<Int> { Int(cellStart[c])..<Int(cellStart[c + 1]) }
 
     var memoryBytes: Int { (cellStart.capacity + cellBuildings.capacity) * 4 }

@@ -25,13 +25,8 @@ struct EngineQuery {
 
     private var grouped: Bool { !groupBy.isEmpty }
 
-    /// The census age band (index into `StatisticsDimension.ageBands`); no birth year: the last.
     @inline(__always)
-    private func band(_ birthYear: Int32) -> Int {
-        guard birthYear != StatisticsColumns.noBirthYear else { return 3 }
-        let age = year &- birthYear
-        return age < 15 ? 0 : age < 60 ? 1 : age < 65 ? 2 : 3
-    }
+    private func band(_ birthYear: Int32) -> Int { StatisticsColumns.ageBand(birthYear: birthYear, year: year) }
 
     mutating func run(_ selection: [Int32], into stats: inout AreaStatistics) {
         var useCount = [Int](repeating: 0, count: c.uses.count), useMilli = [Int64](repeating: 0, count: c.uses.count)

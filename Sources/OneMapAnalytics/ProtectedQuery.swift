@@ -29,11 +29,7 @@ struct ProtectedQuery {
     }
 
     @inline(__always)
-    private func band(_ birthYear: Int32) -> Int {
-        guard birthYear != StatisticsColumns.noBirthYear else { return 3 }
-        let age = year &- birthYear
-        return age < 15 ? 0 : age < 60 ? 1 : age < 65 ? 2 : 3
-    }
+    private func band(_ birthYear: Int32) -> Int { StatisticsColumns.ageBand(birthYear: birthYear, year: year) }
 
     func run(_ selection: [Int32], into stats: inout AreaStatistics) {
         var places = PlaceGrouping(columns: c, day: day, groupBy: groupBy)

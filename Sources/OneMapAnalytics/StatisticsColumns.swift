@@ -67,6 +67,15 @@ struct StatisticsColumns: Sendable {
     /// A birth year kept as missing.
     static let noBirthYear = Int32.min
 
+    /// The census age band (index into `StatisticsDimension.ageBands`) in `year` of someone born in
+    /// `birthYear`; no birth year: the last, as the SQL path counts it.
+    @inline(__always)
+    static func ageBand(birthYear: Int32, year: Int32) -> Int {
+        guard birthYear != noBirthYear else { return 3 }
+        let age = year &- birthYear
+        return age < 15 ? 0 : age < 60 ? 1 : age < 65 ? 2 : 3
+    }
+
     var buildingCount: Int { buildingEntity.count }
     var peopleCount: Int { personSex.count }
     var firmCount: Int { firmIndustry.count }

@@ -47,6 +47,12 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
 
     public func ready(for disclosure: StatisticsDisclosure) async throws {
         guard StatisticsProtection(disclosure).any || disclosure.isMixed else { return }
+        try await engineReady()
+    }
+
+    /// Waits, holding no thread, until an engine holding the newest change is there (analyses and
+    /// protected figures only the engine computes).
+    public func engineReady() async throws {
         let deadline = ContinuousClock.now + .milliseconds(Int(protectedWait * 1000))
         while current == nil {
             let failed = lock.withLock { () -> String? in
@@ -57,9 +63,9 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
                 scheduleLocked()
                 return nil
             }
-            if let failed { throw StatisticsUnavailable("statistics for callers without access to the records cannot be computed: \(failed)", retryAfterSeconds: 30) }
+            if let failed { throw StatisticsUnavailable("protected statistics and analyses (computed in memory) cannot be computed: \(failed)", retryAfterSeconds: 30) }
             guard ContinuousClock.now < deadline else {
-                throw StatisticsUnavailable("statistics for callers without access to the records are being prepared; retry shortly")
+                throw StatisticsUnavailable("protected statistics and analyses (computed in memory) are being prepared; retry shortly")
             }
             try await Task.sleep(for: .milliseconds(25))
         }
@@ -125,6 +131,12 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
         }
     }
 
+    /// Who can reach a layer of facilities (`StatisticsEngine.coverage`): only the engine answers it.
+    public func coverage(_ question: CoverageQuestion, protected: Bool) throws -> CoverageResult? {
+        try checkHasData(on: question.day)
+        return try protectedEngine().coverage(question, protected: protected)
+    }
+
     /// The engine for protected figures, which only it computes: the current one, else the one
     /// being built (waited for, up to `protectedWait`), so that a protected answer is never older
     /// than the store's newest change either.
@@ -137,10 +149,10 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
         while true {
             if let e = engine, e.changeSeq >= newestChange { return e }
             if !building, let lastError {
-                throw StatisticsUnavailable("statistics for callers without access to the records cannot be computed: \(lastError)", retryAfterSeconds: 30)
+                throw StatisticsUnavailable("protected statistics and analyses (computed in memory) cannot be computed: \(lastError)", retryAfterSeconds: 30)
             }
             guard lock.wait(until: deadline) else {
-                throw StatisticsUnavailable("statistics for callers without access to the records are being prepared; retry shortly")
+                throw StatisticsUnavailable("protected statistics and analyses (computed in memory) are being prepared; retry shortly")
             }
         }
     }

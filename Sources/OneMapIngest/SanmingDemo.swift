@@ -16,7 +16,7 @@ public struct DemoOptions: Sendable {
 }
 
 public struct DemoSummary: Sendable {
-    public var adminAreas = 0, townships = 0, buildings = 0, people = 0, businesses = 0
+    public var adminAreas = 0, townships = 0, buildings = 0, people = 0, businesses = 0, schools = 0, clinics = 0
     public var seconds = 0.0
 }
 
@@ -38,7 +38,7 @@ public enum SanmingDemo {
         return out
     }
 
-    public static func build(into store: any FeatureStore, options: DemoOptions,
+    public static func build(into store: any FeatureStore & GovernanceStore, options: DemoOptions,
                              progress: @escaping (String) -> Void = { _ in }) throws -> DemoSummary {
         let start = Date()
         let src = try SanmingSources(directory: options.geodata)
@@ -64,6 +64,8 @@ public enum SanmingDemo {
             summary.businesses = try plan.generateBusinesses { try w.add($0) }
             progress("indexing and counting residents per building and area")
         }
+        progress("facilities: schools (教育局) and clinics (卫健委)")
+        (summary.schools, summary.clinics) = try DemoFacilities.write(plan: plan, into: store)
         summary.seconds = Date().timeIntervalSince(start)
         return summary
     }

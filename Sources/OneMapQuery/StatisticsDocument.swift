@@ -10,11 +10,7 @@ public enum StatisticsDocument {
 
     /// One count as `access` allows.
     public static func figure(_ n: Int, _ access: FigureAccess, k: Int = defaultK) -> Any {
-        switch access {
-        case .exact: n
-        case .suppressed: n < k ? "<\(k)" : n
-        case .withheld: NSNull()
-        }
+        PublishedCount(n, access, k: k).json
     }
 
     /// A sum (employees, floor area) beside the count of records it sums: protected sums are shown

@@ -50,6 +50,12 @@ public enum MapRenderer {
                 c.fill()
             }
         }
+        // Residents beyond reach: red cells, deeper with more residents (1, 10, 100, 1000+).
+        for u in scene.uncovered {
+            path([[u.ring]], on: c, minimumSize: 1)
+            c.color(uncoveredColor.with(alpha: uncoveredAlpha(u.people)))
+            c.fill()
+        }
         // Boundaries, finest first so coarser lines lie on top.
         if scene.request.layers.contains(.adminAreas) {
             c.roundJoins()
@@ -84,6 +90,9 @@ public enum MapRenderer {
         c.stroke()
         c.restore()
     }
+
+    static let uncoveredColor = RGBA(r: 0.84, g: 0.1, b: 0.11)
+    static func uncoveredAlpha(_ people: Int) -> Double { 0.25 + 0.55 * min(1, log10(Double(max(people, 1))) / 3) }
 
     /// Colours of departments' collections, in the order asked (ColorBrewer Dark2).
     static let overlayColors = ["#1b9e77", "#7570b3", "#d95f02", "#e7298a", "#66a61e", "#e6ab02"].compactMap(RGBA.init(css:))
@@ -201,6 +210,12 @@ public enum MapRenderer {
             rows.append((1, style.city.color, style.city.dash, style.city.width, "市界 city"))
             rows.append((1, style.county.color, style.county.dash, style.county.width, "县界 county"))
             rows.append((1, style.township.color, style.township.dash, style.township.width, "乡镇界 township"))
+        }
+        if let title = scene.uncoveredTitle {
+            rows.append((2, .black, [], 0, title))
+            for (n, text) in [(1, "1–9"), (10, "10–99"), (100, "100–999"), (1000, "≥ 1000")] {
+                rows.append((0, uncoveredColor.with(alpha: uncoveredAlpha(n)), [], 0, text))
+            }
         }
         for (i, o) in scene.overlays.enumerated() {
             rows.append((0, overlayColors[i % overlayColors.count], [], 0, o.title + (o.omitted > 0 ? " (\(o.omitted) 未绘 not drawn)" : "")))

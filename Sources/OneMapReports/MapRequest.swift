@@ -27,7 +27,12 @@ public struct MapRequest: Sendable {
     public var day: String
 
     public static let maxSide = 4096, minSide = 64
-    public static let parameters = ["bbox", "width", "height", "layers", "datetime", "crs"]
+    /// A coverage question whose residents beyond reach are drawn (`coverage.layer`, `.radius`,
+    /// `.ageBands`, `.capacity`, `.area`, without the prefix); empty: none.
+    public var coverage: [(String, String)] = []
+
+    public static let coverageParameters = ["coverage.layer", "coverage.radius", "coverage.ageBands", "coverage.capacity", "coverage.area"]
+    public static let parameters = ["bbox", "width", "height", "layers", "datetime", "crs"] + coverageParameters
 
     public init(crs: CRS, extent: BBox, width: Int, height: Int, layers: [MapLayer], day: String) {
         self.crs = crs; self.width = width; self.height = height; self.layers = layers; self.day = day
@@ -97,6 +102,10 @@ public struct MapRequest: Sendable {
         guard extent.width < 2_000_000, extent.height < 2_000_000 else { throw QueryError("bbox '\(bboxText)' is wider than 2,000 km; a map of Sanming needs less") }
         var request = MapRequest(crs: mapCRS, extent: extent, width: width, height: height, layers: layers, day: day)
         request.collections = collections
+        request.coverage = coverageParameters.compactMap { k in v[k].map { (String(k.dropFirst("coverage.".count)), $0) } }
+        if !request.coverage.isEmpty && v["coverage.layer"] == nil {
+            throw QueryError("coverage.layer is required with the other coverage parameters (the facilities' collection)")
+        }
         return request
     }
 

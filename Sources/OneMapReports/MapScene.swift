@@ -28,6 +28,12 @@ public struct MapScene: Sendable {
         let omitted: Int
     }
 
+    /// A statistical grid cell of residents beyond reach of a coverage question, in pixels.
+    public struct Shade: Sendable {
+        let ring: [Position]
+        let people: Int
+    }
+
     public struct Label: Sendable {
         let name: String, level: String
         let at: Position
@@ -40,6 +46,9 @@ public struct MapScene: Sendable {
     var buildings: [Building] = []
     var labels: [Label] = []
     var overlays: [Overlay] = []
+    /// Residents beyond reach of a coverage question, and what the legend calls them.
+    var uncovered: [Shade] = []
+    var uncoveredTitle: String?
     /// The level the density is drawn for (township, or county when no township is in view).
     var densityLevel: String?
     /// Whether buildings carry residents for this caller.
@@ -50,7 +59,7 @@ public struct MapScene: Sendable {
     var buildingsOmitted = 0
 
     /// Features drawn (areas, labels, buildings, collections): what the audit records.
-    public var featureCount: Int { areas.count + labels.count + buildings.count + overlays.reduce(0) { $0 + $1.features.count } }
+    public var featureCount: Int { areas.count + labels.count + buildings.count + uncovered.count + overlays.reduce(0) { $0 + $1.features.count } }
 
     /// A collection draws at most this many features.
     public static let maxOverlayFeatures = 200_000
@@ -145,6 +154,22 @@ public struct MapScene: Sendable {
             scene.overlays.append(Overlay(id: id, title: view.layer.title, features: features, omitted: max(0, count - maxOverlayFeatures)))
         }
         return scene
+    }
+
+    /// Adds the cells of residents beyond reach (lon/lat boxes, EPSG:4490) with their residents.
+    public mutating func addUncovered(_ cells: [(box: BBox, people: Int)], title: String) throws {
+        let reprojector = Reprojector()
+        let e = request.extent, res = request.resolution
+        uncoveredTitle = title
+        for c in cells {
+            let b = c.box
+            let ring = [Position(b.minX, b.minY), Position(b.maxX, b.minY), Position(b.maxX, b.maxY), Position(b.minX, b.maxY), Position(b.minX, b.minY)]
+            let g = try reprojector.transform(.polygon([ring]), from: .cgcs2000, to: request.crs)
+                .mapPositions { Position(($0.x - e.minX) / res, (e.maxY - $0.y) / res) }
+            guard let pixels = g.polygons.first?.first else { continue }
+            guard pixels.contains(where: { $0.x >= 0 && $0.y >= 0 && $0.x <= Double(request.width) && $0.y <= Double(request.height) }) else { continue }
+            uncovered.append(Shade(ring: pixels, people: c.people))
+        }
     }
 
     static func text(_ v: FieldValue) -> String? {

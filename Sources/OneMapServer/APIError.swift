@@ -54,6 +54,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 enum JSONResponse {
+    /// A typed document as JSON (keys sorted, slashes unescaped, like `make`).
+    static func encode<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, contentType: String = "application/json") throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
     static func make(_ object: Any, status: HTTPResponse.Status = .ok, contentType: String = "application/json",
                      extraHeaders: HTTPFields = [:]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)

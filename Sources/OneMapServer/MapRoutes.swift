@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OneMapGeo
 import OneMapQuery
 import OneMapReports
 import OneMapStore
@@ -11,6 +12,8 @@ struct MapRoutes: Sendable {
     let governance: Governance
     let stylesDirectory: String
     let lane: HeavyLane
+    /// Answers `coverage.*` questions drawn on the map.
+    let coverage: CoverageRoutes
 
     func register(on router: Router<OneMapRequestContext>) {
         router.get("/render") { request, context in try await self.render(request, context) }
@@ -27,24 +30,40 @@ struct MapRoutes: Sendable {
     }
 
     func render(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
-        let parsed: MapRequest
+        var parsed: MapRequest
         do { parsed = try MapRequest.parse(QueryItems.of(request).map { (String($0.0), String($0.1)) }) } catch { throw APIError.badRequest(error.description) }
         let caller = context.caller
+        // Residents beyond reach of a coverage question, with its facilities drawn on top.
+        var uncovered: [(box: BBox, people: Int)] = [], uncoveredTitle = ""
+        var coverageGrants: [ShareApplication] = []
+        if !parsed.coverage.isEmpty {
+            let question: CoverageRequest
+            do { question = try CoverageRequest.parse(parameters: parsed.coverage + [("datetime", parsed.day)]) } catch {
+                throw APIError.badRequest("coverage: \(error.description)")
+            }
+            let e = try await coverage.evaluate(question, context)
+            uncovered = e.result.uncoveredCells.map { ($0.bbox, $0.people) }
+            uncoveredTitle = "\(CoverageRequest.number(question.radiusMetres)) m 外人口 beyond reach"
+            coverageGrants = e.grants
+            if !parsed.collections.contains(question.layer) { parsed.collections.append(question.layer) }
+        }
+        let request_ = parsed, cells = uncovered, cellsTitle = uncoveredTitle
         let (store, governance, styles) = (self.store, self.governance, stylesDirectory)
         let (png, drawn) = try await lane.run("a map") { () throws -> (Data, Int) in
             var views = try Self.mapViews(store: store, governance: governance, caller: caller)
             // Departments' collections: they must exist and be readable, as for their tiles.
-            for id in parsed.collections {
+            for id in request_.collections {
                 guard let layer = try store.layer(id: id), layer.isSpatial, !MapScene.sourceLayers.contains(id) else {
                     throw APIError.badRequest("layers: no map layer '\(id)'; map layers: \(MapLayer.allCases.map(\.rawValue).joined(separator: ", ")) and the collections you may read (see /collections)")
                 }
                 views[id] = try governance.views(of: [layer], for: caller).views[0]
             }
-            let scene: MapScene
-            do { scene = try MapScene.load(parsed, store: store, views: views) } catch let e as StoreError { throw APIError.from(e) }
+            var scene: MapScene
+            do { scene = try MapScene.load(request_, store: store, views: views) } catch let e as StoreError { throw APIError.from(e) }
+            if !cellsTitle.isEmpty { try scene.addUncovered(cells, title: cellsTitle) }
             return (try MapRenderer.png(scene, style: MapStyle.load(stylesDirectory: styles)), scene.featureCount)
         }
-        governance.audit(request, context, route: "/render", layer: (MapScene.sourceLayers + parsed.collections).joined(separator: ","),
+        governance.audit(request, context, route: "/render", layer: (MapScene.sourceLayers + parsed.collections + (uncoveredTitle.isEmpty ? [] : ["population"])).joined(separator: ","), grants: coverageGrants,
                          area: Governance.box(try? parsed.queryBox()), datetime: parsed.day, rows: drawn)
         return ExportResponse.make(png, mediaType: "image/png", filename: "onemap-\(parsed.day).png", inline: true)
     }

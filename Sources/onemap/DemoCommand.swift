@@ -46,7 +46,8 @@ struct DemoCommand: ParsableCommand {
         try fm.moveItem(atPath: tmp, toPath: db)
         print("""
             demo database \(db): \(summary.adminAreas) administrative areas (\(summary.townships) synthetic townships), \
-            \(summary.buildings) buildings, \(summary.people) people, \(summary.businesses) businesses \
+            \(summary.buildings) buildings, \(summary.people) people, \(summary.businesses) businesses, \
+            \(summary.schools) schools, \(summary.clinics) clinics \
             in \(String(format: "%.1f", summary.seconds)) s
             """)
     }
