@@ -296,37 +296,42 @@ struct CoverageReach {
     private(set) var demand: [Double]
 
     init(units: CoverageUnits, facilities: [CoverageFacility], radius: Double, capacity: Bool) {
-        grid = CentroidGrid(x: units.x, y: units.y)
+        self.init(x: units.x, y: units.y, residents: units.considered, facilities: facilities, radius: radius, capacity: capacity)
+    }
+
+    /// Units at (x, y) lon/lat with their residents counted.
+    init(x: [Double], y: [Double], residents: [Int32], facilities: [CoverageFacility], radius: Double, capacity: Bool) {
+        grid = CentroidGrid(x: x, y: y)
         let cells = grid.cellCount
-        var cellOf = [Int32](repeating: -1, count: units.count)
+        var cellOf = [Int32](repeating: -1, count: x.count)
         var cellPeople = [Double](repeating: 0, count: cells)
         for g in 0..<cells {
             for i in grid.buildings(inCell: g) {
                 let u = Int(grid.cellBuildings[i])
                 cellOf[u] = Int32(g)
-                cellPeople[g] += Double(units.considered[u])
+                cellPeople[g] += Double(residents[u])
             }
         }
         self.cellOf = cellOf
         cellReached = [Bool](repeating: false, count: cells)
-        unitReached = [Bool](repeating: false, count: units.count)
+        unitReached = [Bool](repeating: false, count: x.count)
         demand = [Double](repeating: 0, count: facilities.count)
         // Pass 1: reach, and each facility's residents within reach.
         for (j, f) in facilities.enumerated() {
             var n = 0.0
-            Self.visit(grid, units, f.position, radius,
+            Self.visit(grid, x, y, f.position, radius,
                        whole: { g in cellReached[g] = true; n += cellPeople[g] },
-                       unit: { u in unitReached[u] = true; n += Double(units.considered[u]) })
+                       unit: { u in unitReached[u] = true; n += Double(residents[u]) })
             demand[j] = n
         }
         guard capacity else { return }
         // Pass 2: each facility's places per resident within reach, added to every unit it reaches.
         cellSupply = [Double](repeating: 0, count: cells)
-        unitSupply = [Double](repeating: 0, count: units.count)
+        unitSupply = [Double](repeating: 0, count: x.count)
         for (j, f) in facilities.enumerated() {
             guard let cap = f.capacity, cap > 0, demand[j] > 0 else { continue }
             let ratio = cap / demand[j]
-            Self.visit(grid, units, f.position, radius, whole: { g in cellSupply[g] += ratio }, unit: { u in unitSupply[u] += ratio })
+            Self.visit(grid, x, y, f.position, radius, whole: { g in cellSupply[g] += ratio }, unit: { u in unitSupply[u] += ratio })
         }
     }
 
@@ -346,7 +351,7 @@ struct CoverageReach {
     /// Calls `whole` for each grid cell wholly within `radius` of `p`, `unit` for each unit within
     /// reach in the cells the circle cuts. A margin of a metre keeps the shortcut on the safe side
     /// of the unit-by-unit test.
-    private static func visit(_ grid: CentroidGrid, _ units: CoverageUnits, _ p: Position, _ radius: Double,
+    private static func visit(_ grid: CentroidGrid, _ x: [Double], _ y: [Double], _ p: Position, _ radius: Double,
                               whole: (Int) -> Void, unit: (Int) -> Void) {
         let m = LocalDistance.metresPerDegree(latitude: p.y)
         let dx = radius / m.lon * 1.01 + 1e-6, dy = radius / m.lat * 1.01 + 1e-6
@@ -362,7 +367,7 @@ struct CoverageReach {
             if far < radius - margin { whole(g); return }
             for i in range {
                 let u = Int(grid.cellBuildings[i])
-                if LocalDistance.metres(p.x, p.y, units.x[u], units.y[u]) <= radius { unit(u) }
+                if LocalDistance.metres(p.x, p.y, x[u], y[u]) <= radius { unit(u) }
             }
         }
     }

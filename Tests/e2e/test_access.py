@@ -61,8 +61,9 @@ def world(http, base_url, out_dir):
     with open(path, "w") as fh:
         json.dump({"type": "FeatureCollection", "features": features}, fh, ensure_ascii=False)
 
-    keys = {"owner": new_key("dept", "add", "SMWJ", "三明市卫生健康委员会"),
-            "granted": new_key("dept", "add", "SMJY", "三明市教育局"),
+    # 卫健委 and 教育局 are in the demo (they own its clinics and schools): new keys for them.
+    keys = {"owner": new_key("dept", "key", "SMWJ"),
+            "granted": new_key("dept", "key", "SMJY"),
             "ungranted": new_key("dept", "add", "SMJT", "三明市交通运输局"),
             "expired": new_key("dept", "add", "SMJX", "三明市经信局"),
             "revoked": new_key("dept", "add", "SMRS", "三明市人社局"),
