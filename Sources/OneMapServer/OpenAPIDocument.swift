@@ -103,6 +103,38 @@ enum OpenAPIDocument {
                                                         param("to", "Last day", required: true),
                                                         param("step", "year or month", schema: ["type": "string", "enum": ["year", "month"], "default": "year"])],
                                            ok: json("The series (at most 60 points)"))
+        // Coverage of public services: the same members as query parameters (GET) or a body (POST).
+        let coverageParameters = [
+            param("layer", "A point collection of facilities (e.g. schools, clinics)", required: true),
+            param("radius", "Straight-line reach in metres", schema: ["type": "number", "exclusiveMinimum": 0, "maximum": CoverageRequest.maxRadius], required: true),
+            datetime, param("area", "Administrative code whose residents are counted (default the city)", schema: ["type": "string", "pattern": "^([0-9]{6}|[0-9]{9}|[0-9]{12})$"]),
+            param("ageBands", "Age bands counted, comma separated: " + StatisticsDimension.ageBands.joined(separator: ", ")),
+            param("capacity", "A numeric field of the layer: each facility's places, shared out by 2SFCA"),
+        ]
+        var coverage = op("coverageQuery", "Residents within and beyond reach of a layer of facilities, by age band and township", tags: ["Analysis"],
+                          parameters: coverageParameters + [param("f", "json (figures) or geojson (cells beyond reach)", schema: ["type": "string", "enum": ["json", "geojson"]])],
+                          ok: json("Figures (protected for callers who may not read the population records)"))
+        coverage["post"] = [
+            "operationId": "coverage", "summary": "Coverage of public services (the same members as the GET parameters)", "tags": ["Analysis"],
+            "requestBody": ["required": true, "content": ["application/json": ["schema": [
+                "type": "object", "required": ["layer", "radius"], "additionalProperties": false,
+                "properties": [
+                    "layer": ["type": "string", "minLength": 1], "radius": ["type": "number", "exclusiveMinimum": 0, "maximum": CoverageRequest.maxRadius],
+                    "datetime": ["type": "string"], "area": ["type": "string", "pattern": "^([0-9]{6}|[0-9]{9}|[0-9]{12})$"],
+                    "ageBands": ["type": "array", "items": ["type": "string", "enum": StatisticsDimension.ageBands]],
+                    "capacity": ["type": "string", "minLength": 1],
+                ]]]]],
+            "responses": ["200": json("Figures"), "400": error, "401": error, "403": error, "404": error, "503": error],
+        ]
+        allPaths["/analysis/coverage"] = coverage
+        allPaths["/analysis/coverage/tiles.json"] = op("coverageTileJSON", "TileJSON of the cells beyond reach", tags: ["Analysis"],
+                                                       parameters: coverageParameters, ok: json("TileJSON 3.0"))
+        allPaths["/analysis/coverage/tiles/{z}/{x}/{y}"] = op(
+            "coverageTile", "Cells beyond reach as a Mapbox Vector Tile (layer uncovered_population, property people)", tags: ["Analysis"],
+            parameters: [param("z", "Zoom", in: "path", schema: ["type": "integer", "minimum": 0, "maximum": 22]),
+                         param("x", "Column", in: "path", schema: ["type": "integer", "minimum": 0]),
+                         param("y", "Row", in: "path", schema: ["type": "integer", "minimum": 0])] + coverageParameters,
+            ok: json("The tile (204 when empty)", type: "application/vnd.mapbox-vector-tile", schema: ["type": "string", "format": "binary"]))
         let tmsID = param("tileMatrixSetId", "A tile matrix set", in: "path", schema: ["type": "string", "enum": TileMatrixSet.all.map(\.id)])
         allPaths["/tileMatrixSets"] = op("tileMatrixSets", "The tile matrix sets", tags: ["Tiles"], parameters: [f], ok: json("Their ids and links"))
         allPaths["/tileMatrixSets/{tileMatrixSetId}"] = op("tileMatrixSet", "A tile matrix set's TMS 2.0 definition", tags: ["Tiles"],
