@@ -28,8 +28,11 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
     /// Seconds a protected question waits for a build in progress before it is refused (503).
     private let protectedWait: Double
 
-    public init(store: any FeatureStore, exactFromSQL: Bool = false, protectedWait: Double = 30) {
-        self.store = store; self.exactFromSQL = exactFromSQL; self.protectedWait = protectedWait
+    /// Replaces the store's disclosure-control secret (tests that need the same noise on every run).
+    private let secret: [UInt8]?
+
+    public init(store: any FeatureStore, exactFromSQL: Bool = false, protectedWait: Double = 30, secret: [UInt8]? = nil) {
+        self.store = store; self.exactFromSQL = exactFromSQL; self.protectedWait = protectedWait; self.secret = secret
     }
 
     /// Starts the first build in the background.
@@ -38,7 +41,7 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
     /// Builds now, on the caller's thread (benchmarks, the CLI, tests).
     @discardableResult
     public func buildNow() throws -> StatisticsEngine {
-        let e = try StatisticsEngine.build(from: store)
+        let e = try StatisticsEngine.build(from: store, secret: secret)
         lock.withLock { engine = e; builds += 1 }
         return e
     }
@@ -198,7 +201,7 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
         guard !building else { return }
         building = true
         queue.async { [self] in
-            let result = Self.atLowPriority { Result { try StatisticsEngine.build(from: store) } }
+            let result = Self.atLowPriority { Result { try StatisticsEngine.build(from: store, secret: secret) } }
             lock.withLock {
                 defer { lock.broadcast() }
                 building = false

@@ -38,8 +38,8 @@ public struct AreaReport: @unchecked Sendable {
     public var auditID: Int64
     public var scene: MapScene?
     /// The `/stats` documents the figures come from (day, compare day).
-    public var document: [String: Any]
-    public var compareDocument: [String: Any]?
+    public var document: StatisticsAnswer
+    public var compareDocument: StatisticsAnswer?
 
     /// Provenance lines, in the order every format prints them.
     public var provenance: [(String, String)] {
@@ -162,7 +162,7 @@ public struct AreaReportData: @unchecked Sendable {
         }
 
         var tables: [AreaReport.Table] = [areaTable(doc, compareDoc)]
-        let breakdowns: [([String: Any]) -> ReportTable] = [StatisticsTables.byAgeBand, StatisticsTables.bySex, StatisticsTables.byRegistration,
+        let breakdowns: [(StatisticsAnswer) -> ReportTable] = [StatisticsTables.byAgeBand, StatisticsTables.bySex, StatisticsTables.byRegistration,
                                                             StatisticsTables.byIndustry, StatisticsTables.byUse]
         for make in breakdowns {
             let t = make(doc), c = compareDoc.map(make)
@@ -181,19 +181,19 @@ public struct AreaReportData: @unchecked Sendable {
         }
         return AreaReport(
             title: "\(areaLabel) 区域报告", areaLabel: areaLabel, areaCode: code, day: day, compareDay: request.compare,
-            figures: figures, tables: tables, sources: sources, rule: doc["rule"] as? String ?? "",
+            figures: figures, tables: tables, sources: sources, rule: doc.rule,
             suppression: StatisticsDocument.describe(disclosure), queryArea: queryArea,
             generatedBy: generatedBy, generatedAt: generatedAt, auditID: auditID, scene: scene, document: doc, compareDocument: compareDoc)
     }
 
     /// One row per township (village in a township's report): people, households, businesses,
     /// employees, buildings and floor area from the `/stats` groups, and the people's change.
-    func areaTable(_ doc: [String: Any], _ compareDoc: [String: Any]?) -> AreaReport.Table {
+    func areaTable(_ doc: StatisticsAnswer, _ compareDoc: StatisticsAnswer?) -> AreaReport.Table {
         let key = dimension.rawValue
         let title = dimension == .township ? "分乡镇 By township" : "分村 By village"
-        func groups(_ d: [String: Any]?, _ kind: String) -> [String: [String: Any]] {
-            let rows = ((d?["groups"] as? [String: Any])?[kind] as? [[String: Any]]) ?? []
-            return Dictionary(rows.compactMap { r in (r[key] as? String).map { ($0, r) } }, uniquingKeysWith: { a, _ in a })
+        func groups(_ d: StatisticsAnswer?, _ kind: String) -> [String: StatisticsAnswer.GroupRow] {
+            let rows = d?.groups?.rows(kind) ?? []
+            return Dictionary(rows.compactMap { r in r.keys[key].map { ($0, r) } }, uniquingKeysWith: { a, _ in a })
         }
         let people = groups(doc, "population"), business = groups(doc, "businesses"), building = groups(doc, "buildings")
         let comparePeople = groups(compareDoc, "population")
@@ -205,15 +205,18 @@ public struct AreaReportData: @unchecked Sendable {
         for code in codes.sorted() {
             let p = people[code], b = business[code], g = building[code]
             // A group absent from the answer has none (zero), unless the whole kind is withheld.
-            func cell(_ row: [String: Any]?, _ field: String, _ access: FigureAccess) -> ReportCell {
-                access == .withheld ? .empty : (row.map { ReportCell(figure: $0[field]) } ?? .int(0))
+            func count(_ row: StatisticsAnswer.GroupRow?, _ access: FigureAccess) -> ReportCell {
+                access == .withheld ? .empty : (row.map { ReportCell($0.count) } ?? .int(0))
+            }
+            func measure(_ row: StatisticsAnswer.GroupRow?, _ access: FigureAccess) -> ReportCell {
+                access == .withheld ? .empty : (row.map { ReportCell($0.measure) } ?? .int(0))
             }
             var cells: [ReportCell] = [.text(code), .text(names[code] ?? "—"),
-                                       cell(p, "people", disclosure.people), cell(p, "households", disclosure.people),
-                                       cell(b, "businesses", disclosure.businesses), cell(b, "employees", disclosure.businesses),
-                                       cell(g, "buildings", disclosure.buildings), cell(g, "floorArea", disclosure.buildings)]
+                                       count(p, disclosure.people), measure(p, disclosure.people),
+                                       count(b, disclosure.businesses), measure(b, disclosure.businesses),
+                                       count(g, disclosure.buildings), measure(g, disclosure.buildings)]
             if request.compare != nil {
-                let then = compareDoc == nil ? ReportCell.empty : cell(comparePeople[code], "people", disclosure.people)
+                let then = compareDoc == nil ? ReportCell.empty : count(comparePeople[code], disclosure.people)
                 cells += [then, Self.change(cells[2], then)[1]]
             }
             t.table.rows.append(cells)

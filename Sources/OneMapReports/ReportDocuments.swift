@@ -6,7 +6,7 @@ public enum ReportDocuments {
         switch format {
         case .pdf: return try ReportPDF.data(report, style: style)
         case .html: return Data(try html(report, style: style).utf8)
-        case .json: return try JSONSerialization.data(withJSONObject: json(report), options: [.sortedKeys, .withoutEscapingSlashes])
+        case .json: return try JSONSerialization.data(withJSONObject: try json(report), options: [.sortedKeys, .withoutEscapingSlashes])
         case .xlsx:
             let about = ReportTable(name: "说明 about", columns: ["项目 item", "内容 value"], rows: report.provenance.map { [.text($0.0), .text($0.1)] })
             return try XLSXWriter.data([about, report.figures.table] + report.tables.map(\.table), title: report.title)
@@ -28,16 +28,16 @@ public enum ReportDocuments {
         return o
     }
 
-    public static func json(_ r: AreaReport) -> [String: Any] {
+    public static func json(_ r: AreaReport) throws -> [String: Any] {
         var o: [String: Any] = [
             "title": r.title, "area": ["code": r.areaCode as Any? ?? NSNull(), "name": r.areaLabel] as [String: Any], "datetime": r.day,
             "compare": r.compareDay as Any? ?? NSNull(), "figures": tableJSON(r.figures), "tables": r.tables.map(tableJSON),
             "provenance": r.provenance.map { ["item": $0.0, "value": $0.1] },
             "sources": r.sources.map { ["layer": $0.layer, "title": $0.title, "owner": $0.owner, "ownerName": $0.ownerName, "shareClass": $0.shareClass, "updated": $0.updated] },
             "auditRecord": r.auditID, "generatedBy": r.generatedBy, "generatedAt": r.generatedAt,
-            "statistics": r.document,
+            "statistics": try r.document.jsonObject(),
         ]
-        if let c = r.compareDocument { o["compareStatistics"] = c }
+        if let c = r.compareDocument { o["compareStatistics"] = try c.jsonObject() }
         return o
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OneMapQuery
 
 /// One value of a table: text, a whole number, a measure, or nothing (a withheld figure).
 public enum ReportCell: Sendable, Hashable {
@@ -7,13 +8,22 @@ public enum ReportCell: Sendable, Hashable {
     case number(Double)
     case empty
 
-    /// A figure as `/stats` shows it (`StatisticsDocument.figure`): a count, "<5", or null.
-    public init(figure: Any?) {
-        switch figure {
-        case let n as Int: self = .int(n)
-        case let d as Double: self = .number(d)
-        case let s as String: self = .text(s)
-        default: self = .empty
+    /// A count as `/stats` shows it: a number, "<5", or nothing (withheld).
+    public init(_ c: PublishedCount) {
+        switch c {
+        case .count(let n): self = .int(n)
+        case .below(let k): self = .text("<\(k)")
+        case .withheld: self = .empty
+        }
+    }
+
+    /// A sum as `/stats` shows it: a whole number, a measure, "<5", or nothing (hidden).
+    public init(_ m: PublishedMeasure) {
+        switch m {
+        case .integer(let n): self = .int(n)
+        case .decimal(let d): self = .number(d)
+        case .below(let k): self = .text("<\(k)")
+        case .hidden: self = .empty
         }
     }
 

@@ -2,41 +2,36 @@ import Foundation
 import OneMapQuery
 import OneMapStore
 
-/// The tables of a `/stats` answer, made from the very document `/stats` returns (so an export
-/// can never show more, or other numbers, than the caller's `/stats`): a summary, people by sex,
+/// The tables of a `/stats` answer, made from the very typed answer `/stats` returns (so an export
+/// can never show more, or other numbers, than the caller's `/stats`, and a renamed figure is a
+/// compile error, not an empty column): a summary, people by sex,
 /// age band and registration, businesses by industry section, buildings by use, and the groups
 /// of a `groupBy`.
 public enum StatisticsTables {
     /// Chinese headers first, English after, as the city's staff read them.
-    static let figureNames: [(key: String, path: [String], label: String)] = [
-        ("population", ["population", "total"], "人口 population"),
-        ("households", ["population", "households"], "户数 households"),
-        ("businesses", ["businesses", "count"], "法人 businesses"),
-        ("employees", ["businesses", "employees"], "从业人员 employees"),
-        ("buildings", ["buildings", "count"], "建筑 buildings"),
-        ("floorArea", ["buildings", "floorArea"], "建筑面积 floor area (m²)"),
-    ]
-
-    static func value(_ doc: [String: Any], _ path: [String]) -> Any? {
-        var v: Any? = doc
-        for k in path { v = (v as? [String: Any])?[k] }
-        return v
+    static func figures(_ a: StatisticsAnswer) -> [(key: String, label: String, value: ReportCell)] {
+        [("population", "人口 population", ReportCell(a.population.total)),
+         ("households", "户数 households", ReportCell(a.population.households)),
+         ("businesses", "法人 businesses", ReportCell(a.businesses.count)),
+         ("employees", "从业人员 employees", ReportCell(a.businesses.employees)),
+         ("buildings", "建筑 buildings", ReportCell(a.buildings.count)),
+         ("floorArea", "建筑面积 floor area (m²)", ReportCell(a.buildings.floorArea))]
     }
 
     /// Figure, value: the six key figures.
-    public static func summary(_ doc: [String: Any]) -> ReportTable {
+    public static func summary(_ a: StatisticsAnswer) -> ReportTable {
         ReportTable(name: "概要 summary", columns: ["指标 figure", "key", "值 value"],
-                    rows: figureNames.map { [.text($0.label), .text($0.key), ReportCell(figure: value(doc, $0.path))] })
+                    rows: figures(a).map { [.text($0.label), .text($0.key), $0.value] })
     }
 
-    /// One table of a breakdown map (`population.bySex`, ...), categories in the given order, then
-    /// any others sorted.
-    static func breakdown(_ doc: [String: Any], path: [String], name: String, category: String, count: String,
+    /// One table of a breakdown (`population.bySex`, ...), categories in the given order, then
+    /// any others sorted; none when the breakdown is withheld.
+    static func breakdown(_ m: StatisticsAnswer.Breakdown, name: String, category: String, count: String,
                           order: [String] = [], labels: [String: String] = [:]) -> ReportTable {
         var t = ReportTable(name: name, columns: [category, "key", count])
-        guard let m = value(doc, path) as? [String: Any] else { return t }
+        guard let m = m.value else { return t }
         let keys = order.filter { m[$0] != nil } + m.keys.filter { !order.contains($0) }.sorted()
-        t.rows = keys.map { [.text(labels[$0] ?? $0), .text($0), ReportCell(figure: m[$0])] }
+        t.rows = keys.map { [.text(labels[$0] ?? $0), .text($0), ReportCell(m[$0]!)] }
         return t
     }
 
@@ -53,52 +48,51 @@ public enum StatisticsTables {
         "S": "S 公共管理、社会保障和社会组织", "T": "T 国际组织",
     ]
 
-    public static func bySex(_ doc: [String: Any]) -> ReportTable {
-        breakdown(doc, path: ["population", "bySex"], name: "性别 sex", category: "性别 sex", count: "人口 people", order: ["M", "F"], labels: sexLabels)
+    public static func bySex(_ a: StatisticsAnswer) -> ReportTable {
+        breakdown(a.population.bySex, name: "性别 sex", category: "性别 sex", count: "人口 people", order: ["M", "F"], labels: sexLabels)
     }
-    public static func byAgeBand(_ doc: [String: Any]) -> ReportTable {
-        breakdown(doc, path: ["population", "byAgeBand"], name: "年龄 age band", category: "年龄段 age band", count: "人口 people",
+    public static func byAgeBand(_ a: StatisticsAnswer) -> ReportTable {
+        breakdown(a.population.byAgeBand, name: "年龄 age band", category: "年龄段 age band", count: "人口 people",
                   order: StatisticsDimension.ageBands)
     }
-    public static func byRegistration(_ doc: [String: Any]) -> ReportTable {
-        breakdown(doc, path: ["population", "byRegistration"], name: "户籍 registration", category: "户籍 registration", count: "人口 people",
+    public static func byRegistration(_ a: StatisticsAnswer) -> ReportTable {
+        breakdown(a.population.byRegistration, name: "户籍 registration", category: "户籍 registration", count: "人口 people",
                   order: ["户籍", "流动"], labels: registrationLabels)
     }
-    public static func byIndustry(_ doc: [String: Any]) -> ReportTable {
-        breakdown(doc, path: ["businesses", "byIndustry"], name: "行业 industry", category: "行业门类 GB/T 4754 section", count: "法人 businesses",
+    public static func byIndustry(_ a: StatisticsAnswer) -> ReportTable {
+        breakdown(a.businesses.byIndustry, name: "行业 industry", category: "行业门类 GB/T 4754 section", count: "法人 businesses",
                   order: industryLabels.keys.sorted(), labels: industryLabels)
     }
-    public static func byUse(_ doc: [String: Any]) -> ReportTable {
-        breakdown(doc, path: ["buildings", "byUse"], name: "建筑用途 use", category: "用途 use", count: "建筑 buildings",
+    public static func byUse(_ a: StatisticsAnswer) -> ReportTable {
+        breakdown(a.buildings.byUse, name: "建筑用途 use", category: "用途 use", count: "建筑 buildings",
                   order: ["residential", "commercial", "industrial", "public", "mixed", "other"], labels: useLabels)
     }
 
     /// The groups of a `groupBy` request: one table per kind of record, a column per dimension.
-    public static func groups(_ doc: [String: Any], names: [String: String] = [:]) -> [ReportTable] {
-        guard let dims = doc["groupBy"] as? [String], let groups = doc["groups"] as? [String: Any] else { return [] }
-        let kinds: [(key: String, title: String, count: String, measure: String)] = [
-            ("population", "分组 人口 groups people", "people", "households"),
-            ("businesses", "分组 法人 groups businesses", "businesses", "employees"),
-            ("buildings", "分组 建筑 groups buildings", "buildings", "floorArea"),
+    public static func groups(_ a: StatisticsAnswer, names: [String: String] = [:]) -> [ReportTable] {
+        guard let dims = a.groupBy, let groups = a.groups else { return [] }
+        let kinds: [(rows: [StatisticsAnswer.GroupRow], title: String, count: String, measure: String)] = [
+            (groups.population, "分组 人口 groups people", "people", "households"),
+            (groups.businesses, "分组 法人 groups businesses", "businesses", "employees"),
+            (groups.buildings, "分组 建筑 groups buildings", "buildings", "floorArea"),
         ]
         return kinds.map { kind in
-            let rows = (groups[kind.key] as? [[String: Any]]) ?? []
-            let used = dims.filter { d in rows.contains { $0[d] != nil } }
+            let used = dims.filter { d in kind.rows.contains { $0.keys[d] != nil } }
             // The first area level's code gets its name beside it.
             let areaDimension = names.isEmpty ? nil : used.first { ["county", "township", "village", "grid"].contains($0) }
             var t = ReportTable(name: kind.title, columns: used + (areaDimension == nil ? [] : ["name"]) + [kind.count, kind.measure])
-            t.rows = rows.map { r in
-                var cells: [ReportCell] = used.map { .text(r[$0] as? String ?? "") }
-                if let d = areaDimension { cells.append(.text((r[d] as? String).flatMap { names[$0] } ?? "")) }
-                return cells + [ReportCell(figure: r[kind.count]), ReportCell(figure: r[kind.measure])]
+            t.rows = kind.rows.map { r in
+                var cells: [ReportCell] = used.map { .text(r.keys[$0] ?? "") }
+                if let d = areaDimension { cells.append(.text(r.keys[d].flatMap { names[$0] } ?? "")) }
+                return cells + [ReportCell(r.count), ReportCell(r.measure)]
             }
             return t
         }
     }
 
     /// Every table of the answer, in reading order.
-    public static func all(_ doc: [String: Any], names: [String: String] = [:]) -> [ReportTable] {
-        [summary(doc), bySex(doc), byAgeBand(doc), byRegistration(doc), byIndustry(doc), byUse(doc)] + groups(doc, names: names)
+    public static func all(_ a: StatisticsAnswer, names: [String: String] = [:]) -> [ReportTable] {
+        [summary(a), bySex(a), byAgeBand(a), byRegistration(a), byIndustry(a), byUse(a)] + groups(a, names: names)
     }
 
     /// One long CSV table of all figures: table, category key, label, value, as analysts load it.

@@ -50,7 +50,6 @@ struct AreaRoutes: Sendable {
             asked = try Self.day(String(v))
         }
         let day = asked
-        let statsRequest = StatisticsRequest(area: .code(code), day: day, groupBy: [])
         try Self.check(code)
         let caller = context.caller
         let (disclosure, grants) = try await blocking { try governance.disclosure(for: caller, area: .code(code)) }
@@ -68,29 +67,9 @@ struct AreaRoutes: Sendable {
         governance.audit(request, context, route: "/areas/{code}", layer: "population,businesses,buildings", grants: grants,
                          area: code, datetime: day, rows: found == nil ? 0 : 1 + found!.children.count, outcome: found == nil ? "404" : "200")
         guard let found else { throw APIError.notFound("no administrative area '\(code)' on \(day)") }
-        let area = found.area, parent = found.parent, children = found.children, stats = found.stats
-        var doc = StatisticsDocument.make(stats, request: statsRequest, disclosure: disclosure)
-        doc["area"] = nil
-        doc["code"] = area.code; doc["name"] = area.name; doc["level"] = area.level.rawValue
-        doc["validFrom"] = area.validFrom ?? NSNull(); doc["validTo"] = area.validTo ?? NSNull()
-        doc["parent"] = parent.map { ["code": $0.code, "name": $0.name, "href": "\(base)/areas/\($0.code)"] } ?? NSNull()
-        // Each child's figures from the groups keyed by its code (children without buildings: zeros).
-        let levelKey = Self.childLevel(area.level)?.rawValue ?? ""
-        func figures(_ groups: [StatisticsGroup], _ child: String) -> (Int, Double) {
-            groups.filter { $0.keys[levelKey] == child }.reduce((0, 0)) { ($0.0 + $1.count, $0.1 + $1.measure) }
-        }
-        let d = disclosure
-        func f(_ n: Int, _ a: FigureAccess) -> Any { StatisticsDocument.figure(n, a) }
-        let groups = d.groupAccess(Self.childLevel(area.level).flatMap { StatisticsDimension(rawValue: $0.rawValue) }.map { [$0] } ?? [])
-        doc["children"] = children.map { c -> [String: Any] in
-            let (p, h) = figures(stats.peopleGroups, c.code), (b, e) = figures(stats.businessGroups, c.code), (n, fa) = figures(stats.buildingGroups, c.code)
-            return ["code": c.code, "name": c.name, "level": c.level.rawValue, "href": "\(base)/areas/\(c.code)",
-                    "population": f(p, groups), "households": f(Int(h), groups), "businesses": f(b, d.businesses),
-                    "employees": StatisticsDocument.measure(e, count: b, d.businesses, floorArea: false), "buildings": f(n, d.buildings),
-                    "floorArea": StatisticsDocument.measure(fa, count: n, d.buildings, floorArea: true)]
-        }
-        doc["links"] = [["rel": "self", "href": "\(base)/areas/\(code)\(day == ISODate.string(Date()) ? "" : "?datetime=\(day)")"],
-                        ["rel": "statistics", "href": "\(base)/stats?area=\(code)&datetime=\(day)"]]
-        return JSONResponse.make(doc)
+        let level = Self.childLevel(found.area.level).flatMap { StatisticsDimension(rawValue: $0.rawValue) }
+        return try JSONResponse.encode(AreaDocument(
+            area: found.area, parent: found.parent, children: found.children, stats: found.stats, childLevel: level, day: day,
+            disclosure: disclosure, base: base, selfLink: "\(base)/areas/\(code)\(day == ISODate.string(Date()) ? "" : "?datetime=\(day)")"))
     }
 }

@@ -46,7 +46,7 @@ extension StatisticsRoutes {
         let suppression = StatisticsDocument.describe(disclosure)
         let about: [(String, String)] = [
             ("区域 area", areaName), ("日期 as of", parsed.day),
-            ("规则 rule", doc["rule"] as? String ?? ""),
+            ("规则 rule", doc.rule),
             ("人口 population", suppression["population"] ?? ""), ("法人 businesses", suppression["businesses"] ?? ""),
             ("建筑 buildings", suppression["buildings"] ?? ""),
             ("分组 groupBy", parsed.groupBy.map(\.rawValue).joined(separator: ", ")),

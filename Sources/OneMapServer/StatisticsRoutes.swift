@@ -64,22 +64,21 @@ struct StatisticsRoutes: Sendable {
     /// `GET /stats/timeseries?area=CODE&from=&to=[&step=year|month]`: the totals on each step's
     /// first day from `from` to `to` (at most 60 steps).
     func timeseries(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
-        JSONResponse.make(try await timeseriesDocument(QueryItems.of(request).map { (String($0.0), String($0.1)) }, request, context))
+        try JSONResponse.encode(try await timeseriesDocument(QueryItems.of(request).map { (String($0.0), String($0.1)) }, request, context))
     }
 
     /// `GET /stats/timeseries/export?…&format=csv|xlsx|json`: the series as a file, one row per step.
     func timeseriesExport(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let (format, rest) = try Self.exportFormat(QueryItems.of(request).map { (String($0.0), String($0.1)) })
         let doc = try await timeseriesDocument(rest, request, context, route: "/stats/timeseries/export")
-        let area = doc["area"] as? [String: Any] ?? [:]
-        let code = area["code"] as? String ?? "", name = area["name"] as? String ?? ""
+        let code = doc.area.code, name = doc.area.name
         let data: Data
         do { data = try StatisticsExport.timeseries(doc, format: format, title: "\(name) (\(code))") } catch { throw APIError.badRequest("\(error)") }
         return ExportResponse.make(data, format: format, filename: "timeseries-\(code)")
     }
 
     func timeseriesDocument(_ parameters: [(String, String)], _ request: Request, _ context: OneMapRequestContext,
-                            route: String = "/stats/timeseries") async throws -> [String: Any] {
+                            route: String = "/stats/timeseries") async throws -> TimeseriesAnswer {
         var v: [String: String] = [:]
         for (k, value) in parameters {
             guard ["area", "from", "to", "step"].contains(k) else {
@@ -108,24 +107,16 @@ struct StatisticsRoutes: Sendable {
         let caller = context.caller
         let (disclosure, grants) = try await disclosureReady(caller, .code(code))
         let series = try await blocking { try statistics.publishedTotals(code: code, on: steps, disclosure: disclosure) }
-        func f(_ n: Int, _ a: FigureAccess) -> Any { StatisticsDocument.figure(n, a) }
-        let shown = disclosure
-        let points: [[String: Any]] = zip(days, series).map { day, s in
-            guard let s else { return ["datetime": day, "exists": false] }
-            return ["datetime": day, "exists": true, "population": f(s.people, shown.people), "households": f(s.households, shown.access(.households)),
-                    "businesses": f(s.businesses, shown.businesses),
-                    "employees": StatisticsDocument.measure(Double(s.employees), count: s.businesses, shown.businesses, floorArea: false),
-                    "buildings": f(s.buildings, shown.buildings),
-                    "floorArea": StatisticsDocument.measure(s.floorArea, count: s.buildings, shown.buildings, floorArea: true)]
+        let points = zip(days, series).map { day, s in
+            s.map { TimeseriesAnswer.Point($0, day: day, disclosure: disclosure) } ?? TimeseriesAnswer.Point(missing: day)
         }
         governance.audit(request, context, action: route.hasSuffix("export") ? "export" : "read", route: route, layer: "population,businesses,buildings", grants: grants,
                          area: code, datetime: "\(days.first!)/\(days.last!)", rows: days.count)
         guard let name = series.compactMap({ $0?.name }).first else {
             throw APIError.notFound("no administrative area '\(code)' between \(days.first!) and \(days.last!)")
         }
-        return ["area": ["code": code, "name": name], "step": step, "series": points,
-                "suppression": StatisticsDocument.describe(shown),
-                "rule": "totals on each step's first day; the area's boundary of that day (a step when it did not exist has exists: false)"]
+        return TimeseriesAnswer(area: .init(code: code, name: name), step: step, series: points, suppression: StatisticsDocument.describe(disclosure),
+                                rule: "totals on each step's first day; the area's boundary of that day (a step when it did not exist has exists: false)")
     }
 
     func answer(_ request: StatisticsRequest, _ http: Request, _ context: OneMapRequestContext) async throws -> Response {
@@ -143,7 +134,7 @@ struct StatisticsRoutes: Sendable {
             if case .code(let code) = request.area { throw APIError.notFound("no administrative area '\(code)' on \(request.day)") }
             throw APIError.notFound("no such area")
         }
-        return JSONResponse.make(StatisticsDocument.make(stats, request: request, disclosure: disclosure))
+        return try JSONResponse.encode(StatisticsDocument.make(stats, request: request, disclosure: disclosure))
     }
 
     /// How the caller may see the area's figures, once they can be computed at once: a protected

@@ -131,9 +131,8 @@ import Testing
             #expect(Set(s.byAgeBand.keys) == Set(StatisticsDimension.ageBands))
             #expect(Set(s.byRegistration.keys) == ["户籍", "流动"])
             let doc = StatisticsDocument.make(s, request: r, disclosure: .standard)
-            let population = try #require(doc["population"] as? [String: Any])
-            let bySex = try #require(population["bySex"] as? [String: Any])
-            for (_, v) in bySex { if let n = v as? Int { #expect(n >= 5) } else { #expect(v as? String == "<5") } }
+            let bySex = try #require(doc.population.bySex.value)
+            for (_, v) in bySex { if let n = v.value { #expect(n >= 5) } else { #expect(v == .below(5)) } }
         }
     }
 

@@ -15,8 +15,7 @@ import Testing
     /// The `/stats` document as the server writes it (sorted keys).
     static func json(_ s: AreaStatistics?, _ request: StatisticsRequest) throws -> String {
         guard let s else { return "null" }
-        let data = try JSONSerialization.data(withJSONObject: StatisticsDocument.make(s, request: request, disclosure: .exact),
-                                              options: [.sortedKeys, .withoutEscapingSlashes])
+        let data = try StatisticsAnswer.encoder.encode(StatisticsDocument.make(s, request: request, disclosure: .exact))
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -12,7 +12,9 @@ import Testing
     func report(_ fixture: ReportFixture, disclosure: StatisticsDisclosure, compare: String? = "2014-01-01",
                 mapSize: (Int, Int)? = nil) throws -> AreaReport {
         let request = try AreaReportRequest.parse(parameters: [("area", "350404"), ("datetime", "2024-01-01")] + (compare.map { [("compare", $0)] } ?? []))
-        let data = try #require(try AreaReportData.gather(request, store: fixture.store, statistics: StatisticsService(store: fixture.store),
+        // A fixed disclosure-control secret: the same published figures on every run.
+        let statistics = StatisticsService(store: fixture.store, secret: Array("area report tests".utf8))
+        let data = try #require(try AreaReportData.gather(request, store: fixture.store, statistics: statistics,
                                                           departments: ["SMMZ": "民政局"], disclosure: disclosure,
                                                           mapViews: try fixture.views(), mapSize: mapSize))
         return data.compose(generatedBy: "test", generatedAt: "2024-01-02T00:00:00Z", auditID: 42)
