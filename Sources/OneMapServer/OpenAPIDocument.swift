@@ -106,7 +106,7 @@ enum OpenAPIDocument {
         // Coverage of public services: the same members as query parameters (GET) or a body (POST).
         let coverageParameters = [
             param("layer", "A point collection of facilities (e.g. schools, clinics)", required: true),
-            param("radius", "Straight-line reach in metres", schema: ["type": "number", "exclusiveMinimum": 0, "maximum": CoverageRequest.maxRadius], required: true),
+            param("radius", "Straight-line reach in metres", schema: ["type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": CoverageRequest.maxRadius], required: true),
             datetime, param("area", "Administrative code whose residents are counted (default the city)", schema: ["type": "string", "pattern": "^([0-9]{6}|[0-9]{9}|[0-9]{12})$"]),
             param("ageBands", "Age bands counted, comma separated: " + StatisticsDimension.ageBands.joined(separator: ", ")),
             param("capacity", "A numeric field of the layer: each facility's places, shared out by 2SFCA"),
@@ -119,7 +119,7 @@ enum OpenAPIDocument {
             "requestBody": ["required": true, "content": ["application/json": ["schema": [
                 "type": "object", "required": ["layer", "radius"], "additionalProperties": false,
                 "properties": [
-                    "layer": ["type": "string", "minLength": 1], "radius": ["type": "number", "exclusiveMinimum": 0, "maximum": CoverageRequest.maxRadius],
+                    "layer": ["type": "string", "minLength": 1], "radius": ["type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": CoverageRequest.maxRadius],
                     "datetime": ["type": "string"], "area": ["type": "string", "pattern": "^([0-9]{6}|[0-9]{9}|[0-9]{12})$"],
                     "ageBands": ["type": "array", "items": ["type": "string", "enum": StatisticsDimension.ageBands]],
                     "capacity": ["type": "string", "minLength": 1],
