@@ -16,6 +16,9 @@ struct ByteInterner {
 
     var count: Int { offsets.count - 1 }
 
+    /// Bytes held (arena, offsets, table).
+    var memoryBytes: Int { arena.capacity + offsets.capacity * 4 + table.capacity * 4 }
+
     private static func hash(_ b: UnsafeRawBufferPointer) -> Int {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }

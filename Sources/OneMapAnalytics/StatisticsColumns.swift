@@ -48,6 +48,8 @@ struct StatisticsColumns: Sendable {
     var personHousehold: [Int32] = []
     var personFrom: [Int32] = [], personTo: [Int32] = []
     var personKey: [UInt32] = []
+    /// The store's row id of each person (an update finds changed rows by it).
+    var personID: [Int64] = []
     /// Households whose members (any day) live in more than one building entity: counted through a
     /// set, the others by runs within a building.
     var householdShared: [Bool] = []
@@ -58,6 +60,7 @@ struct StatisticsColumns: Sendable {
     var firmEmployees: [Int64] = []
     var firmFrom: [Int32] = [], firmTo: [Int32] = []
     var firmKey: [UInt32] = []
+    var firmID: [Int64] = []
 
     var grid = CentroidGrid()
 
@@ -88,7 +91,7 @@ struct StatisticsColumns: Sendable {
         n += b(buildingEntity) + b(buildingX) + b(buildingY) + b(buildingUse) + b(buildingFloorMilli) + b(buildingFrom) + b(buildingTo)
         n += b(buildingAreaStart) + b(buildingAreas) + b(entityPeopleStart) + b(entityFirmStart) + b(buildingCell) + b(buildingKey) + b(buildingCellRank)
         n += b(personSex) + b(personBirthYear) + b(personRegistration) + b(personHousehold) + b(personFrom) + b(personTo) + b(householdShared)
-        n += b(personKey) + b(householdKey) + b(firmKey)
+        n += b(personKey) + b(householdKey) + b(firmKey) + b(personID) + b(firmID)
         n += b(firmIndustry) + b(firmEmployees) + b(firmFrom) + b(firmTo)
         n += grid.memoryBytes
         n += (areaCodes.count + areaName.count) * 48 + versionsOfCode.count * 64

@@ -23,7 +23,14 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
     private var personEntity: [Int32] = [], firmEntity: [Int32] = []
     /// Each household's first building entity (-1: none yet).
     private var householdEntity: [Int32] = []
+    private var unplacedPeople = Set<Int64>(), unplacedFirms = Set<Int64>()
     init(keys: RecordKeys) { self.keys = keys }
+
+    /// What an update needs to number new rows as this build numbered its rows.
+    var recordIndex: RecordIndex {
+        RecordIndex(entities: entities, households: households, sexes: sexes, registrations: registrations, industries: industries,
+                    unplacedPeople: unplacedPeople, unplacedFirms: unplacedFirms)
+    }
 
     private static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
 
@@ -88,7 +95,7 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
     }
 
     mutating func person(_ row: StatisticsPersonRow) throws {
-        guard let e = entities.lookUp(row.buildingCode) else { columns.unplacedPeople += 1; return }
+        guard let e = entities.lookUp(row.buildingCode) else { columns.unplacedPeople += 1; unplacedPeople.insert(row.id); return }
         personEntity.append(Int32(e))
         columns.personSex.append(try Self.small(sexes.number(row.sex ?? Self.empty), "sexes"))
         columns.personBirthYear.append(row.birthYear.map { Int32(clamping: $0) } ?? StatisticsColumns.noBirthYear)
@@ -104,16 +111,18 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
             columns.personHousehold.append(-1)
         }
         columns.personKey.append(keys.key(row.id, kind: 1))
+        columns.personID.append(row.id)
         columns.personFrom.append(try Self.from(row.validFrom, "person valid_from"))
         columns.personTo.append(try Self.to(row.validTo, "person valid_to"))
     }
 
     mutating func business(_ row: StatisticsBusinessRow) throws {
-        guard let e = entities.lookUp(row.buildingCode) else { columns.unplacedFirms += 1; return }
+        guard let e = entities.lookUp(row.buildingCode) else { columns.unplacedFirms += 1; unplacedFirms.insert(row.id); return }
         firmEntity.append(Int32(e))
         columns.firmIndustry.append(try Self.small(industries.number(row.industry ?? Self.empty), "industries"))
         columns.firmEmployees.append(row.employees)
         columns.firmKey.append(keys.key(row.id, kind: 2))
+        columns.firmID.append(row.id)
         columns.firmFrom.append(try Self.from(row.validFrom, "business valid_from"))
         columns.firmTo.append(try Self.to(row.validTo, "business valid_to"))
     }
@@ -139,6 +148,7 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
         Self.permute(&c.personFrom, personOrder.order)
         Self.permute(&c.personTo, personOrder.order)
         Self.permute(&c.personKey, personOrder.order)
+        Self.permute(&c.personID, personOrder.order)
         let firmOrder = Self.order(count: entityCount, keys: firmEntity, then: nil)
         c.entityFirmStart = firmOrder.start
         Self.permute(&c.firmIndustry, firmOrder.order)
@@ -146,6 +156,7 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
         Self.permute(&c.firmFrom, firmOrder.order)
         Self.permute(&c.firmTo, firmOrder.order)
         Self.permute(&c.firmKey, firmOrder.order)
+        Self.permute(&c.firmID, firmOrder.order)
         c.grid = CentroidGrid(x: c.buildingX, y: c.buildingY)
         let byCell = c.buildingCell.indices.sorted { c.buildingCell[$0] < c.buildingCell[$1] }
         c.buildingCellRank = [Int32](repeating: 0, count: c.buildingCount)

@@ -17,13 +17,44 @@ private func releaseFreeMemory(_ pad: Int) -> Int32
 public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
     let columns: StatisticsColumns
     let keys: RecordKeys
+    /// How the engine's rows were numbered, for updates.
+    let index: RecordIndex
     /// The newest store change the engine includes.
     public let changeSeq: Int64
+    /// The newest row change (of people and businesses) it includes.
+    public let rowSeq: Int64
     /// Seconds the build took (scan and layout).
     public let buildSeconds: Double
+    /// How this engine was made: a build from every row, or an update of the previous engine with
+    /// the rows that changed (how many, and in how many seconds).
+    public let madeBy: Origin
 
-    init(columns: StatisticsColumns, keys: RecordKeys, changeSeq: Int64, buildSeconds: Double) {
-        self.columns = columns; self.keys = keys; self.changeSeq = changeSeq; self.buildSeconds = buildSeconds
+    public enum Origin: Sendable, Equatable {
+        case build
+        case update(rows: Int, seconds: Double)
+    }
+
+    init(columns: StatisticsColumns, keys: RecordKeys, index: RecordIndex, scan: StatisticsScan, buildSeconds: Double, madeBy: Origin) {
+        self.columns = columns; self.keys = keys; self.index = index; self.changeSeq = scan.changeSeq; self.rowSeq = scan.rowSeq
+        self.buildSeconds = buildSeconds; self.madeBy = madeBy
+    }
+
+    /// Changed rows above this many: building anew is as quick as merging them in.
+    public static let updateLimit = 200_000
+
+    /// This engine with the store's changes since it was made: the changed people and businesses
+    /// read by id and merged into the columns (one linear pass), without reading every row again.
+    /// Nil when the changes cannot be applied so (a building or an area changed, a bulk load, too
+    /// many rows, or the log no longer reaches back): build anew.
+    public func updated(from store: any FeatureStore) throws -> StatisticsEngine? {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var patch = RecordPatch(index: index, keys: keys)
+        let scan = try store.scanStatisticsChanges(afterRow: rowSeq, limit: Self.updateLimit, into: &patch)
+        guard scan.applicable else { return nil }
+        let (merged, nextIndex) = patch.merged(into: columns, changedPeople: scan.people, changedFirms: scan.businesses)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return StatisticsEngine(columns: merged, keys: keys, index: nextIndex, scan: StatisticsScan(changeSeq: scan.changeSeq, rowSeq: scan.rowSeq),
+                                buildSeconds: buildSeconds, madeBy: .update(rows: scan.people.count + scan.businesses.count, seconds: seconds))
     }
 
     /// Reads every row from the store (one snapshot) and lays the columns out. `secret` replaces the
@@ -32,26 +63,27 @@ public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         let keys = RecordKeys(secret: try secret ?? store.statisticsSecret())
         var builder = StatisticsColumnsBuilder(keys: keys)
-        let seq = try store.scanStatisticsRows(into: &builder)
+        let scan = try store.scanStatisticsRows(into: &builder)
         let columns = builder.finish()
+        let index = builder.recordIndex
         builder = StatisticsColumnsBuilder(keys: keys)
         #if os(Linux)
         // The build's scaffolding (text tables, row orders) is freed: hand the pages back to the
         // system, or the server's resident size keeps the build's peak.
         _ = releaseFreeMemory(0)
         #endif
-        return StatisticsEngine(columns: columns, keys: keys, changeSeq: seq,
-                                buildSeconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        return StatisticsEngine(columns: columns, keys: keys, index: index, scan: scan,
+                                buildSeconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, madeBy: .build)
     }
 
     /// What /health shows.
     public var summary: [String: Int] {
         ["areaVersions": columns.areaCount, "buildingVersions": columns.buildingCount, "people": columns.peopleCount,
-         "businesses": columns.firmCount, "memoryBytes": columns.memoryBytes,
+         "businesses": columns.firmCount, "memoryBytes": memoryBytes,
          "unplacedPeople": columns.unplacedPeople, "unplacedBusinesses": columns.unplacedFirms]
     }
 
-    public var memoryBytes: Int { columns.memoryBytes }
+    public var memoryBytes: Int { columns.memoryBytes + index.memoryBytes }
 
     public func areaStatistics(_ area: StatisticsArea, on day: String, groupBy: [StatisticsDimension]) throws -> AreaStatistics? {
         try areaStatistics(area, on: day, groupBy: groupBy, protection: .none)

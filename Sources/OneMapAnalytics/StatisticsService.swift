@@ -17,7 +17,7 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
     private var checkedSeq: Int64 = 0  // guarded by lock
     private var building = false  // guarded by lock
     private var lastError: String?  // guarded by lock
-    private var builds = 0  // guarded by lock
+    private var builds = 0, updates = 0  // guarded by lock
     private let queue = DispatchQueue(label: "onemap-analytics", qos: .utility)
 
     /// Layers whose changes alter the figures.
@@ -200,15 +200,22 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
     private func scheduleLocked() {
         guard !building else { return }
         building = true
+        // The engine held now (stale or not) is the base of an update: only the changed rows are read.
+        let base = engine
         queue.async { [self] in
-            let result = Self.atLowPriority { Result { try StatisticsEngine.build(from: store, secret: secret) } }
+            let result = Self.atLowPriority {
+                Result { () throws -> StatisticsEngine in
+                    if let base, let next = try base.updated(from: store) { return next }
+                    return try StatisticsEngine.build(from: store, secret: secret)
+                }
+            }
             lock.withLock {
                 defer { lock.broadcast() }
                 building = false
                 switch result {
                 case .success(let e):
                     engine = e
-                    builds += 1
+                    if e.madeBy == .build { builds += 1 } else { updates += 1 }
                     lastError = nil
                     // A change reported during the build may be missing from it: build again.
                     if e.changeSeq < newestChange { scheduleLocked() }
@@ -236,8 +243,12 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
     /// until the next build), "failed" (the store answers; the error says why).
     public var health: [String: Any] {
         lock.withLock {
-            var doc: [String: Any] = ["builds": builds]
+            var doc: [String: Any] = ["builds": builds, "updates": updates]
             if let e = engine {
+                doc["rowSeq"] = e.rowSeq
+                if case .update(let rows, let seconds) = e.madeBy {
+                    doc["lastUpdate"] = ["rows": rows, "seconds": (seconds * 1000).rounded() / 1000]
+                }
                 doc["state"] = e.changeSeq >= newestChange ? "ready" : building ? "building" : "stale"
                 doc["changeSeq"] = e.changeSeq
                 doc["buildSeconds"] = (e.buildSeconds * 1000).rounded() / 1000

@@ -40,7 +40,12 @@ public protocol FeatureStore: AreaStatisticsProvider {
     /// Streams every area version, building version, membership, person and business row the
     /// statistics engine keeps, all from one read snapshot, and returns the newest change sequence
     /// (`lastChangeSeq`) that snapshot includes: changes after it are the engine's to apply.
-    func scanStatisticsRows<Sink: StatisticsRowSink>(into sink: inout Sink) throws -> Int64
+    func scanStatisticsRows<Sink: StatisticsRowSink>(into sink: inout Sink) throws -> StatisticsScan
+
+    /// The person and business rows changed after row change `rowSeq` (one read snapshot): the
+    /// sink gets those still in the store; the result lists every changed id. Not applicable when
+    /// more than `limit` rows changed or a change other than of records came in between.
+    func scanStatisticsChanges<Sink: StatisticsRowSink>(afterRow rowSeq: Int64, limit: Int, into sink: inout Sink) throws -> StatisticsChangeScan
 
     /// The first day any building stands (nil: no buildings): statistics of earlier days would be
     /// empty for want of data, not because an area is empty.

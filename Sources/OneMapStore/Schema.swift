@@ -159,7 +159,37 @@ enum Schema {
               min_x REAL, min_y REAL, max_x REAL, max_y REAL)
             """,
         ],
+        // 5: which person and business rows changed, for the in-memory statistics engine to apply
+        // without reading everything again; '*' marks a change it cannot apply (buildings, areas,
+        // a bulk load: it builds anew). Older data: one '*', so any engine builds once.
+        [
+            "CREATE TABLE statistics_row_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, row_id INTEGER NOT NULL)",
+        ] + rowChangeTriggers + ["INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('*', 0)"],
     ]
+
+    /// The triggers that fill `statistics_row_changes`. Buildings and areas log only changes of what
+    /// statistics read (not the counts stored on them, which every record import refreshes);
+    /// memberships follow from buildings' and areas' geometries, so they need no trigger.
+    static let rowChangeTriggerNames = [
+        "population_row_insert", "population_row_update", "population_row_delete",
+        "businesses_row_insert", "businesses_row_update", "businesses_row_delete",
+        "buildings_row_insert", "buildings_row_update", "buildings_row_delete",
+        "admin_areas_row_insert", "admin_areas_row_update", "admin_areas_row_delete",
+    ]
+    static let rowChangeTriggers: [String] = {
+        var out: [String] = []
+        for (table, tag, columns) in [("population", "population", ""), ("businesses", "businesses", ""),
+                                      ("buildings", "*", " OF entity_code, valid_from, valid_to, floors, use, cx, cy, geom"),
+                                      ("admin_areas", "*", " OF code, name, level, valid_from, valid_to, geom")] {
+            out.append("CREATE TRIGGER \(table)_row_insert AFTER INSERT ON \(table) BEGIN INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('\(tag)', NEW.id); END")
+            out.append("CREATE TRIGGER \(table)_row_update AFTER UPDATE\(columns) ON \(table) BEGIN INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('\(tag)', NEW.id); END")
+            out.append("CREATE TRIGGER \(table)_row_delete AFTER DELETE ON \(table) BEGIN INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('\(tag)', OLD.id); END")
+        }
+        return out
+    }()
+
+    /// Rows of the change log kept: an engine further behind builds anew.
+    static let rowChangesKept = 2_000_000
 
     /// Indexes built after a bulk load (building them first would slow every insert).
     static let postLoadIndexes = [

@@ -288,12 +288,13 @@ extension SpatiaLiteStore {
         return s
     }
 
-    public func scanStatisticsRows<Sink: StatisticsRowSink>(into sink: inout Sink) throws -> Int64 {
+    public func scanStatisticsRows<Sink: StatisticsRowSink>(into sink: inout Sink) throws -> StatisticsScan {
         // One read transaction: every table from the same snapshot, and the change sequence it holds.
-        try readers.with(timeLimited: false) { c -> Int64 in
+        try readers.with(timeLimited: false) { c -> StatisticsScan in
             try c.exec("BEGIN")
             do {
                 let seq = try c.scalarInt("SELECT coalesce(max(seq), 0) FROM change_extents") ?? 0
+                let rowSeq = try c.scalarInt("SELECT coalesce(max(id), 0) FROM statistics_row_changes") ?? 0
                 let areas = try c.prepare("SELECT id, code, name, level, valid_from, valid_to FROM admin_areas")
                 while try areas.step() {
                     guard let level = AdminLevel(rawValue: areas.text(3) ?? "") else { continue }
@@ -309,23 +310,68 @@ extension SpatiaLiteStore {
                 }
                 let members = try c.prepare("SELECT area_id, building_id FROM building_areas")
                 while try members.step() { try sink.membership(areaID: members.int(0), buildingID: members.int(1)) }
-                let people = try c.prepare("SELECT building_code, household_id, sex, birth_year, registration, valid_from, valid_to, id FROM population")
-                while try people.step() {
-                    try sink.person(StatisticsPersonRow(
-                        id: people.int(7), buildingCode: people.textBytes(0) ?? empty, household: people.textBytes(1), sex: people.textBytes(2),
-                        birthYear: people.isNull(3) ? nil : people.int(3), registration: people.textBytes(4),
-                        validFrom: people.textBytes(5), validTo: people.textBytes(6)))
-                }
-                let firms = try c.prepare("SELECT building_code, industry, coalesce(employees, 0), valid_from, valid_to, id FROM businesses")
-                while try firms.step() {
-                    try sink.business(StatisticsBusinessRow(
-                        id: firms.int(5), buildingCode: firms.textBytes(0) ?? empty, industry: firms.textBytes(1), employees: firms.int(2),
-                        validFrom: firms.textBytes(3), validTo: firms.textBytes(4)))
-                }
+                try Self.sendRecords(c, changedAfter: nil, into: &sink)
                 try c.exec("COMMIT")
-                return seq
+                return StatisticsScan(changeSeq: seq, rowSeq: rowSeq)
             } catch {
                 // A read transaction holds nothing to undo; the scan's own error is the one to report.
+                do { try c.exec("ROLLBACK") } catch let rollback { throw StoreError("\(error) (and the rollback failed: \(rollback))") }
+                throw error
+            }
+        }
+    }
+
+    /// People and businesses (all, or those `condition` keeps) to the sink.
+    private static func sendRecords<Sink: StatisticsRowSink>(_ c: SQLiteConnection, changedAfter rowSeq: Int64?, into sink: inout Sink) throws {
+        func condition(_ table: String) -> String {
+            rowSeq == nil ? "" : " WHERE id IN (SELECT row_id FROM statistics_row_changes WHERE id > ?1 AND tbl = '\(table)')"
+        }
+        let bind: [SQLValue] = rowSeq.map { [.int($0)] } ?? []
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        let people = try c.prepare("SELECT building_code, household_id, sex, birth_year, registration, valid_from, valid_to, id FROM population\(condition("population"))")
+        try people.bind(bind)
+        while try people.step() {
+            try sink.person(StatisticsPersonRow(
+                id: people.int(7), buildingCode: people.textBytes(0) ?? empty, household: people.textBytes(1), sex: people.textBytes(2),
+                birthYear: people.isNull(3) ? nil : people.int(3), registration: people.textBytes(4),
+                validFrom: people.textBytes(5), validTo: people.textBytes(6)))
+        }
+        let firms = try c.prepare("SELECT building_code, industry, coalesce(employees, 0), valid_from, valid_to, id FROM businesses\(condition("businesses"))")
+        try firms.bind(bind)
+        while try firms.step() {
+            try sink.business(StatisticsBusinessRow(
+                id: firms.int(5), buildingCode: firms.textBytes(0) ?? empty, industry: firms.textBytes(1), employees: firms.int(2),
+                validFrom: firms.textBytes(3), validTo: firms.textBytes(4)))
+        }
+    }
+
+    public func scanStatisticsChanges<Sink: StatisticsRowSink>(afterRow rowSeq: Int64, limit: Int, into sink: inout Sink) throws -> StatisticsChangeScan {
+        try readers.with(timeLimited: false) { c -> StatisticsChangeScan in
+            try c.exec("BEGIN")
+            do {
+                let seq = try c.scalarInt("SELECT coalesce(max(seq), 0) FROM change_extents") ?? 0
+                let newest = try c.scalarInt("SELECT coalesce(max(id), 0) FROM statistics_row_changes") ?? 0
+                let oldest = try c.scalarInt("SELECT min(id) FROM statistics_row_changes")
+                func refuse() throws -> StatisticsChangeScan {
+                    try c.exec("COMMIT")
+                    return StatisticsChangeScan(changeSeq: seq, rowSeq: newest, applicable: false, people: [], businesses: [])
+                }
+                // The log must reach back to the engine's row (rows after it pruned: unknown changes).
+                if newest > rowSeq, let oldest, oldest > rowSeq + 1 { return try refuse() }
+                if (try c.scalarInt("SELECT count(*) FROM statistics_row_changes WHERE id > ? AND tbl = '*'", [.int(rowSeq)]) ?? 0) > 0 { return try refuse() }
+                var ids: [String: [Int64]] = ["population": [], "businesses": []]
+                let changed = try c.prepare("SELECT DISTINCT tbl, row_id FROM statistics_row_changes WHERE id > ? ORDER BY tbl, row_id LIMIT ?")
+                try changed.bind([.int(rowSeq), .int(Int64(limit) + 1)])
+                var count = 0
+                while try changed.step() {
+                    count += 1
+                    ids[changed.text(0) ?? "", default: []].append(changed.int(1))
+                }
+                if count > limit { return try refuse() }
+                try Self.sendRecords(c, changedAfter: rowSeq, into: &sink)
+                try c.exec("COMMIT")
+                return StatisticsChangeScan(changeSeq: seq, rowSeq: newest, applicable: true, people: ids["population"] ?? [], businesses: ids["businesses"] ?? [])
+            } catch {
                 do { try c.exec("ROLLBACK") } catch let rollback { throw StoreError("\(error) (and the rollback failed: \(rollback))") }
                 throw error
             }

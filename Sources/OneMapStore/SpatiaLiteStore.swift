@@ -390,9 +390,14 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
             let c = try SQLiteConnection(path: path, newFile: newFile)
             try c.exec("PRAGMA cache_size = -262144")
             try c.transaction {
+                // Millions of rows: no per-row change log (the load marks one change that makes
+                // statistics engines build anew).
+                for name in Schema.rowChangeTriggerNames { try c.exec("DROP TRIGGER IF EXISTS \(name)") }
                 let writer = try SpatiaLiteBulkWriter(connection: c)
                 try body(writer)
                 try finishLoad(c)
+                for sql in Schema.rowChangeTriggers { try c.exec(sql) }
+                try c.exec("INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('*', 0)")
             }
             try afterLoad(c)
         }
@@ -451,7 +456,12 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
             let c = try SQLiteConnection(path: path, newFile: newFile)
             // A large import's pages stay in memory until commit instead of spilling mid-way.
             try c.exec("PRAGMA cache_size = -1048576")
-            let result = try c.transaction { try body(c) }
+            let result = try c.transaction {
+                let r = try body(c)
+                // The statistics row log keeps its newest rows only (an engine further behind builds anew).
+                try c.exec("DELETE FROM statistics_row_changes WHERE id <= (SELECT max(id) FROM statistics_row_changes) - \(Schema.rowChangesKept)")
+                return r
+            }
             StageTimer.mark("commit")
             try afterLoad(c, analyze: table)
             StageTimer.mark("analyze")

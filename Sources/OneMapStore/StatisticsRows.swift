@@ -80,6 +80,30 @@ public protocol StatisticsRowSink {
     mutating func business(_ row: StatisticsBusinessRow) throws
 }
 
+/// What a full scan (`FeatureStore.scanStatisticsRows`) read: the newest change extent and the
+/// newest row change of its snapshot.
+public struct StatisticsScan: Sendable, Equatable {
+    public let changeSeq: Int64
+    public let rowSeq: Int64
+    public init(changeSeq: Int64, rowSeq: Int64) { self.changeSeq = changeSeq; self.rowSeq = rowSeq }
+}
+
+/// The person and business rows changed after a row change (`FeatureStore.scanStatisticsChanges`).
+public struct StatisticsChangeScan: Sendable {
+    public let changeSeq: Int64
+    public let rowSeq: Int64
+    /// False when the changes cannot be applied row by row: a building or an area changed, a bulk
+    /// load, the log no longer reaches back that far, or more rows changed than asked for.
+    public let applicable: Bool
+    /// Every changed id (the sink received the rows of those still in the store).
+    public let people: [Int64]
+    public let businesses: [Int64]
+
+    public init(changeSeq: Int64, rowSeq: Int64, applicable: Bool, people: [Int64], businesses: [Int64]) {
+        self.changeSeq = changeSeq; self.rowSeq = rowSeq; self.applicable = applicable; self.people = people; self.businesses = businesses
+    }
+}
+
 /// Anything that answers area statistics: the store (SQL, the oracle) or an in-memory engine.
 public protocol AreaStatisticsProvider: Sendable {
     /// Population, businesses and buildings in an area on a day (exact; nil for an unknown area
