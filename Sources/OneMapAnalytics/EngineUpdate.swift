@@ -48,12 +48,37 @@ struct RecordPatch: StatisticsRowSink {
         return UInt16(n)
     }
 
-    mutating func area(_ row: StatisticsAreaRow) throws { throw AnalyticsError("an update reads records only, not areas") }
-    mutating func building(_ row: StatisticsBuildingRow) throws { throw AnalyticsError("an update reads records only, not buildings") }
-    mutating func membership(areaID: Int64, buildingID: Int64) throws { throw AnalyticsError("an update reads records only, not memberships") }
+    /// When buildings or areas changed: every area, building and membership laid out anew, building
+    /// entities keeping their numbers (new ones after them).
+    var structure: StatisticsColumnsBuilder?
+
+    private mutating func structureBuilder() -> StatisticsColumnsBuilder {
+        structure ?? StatisticsColumnsBuilder(keys: keys, entities: index.entities)
+    }
+
+    mutating func area(_ row: StatisticsAreaRow) throws {
+        var b = structureBuilder(); structure = nil
+        try b.area(row); structure = b
+    }
+
+    mutating func building(_ row: StatisticsBuildingRow) throws {
+        var b = structureBuilder(); structure = nil
+        try b.building(row); structure = b
+    }
+
+    mutating func membership(areaID: Int64, buildingID: Int64) throws {
+        var b = structureBuilder(); structure = nil
+        try b.membership(areaID: areaID, buildingID: buildingID); structure = b
+    }
+
+    /// A building code's entity number (the new numbering when buildings were read again).
+    private func entity(_ code: UnsafeRawBufferPointer) -> Int? {
+        if let structure { return structure.entityNumber(code) }
+        return index.entities.lookUp(code)
+    }
 
     mutating func person(_ row: StatisticsPersonRow) throws {
-        guard let e = index.entities.lookUp(row.buildingCode) else { unplacedPeople.insert(row.id); return }
+        guard let e = entity(row.buildingCode) else { unplacedPeople.insert(row.id); return }
         var household: Int32 = -1
         if let h = row.household {
             let (n, isNew) = index.households.number(h)
@@ -69,7 +94,7 @@ struct RecordPatch: StatisticsRowSink {
     }
 
     mutating func business(_ row: StatisticsBusinessRow) throws {
-        guard let e = index.entities.lookUp(row.buildingCode) else { unplacedFirms.insert(row.id); return }
+        guard let e = entity(row.buildingCode) else { unplacedFirms.insert(row.id); return }
         firms.append(Firm(
             entity: Int32(e), industry: try Self.small(index.industries.number(row.industry ?? Self.empty), "industries"),
             employees: row.employees, from: try Self.day(row.validFrom, "business valid_from"), to: try Self.day(row.validTo, "business valid_to"),
@@ -78,11 +103,18 @@ struct RecordPatch: StatisticsRowSink {
 
     /// `c` with every changed row taken out and the changed rows that still exist put in, in the
     /// columns' order (people by entity, then household; businesses by entity): one linear merge.
+    /// With buildings or areas read again, their side of the columns is the new layout's.
     func merged(into c: StatisticsColumns, changedPeople: [Int64], changedFirms: [Int64]) -> (StatisticsColumns, RecordIndex) {
-        var out = c
         var index = self.index
+        var out = c
+        var entityCount = c.entityPeopleStart.count - 1
+        let oldEntities = entityCount
+        if var structure {
+            entityCount = structure.entityCount
+            index.entities = structure.entityNumbers
+            out = structure.finish()
+        }
         let removedPeople = Set(changedPeople), removedFirms = Set(changedFirms)
-        let entityCount = c.entityPeopleStart.count - 1
 
         // People.
         let newPeople = people.sorted { ($0.entity, $0.household, $0.id) < ($1.entity, $1.household, $1.id) }
@@ -93,8 +125,9 @@ struct RecordPatch: StatisticsRowSink {
         from.reserveCapacity(capacity); to.reserveCapacity(capacity); key.reserveCapacity(capacity); id.reserveCapacity(capacity)
         var j = 0
         for e in 0..<entityCount {
-            var i = Int(c.entityPeopleStart[e])
-            let end = Int(c.entityPeopleStart[e + 1])
+            // Entities new in this update have no people yet.
+            var i = e < oldEntities ? Int(c.entityPeopleStart[e]) : 0
+            let end = e < oldEntities ? Int(c.entityPeopleStart[e + 1]) : 0
             while i < end || (j < newPeople.count && Int(newPeople[j].entity) == e) {
                 let takeOld = i < end && (j == newPeople.count || Int(newPeople[j].entity) != e || c.personHousehold[i] <= newPeople[j].household)
                 if takeOld {
@@ -139,7 +172,8 @@ struct RecordPatch: StatisticsRowSink {
         firmTo.reserveCapacity(firmCapacity); firmKey.reserveCapacity(firmCapacity); firmID.reserveCapacity(firmCapacity)
         var k = 0
         for e in 0..<entityCount {
-            for f in Int(c.entityFirmStart[e])..<Int(c.entityFirmStart[e + 1]) where removedFirms.isEmpty || !removedFirms.contains(c.firmID[f]) {
+            let range = e < oldEntities ? Int(c.entityFirmStart[e])..<Int(c.entityFirmStart[e + 1]) : 0..<0
+            for f in range where removedFirms.isEmpty || !removedFirms.contains(c.firmID[f]) {
                 industry.append(c.firmIndustry[f]); employees.append(c.firmEmployees[f]); firmFrom.append(c.firmFrom[f])
                 firmTo.append(c.firmTo[f]); firmKey.append(c.firmKey[f]); firmID.append(c.firmID[f])
             }

@@ -26,6 +26,19 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
     private var unplacedPeople = Set<Int64>(), unplacedFirms = Set<Int64>()
     init(keys: RecordKeys) { self.keys = keys }
 
+    /// A builder that numbers building entities as an earlier build did (new codes after them), so
+    /// that people and businesses laid out by that build keep their entity numbers.
+    init(keys: RecordKeys, entities: ByteInterner) {
+        self.keys = keys
+        self.entities = entities
+    }
+
+    /// Building entities numbered so far, and their numbering.
+    var entityCount: Int { entities.count }
+    var entityNumbers: ByteInterner { entities }
+
+    func entityNumber(_ code: UnsafeRawBufferPointer) -> Int? { entities.lookUp(code) }
+
     /// What an update needs to number new rows as this build numbered its rows.
     var recordIndex: RecordIndex {
         RecordIndex(entities: entities, households: households, sexes: sexes, registrations: registrations, industries: industries,

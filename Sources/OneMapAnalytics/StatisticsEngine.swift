@@ -31,7 +31,8 @@ public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
 
     public enum Origin: Sendable, Equatable {
         case build
-        case update(rows: Int, seconds: Double)
+        /// `structure`: buildings and areas were read again.
+        case update(rows: Int, structure: Bool, seconds: Double)
     }
 
     init(columns: StatisticsColumns, keys: RecordKeys, index: RecordIndex, scan: StatisticsScan, buildSeconds: Double, madeBy: Origin) {
@@ -43,18 +44,21 @@ public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
     public static let updateLimit = 200_000
 
     /// This engine with the store's changes since it was made: the changed people and businesses
-    /// read by id and merged into the columns (one linear pass), without reading every row again.
-    /// Nil when the changes cannot be applied so (a building or an area changed, a bulk load, too
-    /// many rows, or the log no longer reaches back): build anew.
+    /// read by id and merged into the columns (one linear pass), without reading every row again;
+    /// when buildings or areas changed, those (a tenth of the rows) are read and laid out again too.
+    /// Nil when the changes cannot be applied so (a bulk load, too many rows, or the log no longer
+    /// reaches back): build anew.
     public func updated(from store: any FeatureStore) throws -> StatisticsEngine? {
         let started = DispatchTime.now().uptimeNanoseconds
         var patch = RecordPatch(index: index, keys: keys)
-        let scan = try store.scanStatisticsChanges(afterRow: rowSeq, limit: Self.updateLimit, into: &patch)
+        // Rows no building held are read again: a new building may hold them now.
+        let scan = try store.scanStatisticsChanges(afterRow: rowSeq, limit: Self.updateLimit, recheckPeople: index.unplacedPeople.sorted(),
+                                                   recheckBusinesses: index.unplacedFirms.sorted(), into: &patch)
         guard scan.applicable else { return nil }
         let (merged, nextIndex) = patch.merged(into: columns, changedPeople: scan.people, changedFirms: scan.businesses)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return StatisticsEngine(columns: merged, keys: keys, index: nextIndex, scan: StatisticsScan(changeSeq: scan.changeSeq, rowSeq: scan.rowSeq),
-                                buildSeconds: buildSeconds, madeBy: .update(rows: scan.people.count + scan.businesses.count, seconds: seconds))
+                                buildSeconds: buildSeconds, madeBy: .update(rows: scan.people.count + scan.businesses.count, structure: scan.structure, seconds: seconds))
     }
 
     /// Reads every row from the store (one snapshot) and lays the columns out. `secret` replaces the

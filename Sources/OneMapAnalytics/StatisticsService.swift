@@ -246,8 +246,8 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
             var doc: [String: Any] = ["builds": builds, "updates": updates]
             if let e = engine {
                 doc["rowSeq"] = e.rowSeq
-                if case .update(let rows, let seconds) = e.madeBy {
-                    doc["lastUpdate"] = ["rows": rows, "seconds": (seconds * 1000).rounded() / 1000]
+                if case .update(let rows, let structure, let seconds) = e.madeBy {
+                    doc["lastUpdate"] = ["rows": rows, "buildingsAndAreasRead": structure, "seconds": (seconds * 1000).rounded() / 1000]
                 }
                 doc["state"] = e.changeSeq >= newestChange ? "ready" : building ? "building" : "stale"
                 doc["changeSeq"] = e.changeSeq

@@ -9,7 +9,9 @@ public enum CoreLayers {
             FieldInfo("name", .string, "Name"),
             FieldInfo("level", .string, "city, county, township, village or grid"),
             FieldInfo("parent_code", .string, "Code of the parent area"),
-            FieldInfo("population", .integer, "Residents whose building centroid lies in the area"),
+            // A count of the population records: only for callers who may count them exactly (the
+            // public gets an area's figures from /areas and /stats, through disclosure control).
+            FieldInfo("population", .integer, "Residents whose building centroid lies in the area", derivedFrom: "population"),
             FieldInfo("valid_from", .date, "First day of validity (inclusive); null = always"),
             FieldInfo("valid_to", .date, "End of validity (exclusive); null = still valid"),
             FieldInfo("synthetic", .boolean, "True when the boundary is generated, not official"),
@@ -25,7 +27,7 @@ public enum CoreLayers {
             FieldInfo("code", .string, "Administrative code"),
             FieldInfo("name", .string, "Name"),
             FieldInfo("level", .string, "city, county, township, village or grid"),
-            FieldInfo("population", .integer, "Residents whose building centroid lies in the area"),
+            FieldInfo("population", .integer, "Residents whose building centroid lies in the area", derivedFrom: "population"),
         ],
         ownerDepartment: "SMMZ", shareClass: .unconditional, minZoom: 0, maxZoom: 16, open: true)
 

@@ -42,10 +42,13 @@ public protocol FeatureStore: AreaStatisticsProvider {
     /// (`lastChangeSeq`) that snapshot includes: changes after it are the engine's to apply.
     func scanStatisticsRows<Sink: StatisticsRowSink>(into sink: inout Sink) throws -> StatisticsScan
 
-    /// The person and business rows changed after row change `rowSeq` (one read snapshot): the
-    /// sink gets those still in the store; the result lists every changed id. Not applicable when
-    /// more than `limit` rows changed or a change other than of records came in between.
-    func scanStatisticsChanges<Sink: StatisticsRowSink>(afterRow rowSeq: Int64, limit: Int, into sink: inout Sink) throws -> StatisticsChangeScan
+    /// The person and business rows changed after row change `rowSeq`, and those of `recheckPeople`
+    /// and `recheckBusinesses` (one read snapshot): the sink gets those still in the store, after
+    /// every area, building and membership when buildings or areas changed; the result lists every
+    /// id. Not applicable when more than `limit` rows changed, after a bulk load, or when the log no
+    /// longer reaches back to `rowSeq`.
+    func scanStatisticsChanges<Sink: StatisticsRowSink>(afterRow rowSeq: Int64, limit: Int, recheckPeople: [Int64], recheckBusinesses: [Int64],
+                                                        into sink: inout Sink) throws -> StatisticsChangeScan
 
     /// The first day any building stands (nil: no buildings): statistics of earlier days would be
     /// empty for want of data, not because an area is empty.

@@ -160,11 +160,12 @@ enum Schema {
             """,
         ],
         // 5: which person and business rows changed, for the in-memory statistics engine to apply
-        // without reading everything again; '*' marks a change it cannot apply (buildings, areas,
-        // a bulk load: it builds anew). Older data: one '*', so any engine builds once.
+        // without reading everything again; '*' marks a change of buildings or areas (it reads those
+        // again), 'reset' one it cannot follow row by row (a bulk load: it builds anew). Older data:
+        // one 'reset', so any engine builds once.
         [
             "CREATE TABLE statistics_row_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, row_id INTEGER NOT NULL)",
-        ] + rowChangeTriggers + ["INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('*', 0)"],
+        ] + rowChangeTriggers + ["INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('reset', 0)"],
     ]
 
     /// The triggers that fill `statistics_row_changes`. Buildings and areas log only changes of what

@@ -295,21 +295,7 @@ extension SpatiaLiteStore {
             do {
                 let seq = try c.scalarInt("SELECT coalesce(max(seq), 0) FROM change_extents") ?? 0
                 let rowSeq = try c.scalarInt("SELECT coalesce(max(id), 0) FROM statistics_row_changes") ?? 0
-                let areas = try c.prepare("SELECT id, code, name, level, valid_from, valid_to FROM admin_areas")
-                while try areas.step() {
-                    guard let level = AdminLevel(rawValue: areas.text(3) ?? "") else { continue }
-                    try sink.area(StatisticsAreaRow(id: areas.int(0), code: areas.text(1) ?? "", name: areas.text(2) ?? "", level: level,
-                                                    validFrom: areas.text(4), validTo: areas.text(5)))
-                }
-                let empty = UnsafeRawBufferPointer(start: nil, count: 0)
-                let buildings = try c.prepare("SELECT b.id, b.entity_code, b.cx, b.cy, b.use, \(Self.floorAreaSQL), b.valid_from, b.valid_to FROM buildings b")
-                while try buildings.step() {
-                    try sink.building(StatisticsBuildingRow(
-                        id: buildings.int(0), entityCode: buildings.textBytes(1) ?? empty, cx: buildings.double(2), cy: buildings.double(3),
-                        use: buildings.textBytes(4), floorAreaMilli: buildings.int(5), validFrom: buildings.textBytes(6), validTo: buildings.textBytes(7)))
-                }
-                let members = try c.prepare("SELECT area_id, building_id FROM building_areas")
-                while try members.step() { try sink.membership(areaID: members.int(0), buildingID: members.int(1)) }
+                try Self.sendStructure(c, into: &sink)
                 try Self.sendRecords(c, changedAfter: nil, into: &sink)
                 try c.exec("COMMIT")
                 return StatisticsScan(changeSeq: seq, rowSeq: rowSeq)
@@ -321,15 +307,37 @@ extension SpatiaLiteStore {
         }
     }
 
-    /// People and businesses (all, or those `condition` keeps) to the sink.
-    private static func sendRecords<Sink: StatisticsRowSink>(_ c: SQLiteConnection, changedAfter rowSeq: Int64?, into sink: inout Sink) throws {
-        func condition(_ table: String) -> String {
-            rowSeq == nil ? "" : " WHERE id IN (SELECT row_id FROM statistics_row_changes WHERE id > ?1 AND tbl = '\(table)')"
+    /// Areas, buildings and memberships to the sink.
+    private static func sendStructure<Sink: StatisticsRowSink>(_ c: SQLiteConnection, into sink: inout Sink) throws {
+        let areas = try c.prepare("SELECT id, code, name, level, valid_from, valid_to FROM admin_areas")
+        while try areas.step() {
+            guard let level = AdminLevel(rawValue: areas.text(3) ?? "") else { continue }
+            try sink.area(StatisticsAreaRow(id: areas.int(0), code: areas.text(1) ?? "", name: areas.text(2) ?? "", level: level,
+                                            validFrom: areas.text(4), validTo: areas.text(5)))
         }
-        let bind: [SQLValue] = rowSeq.map { [.int($0)] } ?? []
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        let buildings = try c.prepare("SELECT b.id, b.entity_code, b.cx, b.cy, b.use, \(Self.floorAreaSQL), b.valid_from, b.valid_to FROM buildings b")
+        while try buildings.step() {
+            try sink.building(StatisticsBuildingRow(
+                id: buildings.int(0), entityCode: buildings.textBytes(1) ?? empty, cx: buildings.double(2), cy: buildings.double(3),
+                use: buildings.textBytes(4), floorAreaMilli: buildings.int(5), validFrom: buildings.textBytes(6), validTo: buildings.textBytes(7)))
+        }
+        let members = try c.prepare("SELECT area_id, building_id FROM building_areas")
+        while try members.step() { try sink.membership(areaID: members.int(0), buildingID: members.int(1)) }
+    }
+
+    /// People and businesses (all, or those changed after a row change, or listed) to the sink.
+    private static func sendRecords<Sink: StatisticsRowSink>(_ c: SQLiteConnection, changedAfter rowSeq: Int64?, recheckPeople: [Int64] = [],
+                                                              recheckBusinesses: [Int64] = [], into sink: inout Sink) throws {
+        func condition(_ table: String) -> String {
+            rowSeq == nil ? "" : " WHERE id IN (SELECT row_id FROM statistics_row_changes WHERE id > ?1 AND tbl = '\(table)') OR id IN (SELECT value FROM json_each(?2))"
+        }
+        func bind(_ recheck: [Int64]) -> [SQLValue] {
+            rowSeq.map { [.int($0), .text("[" + recheck.map(String.init).joined(separator: ",") + "]")] } ?? []
+        }
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
         let people = try c.prepare("SELECT building_code, household_id, sex, birth_year, registration, valid_from, valid_to, id FROM population\(condition("population"))")
-        try people.bind(bind)
+        try people.bind(bind(recheckPeople))
         while try people.step() {
             try sink.person(StatisticsPersonRow(
                 id: people.int(7), buildingCode: people.textBytes(0) ?? empty, household: people.textBytes(1), sex: people.textBytes(2),
@@ -337,7 +345,7 @@ extension SpatiaLiteStore {
                 validFrom: people.textBytes(5), validTo: people.textBytes(6)))
         }
         let firms = try c.prepare("SELECT building_code, industry, coalesce(employees, 0), valid_from, valid_to, id FROM businesses\(condition("businesses"))")
-        try firms.bind(bind)
+        try firms.bind(bind(recheckBusinesses))
         while try firms.step() {
             try sink.business(StatisticsBusinessRow(
                 id: firms.int(5), buildingCode: firms.textBytes(0) ?? empty, industry: firms.textBytes(1), employees: firms.int(2),
@@ -345,7 +353,8 @@ extension SpatiaLiteStore {
         }
     }
 
-    public func scanStatisticsChanges<Sink: StatisticsRowSink>(afterRow rowSeq: Int64, limit: Int, into sink: inout Sink) throws -> StatisticsChangeScan {
+    public func scanStatisticsChanges<Sink: StatisticsRowSink>(afterRow rowSeq: Int64, limit: Int, recheckPeople: [Int64], recheckBusinesses: [Int64],
+                                                               into sink: inout Sink) throws -> StatisticsChangeScan {
         try readers.with(timeLimited: false) { c -> StatisticsChangeScan in
             try c.exec("BEGIN")
             do {
@@ -354,23 +363,26 @@ extension SpatiaLiteStore {
                 let oldest = try c.scalarInt("SELECT min(id) FROM statistics_row_changes")
                 func refuse() throws -> StatisticsChangeScan {
                     try c.exec("COMMIT")
-                    return StatisticsChangeScan(changeSeq: seq, rowSeq: newest, applicable: false, people: [], businesses: [])
+                    return StatisticsChangeScan(changeSeq: seq, rowSeq: newest, applicable: false, structure: false, people: [], businesses: [])
                 }
                 // The log must reach back to the engine's row (rows after it pruned: unknown changes).
                 if newest > rowSeq, let oldest, oldest > rowSeq + 1 { return try refuse() }
-                if (try c.scalarInt("SELECT count(*) FROM statistics_row_changes WHERE id > ? AND tbl = '*'", [.int(rowSeq)]) ?? 0) > 0 { return try refuse() }
-                var ids: [String: [Int64]] = ["population": [], "businesses": []]
-                let changed = try c.prepare("SELECT DISTINCT tbl, row_id FROM statistics_row_changes WHERE id > ? ORDER BY tbl, row_id LIMIT ?")
+                if (try c.scalarInt("SELECT count(*) FROM statistics_row_changes WHERE id > ? AND tbl = 'reset'", [.int(rowSeq)]) ?? 0) > 0 { return try refuse() }
+                let structure = (try c.scalarInt("SELECT count(*) FROM statistics_row_changes WHERE id > ? AND tbl = '*'", [.int(rowSeq)]) ?? 0) > 0
+                var ids: [String: Set<Int64>] = ["population": Set(recheckPeople), "businesses": Set(recheckBusinesses)]
+                let changed = try c.prepare("SELECT DISTINCT tbl, row_id FROM statistics_row_changes WHERE id > ? AND tbl IN ('population', 'businesses') LIMIT ?")
                 try changed.bind([.int(rowSeq), .int(Int64(limit) + 1)])
                 var count = 0
                 while try changed.step() {
                     count += 1
-                    ids[changed.text(0) ?? "", default: []].append(changed.int(1))
+                    ids[changed.text(0) ?? "", default: []].insert(changed.int(1))
                 }
                 if count > limit { return try refuse() }
-                try Self.sendRecords(c, changedAfter: rowSeq, into: &sink)
+                if structure { try Self.sendStructure(c, into: &sink) }
+                try Self.sendRecords(c, changedAfter: rowSeq, recheckPeople: recheckPeople, recheckBusinesses: recheckBusinesses, into: &sink)
                 try c.exec("COMMIT")
-                return StatisticsChangeScan(changeSeq: seq, rowSeq: newest, applicable: true, people: ids["population"] ?? [], businesses: ids["businesses"] ?? [])
+                return StatisticsChangeScan(changeSeq: seq, rowSeq: newest, applicable: true, structure: structure,
+                                            people: (ids["population"] ?? []).sorted(), businesses: (ids["businesses"] ?? []).sorted())
             } catch {
                 do { try c.exec("ROLLBACK") } catch let rollback { throw StoreError("\(error) (and the rollback failed: \(rollback))") }
                 throw error

@@ -397,7 +397,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
                 try body(writer)
                 try finishLoad(c)
                 for sql in Schema.rowChangeTriggers { try c.exec(sql) }
-                try c.exec("INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('*', 0)")
+                try c.exec("INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('reset', 0)")
             }
             try afterLoad(c)
         }

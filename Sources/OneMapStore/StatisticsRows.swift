@@ -92,15 +92,20 @@ public struct StatisticsScan: Sendable, Equatable {
 public struct StatisticsChangeScan: Sendable {
     public let changeSeq: Int64
     public let rowSeq: Int64
-    /// False when the changes cannot be applied row by row: a building or an area changed, a bulk
-    /// load, the log no longer reaches back that far, or more rows changed than asked for.
+    /// False when the changes cannot be applied row by row: a bulk load, the log no longer reaches
+    /// back that far, or more rows changed than asked for.
     public let applicable: Bool
-    /// Every changed id (the sink received the rows of those still in the store).
+    /// Whether buildings or areas changed: the sink then received every area, building and
+    /// membership first (the snapshot's), before the changed records.
+    public let structure: Bool
+    /// Every changed id, and those asked to be read again (the sink received the rows of those
+    /// still in the store).
     public let people: [Int64]
     public let businesses: [Int64]
 
-    public init(changeSeq: Int64, rowSeq: Int64, applicable: Bool, people: [Int64], businesses: [Int64]) {
-        self.changeSeq = changeSeq; self.rowSeq = rowSeq; self.applicable = applicable; self.people = people; self.businesses = businesses
+    public init(changeSeq: Int64, rowSeq: Int64, applicable: Bool, structure: Bool, people: [Int64], businesses: [Int64]) {
+        self.changeSeq = changeSeq; self.rowSeq = rowSeq; self.applicable = applicable; self.structure = structure
+        self.people = people; self.businesses = businesses
     }
 }
 

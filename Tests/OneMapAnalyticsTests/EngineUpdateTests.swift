@@ -91,7 +91,7 @@ import Testing
         _ = try store.applyRecords(layer: "businesses", records: (0..<10).map { Self.business($0, building: b[$0 * 7], employees: 5 + $0) },
                                    alreadyRejected: [], mode: .append, validFrom: "2025-03-01", toleranceMetres: 50, skipBad: false)
         let e1 = try #require(try e0.updated(from: store), "a record import is applied as an update")
-        guard case .update(let rows, _) = e1.madeBy else { Issue.record("made by \(e1.madeBy)"); return }
+        guard case .update(let rows, false, _) = e1.madeBy else { Issue.record("made by \(e1.madeBy)"); return }
         #expect(rows == 50)
         #expect(e1.columns.peopleCount == e0.columns.peopleCount + 40)
         try Self.expectSameAsFresh(e1, store, "after appending")
@@ -113,21 +113,30 @@ import Testing
         _ = try store.applyRecords(layer: "businesses", records: (0..<3).map { Self.business($0, building: b[$0 * 7], employees: 9) },
                                    alreadyRejected: [], mode: .replace, validFrom: "2026-01-01", toleranceMetres: 50, skipBad: false)
         let e3 = try #require(try e2.updated(from: store))
-        guard case .update(let closed, _) = e3.madeBy else { Issue.record("made by \(e3.madeBy)"); return }
+        guard case .update(let closed, false, _) = e3.madeBy else { Issue.record("made by \(e3.madeBy)"); return }
         #expect(closed > 100)
         try Self.expectSameAsFresh(e3, store, "after a full push")
 
         // Nothing changed since: an update is the same engine's figures, reading nothing.
         let e4 = try #require(try e3.updated(from: store))
-        guard case .update(let none, _) = e4.madeBy else { Issue.record("made by \(e4.madeBy)"); return }
+        guard case .update(let none, false, _) = e4.madeBy else { Issue.record("made by \(e4.madeBy)"); return }
         #expect(none == 0)
 
-        // 4. A building changes: the engine cannot be patched row by row and builds anew.
+        // 4. Buildings change (a new one, and people moving into it the same day): buildings and
+        // areas are read and laid out again, people keep their places, the new ones join.
         let ring = [Position(117.6, 26.26), Position(117.6002, 26.26), Position(117.6002, 26.2602), Position(117.6, 26.2602), Position(117.6, 26.26)]
         _ = try store.applyVersions(layer: CoreLayers.buildings, records: [KeyedRecord(row: 1, key: "B-UPD-NEW", values: [
             "entity_code": .string("B-UPD-NEW"), "floors": .int(3), "use": .string("residential"), "built_date": .string("2025-01-01"),
         ], geometry: .polygon([ring]))], alreadyRejected: [], mode: .append, validFrom: "2025-05-01", skipBad: false)
-        #expect(try e4.updated(from: store) == nil)
+        _ = try store.applyRecords(layer: "population", records: (40..<44).map { Self.person($0, building: "B-UPD-NEW", household: "UPD-H-new-building", birth: 1985) },
+                                   alreadyRejected: [], mode: .append, validFrom: "2025-06-01", toleranceMetres: 50, skipBad: false)
+        let e5 = try #require(try e4.updated(from: store))
+        guard case .update(_, true, _) = e5.madeBy else { Issue.record("made by \(e5.madeBy)"); return }
+        #expect(e5.columns.buildingCount == e4.columns.buildingCount + 1)
+        try Self.expectSameAsFresh(e5, store, "after a new building")
+        // A bulk load (the demo's kind of write) cannot be followed row by row: build anew.
+        try store.bulkLoad { _ in }
+        #expect(try e5.updated(from: store) == nil)
     }
 
     @Test func theServiceUpdatesItsEngineAfterARecordImport() async throws {
