@@ -293,6 +293,23 @@ def test_building_resident_counts_follow_the_population_disclosure(world, base_u
         assert layer["features"] and all(("population" in f["properties"]) == sees for f in layer["features"]), principal
 
 
+def test_area_populations_follow_the_population_disclosure(world, base_url):
+    # An area's stored population is a count of population records too: in items, labels and tiles
+    # only for whoever may count them exactly; the others get an area's figures from /areas.
+    s = world["s"]
+    for principal, sees in [("police", True), ("admin", True), ("ungranted", False), ("anonymous", False)]:
+        for layer in ["admin_areas", "admin_labels"]:
+            items = s[principal].get(f"{base_url}/collections/{layer}/items", params={"level": "county", "limit": 20})
+            assert items.status_code == 200, (principal, items.text)
+            assert all(("population" in f["properties"]) == sees for f in items.json()["features"]), (principal, layer)
+        t = s[principal].get(f"{base_url}/tiles/admin_areas/8/211/108.mvt")
+        assert t.status_code == 200, principal
+        features = mapbox_vector_tile.decode(t.content)["admin_areas"]["features"]
+        assert features and all(("population" in f["properties"]) == sees for f in features), principal
+        area = s[principal].get(f"{base_url}/areas/350404").json()
+        assert area["suppression"]["population"].startswith("exact") == sees, principal
+
+
 def test_application_life_cycle_and_its_rules(world, base_url):
     s = world["s"]
     r = s["ungranted"].post(f"{base_url}/applications", json={"layer": "acc_c", "fields": ["beds"], "purpose": "道路周边床位", "validTo": "2099-01-01"})
