@@ -3,7 +3,8 @@
 # server running on it, then `onemap import` of N people moving house (upsert, valid from today),
 # for N in $SIZES. Prints the engine's full build time and, per import, the update's own time
 # (/health analytics.lastUpdate: the changed rows read and merged) and the time from the import's
-# end until the engine answers again.
+# end until the engine answers again; then an import of 1,000 new buildings (buildings, areas and
+# memberships read again).
 #   env: DB=data/onemap.sqlite SIZES="100 1000 10000"
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,5 +60,28 @@ for n in map(int, os.environ["SIZES"].split()):
             break
         time.sleep(0.01)
     print(f"{n:>14}{imported - t:>10.2f}{h['lastUpdate']['seconds']:>10.3f}{time.perf_counter() - imported:>26.2f}")
+# New buildings (an import of the buildings layer): buildings, areas and memberships are read again.
+cells = con.execute("SELECT cx, cy FROM buildings WHERE valid_to IS NULL ORDER BY random() LIMIT 1000").fetchall()
 con.close()
+path = f"{work}/buildings.geojson"
+features = []
+for i, (x, y) in enumerate(cells):
+    x, y, d = x + 0.0009, y + 0.0009, 0.00006
+    ring = [[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]
+    features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                     "properties": {"entity_code": f"BENCH{i:06d}", "floors": 3, "use": "residential", "built_date": today}})
+with open(path, "w") as f:
+    json.dump({"type": "FeatureCollection", "features": features}, f)
+updates = health().get("updates", 0)
+t = time.perf_counter()
+subprocess.run([binary, "import", path, "--layer", "buildings", "--key", "entity_code", "--mode", "append", "--valid-from", today, "--db", db],
+               check=True, capture_output=True)
+imported = time.perf_counter()
+while True:
+    h = health()
+    if h.get("state") == "ready" and h.get("updates", 0) > updates:
+        break
+    time.sleep(0.01)
+print(f"{'1000 buildings':>14}{imported - t:>10.2f}{h['lastUpdate']['seconds']:>10.3f}{time.perf_counter() - imported:>26.2f}"
+      f"  (buildings and areas read again: {h['lastUpdate']['buildingsAndAreasRead']})")
 PY
