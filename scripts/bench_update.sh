@@ -31,6 +31,14 @@ def health():
             time.sleep(0.1)
     raise SystemExit("server did not start")
 
+def updated_after(updates):
+    """Health once the engine holds an update after the `updates` it had."""
+    while True:
+        h = health()
+        if h.get("state") == "ready" and h.get("updates", 0) > updates:
+            return h
+        time.sleep(0.01)
+
 while health().get("state") != "ready":
     time.sleep(0.1)
 h = health()
@@ -54,11 +62,7 @@ for n in map(int, os.environ["SIZES"].split()):
     subprocess.run([binary, "import", path, "--layer", "population", "--mode", "upsert", "--valid-from", today, "--db", db],
                    check=True, capture_output=True)
     imported = time.perf_counter()
-    while True:
-        h = health()
-        if h.get("state") == "ready" and h.get("updates", 0) > updates:
-            break
-        time.sleep(0.01)
+    h = updated_after(updates)
     print(f"{n:>14}{imported - t:>10.2f}{h['lastUpdate']['seconds']:>10.3f}{time.perf_counter() - imported:>26.2f}")
 # New buildings (an import of the buildings layer): buildings, areas and memberships are read again.
 cells = con.execute("SELECT cx, cy FROM buildings WHERE valid_to IS NULL ORDER BY random() LIMIT 1000").fetchall()
@@ -77,11 +81,7 @@ t = time.perf_counter()
 subprocess.run([binary, "import", path, "--layer", "buildings", "--key", "entity_code", "--mode", "append", "--valid-from", today, "--db", db],
                check=True, capture_output=True)
 imported = time.perf_counter()
-while True:
-    h = health()
-    if h.get("state") == "ready" and h.get("updates", 0) > updates:
-        break
-    time.sleep(0.01)
+h = updated_after(updates)
 print(f"{'1000 buildings':>14}{imported - t:>10.2f}{h['lastUpdate']['seconds']:>10.3f}{time.perf_counter() - imported:>26.2f}"
       f"  (buildings and areas read again: {h['lastUpdate']['buildingsAndAreasRead']})")
 PY

@@ -36,17 +36,9 @@ struct RecordPatch: StatisticsRowSink {
     }
 
     private static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
-
-    private static func day(_ b: BorrowedText?, _ what: String) throws -> Int32 {
-        guard let b else { return DayNumber.openEnd }
-        guard let d = DayNumber.parse(b) else { throw AnalyticsError("\(what) '\(String(decoding: b, as: UTF8.self))' is not a date") }
-        return d
-    }
-
-    private static func small(_ n: Int, _ what: String) throws -> UInt16 {
-        guard n <= Int(UInt16.max) else { throw AnalyticsError("more than \(UInt16.max) distinct \(what)") }
-        return UInt16(n)
-    }
+    // Days and small numbers as the build converts them.
+    private static func day(_ b: BorrowedText?, _ what: String) throws -> Int32 { try StatisticsColumnsBuilder.day(b, what) }
+    private static func small(_ n: Int, _ what: String) throws -> UInt16 { try StatisticsColumnsBuilder.small(n, what) }
 
     /// When buildings or areas changed: every area, building and membership laid out anew, building
     /// entities keeping their numbers (new ones after them).

@@ -47,19 +47,15 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
 
     private static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
 
-    private static func from(_ b: BorrowedText?, _ what: String) throws -> Int32 {
-        guard let b else { return DayNumber.openEnd }  // SQL: NULL <= day is never true
-        guard let d = DayNumber.parse(b) else { throw AnalyticsError("\(what) '\(String(decoding: b, as: UTF8.self))' is not a date") }
-        return d
-    }
-
-    private static func to(_ b: BorrowedText?, _ what: String) throws -> Int32 {
+    /// A record's validity bound as a day number; NULL: the open end (for a start, SQL's
+    /// `NULL <= day` is never true, so the record never counts, as there).
+    static func day(_ b: BorrowedText?, _ what: String) throws -> Int32 {
         guard let b else { return DayNumber.openEnd }
         guard let d = DayNumber.parse(b) else { throw AnalyticsError("\(what) '\(String(decoding: b, as: UTF8.self))' is not a date") }
         return d
     }
 
-    private static func small(_ n: Int, _ what: String) throws -> UInt16 {
+    static func small(_ n: Int, _ what: String) throws -> UInt16 {
         guard n <= Int(UInt16.max) else { throw AnalyticsError("more than \(UInt16.max) distinct \(what)") }
         return UInt16(n)
     }
@@ -96,8 +92,8 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
         columns.buildingFloorMilli.append(row.floorAreaMilli)
         columns.buildingCell.append(DisclosureControl.cell(x: row.cx, y: row.cy))
         columns.buildingKey.append(keys.key(row.id, kind: 3))
-        columns.buildingFrom.append(try Self.from(row.validFrom, "building valid_from"))
-        columns.buildingTo.append(try Self.to(row.validTo, "building valid_to"))
+        columns.buildingFrom.append(try Self.day(row.validFrom, "building valid_from"))
+        columns.buildingTo.append(try Self.day(row.validTo, "building valid_to"))
     }
 
     mutating func membership(areaID: Int64, buildingID: Int64) throws {
@@ -125,8 +121,8 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
         }
         columns.personKey.append(keys.key(row.id, kind: 1))
         columns.personID.append(row.id)
-        columns.personFrom.append(try Self.from(row.validFrom, "person valid_from"))
-        columns.personTo.append(try Self.to(row.validTo, "person valid_to"))
+        columns.personFrom.append(try Self.day(row.validFrom, "person valid_from"))
+        columns.personTo.append(try Self.day(row.validTo, "person valid_to"))
     }
 
     mutating func business(_ row: StatisticsBusinessRow) throws {
@@ -136,8 +132,8 @@ struct StatisticsColumnsBuilder: StatisticsRowSink {
         columns.firmEmployees.append(row.employees)
         columns.firmKey.append(keys.key(row.id, kind: 2))
         columns.firmID.append(row.id)
-        columns.firmFrom.append(try Self.from(row.validFrom, "business valid_from"))
-        columns.firmTo.append(try Self.to(row.validTo, "business valid_to"))
+        columns.firmFrom.append(try Self.day(row.validFrom, "business valid_from"))
+        columns.firmTo.append(try Self.day(row.validTo, "business valid_to"))
     }
 
     /// The columns, with the lists laid out.
