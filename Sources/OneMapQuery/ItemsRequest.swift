@@ -80,6 +80,8 @@ public struct ItemsRequest: Sendable {
             filter = parsed
         }
         var query = FeatureQuery(layer: layer.id, bbox: bbox, time: time, equals: equals, filter: filter, limit: limit, offset: offset)
+        // OGC API Features: the features whose geometry intersects the box, not only their envelope.
+        query.exactBox = true
         let names = layer.fields.map(\.name)
         func list(_ text: String) -> [String] { text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         if let text = values["sortby"] {

@@ -5,6 +5,9 @@ import OneMapGeo
 public struct FeatureQuery: Sendable {
     public var layer: String
     public var bbox: BBox?
+    /// Features whose geometry meets the box, tested exactly (OGC API Features' bbox), not only
+    /// their bounding box (enough for tiles, which clip anyway).
+    public var exactBox = false
     public var time: TimeFilter
     /// Features whose field equals the value (all must hold). Values are typed as the field is.
     public var equals: [PropertyEquals]

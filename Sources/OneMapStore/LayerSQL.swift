@@ -31,10 +31,12 @@ struct LayerSQL {
     /// `filters`: indices of the fields compared with ?10, ?11, ...
     /// `extra`: a compiled filter condition (its parameters numbered after the property values).
     /// `order`: (field index, ascending) sort keys before the id.
-    func sql(_ shape: Shape, bbox: Bool, filters: [Int], extra: String? = nil, order: [(Int, Bool)] = []) -> String {
+    /// `exactBox`: after the index's box test, the geometry itself must meet the box.
+    func sql(_ shape: Shape, bbox: Bool, exactBox: Bool = false, filters: [Int], extra: String? = nil, order: [(Int, Bool)] = []) -> String {
         var conditions = base
         if let extra { conditions.append(extra) }
         if bbox { conditions.append(spatial) }
+        if bbox && exactBox { conditions.append("Intersects(\(geometry), BuildMbr(?1, ?2, ?3, ?4, 4490)) = 1") }
         if shape == .one { conditions.append("\(id) = ?9") } else { conditions.append(time) }
         for (k, f) in filters.enumerated() { conditions.append("\(columns[f]) = ?\(10 + k)") }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")

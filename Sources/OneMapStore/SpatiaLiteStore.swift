@@ -165,7 +165,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
                 }
                 order.append((i, key.ascending))
             }
-            let s = try c.cached(plan.sql.sql(.page, bbox: q.bbox != nil, filters: plan.filters, extra: plan.condition, order: order))
+            let s = try c.cached(plan.sql.sql(.page, bbox: q.bbox != nil, exactBox: q.exactBox, filters: plan.filters, extra: plan.condition, order: order))
             defer { s.reset() }
             try s.bindLeading(Self.parameters(q, day: plan.day, ninth: Int64(q.offset), filters: plan.filterValues))
             while try s.step() { try body(try plan.read(s)) }
@@ -175,7 +175,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     public func countFeatures(_ q: FeatureQuery) throws -> Int {
         let plan = try readPlan(q.layer, time: q.time, equals: q.equals, filter: q.filter)
         return try readers.with { c in
-            let s = try c.cached(plan.sql.sql(.count, bbox: q.bbox != nil, filters: plan.filters, extra: plan.condition))
+            let s = try c.cached(plan.sql.sql(.count, bbox: q.bbox != nil, exactBox: q.exactBox, filters: plan.filters, extra: plan.condition))
             defer { s.reset() }
             try s.bindLeading(Self.parameters(q, day: plan.day, ninth: 0, filters: plan.filterValues))
             return try s.step() ? Int(s.int(0)) : 0

@@ -118,8 +118,10 @@ def test_geopackage_export_opens_in_gdal_with_its_crs_and_count(http, base_url, 
     has = subprocess.run(["ogrinfo", "-ro", path, "-sql", "SELECT HasSpatialIndex('buildings', 'geom')"], capture_output=True, text=True).stdout
     assert "HasSpatialIndex (Integer) = 1" in has, has
     small = {f["id"] for f in http.get(f"{base_url}/collections/buildings/items", params={"bbox": "117.62,26.22,117.66,26.27", "limit": 10000}).json()["features"]}
-    spat = subprocess.run(["ogrinfo", "-ro", "-so", "-al", "-spat", "117.62", "26.22", "117.66", "26.27", path], capture_output=True, text=True).stdout
-    assert f"Feature Count: {len(small)}" in spat, spat
+    # Features GDAL returns through its spatial filter (tested exactly, with GEOS), as /items selects
+    # them; its summary count comes from the R*Tree alone (envelopes), so it may count more.
+    spat = subprocess.run(["ogrinfo", "-ro", "-al", "-spat", "117.62", "26.22", "117.66", "26.27", path], capture_output=True, text=True).stdout
+    assert spat.count("\nOGRFeature(") == len(small), spat[-2000:]
     edited = os.path.join(out_dir, "buildings-edited.gpkg")
     with open(path, "rb") as src, open(edited, "wb") as dst:
         dst.write(src.read())
