@@ -62,7 +62,9 @@ struct ArchiveRoutes: Sendable {
         let name = context.parameters.get("name") ?? ""
         let shelf = self.shelf
         guard let a = try await blocking({ shelf.named(name) }) else {
-            throw APIError.notFound("no tile archive '\(name)'; archives: \(try await blocking { shelf.all() }.map(\.name).joined(separator: ", "))")
+            // Only the archives this caller may read are named (as GET /archives lists them).
+            let readable = try await blocking { shelf.all() }.filter { Self.mayRead($0, context.caller) }.map(\.name).sorted()
+            throw APIError.notFound("no tile archive '\(name)'; archives: \(readable.joined(separator: ", "))")
         }
         guard Self.mayRead(a, context.caller) else {
             let who = a.department ?? "?"

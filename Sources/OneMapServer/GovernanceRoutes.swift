@@ -67,12 +67,16 @@ struct GovernanceRoutes: Sendable {
         let entries = try await blocking { () throws -> Data in
             try JSONSerialization.data(withJSONObject: try store.layers().compactMap { l -> [String: Any]? in
                 guard caller.principal.department != nil || l.open else { return nil }
-                let view = try? governance.policy.view(of: l, for: caller.principal).view
+                // Refused: no view (any other failure is the store's, and fails the request).
+                let view: LayerView?
+                do { view = try governance.policy.view(of: l, for: caller.principal).view } catch is AccessDenied { view = nil }
                 let access: String = if governance.policy.isOwnerOrAdministrator(caller.principal, of: l) { "full" }
                     else if view != nil { "read" } else if l.shareClass == .conditional { "apply" } else { "none" }
+                // A layer the caller can neither read nor apply for shows no field names either.
+                let fields = access == "none" ? [] : Array(l.fields.enumerated())
                 return ["id": l.id, "title": l.title, "owner": l.ownerDepartment, "shareClass": l.shareClass.rawValue, "open": l.open,
                         "spatial": l.isSpatial, "access": access,
-                        "fields": l.fields.enumerated().map { i, f -> [String: Any] in
+                        "fields": fields.map { i, f -> [String: Any] in
                             ["name": f.name, "type": f.type.rawValue, "sensitivity": f.sensitivity.rawValue,
                              "shown": view.map { v in v.visible.contains(i) ? (v.masked.contains(i) ? "masked" : "yes") : "no" } ?? "no"]
                         }]

@@ -179,6 +179,10 @@ def test_listings_show_only_readable_layers(world, base_url):
     # The catalog shows what may be applied for.
     cat = {l["id"]: l for l in s["ungranted"].get(f"{base_url}/catalog").json()["layers"]}
     assert cat["acc_c"]["access"] == "apply" and cat["acc_n"]["access"] == "none" and cat["acc_u"]["access"] == "read"
+    # A not-shared layer's field names are not another department's business; a conditional one's
+    # are (they are what an application names).
+    assert cat["acc_n"]["fields"] == [] and {f["name"] for f in cat["acc_c"]["fields"]} == set(ALL)
+    assert [f for f in s["owner"].get(f"{base_url}/catalog").json()["layers"] if f["id"] == "acc_n"][0]["fields"]
     assert {f["name"]: f["shown"] for f in cat["acc_u"]["fields"]}["phone"] == "masked"
     assert "acc_c" not in {l["id"] for l in s["anonymous"].get(f"{base_url}/catalog").json()["layers"]}
 
