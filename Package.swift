@@ -78,11 +78,11 @@ let package = Package(
         .testTarget(name: "OneMapStoreTests", dependencies: ["OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapGeo"]),
-        .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapGeo"]),
+        .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapGeo", "CSQLite3"]),
         .testTarget(name: "OneMapReportsTests", dependencies: ["OneMapReports", "OneMapAnalytics", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib"]),
         .testTarget(name: "OneMapAnalyticsTests", dependencies: ["OneMapAnalytics", "OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapAccessTests", dependencies: ["OneMapAccess", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3"]),
-        .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore"]),
+        .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore", "CSQLite3"]),
     ],
     swiftLanguageModes: [.v6]
 )

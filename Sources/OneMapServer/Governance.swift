@@ -21,7 +21,7 @@ struct Governance: Sendable {
     func views(of layers: [LayerInfo], for caller: Caller) throws -> (views: [LayerView], grants: [ShareApplication]) {
         var grantLayer: String?
         if let id = caller.grantID, let d = caller.principal.department {
-            grantLayer = (try? policy.activeGrants(of: d.code, on: ISODate.string(Date())))?.first { $0.id == id }?.layer
+            grantLayer = try policy.activeGrants(of: d.code, on: ISODate.string(Date())).first { $0.id == id }?.layer
         }
         var views: [LayerView] = [], grants: [ShareApplication] = []
         for l in layers {
@@ -46,6 +46,16 @@ struct Governance: Sendable {
         do { return try policy.disclosure(for: caller.principal, area: area, grantID: caller.grantID) } catch let denied as AccessDenied {
             throw Self.error(denied)
         }
+    }
+
+    /// The caller's view of a layer, nil when the policy refuses it (a store failure still throws).
+    func viewIfAllowed(of layer: LayerInfo, for caller: Caller) throws -> (view: LayerView, grant: ShareApplication?)? {
+        do { return try policy.view(of: layer, for: caller.principal, grantID: caller.grantID) } catch is AccessDenied { return nil }
+    }
+
+    /// `views(of:for:)`, nil when the policy refuses one of them (a store failure still throws).
+    func viewsIfAllowed(of layers: [LayerInfo], for caller: Caller) throws -> (views: [LayerView], grants: [ShareApplication])? {
+        do { return try views(of: layers, for: caller) } catch let e as APIError where e.status == .unauthorized || e.status == .forbidden { return nil }
     }
 
     static func error(_ denied: AccessDenied) -> APIError {

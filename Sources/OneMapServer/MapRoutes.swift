@@ -24,7 +24,7 @@ struct MapRoutes: Sendable {
         var views: [String: LayerView] = [:]
         for id in MapScene.sourceLayers {
             guard let layer = try store.layer(id: id), governance.policy.canRead(layer, caller.principal) else { continue }
-            views[id] = try? governance.view(of: layer, for: Caller(principal: caller.principal, grantID: nil)).view
+            views[id] = try governance.viewIfAllowed(of: layer, for: Caller(principal: caller.principal, grantID: nil))?.view
         }
         return views
     }

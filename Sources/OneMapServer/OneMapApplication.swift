@@ -45,7 +45,7 @@ public enum OneMapApplication {
             if let dir = configuration.tileCacheDirectory, cache != nil {
                 disk = try PersistentTileStore(directory: dir, storePath: configuration.databasePath, storeSeq: seq) { try store.changeExtents(after: $0) }
             }
-            feed = try ChangeFeed(store: store, after: seq, sinks: [{ [cache] in cache?.invalidate($0) }, { [disk] in disk?.invalidate($0) },
+            feed = try ChangeFeed(store: store, after: seq, logger: logger, sinks: [{ [cache] in cache?.invalidate($0) }, { [disk] in disk?.invalidate($0) },
                                                                     { [snapshots = builder.snapshots] in snapshots?.invalidate($0) },
                                                                     { [analytics] in analytics.invalidate($0) }])
             feed?.follow()
@@ -76,7 +76,7 @@ public enum OneMapApplication {
             logger.warning("tile archive skipped", metadata: ["problem": .string(p)])
         }
         ArchiveRoutes(shelf: shelf, governance: governance, fallbackBaseURL: base).register(on: router)
-        let cacheForHealth = cache, snapshotsForHealth = builder.snapshots, diskForHealth = disk, analyticsForHealth = analytics
+        let cacheForHealth = cache, snapshotsForHealth = builder.snapshots, diskForHealth = disk, analyticsForHealth = analytics, feedForHealth = feed
         router.get("/health") { _, _ in
             let layers = try await blocking { try store.layers().count }
             var doc: [String: Any] = ["status": "ok", "layers": layers]
@@ -85,10 +85,14 @@ public enum OneMapApplication {
                 doc["tileSnapshots"] = ["ready": ready, "building": building]
             }
             doc["analytics"] = analyticsForHealth.health
+            if let feed = feedForHealth { doc["changeFeed"] = feed.health }
             doc["heavyLane"] = lane.status
             if let cache = cacheForHealth {
                 var stats: [String: Any] = cache.statistics
-                if let disk = diskForHealth { stats["onDisk"] = disk.count }
+                if let disk = diskForHealth {
+                    stats["onDisk"] = disk.count
+                    if let problem = disk.lastProblem { stats["onDiskProblem"] = problem }
+                }
                 doc["tileCache"] = stats
             }
             return JSONResponse.make(doc)

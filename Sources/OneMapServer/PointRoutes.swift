@@ -47,7 +47,7 @@ struct PointRoutes: Sendable {
             var building: String?
             var grants = areaGrants
             // The building only for callers who may read buildings (the areas are open).
-            if let layer = try store.layer(id: "buildings"), let (views, g) = try? governance.views(of: [layer], for: Caller(principal: caller.principal, grantID: nil)) {
+            if let layer = try store.layer(id: "buildings"), let (views, g) = try governance.viewsIfAllowed(of: [layer], for: Caller(principal: caller.principal, grantID: nil)) {
                 grants += g
                 let writer = FeatureGeoJSON(view: views[0], crs: q.crs)
                 try store.queryFeatures(FeatureQuery(layer: "buildings", bbox: box, time: .instant(q.day), filter: views[0].restriction)) { f in

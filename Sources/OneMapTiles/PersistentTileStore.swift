@@ -85,6 +85,8 @@ public final class PersistentTileStore: @unchecked Sendable {
     /// The stored tile (bytes, feature count) for a key.
     public func get(_ key: String) -> (bytes: [UInt8], features: Int)? {
         lock.withLock {
+            // A change it could not apply: nothing it holds may be trusted until a restart re-applies it.
+            guard !untrusted else { return nil }
             guard let s = try? statement("SELECT bytes, features FROM tiles WHERE key = ?") else { return nil }
             defer { sqlite3_finalize(s) }
             sqlite3_bind_text(s, 1, key, -1, Self.transient)
@@ -118,11 +120,27 @@ public final class PersistentTileStore: @unchecked Sendable {
         }
     }
 
-    /// Drops every tile the change can alter and records it as applied.
+    /// The newest failure to keep the cache true to the store (for /health), nil when none.
+    public var lastProblem: String? { lock.withLock { problem } }
+    private var problem: String?  // guarded by lock
+    private var untrusted = false  // guarded by lock
+
+    /// Drops every tile the change can alter and records it as applied. When the drop fails, every
+    /// tile is dropped; when even that fails, the change is not recorded as applied, so the next
+    /// start applies it again (and the in-memory cache in front of this one is dropped anyway).
     public func invalidate(_ change: ChangeExtent) {
         lock.withLock {
-            try? drop(change)
-            try? set("seq", String(change.seq))
+            do {
+                do { try drop(change) } catch {
+                    problem = "change \(change.seq) on \(change.layer) could not be applied (\(error)); every tile dropped"
+                    try exec("DELETE FROM tiles")
+                    bytesHeld = 0
+                }
+                try set("seq", String(change.seq))
+            } catch {
+                problem = "change \(change.seq) on \(change.layer) could not be applied or recorded: \(error); the disk cache serves nothing until a restart"
+                untrusted = true
+            }
         }
     }
 

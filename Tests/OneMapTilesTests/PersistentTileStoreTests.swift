@@ -1,3 +1,4 @@
+import CSQLite3
 import Foundation
 import OneMapGeo
 import OneMapStore
@@ -57,5 +58,25 @@ import OneMapTiles
         for k in 0..<100 { s.put("t\(k)", bytes: [UInt8](repeating: UInt8(k), count: 500), features: 1, layers: ["buildings"], box: here, lastDay: nil) }
         #expect(s.count <= 20 && s.count > 0)
         #expect(s.get("t99") != nil && s.get("t0") == nil)
+    }
+
+    @Test func aChangeThatCannotBeAppliedIsNotRecordedAndNothingStaleIsServed() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try open(seq: 10)
+        fill(s)
+        // The cache's file refuses deletions (a full disk, a damaged file): the change cannot drop
+        // its tiles, nor can every tile be dropped.
+        var db: OpaquePointer?
+        #expect(sqlite3_open(s.path, &db) == SQLITE_OK)
+        #expect(sqlite3_exec(db, "CREATE TRIGGER refuse BEFORE DELETE ON tiles BEGIN SELECT RAISE(ABORT, 'refused'); END", nil, nil, nil) == SQLITE_OK)
+        s.invalidate(ChangeExtent(seq: 11, layer: "buildings", fromDay: nil, box: here))
+        // Nothing it holds is served, the problem is told, and the change is not recorded as applied.
+        #expect(s.get("there") == nil && s.get("here") == nil)
+        #expect(s.lastProblem?.contains("change 11") == true)
+        #expect(sqlite3_exec(db, "DROP TRIGGER refuse", nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(db)
+        // Reopened (a restart): the change is applied then.
+        let again = try open(seq: 11, changes: [ChangeExtent(seq: 11, layer: "buildings", fromDay: nil, box: here)])
+        #expect(again.get("here") == nil && again.get("there")?.bytes == [5, 6])
     }
 }
