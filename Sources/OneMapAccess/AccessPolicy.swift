@@ -27,7 +27,12 @@ public final class AccessPolicy: @unchecked Sendable {
     }
 
     /// Drops cached grants (after a decision in this process; others' decisions show within `ttl`).
-    public func invalidate() { lock.withLock { grantCache.removeAll(); areaCache.removeAll() } }
+    public func invalidate() { lock.withLock { grantCache.removeAll(); areaCache.removeAll(); decisions += 1 } }
+
+    /// Counts `invalidate` calls: whoever memoises decisions made from this policy keeps them only
+    /// while it is unchanged, so a decision in this process takes effect at once.
+    public var generation: Int { lock.withLock { decisions } }
+    private var decisions = 0  // guarded by lock
 
     /// The grants of a department in force on `day`, newest decision first.
     public func activeGrants(of department: String, on day: String) throws -> [ShareApplication] {

@@ -46,7 +46,7 @@ struct TileHits: Sendable {
         }
         if let limiter, limiter.admit(RateLimiter.bucket(of: principal, client: client)) != nil { return nil }
         let time = TimeFilter.today()
-        guard let decided = memo.views(principal: principal, layers: parts[2], decide: {
+        guard let decided = memo.views(principal: principal, layers: parts[2], generation: governance.policy.generation, decide: {
             guard let layers = try? tiles.builder.resolve(ids),
                   let (views, grants) = try? governance.views(of: layers, for: Caller(principal: principal, grantID: nil)) else { return nil }
             return (views, grants)
@@ -96,17 +96,19 @@ struct TileHits: Sendable {
 final class ViewMemo: @unchecked Sendable {
     typealias Decision = (views: [LayerView], grants: [ShareApplication])
     private let lock = NSLock()
-    private var entries: [String: (at: ContinuousClock.Instant, decision: Decision)] = [:]  // guarded by lock
+    private var entries: [String: (at: ContinuousClock.Instant, generation: Int, decision: Decision)] = [:]  // guarded by lock
     static let lifetime = Duration.milliseconds(250)
 
-    func views(principal: Principal, layers: Substring, decide: () -> Decision?) -> Decision? {
+    /// `generation`: the policy's (`AccessPolicy.generation`); a decision made in this process
+    /// (a grant approved or revoked) changes it, and no memo from before is used again.
+    func views(principal: Principal, layers: Substring, generation: Int, decide: () -> Decision?) -> Decision? {
         let key = principal.auditName + "|" + layers
         let now = ContinuousClock.now
-        if let hit = lock.withLock({ entries[key] }), now - hit.at < Self.lifetime { return hit.decision }
+        if let hit = lock.withLock({ entries[key] }), hit.generation == generation, now - hit.at < Self.lifetime { return hit.decision }
         guard let fresh = decide() else { return nil }
         lock.withLock {
             if entries.count > 10_000 { entries.removeAll() }
-            entries[key] = (now, fresh)
+            entries[key] = (now, generation, fresh)
         }
         return fresh
     }
