@@ -112,7 +112,7 @@ struct FeatureRoutes: Sendable {
             let plain = Caller(principal: caller.principal, grantID: nil)
             return try governance.readable(try store.layers().filter(\.isSpatial), for: plain).map { l in
                 let v = try governance.view(of: l, for: plain).view
-                return (l.with(fields: v.fields), try store.extent(layer: l.id))
+                return (l.with(fields: v.fields), Governance.extent(try store.extent(layer: l.id), in: v))
             }
         }
         let described = layers.map { Self.describe($0.0, extent: $0.1, base: base) }
@@ -137,7 +137,7 @@ struct FeatureRoutes: Sendable {
         let found = try await blocking { () throws -> (LayerInfo, BBox?)? in
             guard let layer = try store.layer(id: id), layer.isSpatial else { return nil }
             let view = try governance.view(of: layer, for: caller).view
-            return (layer.with(fields: view.fields), try store.extent(layer: id))
+            return (layer.with(fields: view.fields), Governance.extent(try store.extent(layer: id), in: view))
         }
         guard let found else { throw APIError.notFound("no feature collection '\(id)'; see /collections") }
         let doc = Self.describe(found.0, extent: found.1, base: base)

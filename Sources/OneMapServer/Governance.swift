@@ -58,6 +58,15 @@ struct Governance: Sendable {
         do { return try views(of: layers, for: caller) } catch let e as APIError where e.status == .unauthorized || e.status == .forbidden { return nil }
     }
 
+    /// A layer's extent as the view shows it: within the view's area (an area-limited grant) the
+    /// box of the features there can be, not of the whole layer; nil when they cannot meet.
+    static func extent(_ layerExtent: BBox?, in view: LayerView) -> BBox? {
+        guard let e = layerExtent else { return nil }
+        guard let a = view.area?.bbox else { return e }
+        let minX = max(e.minX, a.minX), minY = max(e.minY, a.minY), maxX = min(e.maxX, a.maxX), maxY = min(e.maxY, a.maxY)
+        return minX <= maxX && minY <= maxY ? BBox(minX: minX, minY: minY, maxX: maxX, maxY: maxY) : nil
+    }
+
     static func error(_ denied: AccessDenied) -> APIError {
         switch denied.kind {
         case .unauthenticated: APIError(.unauthorized, "Unauthorized", denied.message, headers: [.wwwAuthenticate: "Bearer"])

@@ -49,14 +49,15 @@ struct TileRoutes: Sendable {
         let caller = context.caller
         let (layers, bounds) = try await blocking { () -> ([LayerInfo], BBox?) in
             // Only the fields the caller will find in the tiles are advertised.
-            let layers = try governance.views(of: try resolve(ids), for: caller).views.map { $0.layer.with(fields: $0.fields) }
+            let views = try governance.views(of: try resolve(ids), for: caller).views
             var box: BBox?
-            for l in layers {
-                if let b = try builder.store.extent(layer: l.id) {
+            for v in views {
+                // Bounds as the caller's view shows the layer (an area-limited grant: within its area).
+                if let b = Governance.extent(try builder.store.extent(layer: v.layer.id), in: v) {
                     if box == nil { box = b } else { box!.extend(b) }
                 }
             }
-            return (layers, box)
+            return (views.map { $0.layer.with(fields: $0.fields) }, box)
         }
         // An as-of TileJSON hands out as-of tile URLs, so a client keeps asking for the same day.
         let query = datetime.map { "?datetime=\($0.text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "")" } ?? ""

@@ -314,6 +314,29 @@ def test_area_populations_follow_the_population_disclosure(world, base_url):
         assert area["suppression"]["population"].startswith("exact") == sees, principal
 
 
+def test_an_area_limited_grant_sees_extents_of_its_area_only(world, base_url, http):
+    # The layer's features lie in every county; the grant covers two: the collection's extent and
+    # the TileJSON bounds stay within those two counties, the owner's cover them all.
+    s = world["s"]
+    boxes = []
+    for code in world["counties"][:2]:
+        f = http.get(f"{base_url}/collections/admin_areas/items", params={"code": code, "limit": 1}).json()["features"][0]
+        ring = [p for poly in (f["geometry"]["coordinates"] if f["geometry"]["type"] == "MultiPolygon" else [f["geometry"]["coordinates"]]) for p in poly[0]]
+        boxes.append((min(p[0] for p in ring), min(p[1] for p in ring), max(p[0] for p in ring), max(p[1] for p in ring)))
+    area = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+    def inside(b):
+        # TileJSON rounds bounds outwards to 6 decimals.
+        t = 2e-6
+        return b[0] >= area[0] - t and b[1] >= area[1] - t and b[2] <= area[2] + t and b[3] <= area[3] + t
+
+    granted = s["granted"].get(f"{base_url}/collections/acc_c").json()["extent"]["spatial"]["bbox"][0]
+    owner = s["owner"].get(f"{base_url}/collections/acc_c").json()["extent"]["spatial"]["bbox"][0]
+    assert inside(granted) and not inside(owner), (granted, owner, area)
+    bounds = s["granted"].get(f"{base_url}/tiles/acc_c").json()["bounds"]
+    assert inside(bounds), (bounds, area)
+
+
 def test_application_life_cycle_and_its_rules(world, base_url):
     s = world["s"]
     r = s["ungranted"].post(f"{base_url}/applications", json={"layer": "acc_c", "fields": ["beds"], "purpose": "道路周边床位", "validTo": "2099-01-01"})
