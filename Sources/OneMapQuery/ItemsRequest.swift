@@ -17,7 +17,10 @@ public struct ItemsRequest: Sendable {
     public static let reserved = ["limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "f", "filter", "filter-lang", "filter-crs", "sortby", "properties"]
 
     /// `filterable`: the layer's fields a query may compare (`FeatureStore.filterableFields`).
-    public static func parse(_ parameters: [(String, String)], layer: LayerInfo, filterable: [FieldInfo]) throws(QueryError) -> ItemsRequest {
+    /// `hidden`: the layer's fields the caller is not shown or sees masked (naming one is refused
+    /// with `QueryError.concernsHiddenField`).
+    public static func parse(_ parameters: [(String, String)], layer: LayerInfo, filterable: [FieldInfo],
+                             hidden hiddenFields: Set<String> = []) throws(QueryError) -> ItemsRequest {
         var values: [String: String] = [:]
         var equals: [PropertyEquals] = []
         var link: [(String, String)] = []
@@ -28,7 +31,8 @@ public struct ItemsRequest: Sendable {
             if name != "offset" { link.append((name, value)) }
             if reserved.contains(name) { values[name] = value; continue }
             guard let field = filterable.first(where: { $0.name == name }) else {
-                throw QueryError("unknown query parameter '\(name)'; items accept \(reserved.joined(separator: ", ")) and the properties \(filterable.map(\.name).joined(separator: ", "))")
+                throw QueryError("unknown query parameter '\(name)'; items accept \(reserved.joined(separator: ", ")) and the properties \(filterable.map(\.name).joined(separator: ", "))",
+                                 concernsHiddenField: hiddenFields.contains(name))
             }
             do { equals.append(try PropertyEquals.parse(field: field, text: value)) } catch let e as StoreError {
                 throw QueryError(e.message)
@@ -75,7 +79,8 @@ public struct ItemsRequest: Sendable {
             // Only queryables: a filter on a hidden or masked field would reveal it a guess at a time.
             let allowed = Set(filterable.map(\.name))
             if let hidden = parsed.propertyNames.subtracting(allowed).sorted().first {
-                throw QueryError("filter: no property '\(hidden)' among the queryables: \(filterable.map(\.name).joined(separator: ", ")) (see /queryables)")
+                throw QueryError("filter: no property '\(hidden)' among the queryables: \(filterable.map(\.name).joined(separator: ", ")) (see /queryables)",
+                                 concernsHiddenField: hiddenFields.contains(hidden))
             }
             filter = parsed
         }

@@ -19,7 +19,8 @@ public struct FeatureExportRequest: Sendable {
     /// `format` (required) and `geometry` (csv, xlsx: wkt, point or none), `limit` (1 to a million)
     /// and the items parameters (bbox, bbox-crs, datetime, crs, filter, filter-lang, filter-crs,
     /// sortby, properties, property equalities). Not `offset` or `f`: an export is one file.
-    public static func parse(_ parameters: [(String, String)], layer: LayerInfo, filterable: [FieldInfo]) throws(QueryError) -> FeatureExportRequest {
+    public static func parse(_ parameters: [(String, String)], layer: LayerInfo, filterable: [FieldInfo],
+                             hidden: Set<String> = []) throws(QueryError) -> FeatureExportRequest {
         var format: ExportFormat?, geometry: FeatureTable.GeometryColumns?, limit: Int?
         var rest: [(String, String)] = []
         for (k, v) in parameters {
@@ -45,7 +46,7 @@ public struct FeatureExportRequest: Sendable {
         if let geometry, format == .geojson || format == .gpkg {
             throw QueryError("geometry=\(geometry.rawValue) applies to csv and xlsx; \(format.rawValue) always holds the geometry")
         }
-        var items = try ItemsRequest.parse(rest, layer: layer, filterable: filterable)
+        var items = try ItemsRequest.parse(rest, layer: layer, filterable: filterable, hidden: hidden)
         items.query.limit = (limit ?? maxFeatures) + 1  // one more: a query over the bound is refused, not cut
         items.query.offset = 0
         return FeatureExportRequest(items: items, format: format, geometry: geometry ?? (format == .xlsx ? .point : .wkt), limit: limit)

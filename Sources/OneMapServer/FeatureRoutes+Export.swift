@@ -11,8 +11,8 @@ extension FeatureRoutes {
         let access = try await access(request, context)
         let layer = access.layer
         let parsed: FeatureExportRequest
-        do { parsed = try FeatureExportRequest.parse(access.parameters, layer: layer, filterable: access.filterable) } catch {
-            throw APIError.badRequest(error.description)
+        do { parsed = try FeatureExportRequest.parse(access.parameters, layer: layer, filterable: access.filterable, hidden: access.hidden) } catch {
+            throw refused(error, request, context, route: "/collections/{id}/export", layer: layer.id)
         }
         let view = access.view
         let store = self.store

@@ -185,6 +185,8 @@ struct FeatureRoutes: Sendable {
         let filterable: [FieldInfo]
         /// The layer as far as the caller may query it.
         var layer: LayerInfo { view.queryable }
+        /// The layer's fields the caller is not shown, or sees masked.
+        var hidden: Set<String> { Set(view.layer.fields.map(\.name)).subtracting(view.queryable.fields.map(\.name)) }
     }
 
     /// Resolves `:id` to a spatial layer the caller may read and reads the request's parameters.
@@ -227,9 +229,19 @@ struct FeatureRoutes: Sendable {
             }
             properties[f.name] = p
         }
+        governance.audit(request, context, route: "/collections/{id}/queryables", layer: layer.id, grants: access.grants, rows: filterable.count)
         return JSONResponse.make(["$schema": "https://json-schema.org/draft/2019-09/schema", "$id": "\(base)/collections/\(layer.id)/queryables",
                                   "type": "object", "title": layer.title, "properties": properties, "additionalProperties": false],
                                  contentType: "application/schema+json")
+    }
+
+    /// A request the query layer refused, as a 400; one that named a field the caller is not shown
+    /// is audited (an unmasking attempt, as far as anyone can tell), without its values.
+    func refused(_ error: QueryError, _ request: Request, _ context: OneMapRequestContext, route: String, layer: String) -> APIError {
+        if error.concernsHiddenField {
+            governance.audit(request, context, route: route, layer: layer, outcome: "400 refused: a query on a field not shown to the caller")
+        }
+        return APIError.badRequest(error.description)
     }
 
     func items(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
@@ -237,7 +249,9 @@ struct FeatureRoutes: Sendable {
         let access = try await access(request, context)
         let layer = access.layer
         let parsed: ItemsRequest
-        do { parsed = try ItemsRequest.parse(access.parameters, layer: layer, filterable: access.filterable) } catch { throw APIError.badRequest(error.description) }
+        do { parsed = try ItemsRequest.parse(access.parameters, layer: layer, filterable: access.filterable, hidden: access.hidden) } catch {
+            throw refused(error, request, context, route: "/collections/{id}/items", layer: layer.id)
+        }
         var query = parsed.query
         // The caller's area (an area-restricted grant) bounds every query and count.
         if let r = access.view.restriction { query.filter = query.filter.map { .and([$0, r]) } ?? r }

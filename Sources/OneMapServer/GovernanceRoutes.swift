@@ -82,6 +82,7 @@ struct GovernanceRoutes: Sendable {
                         }]
             })
         }
+        governance.audit(request, context, route: "/catalog")
         return JSONResponse.make(["layers": try JSONSerialization.jsonObject(with: entries),
                                   "rules": ["unconditional": "无条件共享: every department reads it (personal fields masked)",
                                             "conditional": "有条件共享: read under an approved application, its fields and area, until it ends",

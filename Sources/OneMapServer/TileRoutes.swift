@@ -61,6 +61,7 @@ struct TileRoutes: Sendable {
         }
         // An as-of TileJSON hands out as-of tile URLs, so a client keeps asking for the same day.
         let query = datetime.map { "?datetime=\($0.text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "")" } ?? ""
+        governance.audit(request, context, route: "/tiles/{layers}", layer: ids.joined(separator: ","), datetime: datetime?.text, rows: layers.count)
         let doc = TileJSON.document(layers: layers, bounds: bounds, baseURL: BaseURL.of(request, fallback: fallbackBaseURL), query: query)
         return JSONResponse.make(doc)
     }

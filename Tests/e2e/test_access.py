@@ -387,6 +387,24 @@ def test_every_access_is_audited_without_keys_and_the_chain_verifies(world, base
     assert "om_" not in log and "1801234" not in log
 
 
+def test_unmasking_attempts_and_metadata_reads_are_audited(world, base_url):
+    s = world["s"]
+    # The ungranted department sees acc_u's phones masked: a filter or an equality on them is refused.
+    assert s["ungranted"].get(f"{base_url}/collections/acc_u/items", params={"filter": "phone = '18012340019'"}).status_code == 400
+    assert s["ungranted"].get(f"{base_url}/collections/acc_u/items", params={"phone": "18012340019"}).status_code == 400
+    assert s["ungranted"].get(f"{base_url}/catalog").status_code == 200
+    assert s["ungranted"].get(f"{base_url}/tiles/acc_u").status_code == 200
+    assert s["ungranted"].get(f"{base_url}/collections/acc_u/queryables").status_code == 200
+    time.sleep(1.0)  # the audit is written within a fraction of a second
+    records = s["admin"].get(f"{base_url}/audit", params={"principal": "SMJT", "limit": 10000}).json()["records"]
+    refused = [x for x in records if x["outcome"] == "400 refused: a query on a field not shown to the caller"]
+    assert len([x for x in refused if x["layer"] == "acc_u"]) >= 2, [(x["endpoint"], x["outcome"]) for x in records][-12:]
+    endpoints = {x["endpoint"] for x in records}
+    assert {"GET /catalog", "GET /tiles/{layers}", "GET /collections/{id}/queryables"} <= endpoints, endpoints
+    # The value tried is not in the audit.
+    assert "18012340019" not in str(records)
+
+
 def test_audit_verify_names_the_first_tampered_record_of_a_copy(world, out_dir):
     """The CLI on a copy of the live database: intact, then after each kind of tampering."""
     import shutil
