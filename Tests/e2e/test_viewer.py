@@ -128,7 +128,8 @@ const started = Date.now();
   if (map && map.loaded() && map.areTilesLoaded() && !map.isMoving()) {
     const b = map.queryRenderedFeatures({layers: ['buildings-fill']});
     done({buildings: b.length, withResidents: b.filter(f => f.properties.population !== undefined).length,
-          search: location.search, stored: sessionStorage.getItem('onemapKey') !== null});
+          search: location.search, stored: sessionStorage.getItem('onemapKey') !== null, legend: window.onemapLegend,
+          colours: [...new Set(b.map(f => JSON.stringify(f.layer.paint['fill-color'])))].length});
   } else if (Date.now() - started > 80000) { done({error: 'map never became idle'}); } else { setTimeout(poll, 250); }
 })();
 """
@@ -141,10 +142,15 @@ def test_viewer_with_a_department_key_sees_what_the_department_sees(browser, bas
     browser.refresh()
     anon = browser.execute_async_script(BUILDING_FIELDS)
     assert "error" not in anon and anon["buildings"] > 10 and anon["withResidents"] == 0, anon
+    # The public view colours buildings by use, with its own legend, and no style errors.
+    assert anon["legend"] == "use" and anon["colours"] > 1, anon
+    errors = [e["message"] for e in browser.get_log("browser") if "Expected value to be of type number" in e["message"]]
+    assert not errors, errors
     # With ?key=: the key leaves the address bar at once, stays in this tab, and tiles carry the counts.
     browser.get(f"{base_url}/?key={admin_key}#15/26.2705/117.6365")
     keyed = browser.execute_async_script(BUILDING_FIELDS)
     assert "error" not in keyed and keyed["withResidents"] == keyed["buildings"] > 10, keyed
+    assert keyed["legend"] == "residents", keyed
     assert "key=" not in keyed["search"] and keyed["stored"], keyed
     assert admin_key not in browser.current_url
     browser.execute_script("sessionStorage.clear()")

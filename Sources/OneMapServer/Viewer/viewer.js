@@ -27,6 +27,19 @@ map.addControl(new maplibregl.NavigationControl(), "top-right");
 map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
 window.onemapMap = map;  // for tests and the browser console
 
+// Buildings are coloured by residents for callers who may count them, by use for everyone else:
+// the catalog says which, and the legend follows.
+fetch("/catalog", { headers: authHeaders() })
+  .then((r) => (r.ok ? r.json() : { layers: [] }))
+  .then((catalog) => {
+    const buildings = (catalog.layers || []).find((l) => l.id === "buildings");
+    const residents = !!buildings && buildings.fields.some((f) => f.name === "population" && f.shown === "yes");
+    document.getElementById("legend-residents").hidden = !residents;
+    document.getElementById("legend-use").hidden = residents;
+    window.onemapLegend = residents ? "residents" : "use";
+  })
+  .catch(() => { window.onemapLegend = "use"; });
+
 function escapeHTML(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
