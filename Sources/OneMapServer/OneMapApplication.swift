@@ -85,6 +85,7 @@ public enum OneMapApplication {
                 doc["tileSnapshots"] = ["ready": ready, "building": building]
             }
             doc["analytics"] = analyticsForHealth.health
+            doc["assets"] = ViewerRoutes.assetHealth(configuration)
             if let feed = feedForHealth { doc["changeFeed"] = feed.health }
             doc["heavyLane"] = lane.status
             if let cache = cacheForHealth {

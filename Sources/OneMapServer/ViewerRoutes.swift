@@ -91,4 +91,18 @@ struct ViewerRoutes: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/x-protobuf"],
                         body: .init(byteBuffer: ByteBuffer(bytes: msg)))
     }
+
+    /// Whether the files the viewer and the styles need are where the server looks (/health): a
+    /// server started from another folder without them serves a viewer without a map.
+    static func assetHealth(_ configuration: ServerConfiguration) -> [String: Any] {
+        let fm = FileManager.default
+        func file(_ dir: String, _ name: String) -> Bool { fm.fileExists(atPath: (dir as NSString).appendingPathComponent(name)) }
+        let vendor = ["maplibre-gl.js", "maplibre-gl.css"].filter { !file(configuration.vendorDirectory, $0) }
+        let styles = file(configuration.stylesDirectory, "onemap.json")
+        var doc: [String: Any] = ["vendorDirectory": configuration.vendorDirectory, "stylesDirectory": configuration.stylesDirectory,
+                                  "state": vendor.isEmpty && styles ? "ok" : "missing"]
+        if !vendor.isEmpty { doc["missing"] = vendor.map { "\(configuration.vendorDirectory)/\($0)" } + (styles ? [] : ["\(configuration.stylesDirectory)/onemap.json"]) }
+        else if !styles { doc["missing"] = ["\(configuration.stylesDirectory)/onemap.json"] }
+        return doc
+    }
 }

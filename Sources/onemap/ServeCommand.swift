@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         store.readTimeLimit = queryTimeout
         var config = ServerConfiguration()
         config.host = host; config.port = port; config.databasePath = db
-        config.stylesDirectory = styles; config.vendorDirectory = vendor; config.tilesDirectory = tiles
+        config.stylesDirectory = AssetLocator.resolve(styles); config.vendorDirectory = AssetLocator.resolve(vendor); config.tilesDirectory = tiles
         config.rateLimit = rateLimit
         config.tileCacheBytes = tileCacheMb << 20
         config.tileCacheDirectory = tileCacheDir

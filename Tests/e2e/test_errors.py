@@ -35,6 +35,31 @@ def test_bad_requests_get_4xx_json_naming_the_problem(http, base_url, path, stat
 def test_health(http, base_url):
     r = http.get(base_url + "/health", timeout=10)
     assert r.status_code == 200 and r.json()["status"] == "ok"
+    doc = r.json()
+    # The viewer's files are found, and the change feed follows the store.
+    assert doc["assets"]["state"] == "ok", doc["assets"]
+    assert doc["changeFeed"]["state"] == "following" and doc["changeFeed"]["failures"] == 0, doc["changeFeed"]
+
+
+def test_serve_started_from_another_folder_finds_its_files(tmp_path):
+    import os, socket, subprocess, time
+    import requests
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    db = os.path.abspath(os.environ["ONEMAP_DB"])
+    p = subprocess.Popen([os.path.abspath(os.environ["ONEMAP_BIN"]), "serve", "--db", db, "--port", str(port), "--no-analytics",
+                          "--log-level", "warning"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/health", timeout=2).json()
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        assert health["assets"]["state"] == "ok", health["assets"]
+        assert requests.get(f"http://127.0.0.1:{port}/vendor/maplibre-gl.js", timeout=10).status_code == 200
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
 
 
 def test_style_carries_the_servers_own_base_url(http, base_url):
