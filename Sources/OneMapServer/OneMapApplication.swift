@@ -114,7 +114,7 @@ public enum OneMapApplication {
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let (router, hits) = assemble(store: store, configuration: configuration, audit: audit, logger: logger)
         return Application(
-            router: router,
+            router: HeadAnsweringRouter(inner: router),
             server: .http1(configuration: .init(additionalChannelHandlers: hits.map { [TileHitHandler(hits: $0)] } ?? [])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OneMap"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

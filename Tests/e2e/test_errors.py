@@ -76,3 +76,16 @@ def test_glyph_range_is_a_valid_empty_protobuf(http, base_url):
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/x-protobuf"
     assert r.content[0] == 0x0A  # field 1 (stacks), length-delimited
+
+
+def test_head_is_answered_wherever_get_is(base_url):
+    import requests
+    s = requests.Session()  # one connection: the next request must still be understood after a HEAD
+    for path in ["/collections", "/api", "/tiles/admin_areas/8/211/108.mvt", "/collections/admin_areas/items?limit=2"]:
+        head = s.head(base_url + path, timeout=30, headers={"Accept-Encoding": "identity"})
+        get = s.get(base_url + path, timeout=30, headers={"Accept-Encoding": "identity"})
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b"" and head.headers["Content-Type"] == get.headers["Content-Type"], path
+        if "Content-Length" in head.headers:
+            assert int(head.headers["Content-Length"]) == len(get.content), path
+    assert s.head(base_url + "/collections/nope", timeout=10).status_code == 404
