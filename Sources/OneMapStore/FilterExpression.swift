@@ -103,6 +103,31 @@ struct FilterCompiler {
         }
     }
 
+    /// A property compared with a literal of another kind is refused, as `?prop=value` is: an
+    /// integer with 'abc' would silently match nothing.
+    private func checkKinds(_ operands: [FilterOperand]) throws {
+        let properties = try operands.compactMap { o -> (String, FieldInfo)? in
+            guard case .property(let name) = o else { return nil }
+            return (name, try column(name).1)
+        }
+        for (name, field) in properties {
+            for o in operands {
+                let fits: Bool
+                let shown: String
+                switch o {
+                case .property, .validTime: continue
+                case .text(let t): fits = field.type == .string || (field.type == .date && ISODate.isValid(t)); shown = "'\(t)'"
+                case .number(let d): fits = field.type == .integer || field.type == .number; shown = d == d.rounded() && abs(d) < 9e15 ? String(Int64(d)) : String(d)
+                case .bool(let b): fits = field.type == .boolean; shown = String(b)
+                case .day(let d): fits = field.type == .date || field.type == .string; shown = "DATE('\(d)')"
+                }
+                guard fits else {
+                    throw StoreError("filter: property '\(name)' is \(field.type.article), and \(shown) is not; compare it with \(field.type.article)")
+                }
+            }
+        }
+    }
+
     mutating func compile(_ e: FilterExpression) throws -> String {
         switch e {
         case .and(let parts): return "(" + (try parts.map { try compile($0) }).joined(separator: " AND ") + ")"
@@ -111,11 +136,15 @@ struct FilterCompiler {
         case .literal(let b): return b ? "1" : "0"
         case .compare(let op, let a, let b):
             guard ["=", "<>", "<", "<=", ">", ">="].contains(op) else { throw StoreError("filter: unknown comparison '\(op)'") }
+            try checkKinds([a, b])
             return "(\(try operand(a)) \(op) \(try operand(b)))"
         case .like(let a, let pattern): return "(\(try operand(a)) LIKE \(bind(.text(pattern))) ESCAPE '\\')"
-        case .between(let a, let lo, let hi): return "(\(try operand(a)) BETWEEN \(try operand(lo)) AND \(try operand(hi)))"
+        case .between(let a, let lo, let hi):
+            try checkKinds([a, lo, hi])
+            return "(\(try operand(a)) BETWEEN \(try operand(lo)) AND \(try operand(hi)))"
         case .inList(let a, let list):
             guard !list.isEmpty else { return "0" }
+            try checkKinds([a] + list)
             return "(\(try operand(a)) IN (\(try list.map { try operand($0) }.joined(separator: ", "))))"
         case .isNull(let a): return "(\(try operand(a)) IS NULL)"
         case .spatial(let predicate, let g):

@@ -199,7 +199,10 @@ def test_cql2_filters_agree_with_property_filters_and_boxes(http, base_url):
     assert recent["features"] and all("2010-01-01" <= f["properties"]["built_date"] <= "2012-12-31" for f in recent["features"])
     q = http.get(f"{base_url}/collections/buildings/queryables", timeout=10)
     assert q.headers["content-type"].startswith("application/schema+json") and "floors" in q.json()["properties"]
-    for bad, words in [("floors >", "at the end"), ("colour = 'red'", "no property 'colour'"), ("S_CROSSES(geometry, POINT(1 2))", "not supported")]:
+    for bad, words in [("floors >", "at the end"), ("colour = 'red'", "no property 'colour'"), ("S_CROSSES(geometry, POINT(1 2))", "not supported"),
+                       # A literal of another kind is refused, as ?floors=abc is (it would match nothing).
+                       ("floors = 'abc'", "property 'floors' is an integer"), ("use = 3", "property 'use' is text"),
+                       ("floors BETWEEN 'a' AND 'b'", "is an integer"), ("use IN ('public', 2)", "is text")]:
         r = http.get(f"{base_url}/collections/buildings/items", params={"filter": bad}, timeout=10)
         assert r.status_code == 400 and words in r.json()["description"], r.text
     r = http.get(f"{base_url}/collections/buildings/items", params={"filter": "floors > 1", "filter-lang": "cql2-json"}, timeout=10)
