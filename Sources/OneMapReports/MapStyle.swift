@@ -76,7 +76,16 @@ public struct MapStyle: Sendable {
     }
 
     /// Stops of `["interpolate", ["linear"], input, v0, c0, v1, c1, ...]`.
+    /// The stops of an `interpolate` expression, or of the one a `case` expression holds (the
+    /// buildings' residents ramp sits in a case: by residents when a feature has them).
     static func interpolateStops(_ v: Any?) -> [Stop] {
+        if let e = v as? [Any], e.first as? String == "case" {
+            for branch in e.dropFirst() {
+                let stops = interpolateStops(branch)
+                if !stops.isEmpty { return stops }
+            }
+            return []
+        }
         guard let e = v as? [Any], e.first as? String == "interpolate", e.count >= 5 else { return [] }
         var stops: [Stop] = []
         var i = 3

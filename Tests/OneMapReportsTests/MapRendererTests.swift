@@ -109,7 +109,10 @@ import Testing
         let style = MapStyle(styleJSON: data)
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let layers = try #require(json["layers"] as? [[String: Any]])
-        let fill = try #require((layers.first { $0["id"] as? String == "buildings-fill" }?["paint"] as? [String: Any])?["fill-color"] as? [Any])
+        // Buildings with residents are coloured by the ramp (the case's interpolate branch).
+        let expression = try #require((layers.first { $0["id"] as? String == "buildings-fill" }?["paint"] as? [String: Any])?["fill-color"] as? [Any])
+        #expect(expression.first as? String == "case")
+        let fill = try #require(expression.compactMap { $0 as? [Any] }.first { $0.first as? String == "interpolate" })
         #expect(style.buildingRamp.count == (fill.count - 3) / 2)
         #expect(style.buildingRamp.first?.color == RGBA(css: fill[4] as! String))
         #expect(MapStyle(styleJSON: Data("not json".utf8)).buildingRamp.count == MapStyle().buildingRamp.count)
