@@ -15,8 +15,21 @@ public final class AuditTrail: @unchecked Sendable {
     /// Serialises flushes (the timer's and explicit ones) so records keep their order in the chain.
     private let flushLock = NSLock()
     private var thread: Thread?
-    /// Records that could not be written (the store refused); reported by `health`.
-    private(set) var failures = 0
+    /// Failed writes (the store refused; the records stay buffered and are retried), and the
+    /// newest failure's reason: reported by `health`.
+    private(set) var failures = 0  // guarded by flushLock
+    private var lastError: String?  // guarded by flushLock
+
+    /// For /health: records waiting to be written, failed writes, the newest failure ("writing"
+    /// when the last write worked, "failing" while records pile up unwritten).
+    public var health: [String: Any] {
+        let buffered = lock.withLock { buffer.count }
+        return flushLock.withLock {
+            var doc: [String: Any] = ["state": lastError == nil ? "writing" : "failing", "buffered": buffered, "failures": failures]
+            if let lastError { doc["lastError"] = lastError }
+            return doc
+        }
+    }
 
     public init(store: any GovernanceStore, interval: TimeInterval = 0.2) {
         self.store = store; self.interval = interval
@@ -44,10 +57,12 @@ public final class AuditTrail: @unchecked Sendable {
             do {
                 let seqs = try store.appendAudit(batch + [r])
                 guard let seq = seqs.last else { throw AuditWriteError() }
+                lastError = nil
                 return seq
             } catch {
                 lock.withLock { buffer.insert(contentsOf: batch, at: 0) }
                 failures += 1
+                lastError = "\(error)"
                 throw error
             }
         }
@@ -65,10 +80,14 @@ public final class AuditTrail: @unchecked Sendable {
                 return buffer
             }
             guard !batch.isEmpty else { return }
-            do { try store.appendAudit(batch) } catch {
+            do {
+                try store.appendAudit(batch)
+                lastError = nil
+            } catch {
                 // Put them back in front: a later flush retries in order.
                 lock.withLock { buffer.insert(contentsOf: batch, at: 0) }
                 failures += 1
+                lastError = "\(error)"
                 throw error
             }
         }
@@ -86,7 +105,8 @@ public final class AuditTrail: @unchecked Sendable {
             if !stopped { _ = lock.wait(until: Date().addingTimeInterval(interval)) }
             let done = stopped
             lock.unlock()
-            try? flush()
+            // A failed write is counted and kept in `health`; its records stay buffered for the next tick.
+            do { try flush() } catch { if done { return } }
             if done { return }
         }
     }

@@ -86,6 +86,7 @@ public enum OneMapApplication {
             }
             doc["analytics"] = analyticsForHealth.health
             doc["assets"] = ViewerRoutes.assetHealth(configuration)
+            doc["audit"] = audit.health
             if let feed = feedForHealth { doc["changeFeed"] = feed.health }
             doc["heavyLane"] = lane.status
             if let cache = cacheForHealth {

@@ -87,6 +87,23 @@ func tamper(_ path: String, _ sql: String) throws {
         #expect(reason.contains("cut off"))
     }
 
+    @Test func aFailingWriteShowsInHealthAndItsRecordsAreWrittenLater() throws {
+        let f = try AccessFixture()
+        defer { f.remove() }
+        let trail = AuditTrail(store: f.store, interval: 60)  // written only when flushed here
+        #expect(trail.health["state"] as? String == "writing")
+        try tamper(f.dir + "/db.sqlite", "ALTER TABLE audit_log RENAME TO audit_log_away")
+        trail.record(record(1, principal: "T"))
+        #expect(throws: (any Error).self) { try trail.flush() }
+        #expect(trail.health["state"] as? String == "failing" && trail.health["failures"] as? Int == 1 && trail.health["buffered"] as? Int == 1)
+        #expect((trail.health["lastError"] as? String)?.contains("audit_log") == true)
+        try tamper(f.dir + "/db.sqlite", "ALTER TABLE audit_log_away RENAME TO audit_log")
+        try trail.close()
+        #expect(trail.health["state"] as? String == "writing" && trail.health["buffered"] as? Int == 0)
+        guard case .intact(let n, _) = try f.store.verifyAudit() else { Issue.record("chain broken"); return }
+        #expect(n == 1)
+    }
+
     @Test func theTrailKeepsEveryRecordOfConcurrentRequestsInOneChain() throws {
         let f = try AccessFixture()
         defer { f.remove() }

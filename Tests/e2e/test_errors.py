@@ -39,6 +39,7 @@ def test_health(http, base_url):
     # The viewer's files are found, and the change feed follows the store.
     assert doc["assets"]["state"] == "ok", doc["assets"]
     assert doc["changeFeed"]["state"] == "following" and doc["changeFeed"]["failures"] == 0, doc["changeFeed"]
+    assert doc["audit"]["state"] == "writing" and doc["audit"]["failures"] == 0, doc["audit"]
 
 
 def test_serve_started_from_another_folder_finds_its_files(tmp_path):
