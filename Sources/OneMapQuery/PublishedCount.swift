@@ -20,15 +20,6 @@ public enum PublishedCount: Sendable, Equatable, Encodable {
     /// The number shown, when one is.
     public var value: Int? { if case .count(let n) = self { n } else { nil } }
 
-    /// The value as JSONSerialization takes it (documents still built as dictionaries).
-    public var json: Any {
-        switch self {
-        case .count(let n): n
-        case .below(let k): "<\(k)"
-        case .withheld: NSNull()
-        }
-    }
-
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {

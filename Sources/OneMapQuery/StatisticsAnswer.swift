@@ -26,15 +26,6 @@ public enum PublishedMeasure: Sendable, Equatable, Encodable {
         }
     }
 
-    public var json: Any {
-        switch self {
-        case .integer(let n): n
-        case .decimal(let d): d
-        case .below(let k): "<\(k)"
-        case .hidden: NSNull()
-        }
-    }
-
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
