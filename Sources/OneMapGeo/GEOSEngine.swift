@@ -92,6 +92,13 @@ public final class GeometryEngine {
         try unary(g, "make valid") { GEOSMakeValid_r(handle, $0) }
     }
 
+    /// Snap-rounds to a grid of `gridSize` (GEOS precision reduction with OverlayNG): every
+    /// coordinate becomes a multiple of the grid size, parts that collapse are dropped, and a
+    /// polygonal result is valid. Nil when nothing is left.
+    public func snapToGrid(_ g: Geometry, gridSize: Double) throws -> Geometry? {
+        try unary(g, "precision reduction") { GEOSGeom_setPrecision_r(handle, $0, gridSize, 0) }
+    }
+
     /// Validity and, when invalid, GEOS's reason (e.g. "Self-intersection[117.6 26.2]").
     public func validity(_ g: Geometry) throws -> (isValid: Bool, reason: String?) {
         let src = try make(g)

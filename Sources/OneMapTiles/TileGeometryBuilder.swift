@@ -108,24 +108,51 @@ public struct TileGeometryBuilder {
             guard let clipped = try engine.clip(.multiPolygon(projected), to: clipBox) else { return nil }
             projected = clipped.polygons
         }
+        let simplified = projected.map { $0.map(simplify) }
+        let rings = Self.wound(simplified.map { $0.map(quantise) })
+        if rings.isEmpty { return nil }
+        if QuantisedRingCheck.edgesMeetOnlyAtNeighbours(rings) { return .polygons(rings) }
+        // Rounding made rings touch or cross: snap-round the unrounded polygons to the integer
+        // grid instead, which keeps them valid (collapsed parts are dropped).
+        guard let snapped = try snapRounded(simplified, engine: engine) else { return nil }
+        let repaired = Self.wound(snapped.polygons.map { $0.map(quantise) })
+        return repaired.isEmpty ? nil : .polygons(repaired)
+    }
+
+    /// The polygons snap-rounded to the integer grid. Simplification may already have made a ring
+    /// cross itself, which precision reduction refuses ("side location conflict"): such input is
+    /// made valid first, keeping its polygonal parts.
+    private func snapRounded(_ polys: [Polygon], engine: GeometryEngine) throws -> Geometry? {
+        do {
+            return try engine.snapToGrid(.multiPolygon(polys), gridSize: 1)
+        } catch is GEOSError {
+            guard let valid = try engine.makeValid(.multiPolygon(polys)) else { return nil }
+            let parts = valid.polygons
+            return parts.isEmpty ? nil : try engine.snapToGrid(.multiPolygon(parts), gridSize: 1)
+        }
+    }
+
+    /// Rings in MVT order and winding: each exterior (positive area, clockwise on screen) followed
+    /// by its holes (negative). Open rings (ClosePath closes them); parts of fewer than three
+    /// points or no area are dropped, and an exterior that goes takes its holes with it.
+    static func wound(_ polys: [[[TilePoint]]]) -> [[TilePoint]] {
         var rings: [[TilePoint]] = []
-        for poly in projected {
+        for poly in polys {
             for (i, ring) in poly.enumerated() {
-                var q = quantise(simplify(ring))
-                if q.count > 1, q.first == q.last { q.removeLast() }  // ClosePath closes it
+                var q = ring
+                if q.count > 1, q.first == q.last { q.removeLast() }
                 guard q.count >= 3 else {
-                    if i == 0 { break } else { continue }  // exterior gone: its holes go too
+                    if i == 0 { break } else { continue }
                 }
-                let area = TileGeometryBuilder.signedArea(q)
+                let area = signedArea(q)
                 if area == 0 {
                     if i == 0 { break } else { continue }
                 }
-                // Exterior rings positive (clockwise on screen), holes negative.
                 if (i == 0) != (area > 0) { q.reverse() }
                 rings.append(q)
             }
         }
-        return rings.isEmpty ? nil : .polygons(rings)
+        return rings
     }
 
     /// Rounds to integers and drops consecutive repeats.

@@ -93,6 +93,52 @@ import Testing
         #expect(ls[0].map(\.x).min() == -64 && ls[0].map(\.x).max() == 4160)
     }
 
+    /// The decoded polygons of tile rings (exterior by positive area, then its holes), as GEOS sees them.
+    func decoded(_ rings: [[TilePoint]]) -> Geometry {
+        var polys: [Polygon] = []
+        for r in rings {
+            let ring = (r + [r[0]]).map { Position(Double($0.x), Double($0.y)) }
+            if TileGeometryBuilder.signedArea(r) > 0 { polys.append([ring]) } else { polys[polys.count - 1].append(ring) }
+        }
+        return .multiPolygon(polys)
+    }
+
+    @Test func aVertexRoundedOntoAnotherEdgeIsRepairedToAValidPolygon() throws {
+        // A V whose tip is 0.4 units above the bottom edge: valid in floats, but rounding puts the
+        // tip on the edge (a self-touching ring, as 大田县 at 12/3387/1739 had).
+        let ring = [lonLat(100, 100), lonLat(300, 100), lonLat(300, 300), lonLat(200.3, 100.4), lonLat(100, 300), lonLat(100, 100)]
+        let engine = GeometryEngine()
+        #expect(try engine.validity(.polygon([ring])).isValid)
+        let naive = TileGeometryBuilder.wound([[builder.quantise(ring.map(builder.project))]])
+        #expect(try engine.validity(decoded(naive)).isValid == false)
+        #expect(!QuantisedRingCheck.edgesMeetOnlyAtNeighbours(naive))
+
+        let r = rings(try builder.build(.polygon([ring]), engine: engine))
+        #expect(!r.isEmpty)
+        let v = try engine.validity(decoded(r))
+        #expect(v.isValid, "\(v.reason ?? "")")
+        #expect(r.allSatisfy { TileGeometryBuilder.signedArea($0) != 0 })
+    }
+
+    @Test func twoPartsRoundedOntoEachOtherBecomeOneValidPolygon() throws {
+        // Two squares 0.3 units apart: after rounding they would share an edge.
+        let poly: [Polygon] = [[square(100, 100, 200, 200)], [square(200.3, 100, 300, 200)]]
+        let engine = GeometryEngine()
+        let r = rings(try builder.build(.multiPolygon(poly), engine: engine))
+        #expect(try engine.validity(decoded(r)).isValid)
+        #expect(r.count == 1)
+    }
+
+    @Test func theExactCheckPassesSimpleRingsAndCatchesTouchesAndSpikes() {
+        let square = [TilePoint(0, 0), TilePoint(10, 0), TilePoint(10, 10), TilePoint(0, 10)]
+        let hole = [TilePoint(2, 2), TilePoint(2, 8), TilePoint(8, 8), TilePoint(8, 2)]
+        #expect(QuantisedRingCheck.edgesMeetOnlyAtNeighbours([square, hole]))
+        // A hole touching the shell, a spike folding back, and a bow tie.
+        #expect(!QuantisedRingCheck.edgesMeetOnlyAtNeighbours([square, [TilePoint(0, 5), TilePoint(5, 8), TilePoint(5, 2)]]))
+        #expect(!QuantisedRingCheck.edgesMeetOnlyAtNeighbours([[TilePoint(0, 0), TilePoint(10, 0), TilePoint(5, 0), TilePoint(5, 5)]]))
+        #expect(!QuantisedRingCheck.edgesMeetOnlyAtNeighbours([[TilePoint(0, 0), TilePoint(10, 10), TilePoint(10, 0), TilePoint(0, 10)]]))
+    }
+
     @Test func douglasPeuckerRemovesSmallWiggles() {
         let b = TileGeometryBuilder(tile: tile, tolerance: 2)
         let ring = (0...20).map { Position(Double($0) * 10, $0 % 2 == 0 ? 0 : 1) } + [Position(200, 100), Position(0, 0)]

@@ -125,3 +125,16 @@ def test_archives_in_the_tiles_folder_are_served_with_tilejson_to_whom_their_vie
     # The 404 names only what the caller may read: not the data center's archive.
     assert r.status_code == 404 and "sanyuan-public" in r.json()["description"] and "sanyuan-smdsj" not in r.json()["description"]
     assert "sanyuan-smdsj" in http.get(f"{base_url}/archives/nope").json()["description"]
+
+
+def test_every_polygon_of_the_whole_city_is_valid_on_its_integer_coordinates(out_dir):
+    """MVT 2.1 §4.3.4.4: the snapped rings, not the float ones, must be OGC-valid. The whole city
+    at z0-16 is seeded and every polygon decoded and tested by scripts/check_tile_validity.py."""
+    out = os.path.join(out_dir, "city-validity.mbtiles")
+    r = seed(out, "--minzoom", "0", "--maxzoom", "16", "--layers", "admin_areas,buildings")
+    assert r.returncode == 0, r.stderr
+    check = subprocess.run([".venv/bin/python", "scripts/check_tile_validity.py", out], capture_output=True, text=True, timeout=900)
+    assert check.returncode == 0, check.stdout[-3000:]
+    tiles, features = (int(w) for w in check.stdout.split()[0:4:2])
+    assert tiles > 10000 and features > 100000, check.stdout
+    os.remove(out)
