@@ -59,13 +59,39 @@ public struct FeatureExport {
         public let description: String
     }
 
-    /// The file and the number of features in it. `restriction`: the caller's area, ANDed.
+    /// The file in memory and the number of features in it (small exports, tests).
     public static func run(_ request: FeatureExportRequest, view: LayerView, store: any FeatureStore, title: String) throws -> (data: Data, rows: Int) {
+        let (sink, bytes) = ExportSink.memory()
+        let rows = try stream(request, view: view, store: store, title: title, into: sink)
+        return (Data(try bytes()), rows)
+    }
+
+    /// Writes the export into `sink` as the features are read, and returns the number of
+    /// features. The matching features are counted first, so a request over the bound (or too
+    /// large for a spreadsheet) fails before any byte is written; `starting` is then told how
+    /// many will follow (to audit the release before it happens). CSV, GeoJSON and XLSX are
+    /// written as they come; a GeoPackage is an SQLite file, made in a scratch file and then
+    /// copied into the sink. Only the current feature and one piece of output are held.
+    @discardableResult
+    public static func stream(_ request: FeatureExportRequest, view: LayerView, store: any FeatureStore, title: String,
+                              into sink: ExportSink, starting: (Int) throws -> Void = { _ in }) throws -> Int {
         var query = request.items.query
         if let r = view.restriction { query.filter = query.filter.map { .and([$0, r]) } ?? r }
         let bound = request.limit ?? FeatureExportRequest.maxFeatures
+        query.streamed = true
+        let matched = try store.countFeatures(query)
+        try check(matched, request)
+        let rows = min(matched, bound)
+        if request.format == .xlsx, rows >= XLSXWriter.maxRows {
+            throw ExportError(description: "\(rows) features do not fit a spreadsheet (at most \(XLSXWriter.maxRows - 1) rows); use csv or gpkg")
+        }
+        if request.format == .json { throw ExportError(description: "json is a statistics format; features export as geojson") }
+        query.limit = bound
+        query.offset = 0
+        try starting(rows)
         let crs = request.items.outputCRS
         let properties = request.items.properties
+        var n = 0
         switch request.format {
         case .geojson:
             let writer = FeatureGeoJSON(view: view, crs: crs, properties: properties)
@@ -74,34 +100,72 @@ public struct FeatureExport {
             out += ",\"crs\":"
             FeatureGeoJSON.string(crs.uri, into: &out)
             out += ",\"features\":["
-            var n = 0
+            try sink.write(out)
             try store.queryFeatures(query) { f in
-                guard n < bound else { n += 1; return }
-                if n > 0 { out += "," }
+                out = n > 0 ? "," : ""
                 try writer.write(f, into: &out)
+                try sink.write(out)
                 n += 1
             }
-            try check(n, request)
-            let returned = min(n, bound)
-            out += "],\"numberReturned\":\(returned)}"
-            return (Data(out.utf8), returned)
-        case .csv, .xlsx, .gpkg:
-            var table = FeatureTable(view: view, crs: crs.crs, properties: properties)
-            var n = 0
-            try store.queryFeatures(query) { f in
-                n += 1
-                if n <= bound { try table.add(f) }
+            try sink.write("],\"numberReturned\":\(n)}")
+        case .csv, .xlsx:
+            let table = FeatureTable(view: view, crs: crs.crs, properties: properties)
+            let cells = FeatureTable.TableCells(table, geometry: request.geometry)
+            if request.format == .csv {
+                try sink.write(CSVWriter.bom)
+                var line = ""
+                CSVWriter.appendRow(cells.header, into: &line)
+                try sink.write(line)
+                try store.queryFeatures(query) { f in
+                    line = ""
+                    CSVWriter.appendRow(try cells.cells(table.row(f)).map(\.text), into: &line)
+                    try sink.write(line)
+                    n += 1
+                }
+            } else {
+                let book = try XLSXStream(sink: sink, sheets: [view.layer.id], title: title)
+                try book.beginSheet(columns: cells.header)
+                try store.queryFeatures(query) { f in
+                    try book.addRow(try cells.cells(table.row(f)))
+                    n += 1
+                }
+                try book.endSheet()
+                try book.finish()
             }
-            try check(n, request)
-            n = min(n, bound)
-            switch request.format {
-            case .csv: return (CSVWriter.data(try table.table(name: view.layer.id, geometry: request.geometry)), n)
-            case .xlsx:
-                guard n < XLSXWriter.maxRows else { throw ExportError(description: "\(n) features do not fit a spreadsheet (at most \(XLSXWriter.maxRows - 1) rows); use csv or gpkg") }
-                return (try XLSXWriter.data([try table.table(name: view.layer.id, geometry: request.geometry)], title: title), n)
-            default: return (try GeoPackageWriter.data(table, name: view.layer.id, title: title), n)
+        case .gpkg:
+            let table = FeatureTable(view: view, crs: crs.crs, properties: properties)
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onemap-gpkg-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { removeScratch(dir) }
+            let path = dir.appendingPathComponent("export.gpkg").path
+            do {
+                let file = try GeoPackageFile(path: path, layer: view.layer, columns: table.columns, crs: table.crs, name: view.layer.id, title: title)
+                try store.queryFeatures(query) { f in
+                    try file.add(try table.row(f))
+                    n += 1
+                }
+                try file.finish()
             }
-        case .json: throw ExportError(description: "json is a statistics format; features export as geojson")
+            try copy(path, into: sink)
+        case .json: break
+        }
+        try sink.flush()
+        return n
+    }
+
+    /// Copies a file into the sink in pieces of 1 MiB.
+    static func copy(_ path: String, into sink: ExportSink) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ExportError(description: "cannot read the scratch file \(path)") }
+        defer { try? handle.close() }  // a read-only handle: closing it cannot lose anything
+        while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty {
+            try sink.write(piece)
+        }
+    }
+
+    /// Scratch files go whatever happened; failing to remove one is not the export's failure.
+    static func removeScratch(_ dir: URL) {
+        do { try FileManager.default.removeItem(at: dir) } catch {
+            FileHandle.standardError.write(Data("onemap: could not remove scratch directory \(dir.path): \(error)\n".utf8))
         }
     }
 

@@ -37,9 +37,14 @@ public struct FeatureTable {
 
     /// Adds a stored feature (EPSG:4490), reprojected and masked as the view says.
     public mutating func add(_ f: StoredFeature) throws {
+        rows.append(try row(f))
+    }
+
+    /// A stored feature as a row (reprojected and masked), not kept: for streamed exports.
+    public func row(_ f: StoredFeature) throws -> Row {
         let g = crs.sameCoordinates(as: .cgcs2000) ? f.geometry : try reprojector.transform(f.geometry, from: .cgcs2000, to: crs)
         let values = selected.map { i in Self.cell(view.shown(i, i < f.values.count ? f.values[i] : .null)) }
-        rows.append(Row(id: f.id, geometry: g, values: values))
+        return Row(id: f.id, geometry: g, values: values)
     }
 
     static func cell(_ v: FieldValue) -> ReportCell {
@@ -70,30 +75,47 @@ public struct FeatureTable {
 
     /// The table for CSV and XLSX: id, the fields, then the geometry as asked.
     public func table(name: String, geometry: GeometryColumns) throws -> ReportTable {
-        var columns = ["id"] + self.columns.map(\.name)
-        switch geometry {
-        case .wkt: columns.append("wkt")
-        case .point: columns += [pointNames.0, pointNames.1]
-        case .none: break
-        }
-        let engine = geometry == .point ? GeometryEngine() : nil
-        let scale = pow(10, Double(precision))
-        func rounded(_ d: Double) -> ReportCell { .number((d * scale).rounded() / scale) }
-        var out = ReportTable(name: name, columns: columns)
+        let cells = TableCells(self, geometry: geometry)
+        var out = ReportTable(name: name, columns: cells.header)
         out.rows.reserveCapacity(rows.count)
-        for r in rows {
+        for r in rows { out.rows.append(try cells.cells(r)) }
+        return out
+    }
+
+    /// A row's cells for CSV and XLSX: id, the fields, then the geometry as asked.
+    public struct TableCells {
+        public let header: [String]
+        private let geometry: GeometryColumns
+        private let precision: Int
+        private let scale: Double
+        private let engine: GeometryEngine?
+
+        public init(_ table: FeatureTable, geometry: GeometryColumns) {
+            self.geometry = geometry
+            precision = table.precision
+            scale = pow(10, Double(table.precision))
+            var header = ["id"] + table.columns.map(\.name)
+            switch geometry {
+            case .wkt: header.append("wkt")
+            case .point: header += [table.pointNames.0, table.pointNames.1]
+            case .none: break
+            }
+            self.header = header
+            engine = geometry == .point ? GeometryEngine() : nil
+        }
+
+        public func cells(_ r: Row) throws -> [ReportCell] {
             var cells: [ReportCell] = [.int(Int(r.id))] + r.values
             switch geometry {
             case .wkt: cells.append(.text(WKT.write(r.geometry, precision: precision)))
             case .point:
                 let p: Position?
                 if case .point(let pt) = r.geometry { p = pt } else { p = try engine?.pointOnSurface(r.geometry) }
-                cells += p.map { [rounded($0.x), rounded($0.y)] } ?? [.empty, .empty]
+                cells += p.map { [.number(($0.x * scale).rounded() / scale), .number(($0.y * scale).rounded() / scale)] } ?? [.empty, .empty]
             case .none: break
             }
-            out.rows.append(cells)
+            return cells
         }
-        return out
     }
 
     /// The joint box of the geometries (nil when there are none).

@@ -17,13 +17,23 @@ extension FeatureRoutes {
         let view = access.view
         let store = self.store
         let day = parsed.items.query.time.countsDay
-        let (data, rows) = try await lane.run("an export") { () throws -> (Data, Int) in
-            do { return try FeatureExport.run(parsed, view: view, store: store, title: "\(layer.title) \(day)") } catch let e as StoreError {
-                throw APIError.from(e)
-            } catch let e as FeatureExport.ExportError { throw APIError.badRequest(e.description) }
+        let governance = self.governance
+        let grants = access.grants
+        let datetime = access.parameters.first { $0.0 == "datetime" }?.1
+        // The release is audited once its size is known, before its first byte leaves.
+        let audit: @Sendable (Int) -> Void = { rows in
+            governance.audit(request, context, action: "export", route: "/collections/{id}/export", layer: layer.id, grants: grants,
+                             area: Governance.box(parsed.items.query.bbox), datetime: datetime, rows: rows)
         }
-        governance.audit(request, context, action: "export", route: "/collections/{id}/export", layer: layer.id, grants: access.grants,
-                         area: Governance.box(parsed.items.query.bbox), datetime: access.parameters.first { $0.0 == "datetime" }?.1, rows: rows)
-        return ExportResponse.make(data, format: parsed.format, filename: "\(layer.id)-\(day)")
+        do {
+            return try await ExportResponse.streamed(lane: exportLane, what: "an export", mediaType: parsed.format.mediaType,
+                                                     filename: "\(layer.id)-\(day).\(parsed.format.fileExtension)", logger: context.logger) { sink in
+                try FeatureExport.stream(parsed, view: view, store: store, title: "\(layer.title) \(day)", into: sink, starting: audit)
+            }
+        } catch let e as StoreError {
+            throw APIError.from(e)
+        } catch let e as FeatureExport.ExportError {
+            throw APIError.badRequest(e.description)
+        }
     }
 }

@@ -15,6 +15,8 @@ struct FeatureRoutes: Sendable {
     let fallbackBaseURL: String
     /// Where exports run.
     let lane: HeavyLane
+    /// Streamed exports: their own threads (see `ServerConfiguration.exportConcurrency`).
+    let exportLane: HeavyLane
 
     static let geoJSON = "application/geo+json"
     static let openAPIType = "application/vnd.oai.openapi+json;version=3.0"

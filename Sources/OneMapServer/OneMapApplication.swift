@@ -60,6 +60,7 @@ public enum OneMapApplication {
         builder.prepare()
         let tiles = TileService(builder: builder, cache: cache, disk: disk, feed: feed)
         let lane = HeavyLane(concurrency: configuration.heavyConcurrency, queueLimit: configuration.heavyQueue)
+        let exportLane = HeavyLane(concurrency: configuration.exportConcurrency, queueLimit: configuration.exportQueue)
         TileRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
         TilesAPIRoutes(tiles: tiles, governance: governance, fallbackBaseURL: base).register(on: router)
         ChangeRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
@@ -89,6 +90,7 @@ public enum OneMapApplication {
             doc["audit"] = audit.health
             if let feed = feedForHealth { doc["changeFeed"] = feed.health }
             doc["heavyLane"] = lane.status
+            doc["exportLane"] = exportLane.status
             if let cache = cacheForHealth {
                 var stats: [String: Any] = cache.statistics
                 if let disk = diskForHealth {
@@ -102,7 +104,7 @@ public enum OneMapApplication {
         let viewer = ViewerRoutes(configuration: configuration, fallbackBaseURL: base)
         viewer.register(on: router)
         // `/` is the OGC API landing page, or the viewer for a browser.
-        FeatureRoutes(store: store, governance: governance, fallbackBaseURL: base, lane: lane).register(on: router) {
+        FeatureRoutes(store: store, governance: governance, fallbackBaseURL: base, lane: lane, exportLane: exportLane).register(on: router) {
             try viewer.page("index.html", type: "text/html; charset=utf-8")
         }
         let cacheForHits = cache

@@ -27,6 +27,10 @@ public struct ServerConfiguration: Sendable {
     /// threads of their own, with at most `heavyQueue` waiting; more are refused with 503.
     public var heavyConcurrency = 1
     public var heavyQueue = 8
+    /// Streamed feature exports run at most this many at once on threads of their own (each may
+    /// wait on a slow client, so they do not hold the heavy lane), `exportQueue` more waiting.
+    public var exportConcurrency = 4
+    public var exportQueue = 8
 
     public init() {}
 }

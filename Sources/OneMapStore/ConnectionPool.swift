@@ -11,8 +11,17 @@ final class ConnectionPool: @unchecked Sendable {
     /// Seconds a read may run before SQLite stops it (0: no limit).
     var timeLimit: Double = 0
 
-    init(path: String, size: Int) throws {
-        idle = try (0..<size).map { _ in try SQLiteConnection(path: path, readOnly: true) }
+    /// `streaming`: connections for long sequential reads, with a small page cache and no memory
+    /// map, so a read through the whole file does not grow the server's resident memory.
+    init(path: String, size: Int, streaming: Bool = false) throws {
+        idle = try (0..<size).map { _ in
+            let c = try SQLiteConnection(path: path, readOnly: true)
+            if streaming {
+                try c.exec("PRAGMA cache_size = -2048")
+                try c.exec("PRAGMA mmap_size = 0")
+            }
+            return c
+        }
         available = DispatchSemaphore(value: size)
     }
 

@@ -17,6 +17,9 @@ public struct FeatureQuery: Sendable {
     public var sortBy: [(field: String, ascending: Bool)] = []
     public var limit: Int?
     public var offset: Int
+    /// A whole-layer read paced by its consumer (a streamed export): it runs on a connection of
+    /// its own, so it never takes one from tiles and pages, and without the per-request time limit.
+    public var streamed = false
 
     public init(layer: String, bbox: BBox? = nil, time: TimeFilter, equals: [PropertyEquals] = [], filter: FilterExpression? = nil,
                 limit: Int? = nil, offset: Int = 0) {

@@ -18,6 +18,11 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     private let derivedLock = NSLock()
     private var countsRangeCache: (from: String?, until: String?)?  // guarded by derivedLock
     private var areaPopulationByDay: [String: [Int64: Int]] = [:]  // guarded by derivedLock
+    /// Connections for streamed reads (`FeatureQuery.streamed`), opened on first use.
+    private let streamingLock = NSLock()
+    private var streamingReaders: ConnectionPool?  // guarded by streamingLock
+    /// How many streamed reads may run at once (more wait for a connection).
+    public static let streamingConnections = 4
     /// Governance writes (audit appends, keys, applications): one connection kept open, its own lock.
     private let governanceLock = NSLock()
     private var governanceConnection: SQLiteConnection?  // guarded by governanceLock
@@ -157,7 +162,8 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
 
     public func queryFeatures(_ q: FeatureQuery, _ body: (StoredFeature) throws -> Void) throws {
         let plan = try readPlan(q.layer, time: q.time, equals: q.equals, filter: q.filter)
-        try readers.with { c in
+        let pool = q.streamed ? try streamingPool() : readers
+        try pool.with(timeLimited: !q.streamed) { c in
             var order: [(Int, Bool)] = []
             for key in q.sortBy {
                 guard let i = plan.info.fields.firstIndex(where: { $0.name == key.field }) else {
@@ -172,9 +178,19 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         }
     }
 
+    private func streamingPool() throws -> ConnectionPool {
+        try streamingLock.withLock {
+            if let p = streamingReaders { return p }
+            let p = try ConnectionPool(path: path, size: Self.streamingConnections, streaming: true)
+            streamingReaders = p
+            return p
+        }
+    }
+
     public func countFeatures(_ q: FeatureQuery) throws -> Int {
         let plan = try readPlan(q.layer, time: q.time, equals: q.equals, filter: q.filter)
-        return try readers.with { c in
+        let pool = q.streamed ? try streamingPool() : readers
+        return try pool.with(timeLimited: !q.streamed) { c in
             let s = try c.cached(plan.sql.sql(.count, bbox: q.bbox != nil, exactBox: q.exactBox, filters: plan.filters, extra: plan.condition))
             defer { s.reset() }
             try s.bindLeading(Self.parameters(q, day: plan.day, ninth: 0, filters: plan.filterValues))

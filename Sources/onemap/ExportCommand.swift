@@ -23,6 +23,31 @@ func writeAtomically(_ data: Data, to path: String) throws {
     do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch { throw ValidationError("cannot write \(path): \(error.localizedDescription)") }
 }
 
+/// Streams a file into `path.part` and renames it when complete (a failure removes the part), so
+/// a whole-layer export never sits in memory and no half-written file takes the name. Returns
+/// what `write` returned and the file's size.
+func streamAtomically(to path: String, _ write: (ExportSink) throws -> Int) throws -> (Int, Int) {
+    let dir = (path as NSString).deletingLastPathComponent
+    if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+    let part = path + ".part"
+    guard FileManager.default.createFile(atPath: part, contents: nil), let handle = FileHandle(forWritingAtPath: part) else {
+        throw ValidationError("cannot write \(part)")
+    }
+    do {
+        let sink = ExportSink { try handle.write(contentsOf: $0) }
+        let result = try write(sink)
+        try handle.synchronize()
+        try handle.close()
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.moveItem(atPath: part, toPath: path)
+        return (result, sink.bytesWritten)
+    } catch {
+        try? handle.close()  // already failing: the part file is removed next
+        try? FileManager.default.removeItem(atPath: part)  // best effort; the original error is what matters
+        throw error
+    }
+}
+
 /// `onemap export features|stats`: what `GET /collections/{id}/export` and `GET /stats/export`
 /// answer, written to a file, for the named department's view (default: the public's), audited.
 struct ExportCommand: ParsableCommand {
@@ -68,16 +93,19 @@ struct ExportCommand: ParsableCommand {
                                                          filterable: try store.filterableFields(layer: layer, countsOn: day).filter { allowed.contains($0.name) })
             } catch let e as QueryError { throw ValidationError(e.description) }
             let start = Date()
-            let (data, rows): (Data, Int)
-            do { (data, rows) = try FeatureExport.run(request, view: view, store: store, title: "\(info.title) \(day)") } catch let e as FeatureExport.ExportError {
+            let rows: Int, bytes: Int
+            do {
+                (rows, bytes) = try streamAtomically(to: out) { sink in
+                    try FeatureExport.stream(request, view: view, store: store, title: "\(info.title) \(day)", into: sink)
+                }
+            } catch let e as FeatureExport.ExportError {
                 throw ValidationError(e.description)
             }
-            try writeAtomically(data, to: out)
             try store.appendAudit([AuditRecord(at: AuditTrail.now(), principal: cliPrincipal(), action: "export", endpoint: "onemap export features",
                                                layer: layer, purpose: department.map { "view of \($0)" }, area: request.items.query.bbox.map { String(format: "bbox %.6f,%.6f,%.6f,%.6f", $0.minX, $0.minY, $0.maxX, $0.maxY) },
                                                datetime: day, rows: rows, outcome: "wrote \(out)")])
             print(String(format: "exported %d features of %@ to %@ (%@, %.1f KiB) in %.2f s", rows, layer, out, request.format.rawValue,
-                         Double(data.count) / 1024, Date().timeIntervalSince(start)))
+                         Double(bytes) / 1024, Date().timeIntervalSince(start)))
         }
     }
 

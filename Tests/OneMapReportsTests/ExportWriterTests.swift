@@ -10,15 +10,32 @@ import Testing
 /// be read back, and a GeoPackage with its CRS and binary geometries.
 @Suite struct ExportWriterTests {
     /// Entries of a ZIP archive, inflated, with their CRCs checked (a reader written from the spec).
+    /// An entry with general purpose bit 3 takes its sizes from the central directory, and its
+    /// data descriptor must repeat them.
     static func unzip(_ data: Data) throws -> [String: String] {
         let b = [UInt8](data)
         func u16(_ i: Int) -> Int { Int(b[i]) | Int(b[i + 1]) << 8 }
         func u32(_ i: Int) -> Int { u16(i) | u16(i + 2) << 16 }
+        // The central directory, from the end record.
+        var central: [String: (crc: Int, packed: Int, size: Int)] = [:]
+        let end = b.count - 22
+        #expect(u32(end) == 0x0605_4b50, "the archive ends with its end record")
+        var c = u32(end + 16)
+        for _ in 0..<u16(end + 10) {
+            #expect(u32(c) == 0x0201_4b50)
+            let nameLength = u16(c + 28), extra = u16(c + 30), comment = u16(c + 32)
+            central[String(decoding: b[(c + 46)..<(c + 46 + nameLength)], as: UTF8.self)] = (u32(c + 16), u32(c + 20), u32(c + 24))
+            c += 46 + nameLength + extra + comment
+        }
         var out: [String: String] = [:]
         var i = 0
         while i + 30 <= b.count, u32(i) == 0x0403_4b50 {
-            let method = u16(i + 8), crc = u32(i + 14), packed = u32(i + 18), size = u32(i + 22), nameLength = u16(i + 26), extra = u16(i + 28)
+            let flags = u16(i + 6), method = u16(i + 8), nameLength = u16(i + 26), extra = u16(i + 28)
             let name = String(decoding: b[(i + 30)..<(i + 30 + nameLength)], as: UTF8.self)
+            let listed = try #require(central[name], "\(name) is in the central directory")
+            let described = flags & 8 != 0
+            let (crc, packed, size) = described ? listed : (u32(i + 14), u32(i + 18), u32(i + 22))
+            #expect(listed.crc == crc && listed.packed == packed && listed.size == size, "\(name): local header and central directory agree")
             let start = i + 30 + nameLength + extra
             #expect(method == 8)
             var stream = z_stream()
@@ -38,9 +55,29 @@ import Testing
             #expect(content.withUnsafeBufferPointer { Int(crc32(0, $0.baseAddress, UInt32($0.count))) } == crc, "\(name) CRC")
             out[name] = String(decoding: content, as: UTF8.self)
             i = start + packed
+            if described {
+                #expect(u32(i) == 0x0807_4b50 && u32(i + 4) == crc && u32(i + 8) == packed && u32(i + 12) == size, "\(name) data descriptor")
+                i += 16
+            }
         }
         #expect(u32(i) == 0x0201_4b50, "the central directory follows the entries")
         return out
+    }
+
+    @Test func aStreamedWorkbookIsDeliveredInPiecesAndReadsBackWithDataDescriptors() throws {
+        var pieces: [[UInt8]] = []
+        let sink = ExportSink(pieceSize: 16 << 10) { pieces.append($0) }
+        let book = try XLSXStream(sink: sink, sheets: ["楼栋 buildings"], title: "流 stream")
+        try book.beginSheet(columns: ["id", "名称"])
+        for n in 1...5000 { try book.addRow([.int(n), .text("第\(n)栋")]) }
+        try book.endSheet()
+        try book.finish()
+        #expect(pieces.count > 3, "delivered while being made, not at the end")
+        #expect(pieces.dropLast().allSatisfy { $0.count >= 16 << 10 })
+        let files = try Self.unzip(Data(pieces.joined()))
+        let sheet = try #require(files["xl/worksheets/sheet1.xml"])
+        #expect(sheet.contains("<c r=\"A5001\"><v>5000</v></c>") && sheet.contains("第5000栋") && sheet.hasSuffix("</sheetData></worksheet>"))
+        #expect(files["xl/workbook.xml"]?.contains("name=\"楼栋 buildings\"") == true)
     }
 
     @Test func workbooksHoldOneSheetPerTableWithTypedNumbersAndChineseText() throws {

@@ -284,3 +284,43 @@ def test_cli_exports_write_whole_files_and_are_audited(http, base_url, out_dir, 
     bad = subprocess.run([os.environ["ONEMAP_BIN"], "export", "features", "buildings", "--out", os.path.join(out_dir, "x.shp"), "--db", os.environ["ONEMAP_DB"]],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "format 'shp' is not offered" in bad.stderr
+
+
+def export_lane(http, base_url):
+    return http.get(f"{base_url}/health").json()["exportLane"]["inLane"]
+
+
+def test_a_whole_layer_export_streams_and_a_client_that_goes_away_stops_it(http, base_url):
+    """The export starts sending at once (chunked, no length) and is made while it is read: a
+    client that stops reading holds it back, and one that disconnects ends the work."""
+    url = f"{base_url}/collections/buildings/export?format=geojson"
+    t = time.perf_counter()
+    r = http.get(url, stream=True, timeout=60)
+    first = r.raw.read(1)
+    ttfb = time.perf_counter() - t
+    assert r.status_code == 200 and first == b"{", r.status_code
+    assert r.headers.get("Transfer-Encoding") == "chunked" and "Content-Length" not in r.headers
+    assert ttfb < 2, f"first byte after {ttfb:.2f} s"
+    # Not reading: the producer waits on the full pipe, still in the export lane.
+    time.sleep(1.0)
+    assert export_lane(http, base_url) == 1
+    r.close()
+    for _ in range(50):
+        if export_lane(http, base_url) == 0:
+            break
+        time.sleep(0.1)
+    assert export_lane(http, base_url) == 0, "the export kept running after its client left"
+    # A complete download is a whole, valid document.
+    whole = http.get(url, timeout=120)
+    doc = whole.json()
+    assert doc["numberReturned"] == len(doc["features"]) > 1000
+
+
+def test_head_on_an_export_answers_its_headers_without_making_it(http, base_url):
+    r = http.head(f"{base_url}/collections/buildings/export?format=csv", timeout=30)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+    for _ in range(30):
+        if export_lane(http, base_url) == 0:
+            break
+        time.sleep(0.1)
+    assert export_lane(http, base_url) == 0
