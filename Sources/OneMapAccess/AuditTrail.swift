@@ -31,6 +31,12 @@ public final class AuditTrail: @unchecked Sendable {
         }
     }
 
+    /// Records waiting to be written and failed writes so far (for /metrics).
+    public var backlog: (buffered: Int, failures: Int) {
+        let buffered = lock.withLock { buffer.count }
+        return (buffered, flushLock.withLock { failures })
+    }
+
     public init(store: any GovernanceStore, interval: TimeInterval = 0.2) {
         self.store = store; self.interval = interval
         let t = Thread { [weak self] in self?.run() }

@@ -23,6 +23,7 @@ struct AccessMiddleware: RouterMiddleware {
             principal = context.caller.principal.auditName
             if let limiter {
                 if let wait = limiter.admit(RateLimiter.bucket(of: context.caller.principal, client: context.clientAddress)) {
+                    ServerMetrics.rateLimitRefusals.increment()
                     throw APIError(.tooManyRequests, "TooManyRequests",
                                    "more than \(limiter.perSecond) requests per second from \(context.caller.principal.department == nil ? "this address" : "this API key"); retry after \(wait) s",
                                    headers: [.retryAfter: String(wait)])

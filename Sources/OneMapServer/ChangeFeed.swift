@@ -56,6 +56,11 @@ final class ChangeFeed: @unchecked Sendable {
     }
 
     /// For /health: "following" or "failing" (caches may be stale), the last change applied.
+    /// The newest change applied and the failed looks so far (for /metrics).
+    var progress: (lastSeq: Int64, failures: Int, failing: Bool) {
+        lock.withLock { (lastSeq, totalFailures, failures > 0) }
+    }
+
     var health: [String: Any] {
         lock.withLock {
             var doc: [String: Any] = ["state": failures == 0 ? "following" : "failing", "lastSeq": lastSeq, "failures": totalFailures]

@@ -10,6 +10,10 @@ import OneMapTiles
 
 /// Builds the whole HTTP application in one place, so the CLI and the tests run the same server.
 public enum OneMapApplication {
+    /// Puts the Prometheus backend in place. Call it before opening the store: metrics made before
+    /// (the store's read timers) would otherwise report nowhere.
+    public static func startMetrics() { ServerMetrics.start() }
+
     public static func buildRouter(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration,
                                    audit: AuditTrail) -> Router<OneMapRequestContext> {
         assemble(store: store, configuration: configuration, audit: audit, logger: Logger(label: "onemap")).router
@@ -19,6 +23,9 @@ public enum OneMapApplication {
     static func assemble(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration,
                          audit: AuditTrail, logger: Logger) -> (router: Router<OneMapRequestContext>, hits: TileHits?) {
         let router = Router(context: OneMapRequestContext.self)
+        // Outermost: every answer is counted, refusals and errors included (see /metrics).
+        ServerMetrics.start()
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: RequestLogMiddleware())
         // Outside the access check: a browser's preflight carries no key.
         if !configuration.corsOrigins.isEmpty {
@@ -101,6 +108,8 @@ public enum OneMapApplication {
             }
             return JSONResponse.make(doc)
         }
+        MetricsRoutes(cache: cache, disk: disk, snapshots: builder.snapshots, lanes: [("heavy", lane), ("export", exportLane)], audit: audit,
+                      feed: feed, analytics: analytics).register(on: router)
         let viewer = ViewerRoutes(configuration: configuration, fallbackBaseURL: base)
         viewer.register(on: router)
         // `/` is the OGC API landing page, or the viewer for a browser.
@@ -108,7 +117,8 @@ public enum OneMapApplication {
             try viewer.page("index.html", type: "text/html; charset=utf-8")
         }
         let cacheForHits = cache
-        return (router, cacheForHits == nil ? nil : TileHits(tiles: tiles, governance: governance, limiter: limiter, corsOrigins: configuration.corsOrigins, logger: logger))
+        return (router, cacheForHits == nil ? nil : TileHits(tiles: tiles, governance: governance, limiter: limiter, corsOrigins: configuration.corsOrigins, logger: logger,
+                                                                 metrics: FastPathMetrics()))
     }
 
     /// The application; `onServerRunning` receives the bound port (useful with port 0 in tests).

@@ -25,6 +25,7 @@ struct TileHits: Sendable {
     /// `--cors-origin`: the same CORS headers as the router's answers (requests with an Origin go there).
     let corsOrigins: [String]
     let logger: Logger
+    let metrics: FastPathMetrics
 
     /// The response for a request head, or nil to let the router answer.
     func answer(_ request: HTTPRequest, client: String?) -> (HTTPResponse, ByteBuffer?)? {
@@ -70,6 +71,7 @@ struct TileHits: Sendable {
             layer: ids.joined(separator: ","), grantID: grants.first?.id,
             purpose: grants.isEmpty ? nil : grants.map(\.purpose).joined(separator: "; "), area: "tile \(coord.z)/\(coord.x)/\(coord.y)",
             rows: tile.features, client: client, outcome: tile.bytes.isEmpty ? "204" : "200"))
+        metrics.record(status: answer.status.code, nanoseconds: Int64((ContinuousClock.now - start) / .nanoseconds(1)))
         if logger.logLevel <= .info {
             logger.info("request", metadata: ["method": "GET", "path": .string(path), "status": .stringConvertible(answer.status.code),
                                               "ms": .string(String(format: "%.2f", (ContinuousClock.now - start) / .milliseconds(1)))])

@@ -137,5 +137,23 @@ struct TileRoutes: Sendable {
 /// Runs blocking store/GEOS work on NIO's thread pool, keeping the event loops and the
 /// cooperative pool free.
 func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await NIOThreadPool.singleton.runIfActive(body)
+    BlockingWork.shared.submitted()
+    return try await NIOThreadPool.singleton.runIfActive {
+        BlockingWork.shared.started()
+        defer { BlockingWork.shared.finished() }
+        return try body()
+    }
+}
+
+/// Work handed to the shared thread pool: waiting for a thread, and running (for /metrics; a
+/// queue that grows means the pool is the bottleneck).
+final class BlockingWork: @unchecked Sendable {
+    static let shared = BlockingWork()
+    private let lock = NSLock()
+    private var waiting = 0, running = 0  // guarded by lock
+
+    func submitted() { lock.withLock { waiting += 1 } }
+    func started() { lock.withLock { waiting -= 1; running += 1 } }
+    func finished() { lock.withLock { running -= 1 } }
+    var state: (waiting: Int, running: Int) { lock.withLock { (waiting, running) } }
 }

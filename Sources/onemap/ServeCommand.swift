@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Answer exact statistics from SQL only (protected figures still come from the in-memory engine).") var noAnalytics = false
     @Option(help: "Long requests (exports, reports, maps, city statistics) run at most this many at once, on threads of their own.") var heavyConcurrency = 1
     @Option(help: "Long requests that may wait for the lane; more are refused with 503 and Retry-After.") var heavyQueue = 8
+    @Option(help: "Streamed feature exports that run at once, on threads and database connections of their own.") var exportConcurrency = 4
+    @Option(help: "Exports that may wait for the export lane; more are refused with 503 and Retry-After.") var exportQueue = 8
     @Option(help: "Requests per second per API key (per address for anonymous callers), twice that in a burst; 0 = unlimited.") var rateLimit = 1000
 
     func validate() throws {
@@ -35,6 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        OneMapApplication.startMetrics()
         var logger = Logger(label: "onemap")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let store: SpatiaLiteStore
@@ -53,6 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         config.analytics = !noAnalytics
         guard heavyConcurrency >= 1, heavyQueue >= 0 else { throw ValidationError("--heavy-concurrency must be at least 1 and --heavy-queue at least 0") }
         config.heavyConcurrency = heavyConcurrency; config.heavyQueue = heavyQueue
+        guard exportConcurrency >= 1, exportQueue >= 0 else { throw ValidationError("--export-concurrency must be at least 1 and --export-queue at least 0") }
+        config.exportConcurrency = exportConcurrency; config.exportQueue = exportQueue
         config.corsOrigins = corsOrigin == ["none"] ? [] : corsOrigin
         let log = logger
         let audit = AuditTrail(store: store)

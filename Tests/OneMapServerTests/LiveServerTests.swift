@@ -29,6 +29,7 @@ let smallDemoPath: Result<String, any Error> = Result {
 /// Starts the real application on a free loopback port, runs `body`, then shuts it down.
 func withLiveServer(configure: (inout ServerConfiguration, SpatiaLiteStore) -> Void = { _, _ in },
                     _ body: (String) async throws -> Void) async throws {
+    OneMapApplication.startMetrics()
     let store = try SpatiaLiteStore(path: try smallDemoPath.get())
     var config = ServerConfiguration()
     config.port = 0
@@ -154,6 +155,51 @@ func get(_ url: String) async throws -> (Int, Data, HTTPURLResponse) {
             // The server is fine afterwards.
             let (h, _, _) = try await get(base + "/health")
             #expect(h == 200)
+        }
+    }
+
+    /// The sum of a metric's samples whose labels include all of `labels`, from Prometheus text.
+    static func sample(_ text: String, _ name: String, _ labels: [String] = []) -> Double {
+        text.split(separator: "\n").filter { line in
+            (line.hasPrefix(name + "{") || line.hasPrefix(name + " ")) && labels.allSatisfy { line.contains($0) }
+        }.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+    }
+
+    @Test func metricsAreTheAdministratorsAndCountRequestsTilesAndTheStore() async throws {
+        nonisolated(unsafe) var admin = "", other = ""
+        try await withLiveServer(configure: { _, store in
+            do {
+                admin = try APIKeys.issue(for: "SMDSJ", label: "metrics test", expiresAt: nil, in: store).0.key
+                other = try APIKeys.issue(for: "SMGA", label: "metrics test", expiresAt: nil, in: store).0.key
+            } catch { Issue.record("\(error)") }
+        }) { base in
+            func metrics(_ key: String?) async throws -> (Int, String) {
+                var request = URLRequest(url: URL(string: base + "/metrics")!)
+                if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+                let (body, response) = try await URLSession.shared.data(for: request)
+                return ((response as! HTTPURLResponse).statusCode, String(decoding: body, as: UTF8.self))
+            }
+            #expect(try await metrics(nil).0 == 401)
+            #expect(try await metrics(other).0 == 403)
+            let (s0, before) = try await metrics(admin)
+            #expect(s0 == 200)
+            for _ in 0..<3 { _ = try await get(base + "/conformance") }
+            // The second read of a tile is a cache hit, answered by the fast path before the router.
+            for _ in 0..<2 { _ = try await get(base + "/tiles/admin_areas/8/211/108") }
+            _ = try await get(base + "/nowhere")
+            let (_, after) = try await metrics(admin)
+            let conformance = ["http_route=\"/conformance\"", "http_response_status_code=\"200\""]
+            #expect(Self.sample(after, "hb_requests", conformance) - Self.sample(before, "hb_requests", conformance) >= 3)
+            let tile = ["http_route=\"/tiles/{layers}/{z}/{x}/{y}\"", "http_response_status_code=\"200\""]
+            #expect(Self.sample(after, "hb_requests", tile) - Self.sample(before, "hb_requests", tile) >= 2)
+            #expect(Self.sample(after, "http_server_request_duration_count", tile) >= 2)
+            #expect(Self.sample(after, "hb_requests", ["http_response_status_code=\"404\""]) >= 1)
+            #expect(Self.sample(after, "onemap_tile_cache_hits_total") >= 1)
+            #expect(Self.sample(after, "onemap_db_read_count", ["pool=\"readers\""]) > 0)
+            for family in ["onemap_audit_backlog", "onemap_pool_waiting", "onemap_tile_cache_bytes", "onemap_analytics_ready"] {
+                #expect(after.contains("# TYPE \(family) gauge"), "\(family)")
+            }
+            #expect(after.contains("onemap_lane_requests{lane=\"export\"}"))
         }
     }
 }
