@@ -11,6 +11,8 @@ public final class AuditTrail: @unchecked Sendable {
     private let interval: TimeInterval
     private let lock = NSCondition()
     private var buffer: [AuditRecord] = []  // guarded by lock
+    /// Tile reads, folded per caller, layer, grant and minute (`TileReadTally`); guarded by lock.
+    private var tileReads = TileReadTally()
     private var stopped = false  // guarded by lock
     /// Serialises flushes (the timer's and explicit ones) so records keep their order in the chain.
     private let flushLock = NSLock()
@@ -23,7 +25,7 @@ public final class AuditTrail: @unchecked Sendable {
     /// For /health: records waiting to be written, failed writes, the newest failure ("writing"
     /// when the last write worked, "failing" while records pile up unwritten).
     public var health: [String: Any] {
-        let buffered = lock.withLock { buffer.count }
+        let buffered = lock.withLock { buffer.count + tileReads.pending }
         return flushLock.withLock {
             var doc: [String: Any] = ["state": lastError == nil ? "writing" : "failing", "buffered": buffered, "failures": failures]
             if let lastError { doc["lastError"] = lastError }
@@ -33,7 +35,7 @@ public final class AuditTrail: @unchecked Sendable {
 
     /// Records waiting to be written and failed writes so far (for /metrics).
     public var backlog: (buffered: Int, failures: Int) {
-        let buffered = lock.withLock { buffer.count }
+        let buffered = lock.withLock { buffer.count + tileReads.pending }
         return (buffered, flushLock.withLock { failures })
     }
 
@@ -47,7 +49,7 @@ public final class AuditTrail: @unchecked Sendable {
 
     public func record(_ r: AuditRecord) {
         lock.lock()
-        buffer.append(r)
+        if !tileReads.add(r) { buffer.append(r) }
         if buffer.count >= 1000 { lock.signal() }
         lock.unlock()
     }
@@ -56,10 +58,7 @@ public final class AuditTrail: @unchecked Sendable {
     /// documents that cite their own audit record (reports).
     public func recordNow(_ r: AuditRecord) throws -> Int64 {
         try flushLock.withLock {
-            let batch: [AuditRecord] = lock.withLock {
-                defer { buffer.removeAll(keepingCapacity: true) }
-                return buffer
-            }
+            let batch = take(closingMinutesBefore: nil)
             do {
                 let seqs = try store.appendAudit(batch + [r])
                 guard let seq = seqs.last else { throw AuditWriteError() }
@@ -78,13 +77,22 @@ public final class AuditTrail: @unchecked Sendable {
         var description: String { "the audit record was not written" }
     }
 
-    /// Writes everything recorded so far.
-    public func flush() throws {
+    /// Writes everything recorded so far, tile reads of the current minute included (a later read
+    /// in the same minute starts a new record).
+    public func flush() throws { try write(closingMinutesBefore: nil) }
+
+    /// The buffered records and the tile-read records of minutes before `minute` (nil: all).
+    private func take(closingMinutesBefore minute: Substring?) -> [AuditRecord] {
+        lock.withLock {
+            let batch = buffer + tileReads.take(before: minute)
+            buffer.removeAll(keepingCapacity: true)
+            return batch
+        }
+    }
+
+    private func write(closingMinutesBefore minute: Substring?) throws {
         try flushLock.withLock {
-            let batch: [AuditRecord] = lock.withLock {
-                defer { buffer.removeAll(keepingCapacity: true) }
-                return buffer
-            }
+            let batch = take(closingMinutesBefore: minute)
             guard !batch.isEmpty else { return }
             do {
                 try store.appendAudit(batch)
@@ -112,7 +120,8 @@ public final class AuditTrail: @unchecked Sendable {
             let done = stopped
             lock.unlock()
             // A failed write is counted and kept in `health`; its records stay buffered for the next tick.
-            do { try flush() } catch { if done { return } }
+            // Tile reads are written once their minute has passed (at the end, all of them).
+            do { try write(closingMinutesBefore: done ? nil : Self.now().prefix(16)) } catch { if done { return } }
             if done { return }
         }
     }

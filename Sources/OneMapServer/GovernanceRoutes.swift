@@ -226,11 +226,11 @@ struct GovernanceRoutes: Sendable {
             return try store.auditEntries(query)
         }
         if csv {
-            var out = "\u{FEFF}seq,at,principal,action,endpoint,layer,grant_id,purpose,area,datetime,rows,client,outcome,prev_hash,hash\r\n"
+            var out = "\u{FEFF}seq,at,principal,action,endpoint,layer,grant_id,purpose,area,datetime,rows,client,outcome,count,prev_hash,hash\r\n"
             for e in entries {
                 let r = e.record
                 let cells: [String?] = [String(e.seq), r.at, r.principal, r.action, r.endpoint, r.layer, r.grantID.map { String($0) }, r.purpose,
-                                        r.area, r.datetime, r.rows.map { String($0) }, r.client, r.outcome, e.prevHash, e.hash]
+                                        r.area, r.datetime, r.rows.map { String($0) }, r.client, r.outcome, String(r.count ?? 1), e.prevHash, e.hash]
                 CSVWriter.appendRow(cells.map { $0 ?? "" }, into: &out)
             }
             return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"onemap-audit.csv\""],
@@ -240,7 +240,8 @@ struct GovernanceRoutes: Sendable {
             let r = e.record
             return ["seq": e.seq, "at": r.at, "principal": r.principal, "action": r.action, "endpoint": r.endpoint, "layer": r.layer ?? NSNull(),
                     "grant": r.grantID ?? NSNull(), "purpose": r.purpose ?? NSNull(), "area": r.area ?? NSNull(), "datetime": r.datetime ?? NSNull(),
-                    "rows": r.rows ?? NSNull(), "client": r.client ?? NSNull(), "outcome": r.outcome, "prevHash": e.prevHash, "hash": e.hash]
+                    "rows": r.rows ?? NSNull(), "client": r.client ?? NSNull(), "outcome": r.outcome, "count": r.count ?? 1,
+                    "prevHash": e.prevHash, "hash": e.hash]
         }, "next": entries.count == query.limit ? (entries.last.map { $0.seq } ?? 0) as Any : NSNull()])
     }
 }

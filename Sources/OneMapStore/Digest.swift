@@ -16,6 +16,29 @@ public enum Digest {
 
     public static func sha256Hex(_ text: String) -> String { sha256Hex(Array(text.utf8)) }
 
+    /// HMAC-SHA-256 of `text` under `key`, as 64 lowercase hex digits.
+    public static func hmacSHA256Hex(key: [UInt8], _ text: String) -> String {
+        let input = Array(text.utf8)
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let result = key.withUnsafeBufferPointer { k in
+            input.withUnsafeBufferPointer { p in
+                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), p.baseAddress, p.count, &out, &length)
+            }
+        }
+        precondition(result != nil && length == 32, "libcrypto HMAC-SHA-256 failed")
+        return hex(out)
+    }
+
+    /// Equality of two strings in time that does not depend on where they differ.
+    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in x.indices { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+
     /// `count` bytes from libcrypto's CSPRNG (seeded from the kernel).
     public static func randomBytes(_ count: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)

@@ -118,14 +118,66 @@ public struct AuditRecord: Sendable, Hashable {
     public var client: String?
     /// HTTP status or `ok`/`refused`, with a short reason for refusals.
     public var outcome: String
+    /// How many reads the record stands for (tile reads of one caller, layer, grant and minute);
+    /// nil for a single event.
+    public var count: Int?
 
     public init(at: String, principal: String, action: String, endpoint: String, layer: String? = nil, grantID: Int64? = nil,
                 purpose: String? = nil, area: String? = nil, datetime: String? = nil, rows: Int? = nil, client: String? = nil,
-                outcome: String) {
+                outcome: String, count: Int? = nil) {
         self.at = at; self.principal = principal; self.action = action; self.endpoint = endpoint; self.layer = layer
         self.grantID = grantID; self.purpose = purpose; self.area = area; self.datetime = datetime; self.rows = rows
-        self.client = client; self.outcome = outcome
+        self.client = client; self.outcome = outcome; self.count = count
     }
+}
+
+/// A signed statement that the audit chain ran from `firstSeq` (following `firstPrevHash`) to
+/// `lastSeq` (ending in `lastHash`) over `records` records. The signature is an HMAC-SHA-256 with
+/// a key kept outside the database, so whoever can write the database cannot re-sign a rewritten
+/// chain. `archive` checkpoints close records moved to an archive file (the live chain then
+/// continues from `lastHash`); `head` checkpoints pin the chain's head at a moment.
+public struct AuditCheckpoint: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Codable { case archive, head }
+    public var kind: Kind
+    public var firstSeq: Int64
+    public var lastSeq: Int64
+    public var firstPrevHash: String
+    public var lastHash: String
+    public var records: Int
+    public var signedAt: String
+    /// The archive file's name (archive checkpoints).
+    public var archive: String?
+    /// Which key signed (the first 16 hex digits of its SHA-256): verification names a wrong key.
+    public var keyID: String
+    public var signature: String
+
+    public init(kind: Kind, firstSeq: Int64, lastSeq: Int64, firstPrevHash: String, lastHash: String, records: Int, signedAt: String,
+                archive: String?, keyID: String = "", signature: String = "") {
+        self.kind = kind; self.firstSeq = firstSeq; self.lastSeq = lastSeq; self.firstPrevHash = firstPrevHash; self.lastHash = lastHash
+        self.records = records; self.signedAt = signedAt; self.archive = archive; self.keyID = keyID; self.signature = signature
+    }
+
+    /// What is signed: every field but the signature, length-prefixed.
+    public var signedText: String {
+        let parts = ["onemap-audit-checkpoint-v1", kind.rawValue, String(firstSeq), String(lastSeq), firstPrevHash, lastHash,
+                     String(records), signedAt, archive ?? "-", keyID]
+        return parts.map { "\($0.utf8.count):\($0)" }.joined(separator: "|")
+    }
+
+    /// Signed with `key`.
+    public func signed(with key: [UInt8]) -> AuditCheckpoint {
+        var c = self
+        c.keyID = Self.keyID(key)
+        c.signature = Digest.hmacSHA256Hex(key: key, c.signedText)
+        return c
+    }
+
+    /// Whether the signature is this content's under `key` (compared in constant time).
+    public func isSigned(by key: [UInt8]) -> Bool {
+        keyID == Self.keyID(key) && Digest.constantTimeEqual(Digest.hmacSHA256Hex(key: key, signedText), signature)
+    }
+
+    public static func keyID(_ key: [UInt8]) -> String { String(Digest.sha256Hex(key).prefix(16)) }
 }
 
 /// A stored audit record with its place in the chain.
@@ -183,6 +235,15 @@ public protocol GovernanceStore: Sendable {
     /// Appends records to the hash chain in one transaction; returns their sequence numbers.
     @discardableResult func appendAudit(_ records: [AuditRecord]) throws -> [Int64]
     func auditEntries(_ query: AuditQuery) throws -> [AuditEntry]
-    /// Recomputes the chain from the first record and names the first that does not fit.
+    /// Recomputes the live chain from its first record (the genesis, or the archive checkpoint it
+    /// continues) and names the first that does not fit; a record a checkpoint pinned must still
+    /// end in the pinned hash. Signatures are checked above the store, which has no key.
     func verifyAudit() throws -> AuditVerification
+    func auditCheckpoints() throws -> [AuditCheckpoint]
+    /// Records a signed head checkpoint.
+    func addAuditCheckpoint(_ checkpoint: AuditCheckpoint) throws
+    /// In one transaction: checks that the live chain starts at `checkpoint.firstSeq` after
+    /// `firstPrevHash` and that record `lastSeq` ends in `lastHash`, records the checkpoint, and
+    /// deletes the records it closes (they are in its archive file). Returns how many went.
+    func removeArchivedAudit(_ checkpoint: AuditCheckpoint) throws -> Int
 }

@@ -166,6 +166,17 @@ enum Schema {
         [
             "CREATE TABLE statistics_row_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, row_id INTEGER NOT NULL)",
         ] + rowChangeTriggers + ["INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('reset', 0)"],
+        // 6: an audit record may stand for many tile reads of one caller, layer and minute (count);
+        // signed checkpoints close the chain where it was archived (or at any head).
+        [
+            "ALTER TABLE audit_log ADD COLUMN count INTEGER",
+            """
+            CREATE TABLE audit_checkpoints (
+              id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('archive','head')),
+              first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, first_prev_hash TEXT NOT NULL, last_hash TEXT NOT NULL,
+              records INTEGER NOT NULL, signed_at TEXT NOT NULL, archive TEXT, key_id TEXT NOT NULL, signature TEXT NOT NULL)
+            """,
+        ],
     ]
 
     /// The triggers that fill `statistics_row_changes`. Buildings and areas log only changes of what

@@ -226,8 +226,10 @@ extension SpatiaLiteStore: GovernanceStore {
     /// (a record moved or renumbered no longer fits).
     public static func auditHash(seq: Int64, _ r: AuditRecord, previous: String) -> String {
         var text = previous
-        let parts: [String?] = [String(seq), r.at, r.principal, r.action, r.endpoint, r.layer, r.grantID.map { String($0) }, r.purpose,
+        var parts: [String?] = [String(seq), r.at, r.principal, r.action, r.endpoint, r.layer, r.grantID.map { String($0) }, r.purpose,
                                 r.area, r.datetime, r.rows.map { String($0) }, r.client, r.outcome]
+        // Only aggregated records carry a count: records written before it existed hash as they did.
+        if let n = r.count { parts.append("count=\(n)") }
         for p in parts {
             if let p { text += "|\(p.utf8.count):\(p)" } else { text += "|-" }
         }
@@ -244,8 +246,8 @@ extension SpatiaLiteStore: GovernanceStore {
             if try head.step() { seq = head.int(0); previous = head.text(1) ?? "" }
             head.reset()
             let insert = try c.cached("""
-                INSERT INTO audit_log(seq, at, principal, action, endpoint, layer, grant_id, purpose, area, datetime, rows, client, outcome, prev_hash, hash)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                INSERT INTO audit_log(seq, at, principal, action, endpoint, layer, grant_id, purpose, area, datetime, rows, client, outcome, prev_hash, hash, count)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """)
             var seqs: [Int64] = []
             for r in records {
@@ -254,7 +256,8 @@ extension SpatiaLiteStore: GovernanceStore {
                 func t(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
                 try insert.run([.int(seq), .text(r.at), .text(r.principal), .text(r.action), .text(r.endpoint), t(r.layer),
                                 r.grantID.map { .int($0) } ?? .null, t(r.purpose), t(r.area), t(r.datetime),
-                                r.rows.map { .int(Int64($0)) } ?? .null, t(r.client), .text(r.outcome), .text(previous), .text(hash)])
+                                r.rows.map { .int(Int64($0)) } ?? .null, t(r.client), .text(r.outcome), .text(previous), .text(hash),
+                                r.count.map { .int(Int64($0)) } ?? .null])
                 previous = hash
                 seqs.append(seq)
             }
@@ -265,13 +268,14 @@ extension SpatiaLiteStore: GovernanceStore {
         }
     }
 
-    private static let auditColumns = "seq, at, principal, action, endpoint, layer, grant_id, purpose, area, datetime, rows, client, outcome, prev_hash, hash"
+    static let auditColumns = "seq, at, principal, action, endpoint, layer, grant_id, purpose, area, datetime, rows, client, outcome, prev_hash, hash, count"
 
-    private static func readAudit(_ s: Statement) -> AuditEntry {
+    static func readAudit(_ s: Statement) -> AuditEntry {
         AuditEntry(seq: s.int(0), record: AuditRecord(
             at: s.text(1) ?? "", principal: s.text(2) ?? "", action: s.text(3) ?? "", endpoint: s.text(4) ?? "", layer: s.text(5),
             grantID: s.isNull(6) ? nil : s.int(6), purpose: s.text(7), area: s.text(8), datetime: s.text(9),
-            rows: s.isNull(10) ? nil : Int(s.int(10)), client: s.text(11), outcome: s.text(12) ?? ""),
+            rows: s.isNull(10) ? nil : Int(s.int(10)), client: s.text(11), outcome: s.text(12) ?? "",
+            count: s.isNull(15) ? nil : Int(s.int(15))),
             prevHash: s.text(13) ?? "", hash: s.text(14) ?? "")
     }
 
@@ -293,31 +297,98 @@ extension SpatiaLiteStore: GovernanceStore {
     }
 
     public func verifyAudit() throws -> AuditVerification {
-        try readers.with { c in
+        let checkpoints = try auditCheckpoints()
+        return try readers.with(timeLimited: false) { c in
             let s = try c.prepare("SELECT \(Self.auditColumns) FROM audit_log ORDER BY seq")
-            var expectedSeq: Int64 = 1, previous = Self.auditGenesis, count = 0
+            defer { s.reset() }
+            // Where the live chain starts: the genesis, or after the newest archive checkpoint.
+            let base = checkpoints.filter { $0.kind == .archive }.max { $0.lastSeq < $1.lastSeq }
+            var expectedSeq: Int64 = (base?.lastSeq ?? 0) + 1, previous = base?.lastHash ?? Self.auditGenesis, count = 0
+            let pinned = Dictionary(checkpoints.map { ($0.lastSeq, $0) }, uniquingKeysWith: { a, _ in a })
             while try s.step() {
                 let e = Self.readAudit(s)
                 if e.seq != expectedSeq {
+                    if count == 0 && e.seq < expectedSeq {
+                        return .broken(seq: e.seq, reason: "record \(e.seq) is still in the log although checkpoint \(base?.lastSeq ?? 0) archived it")
+                    }
                     return .broken(seq: e.seq, reason: e.seq > expectedSeq
                         ? "records \(expectedSeq)–\(e.seq - 1) are missing" : "sequence number \(e.seq) is out of order")
                 }
-                if e.prevHash != previous { return .broken(seq: e.seq, reason: "it does not follow record \(e.seq - 1) (previous hash differs)") }
+                if e.prevHash != previous {
+                    return .broken(seq: e.seq, reason: count == 0 && base != nil
+                        ? "it does not continue the archived chain (checkpoint at record \(base!.lastSeq))"
+                        : "it does not follow record \(e.seq - 1) (previous hash differs)")
+                }
                 if Self.auditHash(seq: e.seq, e.record, previous: previous) != e.hash {
                     return .broken(seq: e.seq, reason: "its content was changed (hash differs)")
+                }
+                if let p = pinned[e.seq], p.lastHash != e.hash {
+                    return .broken(seq: e.seq, reason: "the chain was rewritten: a checkpoint signed at \(p.signedAt) pinned a different record \(e.seq)")
                 }
                 previous = e.hash
                 expectedSeq += 1
                 count += 1
             }
-            s.reset()
             let head = try c.prepare("SELECT value FROM derived_state WHERE key = 'audit_head'").firstText([])
             if let head, head != "\(expectedSeq - 1):\(previous)" {
                 let headSeq = Int64(head.split(separator: ":").first ?? "") ?? 0
                 return .broken(seq: min(headSeq, expectedSeq), reason: "the log ends at record \(expectedSeq - 1) but its recorded head is record \(headSeq): records were cut off or rewritten")
             }
             if head == nil && count > 0 { return .broken(seq: 1, reason: "the recorded head of the log is missing") }
+            if let newest = checkpoints.map(\.lastSeq).max(), newest > expectedSeq - 1 {
+                return .broken(seq: expectedSeq, reason: "a checkpoint pinned record \(newest), but the log ends at record \(expectedSeq - 1)")
+            }
             return .intact(records: count, head: previous)
+        }
+    }
+
+    private static let checkpointColumns = "kind, first_seq, last_seq, first_prev_hash, last_hash, records, signed_at, archive, key_id, signature"
+
+    public func auditCheckpoints() throws -> [AuditCheckpoint] {
+        try readers.with { c in
+            let s = try c.prepare("SELECT \(Self.checkpointColumns) FROM audit_checkpoints ORDER BY id")
+            defer { s.reset() }
+            var out: [AuditCheckpoint] = []
+            while try s.step() {
+                out.append(AuditCheckpoint(kind: AuditCheckpoint.Kind(rawValue: s.text(0) ?? "") ?? .head, firstSeq: s.int(1), lastSeq: s.int(2),
+                                           firstPrevHash: s.text(3) ?? "", lastHash: s.text(4) ?? "", records: Int(s.int(5)),
+                                           signedAt: s.text(6) ?? "", archive: s.text(7), keyID: s.text(8) ?? "", signature: s.text(9) ?? ""))
+            }
+            return out
+        }
+    }
+
+    private static func insertCheckpoint(_ k: AuditCheckpoint, _ c: SQLiteConnection) throws {
+        try c.prepare("INSERT INTO audit_checkpoints(\(checkpointColumns)) VALUES (?,?,?,?,?,?,?,?,?,?)").run([
+            .text(k.kind.rawValue), .int(k.firstSeq), .int(k.lastSeq), .text(k.firstPrevHash), .text(k.lastHash), .int(Int64(k.records)),
+            .text(k.signedAt), k.archive.map { .text($0) } ?? .null, .text(k.keyID), .text(k.signature)])
+    }
+
+    public func addAuditCheckpoint(_ checkpoint: AuditCheckpoint) throws {
+        try governanceWrite { c in
+            let s = try c.prepare("SELECT hash FROM audit_log WHERE seq = ?")
+            guard let hash = try s.firstText([.int(checkpoint.lastSeq)]), hash == checkpoint.lastHash else {
+                throw StoreError("checkpoint: record \(checkpoint.lastSeq) is not in the log with hash \(checkpoint.lastHash.prefix(16))…")
+            }
+            try Self.insertCheckpoint(checkpoint, c)
+        }
+    }
+
+    public func removeArchivedAudit(_ checkpoint: AuditCheckpoint) throws -> Int {
+        try governanceWrite { c in
+            let first = try c.prepare("SELECT seq, prev_hash FROM audit_log ORDER BY seq LIMIT 1")
+            guard try first.step(), first.int(0) == checkpoint.firstSeq, first.text(1) == checkpoint.firstPrevHash else {
+                first.reset()
+                throw StoreError("archive: the live log no longer starts at record \(checkpoint.firstSeq); archive again")
+            }
+            first.reset()
+            guard try c.prepare("SELECT hash FROM audit_log WHERE seq = ?").firstText([.int(checkpoint.lastSeq)]) == checkpoint.lastHash else {
+                throw StoreError("archive: record \(checkpoint.lastSeq) changed since it was archived; archive again")
+            }
+            let n = Int(try c.prepare("SELECT count(*) FROM audit_log WHERE seq <= ?").firstText([.int(checkpoint.lastSeq)]) ?? "0") ?? 0
+            try Self.insertCheckpoint(checkpoint, c)
+            try c.prepare("DELETE FROM audit_log WHERE seq <= ?").run([.int(checkpoint.lastSeq)])
+            return n
         }
     }
 

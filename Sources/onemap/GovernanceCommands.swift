@@ -107,27 +107,6 @@ struct DeptCommand: ParsableCommand {
     }
 }
 
-/// `onemap audit verify`: checks the hash chain of the audit log.
-struct AuditCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "The tamper-evident audit log.", subcommands: [Verify.self])
-
-    struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Recompute the hash chain; exit 1 naming the first record that does not fit.")
-        @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
-
-        func run() throws {
-            let store = try openStore(db)
-            switch try store.verifyAudit() {
-            case .intact(let n, let head):
-                print("audit log intact: \(n) records, head \(head.prefix(16))…")
-            case .broken(let seq, let reason):
-                FileHandle.standardError.write(Data("audit log broken at record \(seq): \(reason)\n".utf8))
-                throw ExitCode(1)
-            }
-        }
-    }
-}
-
 /// `onemap layer classify`: share class, owner, openness and field sensitivities.
 struct LayerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "layer", abstract: "Layer classification.", subcommands: [Classify.self])

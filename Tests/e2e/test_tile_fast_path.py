@@ -42,21 +42,26 @@ def test_a_hit_before_the_router_carries_the_routers_headers(anon, http, base_ur
 
 
 def test_hits_before_the_router_are_audited(anon, http, base_url):
+    """Tile reads are audited per caller, layer and minute (count, rows, union of boxes), hits
+    answered before the router included."""
     _, x, y = tile_of(117.3650, 25.9740, 15)
     url = tile_url(base_url, 15, x, y)
     warm(anon, url)
 
-    def tile_records():
+    def tile_reads():
         r = http.get(f"{base_url}/audit", params={"principal": "anonymous", "layer": "buildings", "limit": 100000})
         assert r.status_code == 200
-        return [a for a in r.json()["records"] if a["area"] == f"tile 15/{x}/{y}"]
+        return [a for a in r.json()["records"] if a["endpoint"] == "GET /tiles/{layers}/{z}/{x}/{y}" and a["outcome"] == "200"]
 
-    before = len(tile_records())
+    before = sum(a["count"] for a in tile_reads())
     for _ in range(3):
         assert anon.get(url).headers["X-Cache"] == "hit"
-    after = tile_records()
-    assert len(after) == before + 3
-    assert after[-1]["endpoint"] == "GET /tiles/{layers}/{z}/{x}/{y}" and after[-1]["outcome"] == "200" and after[-1]["client"] == "127.0.0.1"
+    after = tile_reads()
+    assert sum(a["count"] for a in after) == before + 3
+    last = after[-1]
+    assert last["client"] == "127.0.0.1" and last["count"] >= 3 and last["area"].startswith("tiles z15 bbox ")
+    minx, miny, maxx, maxy = (float(v) for v in last["area"].split("bbox ")[1].split(","))
+    assert minx <= 117.3650 <= maxx and miny <= 25.9740 <= maxy
 
 
 def read_response(sock, buf):
