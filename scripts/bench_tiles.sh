@@ -38,9 +38,16 @@ serve --tile-cache-mb 0
 echo "== HTTP, uncached (--tile-cache-mb 0): wrk -t2 -c64 -d$DURATION"
 run_wrk
 kill $PID; wait $PID 2>/dev/null || true
+audit_rows() { sqlite3 "$DB" "SELECT count(*) || ' ' || coalesce(max(seq), 0) || ' ' || coalesce(sum(length(at) + length(principal) + length(action) + length(endpoint) + coalesce(length(layer), 0) + coalesce(length(area), 0) + coalesce(length(client), 0) + length(outcome) + length(prev_hash) + length(hash) + 24), 0) FROM audit_log WHERE seq > ${1:-0}"; }
+AUDIT_SEQ=$(audit_rows | cut -d' ' -f2)
 serve
 # Warm the cache with every tile of the list once, then measure hits only.
-TILES="$TILES" TILE_PATH="/tiles/$LAYERS/{z}/{x}/{y}.mvt" wrk -t2 -c16 -d"$DURATION" --timeout 10s -s scripts/tiles.lua "http://127.0.0.1:$PORT" >/dev/null
+WARM=$(TILES="$TILES" TILE_PATH="/tiles/$LAYERS/{z}/{x}/{y}.mvt" wrk -t2 -c16 -d"$DURATION" --timeout 10s -s scripts/tiles.lua "http://127.0.0.1:$PORT" | grep RESULT)
 echo "== HTTP, cached (after a warm-up pass): wrk -t2 -c64 -d$DURATION"
-run_wrk
+HOT=$(run_wrk); echo "$HOT"
 curl -s "http://127.0.0.1:$PORT/health"; echo
+# The audit volume of both passes: the server writes its last minute's tile records on SIGTERM.
+kill -TERM $PID; wait $PID 2>/dev/null || true
+READS=$(( $(echo "$WARM" | sed 's/.*requests=\([0-9]*\).*/\1/') + $(echo "$HOT" | sed 's/.*requests=\([0-9]*\).*/\1/') ))
+read -r ROWS _ BYTES <<<"$(audit_rows "$AUDIT_SEQ")"
+echo "== audit volume: $READS tile reads wrote $ROWS audit records ($BYTES bytes of text); one record per read would be $READS records (~$(( READS * (BYTES / (ROWS > 0 ? ROWS : 1)) )) bytes at this size)"
