@@ -53,7 +53,11 @@ extension ExportResponse {
                 if let first { try await writer.write(ByteBuffer(bytes: first)) }
                 while let piece = try await pipe.next() { try await writer.write(ByteBuffer(bytes: piece)) }
             } catch {
-                if !(error is BodyRefusingWriter.Refused) && !(error is BytePipe.Cancelled) {
+                // A write that fails is a client that went away (info); a producer's failure is an error.
+                if error is BytePipe.Cancelled || error is BodyRefusingWriter.Refused {
+                } else if error is IOError || error is ChannelError {
+                    logger.info("\(what) stopped: the client went away", metadata: ["file": .string(filename)])
+                } else {
                     logger.error("\(what) cut short", metadata: ["file": .string(filename), "error": .string("\(error)")])
                 }
                 pipe.cancel("the response could not be written")

@@ -123,6 +123,13 @@ public struct TileGeometryBuilder {
     /// cross itself, which precision reduction refuses ("side location conflict"): such input is
     /// made valid first, keeping its polygonal parts.
     private func snapRounded(_ polys: [Polygon], engine: GeometryEngine) throws -> Geometry? {
+        // Simplification can leave a small ring with fewer than 4 positions, which GEOS cannot
+        // read as a ring: such a hole goes, and such an exterior takes its polygon with it.
+        let polys = polys.compactMap { p -> Polygon? in
+            guard let shell = p.first, shell.count >= 4 else { return nil }
+            return [shell] + p.dropFirst().filter { $0.count >= 4 }
+        }
+        guard !polys.isEmpty else { return nil }
         do {
             return try engine.snapToGrid(.multiPolygon(polys), gridSize: 1)
         } catch is GEOSError {
