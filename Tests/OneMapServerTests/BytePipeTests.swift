@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func piecesArriveInOrderAndTheEndIsNil() async throws {
-        let pipe = BytePipe(capacity: 10)
+        let pipe = BytePipe(capacity: 10, stallSeconds: 3600)  // other suites may hold the cooperative pool for minutes
         let counter = Counter()
         Thread.detachNewThread {
             do {
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func aFullPipeHoldsTheProducerUntilTheReaderTakes() async throws {
-        let pipe = BytePipe(capacity: 4)
+        let pipe = BytePipe(capacity: 4, stallSeconds: 3600)
         let counter = Counter()
         Thread.detachNewThread {
             do {
@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test func aReaderThatGoesAwayStopsTheProducer() async throws {
-        let pipe = BytePipe(capacity: 4)
+        let pipe = BytePipe(capacity: 4, stallSeconds: 3600)
         let counter = Counter()
         Thread.detachNewThread {
             do {
