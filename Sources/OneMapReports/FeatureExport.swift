@@ -59,13 +59,6 @@ public struct FeatureExport {
         public let description: String
     }
 
-    /// The file in memory and the number of features in it (small exports, tests).
-    public static func run(_ request: FeatureExportRequest, view: LayerView, store: any FeatureStore, title: String) throws -> (data: Data, rows: Int) {
-        let (sink, bytes) = ExportSink.memory()
-        let rows = try stream(request, view: view, store: store, title: title, into: sink)
-        return (Data(try bytes()), rows)
-    }
-
     /// Writes the export into `sink` as the features are read, and returns the number of
     /// features. The matching features are counted first, so a request over the bound (or too
     /// large for a spreadsheet) fails before any byte is written; `starting` is then told how

@@ -64,7 +64,7 @@ struct AuditCommand: ParsableCommand {
             let store = try openStore(db)
             guard case .intact = try store.verifyAudit() else { throw ValidationError("the chain does not verify; run `onemap audit verify` first") }
             let first = try store.auditEntries({ var q = AuditQuery(); q.limit = 1; return q }())
-            guard let head = try lastEntry(store), let start = first.first else { throw ValidationError("the audit log is empty: nothing to sign") }
+            guard let head = try AuditCommand.lastEntry(store), let start = first.first else { throw ValidationError("the audit log is empty: nothing to sign") }
             let checkpoint = AuditCheckpoint(kind: .head, firstSeq: start.seq, lastSeq: head.seq, firstPrevHash: start.prevHash, lastHash: head.hash,
                                              records: Int(head.seq - start.seq + 1), signedAt: AuditTrail.now(), archive: nil).signed(with: key)
             try store.addAuditCheckpoint(checkpoint)
@@ -191,4 +191,3 @@ struct AuditCommand: ParsableCommand {
     }
 }
 
-private func lastEntry(_ store: SpatiaLiteStore) throws -> AuditEntry? { try AuditCommand.lastEntry(store) }
