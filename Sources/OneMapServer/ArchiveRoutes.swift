@@ -15,7 +15,7 @@ struct ArchiveRoutes: Sendable {
     let governance: Governance
     let fallbackBaseURL: String
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/archives") { request, context in
             let base = BaseURL.of(request, fallback: fallbackBaseURL)
             let listed = try await blocking { shelf.all() }.filter { Self.mayRead($0, context.caller) }.sorted { $0.name < $1.name }

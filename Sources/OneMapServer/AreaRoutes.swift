@@ -12,7 +12,7 @@ struct AreaRoutes: Sendable {
     let governance: Governance
     let fallbackBaseURL: String
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/areas/:code") { request, context in try await self.area(request, context) }
     }
 

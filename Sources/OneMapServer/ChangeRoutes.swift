@@ -13,7 +13,7 @@ struct ChangeRoutes: Sendable {
     static let parameters: Set<String> = ["layer", "from", "to", "bbox", "limit", "offset"]
     static let defaultLimit = 1000, maxLimit = 10_000
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/changes") { request, context in try await self.changes(request, context) }
     }
 

@@ -22,7 +22,7 @@ struct CoverageRoutes: Sendable {
     static let maxFacilities = 100_000
     static let tileLayer = "uncovered_population"
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/analysis/coverage") { request, context in
             let (format, rest) = try Self.format(QueryItems.of(request).map { (String($0.0), String($0.1)) })
             let parsed: CoverageRequest

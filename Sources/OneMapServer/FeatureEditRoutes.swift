@@ -25,7 +25,7 @@ struct FeatureEditRoutes: Sendable {
         "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
     ]
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.post("/collections/:id/items") { request, context in try await self.create(request, context) }
         router.put("/collections/:id/items/:fid") { request, context in try await self.replace(request, context, merge: false) }
         router.patch("/collections/:id/items/:fid") { request, context in try await self.replace(request, context, merge: true) }

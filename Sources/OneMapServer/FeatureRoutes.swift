@@ -38,7 +38,7 @@ struct FeatureRoutes: Sendable {
         "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     ]
 
-    func register(on router: Router<OneMapRequestContext>, viewer: @escaping @Sendable () throws -> Response) {
+    func register(on router: RecordingRouter<OneMapRequestContext>, viewer: @escaping @Sendable () throws -> Response) {
         router.get("/") { request, _ in
             try Self.wantsHTML(request) ? try viewer() : try await self.landing(request)
         }

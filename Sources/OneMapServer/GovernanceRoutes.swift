@@ -15,7 +15,7 @@ struct GovernanceRoutes: Sendable {
 
     static let maxBody = 8 << 20
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/me") { request, context in try await self.me(request, context) }
         router.get("/catalog") { request, context in try await self.catalog(request, context) }
         router.post("/applications") { request, context in try await self.submit(request, context) }

@@ -15,7 +15,7 @@ struct MapRoutes: Sendable {
     /// Answers `coverage.*` questions drawn on the map.
     let coverage: CoverageRoutes
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/render") { request, context in try await self.render(request, context) }
     }
 

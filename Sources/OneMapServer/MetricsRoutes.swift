@@ -15,7 +15,7 @@ struct MetricsRoutes: Sendable {
     let feed: ChangeFeed?
     let analytics: StatisticsService
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         ServerMetrics.start()
         router.get("/metrics") { request, context in
             guard let d = context.caller.principal.department else {

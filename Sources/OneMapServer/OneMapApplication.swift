@@ -22,7 +22,8 @@ public enum OneMapApplication {
     /// The router, and the cache-hit fast path in front of it (nil without a tile cache).
     static func assemble(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration,
                          audit: AuditTrail, logger: Logger) -> (router: Router<OneMapRequestContext>, hits: TileHits?) {
-        let router = Router(context: OneMapRequestContext.self)
+        let table = RouteTable()
+        let router = RecordingRouter(Router(context: OneMapRequestContext.self), table: table)
         // Outermost: every answer is counted, refusals and errors included (see /metrics).
         ServerMetrics.start()
         router.add(middleware: MetricsMiddleware())
@@ -31,6 +32,7 @@ public enum OneMapApplication {
         if !configuration.corsOrigins.isEmpty {
             router.add(middleware: CORSPolicy(origins: configuration.corsOrigins))
         }
+        router.add(middleware: MethodNotAllowedMiddleware(table: table))
         let authenticator = Authenticator(store: store)
         let limiter = configuration.rateLimit > 0 ? RateLimiter(perSecond: configuration.rateLimit) : nil
         router.add(middleware: AccessMiddleware(authenticator: authenticator, limiter: limiter, trail: audit))
@@ -117,7 +119,7 @@ public enum OneMapApplication {
             try viewer.page("index.html", type: "text/html; charset=utf-8")
         }
         let cacheForHits = cache
-        return (router, cacheForHits == nil ? nil : TileHits(tiles: tiles, governance: governance, limiter: limiter, corsOrigins: configuration.corsOrigins, logger: logger,
+        return (router.router, cacheForHits == nil ? nil : TileHits(tiles: tiles, governance: governance, limiter: limiter, corsOrigins: configuration.corsOrigins, logger: logger,
                                                                  metrics: FastPathMetrics()))
     }
 
@@ -128,7 +130,7 @@ public enum OneMapApplication {
         let (router, hits) = assemble(store: store, configuration: configuration, audit: audit, logger: logger)
         return Application(
             router: HeadAnsweringRouter(inner: router),
-            server: .http1(configuration: .init(additionalChannelHandlers: hits.map { [TileHitHandler(hits: $0)] } ?? [])),
+            server: .http1(configuration: .init(additionalChannelHandlers: [UnknownMethodHandler()] + (hits.map { [TileHitHandler(hits: $0)] } ?? []))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OneMap"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

@@ -15,7 +15,7 @@ struct PointRoutes: Sendable {
 
     static let levels = ["city", "county", "township", "village", "grid"]
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/identify") { request, context in try await self.identify(request, context) }
         router.get("/collections/:id/nearest") { request, context in try await self.nearest(request, context) }
     }

@@ -15,7 +15,7 @@ struct ReportRoutes: Sendable {
     let lane: HeavyLane
     let stylesDirectory: String
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/reports/area") { request, context in
             let parsed: AreaReportRequest
             do { parsed = try AreaReportRequest.parse(parameters: QueryItems.of(request).map { (String($0.0), String($0.1)) }) } catch let e as QueryError {

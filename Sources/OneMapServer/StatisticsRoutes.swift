@@ -18,7 +18,7 @@ struct StatisticsRoutes: Sendable {
     /// A drawn polygon of 100,000 vertices is ~4 MB of GeoJSON.
     static let maxBody = 8 << 20
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/stats") { request, context in
             let parameters = QueryItems.of(request)
             let parsed: StatisticsRequest

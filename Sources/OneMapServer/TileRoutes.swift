@@ -15,7 +15,7 @@ struct TileRoutes: Sendable {
 
     static let mvtType = "application/vnd.mapbox-vector-tile"
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/tiles") { request, context in try await self.index(request, context) }
         router.get("/tiles/:layers") { request, context in try await self.tileJSON(request, context) }
         router.get("/tiles/:layers/:z/:x/:y") { request, context in try await self.tile(request, context) }
@@ -129,7 +129,8 @@ struct TileRoutes: Sendable {
         do {
             return try TileCoord(z: try int(z, "z"), x: try int(x, "x"), y: try int(yText, "y"))
         } catch let e as TileCoordError {
-            throw APIError.badRequest(e.description)
+            // A tile outside the pyramid does not exist (404, as OGC API - Tiles answers it).
+            throw APIError.notFound("no such tile: \(e.description)")
         }
     }
 }

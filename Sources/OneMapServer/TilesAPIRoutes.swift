@@ -24,7 +24,7 @@ struct TilesAPIRoutes: Sendable {
         "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
     ]
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/tileMatrixSets") { request, _ in
             try FeatureRoutes.checkOnly(request, allowed: ["f"])
             let base = BaseURL.of(request, fallback: fallbackBaseURL)
@@ -130,7 +130,8 @@ struct TilesAPIRoutes: Sendable {
             return v
         }
         let level = try int("level"), row = try int("row"), column = try int("column")
-        do { try t.check(level: level, row: row, column: column) } catch { throw APIError.badRequest(error.description) }
+        // OGC API - Tiles (/req/core/tc-error): a tile outside the matrix set is not found.
+        do { try t.check(level: level, row: row, column: column) } catch { throw APIError.notFound("no such tile: \(error.description)") }
         let datetime = try TileRoutes.datetime(request)
         let time = datetime?.filter ?? .today()
         let (tile, hit) = try await blocking { try tiles.tile(views: [view], tms: t, level: level, row: row, column: column, time: time) }

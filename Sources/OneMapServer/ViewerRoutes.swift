@@ -8,7 +8,7 @@ struct ViewerRoutes: Sendable {
     let configuration: ServerConfiguration
     let fallbackBaseURL: String
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/viewer/:file") { _, context in
             let file = context.parameters.get("file") ?? ""
             guard ["viewer.js", "viewer.css"].contains(file) else { throw APIError.notFound("no viewer file '\(file)'") }

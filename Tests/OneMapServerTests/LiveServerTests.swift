@@ -94,13 +94,39 @@ func get(_ url: String) async throws -> (Int, Data, HTTPURLResponse) {
 
     @Test func badTileRequestsAreClientErrorsWithJSONBodies() async throws {
         try await withLiveServer { base in
-            for (path, status) in [("/tiles/buildings/x/0/0", 400), ("/tiles/buildings/30/0/0", 400), ("/tiles/buildings/2/4/0", 400),
+            for (path, status) in [("/tiles/buildings/x/0/0", 400), ("/tiles/buildings/30/0/0", 404), ("/tiles/buildings/2/4/0", 404),
                                    ("/tiles/ghost/2/1/1", 404), ("/tiles/ghost", 404), ("/nowhere", 404)] {
                 let (s, body, _) = try await get(base + path)
                 #expect(s == status, "\(path)")
                 let json = try JSONSerialization.jsonObject(with: body) as? [String: String]
                 #expect(json?["description"]?.isEmpty == false, "\(path)")
             }
+        }
+    }
+
+    @Test func aKnownPathAskedWithAnotherMethodIs405NamingTheAllowedOnes() async throws {
+        try await withLiveServer { base in
+            func send(_ method: String, _ path: String) async throws -> (Int, Data, HTTPURLResponse) {
+                var request = URLRequest(url: URL(string: base + path)!)
+                request.httpMethod = method
+                let (data, response) = try await URLSession.shared.data(for: request)
+                let http = response as! HTTPURLResponse
+                return (http.statusCode, data, http)
+            }
+            let (s, body, r) = try await send("DELETE", "/collections")
+            #expect(s == 405)
+            #expect(r.value(forHTTPHeaderField: "Allow") == "GET, HEAD, OPTIONS")
+            let json = try JSONSerialization.jsonObject(with: body) as? [String: String]
+            #expect(json?["code"] == "MethodNotAllowed")
+            // A path with captures: the feature answers GET, PUT, PATCH and DELETE, not POST.
+            let (fs, _, fr) = try await send("POST", "/collections/buildings/items/1")
+            #expect(fs == 405)
+            let allowed = Set((fr.value(forHTTPHeaderField: "Allow") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            #expect(allowed == ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"])
+            // OPTIONS names them with 204; an unknown path stays 404.
+            let (os, _, or) = try await send("OPTIONS", "/tiles")
+            #expect(os == 204 && or.value(forHTTPHeaderField: "Allow") == "GET, HEAD, OPTIONS")
+            #expect(try await send("DELETE", "/no/such/path").0 == 404)
         }
     }
 

@@ -5,10 +5,10 @@ CASES = [
     ("/tiles/buildings/abc/1/1", 400, "z"),
     ("/tiles/buildings/1/x/1", 400, "x"),
     ("/tiles/buildings/1/1/y.mvt", 400, "y"),
-    ("/tiles/buildings/-1/0/0", 400, "zoom"),
-    ("/tiles/buildings/25/0/0", 400, "zoom"),
-    ("/tiles/buildings/3/8/0", 400, "column"),
-    ("/tiles/buildings/3/0/8", 400, "row"),
+    ("/tiles/buildings/-1/0/0", 404, "zoom"),
+    ("/tiles/buildings/25/0/0", 404, "zoom"),
+    ("/tiles/buildings/3/8/0", 404, "column"),
+    ("/tiles/buildings/3/0/8", 404, "row"),
     ("/tiles/buildings/99999999999999999999/0/0", 400, "z"),
     ("/tiles/buildings/3/0/0.png", 404, "format"),
     ("/tiles/nosuchlayer/3/0/0", 404, "nosuchlayer"),
@@ -90,3 +90,38 @@ def test_head_is_answered_wherever_get_is(base_url):
         if "Content-Length" in head.headers:
             assert int(head.headers["Content-Length"]) == len(get.content), path
     assert s.head(base_url + "/collections/nope", timeout=10).status_code == 404
+
+
+def raw_exchange(base_url, request_line):
+    import socket
+    host, port = base_url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"{request_line}\r\nHost: {host}\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            if b"\r\n\r\n" in data and b"content-length: 0" in data.lower():
+                break
+    return data
+
+
+def test_a_method_the_server_does_not_know_is_501_with_a_json_body(base_url):
+    data = raw_exchange(base_url, "FOO /collections HTTP/1.1")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 501"), head
+    assert b"NotImplemented" in body and b"method" in body
+
+
+@pytest.mark.parametrize("method,path,allow", [
+    ("TRACE", "/collections", "GET, HEAD, OPTIONS"),
+    ("TRACE", "/stats", "GET, POST, HEAD, OPTIONS"),
+    ("PUT", "/tiles/buildings/3/0/0", "GET, HEAD, OPTIONS"),
+])
+def test_a_known_path_asked_with_another_method_is_405_with_allow(http, base_url, method, path, allow):
+    r = http.request(method, base_url + path, timeout=30)
+    assert r.status_code == 405, (method, path, r.status_code, r.text)
+    assert r.headers["Allow"] == allow
+    assert r.json()["code"] == "MethodNotAllowed"

@@ -47,8 +47,8 @@ def test_a_tile_of_each_set_decodes_and_the_geographic_sets_align(http, base_url
 
 
 def test_tile_errors(http, base_url):
-    for path, status in [("/collections/buildings/tiles/CGCS2000Quad/0/0/0", 400),
-                         ("/collections/buildings/tiles/WorldCRS84Quad/1/2/0", 400),
+    for path, status in [("/collections/buildings/tiles/CGCS2000Quad/0/0/0", 404),
+                         ("/collections/buildings/tiles/WorldCRS84Quad/1/2/0", 404),
                          ("/collections/buildings/tiles/WorldCRS84Quad/1/0/x", 400),
                          ("/collections/buildings/tiles/Nope/1/0/0", 404),
                          ("/collections/population/tiles", 404),
