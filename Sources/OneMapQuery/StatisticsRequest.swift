@@ -138,7 +138,12 @@ public struct StatisticsRequest: Sendable {
         } catch let e as QueryError { throw e } catch { throw QueryError("area: \(error)") }
     }
 
-    static func number(_ v: Any?) -> Double? { (v as? NSNumber).map(\.doubleValue).flatMap { $0.isFinite ? $0 : nil } }
+    /// A JSON number; `true`/`false` are not numbers (JSONSerialization hands them over as a
+    /// subclass of NSNumber, which would otherwise read as 1 and 0).
+    static func number(_ v: Any?) -> Double? {
+        guard let n = v as? NSNumber, type(of: n) == NSNumber.self else { return nil }
+        return n.doubleValue.isFinite ? n.doubleValue : nil
+    }
 
     /// A circle of `radius` metres: 64 vertices, in the local metric of its centre.
     static func circle(_ value: Any, crs: APICRS) throws(QueryError) -> Geometry {

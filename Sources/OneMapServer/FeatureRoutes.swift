@@ -54,8 +54,9 @@ struct FeatureRoutes: Sendable {
             try Self.checkOnly(request, allowed: ["f"])
             let caller = context.caller
             let layers = try await blocking { governance.readable(try store.layers().filter(\.isSpatial), for: caller) }
-            return JSONResponse.make(OpenAPIDocument.make(base: BaseURL.of(request, fallback: fallbackBaseURL), layers: layers),
-                                     contentType: Self.openAPIType)
+            let document = OpenAPIDocument.make(base: BaseURL.of(request, fallback: fallbackBaseURL), layers: layers)
+            if Self.wantsHTML(request) { return HTMLPage.response(title: "OneMap API", body: HTMLPage.operations(document)) }
+            return try JSONResponse.encode(document, contentType: Self.openAPIType)
         }
         router.get("/collections") { request, context in try await self.collections(request, context) }
         router.get("/collections/:id") { request, context in try await self.collection(request, context) }
@@ -220,21 +221,30 @@ struct FeatureRoutes: Sendable {
             "geometry": ["format": "geometry-any", "description": "The feature geometry (S_INTERSECTS, S_WITHIN, S_CONTAINS, S_DISJOINT)"],
             "valid_time": ["type": "string", "format": "interval", "description": "The feature's valid time [valid_from, valid_to) (T_INTERSECTS)"],
         ]
+        // A stored value may be missing (null) in any field: the types say so, as JSON Schema does.
         for f in filterable {
             var p: [String: Any] = ["description": f.description, "title": f.name]
             switch f.type {
-            case .integer: p["type"] = "integer"
-            case .number: p["type"] = "number"
-            case .boolean: p["type"] = "boolean"
-            case .date: p["type"] = "string"; p["format"] = "date"
-            case .string: p["type"] = "string"
+            case .integer: p["type"] = ["integer", "null"]
+            case .number: p["type"] = ["number", "null"]
+            case .boolean: p["type"] = ["boolean", "null"]
+            case .date: p["type"] = ["string", "null"]; p["format"] = "date"
+            case .string: p["type"] = ["string", "null"]
             }
             properties[f.name] = p
         }
         governance.audit(request, context, route: "/collections/{id}/queryables", layer: layer.id, grants: access.grants, rows: filterable.count)
-        return JSONResponse.make(["$schema": "https://json-schema.org/draft/2019-09/schema", "$id": "\(base)/collections/\(layer.id)/queryables",
-                                  "type": "object", "title": layer.title, "properties": properties, "additionalProperties": false],
-                                 contentType: "application/schema+json")
+        let doc: [String: Any] = ["$schema": "https://json-schema.org/draft/2019-09/schema", "$id": "\(base)/collections/\(layer.id)/queryables",
+                                  "type": "object", "title": layer.title, "properties": properties, "additionalProperties": false]
+        if Self.wantsHTML(request) {
+            let rows = properties.keys.sorted().map { name -> String in
+                let p = properties[name] as? [String: Any] ?? [:]
+                let type = (p["type"] as? [String])?.joined(separator: " or ") ?? p["type"] as? String ?? p["format"] as? String ?? ""
+                return "<tr><td>\(HTMLPage.escape(name))</td><td>\(HTMLPage.escape(type))</td><td>\(HTMLPage.escape(p["description"] as? String ?? ""))</td></tr>"
+            }
+            return HTMLPage.response(title: "\(layer.title): queryables", body: "<table><tr><th>property</th><th>type</th><th>description</th></tr>\(rows.joined())</table>")
+        }
+        return JSONResponse.make(doc, contentType: "application/schema+json")
     }
 
     /// A request the query layer refused, as a 400; one that named a field the caller is not shown

@@ -194,17 +194,26 @@ struct GovernanceRoutes: Sendable {
         return JSONResponse.make(Self.json(decided))
     }
 
+    /// The kinds of audit record.
+    static let auditActions = ["read", "export", "change", "grant", "key"]
+
     /// `GET /audit`: the administrator reads the log (JSON, or CSV with f=csv).
     func audit(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let d = try department(context)
         guard d.role == .administrator else { throw APIError(.forbidden, "Forbidden", "the audit log is read by the administrator (the data center)") }
         var q = AuditQuery()
         var csv = false
+        var seen: Set<String> = []
         for (k, v) in QueryItems.of(request) {
+            guard seen.insert(String(k)).inserted else { throw APIError.badRequest("parameter '\(k)' is given twice") }
             switch k {
             case "principal": q.principal = v
             case "layer": q.layer = v
-            case "action": q.action = v
+            case "action":
+                guard Self.auditActions.contains(v) else {
+                    throw APIError.badRequest("action '\(v)' is not one of \(Self.auditActions.joined(separator: ", "))")
+                }
+                q.action = v
             case "from": q.from = try AreaRoutes.day(v)
             case "to": q.to = try AreaRoutes.day(v)
             case "after":

@@ -99,3 +99,38 @@ enum HTMLPage {
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }
+
+extension HTMLPage {
+    /// Any JSON document as a page: its links as a list, every other member as a row (nested
+    /// values as indented JSON). For the metadata endpoints that have no page of their own.
+    static func document(_ doc: [String: Any]) -> String {
+        var out = ""
+        if let list = doc["links"] as? [[String: Any]] { out += HTMLPage.links(list) }
+        let rows = doc.keys.filter { $0 != "links" }.sorted().map { key -> String in
+            "<tr><th>\(escape(key))</th><td>\(nested(doc[key] ?? NSNull()))</td></tr>"
+        }
+        return out + "<table>\(rows.joined())</table>"
+    }
+
+    private static func nested(_ v: Any) -> String {
+        switch v {
+        case is [String: Any], is [Any]:
+            let data = (try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
+            return "<pre>\(escape(String(decoding: data, as: UTF8.self)))</pre>"
+        default: return value(v)
+        }
+    }
+
+    /// The API's operations: method, path, summary and parameters, with a link to the document.
+    static func operations(_ document: OpenAPI.Document) -> String {
+        var out = "<p>\(escape(document.info.description))</p><p><a href=\"/api?f=json\">The OpenAPI 3.0 document (JSON)</a></p>"
+        out += "<table><tr><th>method</th><th>path</th><th>summary</th><th>parameters</th></tr>"
+        for path in document.paths.keys.sorted() {
+            for (method, operation) in document.paths[path]?.operations ?? [] {
+                let parameters = operation.parameters.map { "\(escape($0.name))\($0.required ? "*" : "")" }.joined(separator: ", ")
+                out += "<tr><td>\(method)</td><td>\(escape(path))</td><td>\(escape(operation.summary))</td><td><small>\(parameters)</small></td></tr>"
+            }
+        }
+        return out + "</table>"
+    }
+}

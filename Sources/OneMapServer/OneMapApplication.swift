@@ -21,7 +21,7 @@ public enum OneMapApplication {
 
     /// The router, and the cache-hit fast path in front of it (nil without a tile cache).
     static func assemble(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration,
-                         audit: AuditTrail, logger: Logger) -> (router: Router<OneMapRequestContext>, hits: TileHits?) {
+                         audit: AuditTrail, logger: Logger) -> (router: Router<OneMapRequestContext>, hits: TileHits?, routes: RouteTable) {
         let table = RouteTable()
         let router = RecordingRouter(Router(context: OneMapRequestContext.self), table: table)
         // Outermost: every answer is counted, refusals and errors included (see /metrics).
@@ -120,14 +120,14 @@ public enum OneMapApplication {
         }
         let cacheForHits = cache
         return (router.router, cacheForHits == nil ? nil : TileHits(tiles: tiles, governance: governance, limiter: limiter, corsOrigins: configuration.corsOrigins, logger: logger,
-                                                                 metrics: FastPathMetrics()))
+                                                                 metrics: FastPathMetrics()), table)
     }
 
     /// The application; `onServerRunning` receives the bound port (useful with port 0 in tests).
     /// `audit` buffers the audit records; close it after the application has stopped.
     public static func build(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration, audit: AuditTrail, logger: Logger,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let (router, hits) = assemble(store: store, configuration: configuration, audit: audit, logger: logger)
+        let (router, hits, _) = assemble(store: store, configuration: configuration, audit: audit, logger: logger)
         return Application(
             router: HeadAnsweringRouter(inner: router),
             server: .http1(configuration: .init(additionalChannelHandlers: [UnknownMethodHandler()] + (hits.map { [TileHitHandler(hits: $0)] } ?? []))),

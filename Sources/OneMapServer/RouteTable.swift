@@ -24,6 +24,15 @@ final class RouteTable: Sendable {
         return found
     }
 
+    /// Every route as OpenAPI writes its path (`/collections/{}/items`: captures unnamed), with its method.
+    var templates: [(path: String, method: HTTPRequest.Method)] {
+        routes.withLockedValue { $0 }.map { route in
+            ("/" + route.path.components.map { element -> String in
+                element.description.hasPrefix("{") && element.description.hasSuffix("}") ? "{}" : element.description
+            }.joined(separator: "/"), route.method)
+        }
+    }
+
     private static func matches(_ route: RouterPath, _ segments: [Substring]) -> Bool {
         let elements = route.components
         if elements.last == .recursiveWildcard { return segments.count >= elements.count - 1 && zip(elements.dropLast(), segments).allSatisfy { $0 ~= $1 } }

@@ -28,15 +28,24 @@ struct TilesAPIRoutes: Sendable {
         router.get("/tileMatrixSets") { request, _ in
             try FeatureRoutes.checkOnly(request, allowed: ["f"])
             let base = BaseURL.of(request, fallback: fallbackBaseURL)
-            return JSONResponse.make(["tileMatrixSets": TileMatrixSet.all.map { t -> [String: Any] in
+            let doc: [String: Any] = ["tileMatrixSets": TileMatrixSet.all.map { t -> [String: Any] in
                 ["id": t.id, "title": t.title, "crs": t.crs, "uri": Self.uri(t),
                  "links": [["rel": "self", "type": "application/json", "href": "\(base)/tileMatrixSets/\(t.id)"]]]
-            }])
+            }]
+            if FeatureRoutes.wantsHTML(request) {
+                let rows = TileMatrixSet.all.map { t in
+                    "<tr><td><a href=\"\(HTMLPage.escape("\(base)/tileMatrixSets/\(t.id)?f=html"))\">\(HTMLPage.escape(t.id))</a></td><td>\(HTMLPage.escape(t.title))</td><td>\(HTMLPage.escape(t.crs))</td></tr>"
+                }
+                return HTMLPage.response(title: "Tile matrix sets", body: "<table><tr><th>id</th><th>title</th><th>crs</th></tr>\(rows.joined())</table>")
+            }
+            return JSONResponse.make(doc)
         }
         router.get("/tileMatrixSets/:id") { request, context in
             try FeatureRoutes.checkOnly(request, allowed: ["f"])
             let tms = try Self.tms(context.parameters.get("id"))
-            return JSONResponse.make(tms.definition(uri: Self.uri(tms)))
+            let doc = tms.definition(uri: Self.uri(tms))
+            if FeatureRoutes.wantsHTML(request) { return HTMLPage.response(title: tms.title, body: HTMLPage.document(doc)) }
+            return JSONResponse.make(doc)
         }
         router.get("/collections/:id/tiles") { request, context in try await self.tilesets(request, context) }
         router.get("/collections/:id/tiles/:tms") { request, context in try await self.tileset(request, context) }
@@ -78,8 +87,15 @@ struct TilesAPIRoutes: Sendable {
         try FeatureRoutes.checkOnly(request, allowed: ["f"])
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let layer = try await self.layer(context)
-        return JSONResponse.make(["tilesets": TileMatrixSet.all.map { t in summary(layer, t, base: base) },
-                                  "links": [["rel": "self", "type": "application/json", "href": "\(base)/collections/\(layer.id)/tiles"]]])
+        let doc: [String: Any] = ["tilesets": TileMatrixSet.all.map { t in summary(layer, t, base: base) },
+                                  "links": [["rel": "self", "type": "application/json", "href": "\(base)/collections/\(layer.id)/tiles"]]]
+        if FeatureRoutes.wantsHTML(request) {
+            let rows = TileMatrixSet.all.map { t in
+                "<tr><td><a href=\"\(HTMLPage.escape("\(base)/collections/\(layer.id)/tiles/\(t.id)?f=html"))\">\(HTMLPage.escape(t.id))</a></td><td>\(HTMLPage.escape(t.crs))</td></tr>"
+            }
+            return HTMLPage.response(title: "\(layer.title): tilesets", body: "<table><tr><th>tile matrix set</th><th>crs</th></tr>\(rows.joined())</table>")
+        }
+        return JSONResponse.make(doc)
     }
 
     private func summary(_ layer: LayerInfo, _ t: TileMatrixSet, base: String) -> [String: Any] {
@@ -106,11 +122,25 @@ struct TilesAPIRoutes: Sendable {
                                                             "minTileCol": 0, "maxTileCol": t.columns($0) - 1] }
         doc["layers"] = [["id": layer.id, "dataType": "vector", "geometryDimension": Self.dimension(layer.geometryType),
                           "minTileMatrix": String(first), "maxTileMatrix": String(last),
-                          "propertiesSchema": ["type": "object", "properties": Dictionary(uniqueKeysWithValues: layer.fields.map {
-                              ($0.name, ["type": $0.type == .integer ? "integer" : $0.type == .number ? "number" : $0.type == .boolean ? "boolean" : "string",
-                                         "description": $0.description])
-                          })]]]
+                          "propertiesSchema": ["type": "object", "properties": Self.propertiesSchema(layer)]]]
+        if FeatureRoutes.wantsHTML(request) { return HTMLPage.response(title: "\(layer.title) (\(t.id))", body: HTMLPage.document(doc)) }
         return JSONResponse.make(doc)
+    }
+
+    /// The properties tile features carry; below its detail zoom an aggregated layer's tiles hold
+    /// grid cells, whose `count` and `area_km2` are declared too. Any value may be null.
+    static func propertiesSchema(_ layer: LayerInfo) -> [String: Any] {
+        var properties: [String: Any] = Dictionary(uniqueKeysWithValues: layer.fields.map {
+            ($0.name, ["type": [$0.type == .integer ? "integer" : $0.type == .number ? "number" : $0.type == .boolean ? "boolean" : "string", "null"],
+                       "description": $0.description] as [String: Any])
+        })
+        if layer.aggregatedBelowMinZoom {
+            if properties["count"] == nil {
+                properties["count"] = ["type": "integer", "minimum": 0, "description": "Grid cells (below zoom \(layer.minZoom)): the features in the cell"]
+            }
+            properties["area_km2"] = ["type": "number", "minimum": 0, "description": "Grid cells (below zoom \(layer.minZoom)): the cell's area in km²"]
+        }
+        return properties
     }
 
     static func dimension(_ t: LayerGeometryType) -> Int {

@@ -49,11 +49,16 @@ public struct TimeFilter: Sendable, Hashable, CustomStringConvertible {
             guard ISODate.isValid(s) else { throw .invalid(whole, "'\(s)' is not a valid YYYY-MM-DD date") }
             return s
         }
+        // RFC 3339 §5.6: 't' and 'z' may be lower case, and a leap second is written :60 (read
+        // here as :59, since only the day counts).
+        var chars = Array(s.uppercased())
+        if chars.count >= 19, chars[10] == "T", chars[16] == ":", chars[17] == "6", chars[18] == "0" { chars[17] = "5"; chars[18] = "9" }
+        let normalised = String(chars)
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let g = ISO8601DateFormatter()
         g.formatOptions = [.withInternetDateTime]
-        guard let date = f.date(from: s) ?? g.date(from: s) else {
+        guard let date = f.date(from: normalised) ?? g.date(from: normalised) else {
             throw .invalid(whole, "'\(s)' is not an RFC 3339 date-time (e.g. 2020-06-01T00:00:00Z) or a date")
         }
         return ISODate.string(date)

@@ -15,6 +15,12 @@ import Testing
         #expect(try TimeFilter.parse("2020-06-01T20:00:00+08:00").start == "2020-06-01")
     }
 
+    @Test func lowerCaseTAndZAndLeapSecondsAreRFC3339() throws {
+        #expect(try TimeFilter.parse("2020-06-01t20:00:00z").start == "2020-06-02")
+        #expect(try TimeFilter.parse("2016-12-31T23:59:60Z").start == "2017-01-01")
+        #expect(try TimeFilter.parse("2016-12-31T15:59:60.5Z").start == "2016-12-31")
+    }
+
     @Test func intervalsMayBeOpenOnEitherSide() throws {
         #expect(try TimeFilter.parse("2019-01-01/2021-12-31") == TimeFilter(start: "2019-01-01", end: "2021-12-31"))
         #expect(try TimeFilter.parse("../2021-12-31") == TimeFilter(start: nil, end: "2021-12-31"))
