@@ -39,13 +39,23 @@ public final class AuditTrail: @unchecked Sendable {
         return (buffered, flushLock.withLock { failures })
     }
 
-    public init(store: any GovernanceStore, interval: TimeInterval = 0.2) {
+    /// `ownThread`: write every `interval` on a thread of its own. A server passes false and runs
+    /// the writer as a service instead (`writeDue()` every `interval`, `flush()` at shutdown).
+    public init(store: any GovernanceStore, interval: TimeInterval = 0.2, ownThread: Bool = true) {
         self.store = store; self.interval = interval
+        guard ownThread else { return }
         let t = Thread { [weak self] in self?.run() }
         t.name = "onemap-audit"
         thread = t
         t.start()
     }
+
+    /// How often the writer writes.
+    public var writeInterval: TimeInterval { interval }
+
+    /// Writes what is due: every buffered record, and the tile reads of minutes that have passed
+    /// (the writer's tick). On failure the records stay buffered for the next tick.
+    public func writeDue() throws { try write(closingMinutesBefore: Self.now().prefix(16)) }
 
     public func record(_ r: AuditRecord) {
         lock.lock()

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import OneMapStore
 
 /// Follows the store's change extents (written in the same transaction as every import, edit and
@@ -8,8 +7,7 @@ import OneMapStore
 final class ChangeFeed: @unchecked Sendable {
     private let store: any FeatureStore
     private let sinks: [@Sendable (ChangeExtent) -> Void]
-    private let logger: Logger
-    private let lock = NSLock()
+        private let lock = NSLock()
     private var lastSeq: Int64  // guarded by lock
     /// Failed looks in a row, and the newest failure (nil: the last look worked).
     private var failures = 0, totalFailures = 0  // guarded by lock
@@ -17,41 +15,21 @@ final class ChangeFeed: @unchecked Sendable {
 
     /// Starts after the store's newest change. Throws when the store cannot say which that is
     /// (then nothing may keep derived copies).
-    init(store: any FeatureStore, after: Int64? = nil, logger: Logger = Logger(label: "onemap.change-feed"),
-         sinks: [@Sendable (ChangeExtent) -> Void]) throws {
-        self.store = store; self.sinks = sinks; self.logger = logger
+    init(store: any FeatureStore, after: Int64? = nil, sinks: [@Sendable (ChangeExtent) -> Void]) throws {
+        self.store = store; self.sinks = sinks
         lastSeq = try after ?? store.lastChangeSeq()
     }
 
-    /// Applies the changes committed since the last look every `interval`, on a thread of its own.
-    /// A failed look is logged (once, and again when it recovers) and retried at the next tick:
-    /// meanwhile caches may be stale, which `/health` says (`changeFeed.state`).
-    func follow(interval: TimeInterval = 0.2) {
-        let t = Thread { [weak self] in
-            while let feed = self {
-                feed.look()
-                Thread.sleep(forTimeInterval: interval)
-            }
-        }
-        t.name = "onemap-change-feed"
-        t.start()
-    }
-
-    func look() {
+    /// One look, for the change-feed service: applies what was committed since the last look.
+    /// A failed look is counted for /health (`changeFeed.state`: caches may be stale meanwhile)
+    /// and thrown, so the service logs it and retries at its next tick.
+    func lookOnce() throws {
         do {
             try catchUp()
-            let recovered = lock.withLock { () -> Int in
-                defer { failures = 0; lastError = nil }
-                return failures
-            }
-            if recovered > 0 { logger.notice("change feed recovered", metadata: ["failedLooks": .stringConvertible(recovered)]) }
+            lock.withLock { failures = 0; lastError = nil }
         } catch {
-            let first = lock.withLock { () -> Bool in
-                failures += 1; totalFailures += 1
-                lastError = "\(error)"
-                return failures == 1
-            }
-            if first { logger.error("change feed cannot read the store's changes; caches may be stale until it recovers", metadata: ["error": .string("\(error)")]) }
+            lock.withLock { failures += 1; totalFailures += 1; lastError = "\(error)" }
+            throw error
         }
     }
 

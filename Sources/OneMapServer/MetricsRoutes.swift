@@ -14,6 +14,7 @@ struct MetricsRoutes: Sendable {
     let audit: AuditTrail
     let feed: ChangeFeed?
     let analytics: StatisticsService
+    let services: [(name: String, state: ServiceState)]
 
     func register(on router: RecordingRouter<OneMapRequestContext>) {
         ServerMetrics.start()
@@ -52,7 +53,16 @@ struct MetricsRoutes: Sendable {
             m.gauge("onemap_tile_snapshot_features", "Features in each layer's ready in-memory tile snapshot.",
                     ready.sorted { $0.key < $1.key }.map { ([("layer", $0.key)], Double($0.value)) })
             m.gauge("onemap_tile_snapshots_building", "Tile snapshots being built.", [([], Double(building.count))])
+            let (failures, failing) = snapshots.failures
+            m.counter("onemap_tile_snapshot_build_failures_total", "Tile snapshot builds that failed (retried after a back-off).", [([], Double(failures))])
+            m.gauge("onemap_tile_snapshots_failing", "Layers whose newest snapshot build failed.", [([], Double(failing.count))])
         }
+        let states = services.map { ($0.name, $0.state.snapshot) }
+        m.gauge("onemap_service_running", "1 while the background service runs (change feed, audit writer, snapshot builder).",
+                states.map { ([("service", $0.0)], $0.1.phase == .running ? 1 : 0) })
+        m.gauge("onemap_service_failing", "1 while the background service's newest tick failed.", states.map { ([("service", $0.0)], $0.1.failing ? 1 : 0) })
+        m.counter("onemap_service_tick_failures_total", "Failed ticks of each background service (each retried at the next tick).",
+                  states.map { ([("service", $0.0)], Double($0.1.failures)) })
         let work = BlockingWork.shared.state
         m.gauge("onemap_pool_waiting", "Blocking work (store reads, tile making) waiting for a thread of the shared pool.", [([], Double(work.waiting))])
         m.gauge("onemap_pool_running", "Blocking work running on the shared pool.", [([], Double(work.running))])

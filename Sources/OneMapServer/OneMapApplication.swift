@@ -21,7 +21,7 @@ public enum OneMapApplication {
 
     /// The router, and the cache-hit fast path in front of it (nil without a tile cache).
     static func assemble(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration,
-                         audit: AuditTrail, logger: Logger) -> (router: Router<OneMapRequestContext>, hits: TileHits?, routes: RouteTable) {
+                         audit: AuditTrail, logger: Logger) -> (router: Router<OneMapRequestContext>, hits: TileHits?, routes: RouteTable, services: [any TickingService]) {
         let table = RouteTable()
         let router = RecordingRouter(Router(context: OneMapRequestContext.self), table: table)
         // Outermost: every answer is counted, refusals and errors included (see /metrics).
@@ -54,10 +54,9 @@ public enum OneMapApplication {
             if let dir = configuration.tileCacheDirectory, cache != nil {
                 disk = try PersistentTileStore(directory: dir, storePath: configuration.databasePath, storeSeq: seq) { try store.changeExtents(after: $0) }
             }
-            feed = try ChangeFeed(store: store, after: seq, logger: logger, sinks: [{ [cache] in cache?.invalidate($0) }, { [disk] in disk?.invalidate($0) },
+            feed = try ChangeFeed(store: store, after: seq, sinks: [{ [cache] in cache?.invalidate($0) }, { [disk] in disk?.invalidate($0) },
                                                                     { [snapshots = builder.snapshots] in snapshots?.invalidate($0) },
                                                                     { [analytics] in analytics.invalidate($0) }])
-            feed?.follow()
         } catch {
             Logger(label: "onemap").error("tile cache and snapshots off: cannot follow the store's changes", metadata: ["error": .string("\(error)")])
             builder = TileBuilder(store: store, snapshots: false)
@@ -86,18 +85,29 @@ public enum OneMapApplication {
             logger.warning("tile archive skipped", metadata: ["problem": .string(p)])
         }
         ArchiveRoutes(shelf: shelf, governance: governance, fallbackBaseURL: base).register(on: router)
+        // Background work runs as services of the application's service group (started with the
+        // server, stopped after it): the audit writer first, so it stops last and writes the
+        // records of the last requests.
+        var services: [any TickingService] = [AuditWriterService(trail: audit, logger: logger)]
+        if let feed { services.append(ChangeFeedService(feed: feed, logger: logger)) }
+        if let snapshots = builder.snapshots { services.append(SnapshotBuilderService(snapshots: snapshots, logger: logger)) }
+        let serviceStates = services.map { ($0.name, $0.state) }
         let cacheForHealth = cache, snapshotsForHealth = builder.snapshots, diskForHealth = disk, analyticsForHealth = analytics, feedForHealth = feed
         router.get("/health") { _, _ in
             let layers = try await blocking { try store.layers().count }
             var doc: [String: Any] = ["status": "ok", "layers": layers]
             if let snapshots = snapshotsForHealth {
                 let (ready, building) = snapshots.status
-                doc["tileSnapshots"] = ["ready": ready, "building": building]
+                let (failures, failing) = snapshots.failures
+                var section: [String: Any] = ["ready": ready, "building": building, "failures": failures]
+                if !failing.isEmpty { section["failing"] = failing.mapValues { ["error": $0.message, "attempts": $0.attempts] } }
+                doc["tileSnapshots"] = section
             }
             doc["analytics"] = analyticsForHealth.health
             doc["assets"] = ViewerRoutes.assetHealth(configuration)
             doc["audit"] = audit.health
             if let feed = feedForHealth { doc["changeFeed"] = feed.health }
+            doc["services"] = Dictionary(uniqueKeysWithValues: serviceStates.map { ($0.0, $0.1.health) })
             doc["heavyLane"] = lane.status
             doc["exportLane"] = exportLane.status
             if let cache = cacheForHealth {
@@ -111,7 +121,7 @@ public enum OneMapApplication {
             return JSONResponse.make(doc)
         }
         MetricsRoutes(cache: cache, disk: disk, snapshots: builder.snapshots, lanes: [("heavy", lane), ("export", exportLane)], audit: audit,
-                      feed: feed, analytics: analytics).register(on: router)
+                      feed: feed, analytics: analytics, services: serviceStates).register(on: router)
         let viewer = ViewerRoutes(configuration: configuration, fallbackBaseURL: base)
         viewer.register(on: router)
         // `/` is the OGC API landing page, or the viewer for a browser.
@@ -120,18 +130,19 @@ public enum OneMapApplication {
         }
         let cacheForHits = cache
         return (router.router, cacheForHits == nil ? nil : TileHits(tiles: tiles, governance: governance, limiter: limiter, corsOrigins: configuration.corsOrigins, logger: logger,
-                                                                 metrics: FastPathMetrics()), table)
+                                                                 metrics: FastPathMetrics()), table, services)
     }
 
     /// The application; `onServerRunning` receives the bound port (useful with port 0 in tests).
     /// `audit` buffers the audit records; close it after the application has stopped.
     public static func build(store: any FeatureStore & GovernanceStore, configuration: ServerConfiguration, audit: AuditTrail, logger: Logger,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let (router, hits, _) = assemble(store: store, configuration: configuration, audit: audit, logger: logger)
+        let (router, hits, _, services) = assemble(store: store, configuration: configuration, audit: audit, logger: logger)
         return Application(
             router: HeadAnsweringRouter(inner: router),
             server: .http1(configuration: .init(additionalChannelHandlers: [UnknownMethodHandler()] + (hits.map { [TileHitHandler(hits: $0)] } ?? []))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OneMap"),
+            services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

@@ -15,6 +15,20 @@ public final class SnapshotRegistry: @unchecked Sendable {
     private let queue = DispatchQueue(label: "onemap-snapshots", qos: .utility)
     /// Builds done (for tests and /health).
     public private(set) var builds = 0
+    /// Layers whose last build failed: tiles come from the store meanwhile, and the build is
+    /// retried after a back-off (1 s, doubling to 60 s) by `retryDue`, not by every request.
+    private var failed: [String: BuildFailure] = [:]  // guarded by lock
+    private var totalFailures = 0  // guarded by lock
+    private var stopped = false  // guarded by lock
+
+    /// A build that failed: why, how often in a row, and when it may be tried again.
+    public struct BuildFailure: Sendable {
+        public let layer: LayerInfo
+        public let day: String
+        public let message: String
+        public let attempts: Int
+        public let retryAt: Date
+    }
 
     public init(store: any FeatureStore) { self.store = store }
 
@@ -57,6 +71,23 @@ public final class SnapshotRegistry: @unchecked Sendable {
         lock.withLock { (snapshots.mapValues(\.count), building.sorted()) }
     }
 
+    /// Failed builds so far, and the layers whose newest build failed (for /health and /metrics).
+    public var failures: (total: Int, current: [String: BuildFailure]) {
+        lock.withLock { (totalFailures, failed) }
+    }
+
+    /// Starts again the failed builds whose back-off has passed (the snapshot service's tick).
+    public func retryDue(now: Date = Date()) {
+        lock.withLock {
+            let today = ISODate.string(now)
+            for (id, f) in failed where f.day != today { failed[id] = nil }  // a new day: the next request asks afresh
+            for (_, f) in failed where f.retryAt <= now { schedule(f.layer, day: f.day, retrying: true) }
+        }
+    }
+
+    /// No more builds start (the server is stopping); a build under way finishes.
+    public func stop() { lock.withLock { stopped = true } }
+
     /// Whether a ready snapshot is held for the layer (tests).
     public func holds(_ layer: String) -> Bool { lock.withLock { snapshots[layer] != nil } }
 
@@ -64,17 +95,28 @@ public final class SnapshotRegistry: @unchecked Sendable {
         a.fields.count == b.fields.count && zip(a.fields, b.fields).allSatisfy { $0.name == $1.name && $0.type == $1.type }
     }
 
-    /// Call with the lock held.
-    private func schedule(_ layer: LayerInfo, day: String) {
-        guard !building.contains(layer.id) else { return }
+    /// Call with the lock held. A layer whose build failed waits for its back-off (`retryDue`).
+    private func schedule(_ layer: LayerInfo, day: String, retrying: Bool = false) {
+        guard !stopped, !building.contains(layer.id) else { return }
+        if let f = failed[layer.id], f.day == day, !retrying { return }
         building.insert(layer.id)
         let generation = generations[layer.id, default: 0]
         queue.async { [self] in
-            let built = try? LayerSnapshot.build(layer: layer, day: day, store: store)
+            guard !lock.withLock({ stopped }) else { lock.withLock { _ = building.remove(layer.id) }; return }
+            let result = Result { try LayerSnapshot.build(layer: layer, day: day, store: store) }
             lock.withLock {
                 building.remove(layer.id)
-                // A change during the build may be missing from it: build again on the next request.
-                if let built, generations[layer.id, default: 0] == generation { snapshots[layer.id] = built; builds += 1 }
+                switch result {
+                case .success(let built):
+                    failed[layer.id] = nil
+                    // A change during the build may be missing from it: build again on the next request.
+                    if generations[layer.id, default: 0] == generation { snapshots[layer.id] = built; builds += 1 }
+                case .failure(let error):
+                    let attempts = (failed[layer.id]?.attempts ?? 0) + 1
+                    let wait = min(60, pow(2, Double(attempts - 1)))
+                    failed[layer.id] = BuildFailure(layer: layer, day: day, message: "\(error)", attempts: attempts, retryAt: Date().addingTimeInterval(wait))
+                    totalFailures += 1
+                }
             }
         }
     }

@@ -60,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.exportConcurrency = exportConcurrency; config.exportQueue = exportQueue
         config.corsOrigins = corsOrigin == ["none"] ? [] : corsOrigin
         let log = logger
-        let audit = AuditTrail(store: store)
+        let audit = AuditTrail(store: store, ownThread: false)  // written by the application's audit-writer service
         let app = OneMapApplication.build(store: store, configuration: config, audit: audit, logger: logger) { port in
             log.notice("OneMap serving", metadata: ["url": "http://\(host):\(port)/", "db": .string(db)])
         }

@@ -21,18 +21,18 @@ import Testing
         let store = try SpatiaLiteStore(path: path, create: true)
         let seen = Seen()
         let feed = try ChangeFeed(store: store, sinks: [{ seen.add($0) }])
-        feed.look()
+        try feed.lookOnce()
         #expect(feed.health["state"] as? String == "following")
 
         try Self.exec(path, "ALTER TABLE change_extents RENAME TO change_extents_away")
-        feed.look()
+        #expect(throws: (any Error).self) { try feed.lookOnce() }
         #expect(feed.health["state"] as? String == "failing")
         #expect((feed.health["lastError"] as? String)?.contains("change_extents") == true)
         #expect(feed.health["failures"] as? Int == 1)
 
         try Self.exec(path, "ALTER TABLE change_extents_away RENAME TO change_extents")
         try store.recordChange(layer: "buildings", fromDay: "2025-01-01", box: nil)
-        feed.look()
+        try feed.lookOnce()
         #expect(feed.health["state"] as? String == "following" && feed.health["lastError"] == nil)
         #expect(seen.layers == ["buildings"])
     }

@@ -38,7 +38,7 @@ func withLiveServer(configure: (inout ServerConfiguration, SpatiaLiteStore) -> V
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    let audit = AuditTrail(store: store)
+    let audit = AuditTrail(store: store, ownThread: false)
     defer { try? audit.close() }
     let app = OneMapApplication.build(store: store, configuration: config, audit: audit, logger: logger) { continuation.yield($0) }
     let server = Task { try await app.runService(gracefulShutdownSignals: []) }
@@ -60,6 +60,18 @@ func get(_ url: String) async throws -> (Int, Data, HTTPURLResponse) {
             let (hs, hb, _) = try await get(base + "/health")
             #expect(hs == 200)
             #expect(String(decoding: hb, as: UTF8.self).contains("\"ok\""))
+            // The background work runs as services of the application, each reporting its state.
+            // (Their tasks may be scheduled after the socket is bound: asked again for a while.)
+            var services: [String: [String: Any]] = [:]
+            for _ in 0..<100 {
+                let (_, body, _) = try await get(base + "/health")
+                let health = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+                services = try #require(health["services"] as? [String: [String: Any]])
+                if services.values.allSatisfy({ $0["state"] as? String == "running" }) { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(Set(services.keys) == ["auditWriter", "changeFeed", "snapshotBuilder"])
+            #expect(services.values.allSatisfy { $0["state"] as? String == "running" })
 
             let (ts, tb, _) = try await get(base + "/tiles/admin_areas,buildings")
             #expect(ts == 200)

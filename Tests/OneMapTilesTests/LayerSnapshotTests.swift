@@ -165,6 +165,36 @@ import Testing
         // A snapshot of another day is not handed out for today.
         #expect(registry.snapshot(for: Self.layer, day: tomorrow) == nil)
     }
+
+    @Test func aFailedBuildIsRecordedAndRetriedAfterItsBackOffNotByEveryRequest() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (store, _) = try loaded()
+        let registry = SnapshotRegistry(store: store)
+        let today = ISODate.string(Date())
+        // A layer the store has no table for: its build fails.
+        let ghost = LayerInfo(id: "ghost", title: "ghost", description: "no table", geometryType: .polygon, fields: Self.layer.fields,
+                              ownerDepartment: "SMSCJG", shareClass: .unconditional)
+        #expect(registry.snapshot(for: ghost, day: today) == nil)
+        for _ in 0..<200 where registry.failures.total == 0 { Thread.sleep(forTimeInterval: 0.02) }
+        let first = try #require(registry.failures.current["ghost"])
+        #expect(registry.failures.total == 1 && first.attempts == 1 && !first.message.isEmpty)
+        #expect(first.retryAt > Date())
+        // Requests during the back-off do not start builds.
+        for _ in 0..<5 { #expect(registry.snapshot(for: ghost, day: today) == nil) }
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(registry.failures.total == 1 && registry.status.building.isEmpty)
+        // The service's tick after the back-off tries again; the next wait is longer.
+        registry.retryDue(now: Date().addingTimeInterval(120))
+        for _ in 0..<200 where registry.failures.total == 1 { Thread.sleep(forTimeInterval: 0.02) }
+        let second = try #require(registry.failures.current["ghost"])
+        #expect(registry.failures.total == 2 && second.attempts == 2)
+        #expect(second.retryAt.timeIntervalSinceNow > first.retryAt.timeIntervalSinceNow)
+        // A stopped registry starts no more builds.
+        registry.stop()
+        #expect(registry.snapshot(for: Self.layer, day: today) == nil)
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(!registry.holds("shops") && registry.status.building.isEmpty)
+    }
 }
 
 /// Deterministic random numbers for fixtures.

@@ -40,6 +40,10 @@ def test_health(http, base_url):
     assert doc["assets"]["state"] == "ok", doc["assets"]
     assert doc["changeFeed"]["state"] == "following" and doc["changeFeed"]["failures"] == 0, doc["changeFeed"]
     assert doc["audit"]["state"] == "writing" and doc["audit"]["failures"] == 0, doc["audit"]
+    # The change feed, the audit writer and the snapshot builder run as services, none failing.
+    for name in ["changeFeed", "auditWriter", "snapshotBuilder"]:
+        service = doc["services"][name]
+        assert service["state"] == "running" and not service["failing"] and service["ticks"] > 0, (name, service)
 
 
 def test_serve_started_from_another_folder_finds_its_files(tmp_path):
