@@ -125,9 +125,15 @@ public final class AccessPolicy: @unchecked Sendable {
         }
     }
 
-    /// Whether the caller can list (and read) the layer at all.
-    public func canRead(_ layer: LayerInfo, _ principal: Principal, on day: String = ISODate.string(Date())) -> Bool {
-        (try? view(of: layer, for: principal, on: day)) != nil
+    /// Whether the caller can list (and read) the layer at all. A store that cannot answer is an
+    /// error, not a refusal.
+    public func canRead(_ layer: LayerInfo, _ principal: Principal, on day: String = ISODate.string(Date())) throws -> Bool {
+        do {
+            _ = try view(of: layer, for: principal, on: day)
+            return true
+        } catch is AccessDenied {
+            return false
+        }
     }
 
     /// How exact the figures of an area's statistics may be for `principal`: exact when the caller
@@ -147,7 +153,8 @@ public final class AccessPolicy: @unchecked Sendable {
             if isOwnerOrAdministrator(principal, of: layer) { return .exact }
             if layer.shareClass == .notShared { return .withheld }
             let named = grantID.flatMap { id in inForce.contains { $0.id == id && $0.layer == layerID } ? id : nil }
-            guard let (_, grant) = try? view(of: layer, for: principal, grantID: named, on: day) else { return .suppressed }
+            let grant: ShareApplication?
+            do { grant = try view(of: layer, for: principal, grantID: named, on: day).1 } catch is AccessDenied { return .suppressed }
             guard let grant else { return .exact }
             used.append(grant)
             // A grant's fields bound the breakdowns it makes exact.

@@ -53,7 +53,7 @@ struct FeatureRoutes: Sendable {
         router.get("/api") { request, context in
             try Self.checkOnly(request, allowed: ["f"])
             let caller = context.caller
-            let layers = try await blocking { governance.readable(try store.layers().filter(\.isSpatial), for: caller) }
+            let layers = try await blocking { try governance.readable(try store.layers().filter(\.isSpatial), for: caller) }
             let document = OpenAPIDocument.make(base: BaseURL.of(request, fallback: fallbackBaseURL), layers: layers)
             if Self.wantsHTML(request) { return HTMLPage.response(title: "OneMap API", body: HTMLPage.operations(document)) }
             return try JSONResponse.encode(document, contentType: Self.openAPIType)

@@ -38,8 +38,8 @@ struct Governance: Sendable {
     }
 
     /// Layers the caller may read (listings show only these).
-    func readable(_ layers: [LayerInfo], for caller: Caller) -> [LayerInfo] {
-        layers.filter { policy.canRead($0, caller.principal) }
+    func readable(_ layers: [LayerInfo], for caller: Caller) throws -> [LayerInfo] {
+        try layers.filter { try policy.canRead($0, caller.principal) }
     }
 
     func disclosure(for caller: Caller, area: StatisticsArea) throws -> (StatisticsDisclosure, [ShareApplication]) {

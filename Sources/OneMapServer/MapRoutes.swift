@@ -23,7 +23,7 @@ struct MapRoutes: Sendable {
     static func mapViews(store: any FeatureStore, governance: Governance, caller: Caller) throws -> [String: LayerView] {
         var views: [String: LayerView] = [:]
         for id in MapScene.sourceLayers {
-            guard let layer = try store.layer(id: id), governance.policy.canRead(layer, caller.principal) else { continue }
+            guard let layer = try store.layer(id: id), try governance.policy.canRead(layer, caller.principal) else { continue }
             views[id] = try governance.viewIfAllowed(of: layer, for: Caller(principal: caller.principal, grantID: nil))?.view
         }
         return views
@@ -64,7 +64,7 @@ struct MapRoutes: Sendable {
             return (try MapRenderer.png(scene, style: MapStyle.load(stylesDirectory: styles)), scene.featureCount)
         }
         governance.audit(request, context, route: "/render", layer: (MapScene.sourceLayers + parsed.collections + (uncoveredTitle.isEmpty ? [] : ["population"])).joined(separator: ","), grants: coverageGrants,
-                         area: Governance.box(try? parsed.queryBox()), datetime: parsed.day, rows: drawn)
+                         area: Governance.box(try parsed.queryBox()), datetime: parsed.day, rows: drawn)
         return ExportResponse.make(png, mediaType: "image/png", filename: "onemap-\(parsed.day).png", inline: true)
     }
 }

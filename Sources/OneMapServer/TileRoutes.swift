@@ -39,7 +39,7 @@ struct TileRoutes: Sendable {
     func index(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let caller = context.caller
-        let layers = try await blocking { governance.readable(try builder.tileLayers(), for: caller) }
+        let layers = try await blocking { try governance.readable(try builder.tileLayers(), for: caller) }
         return JSONResponse.make(["tilesets": layers.map { ["id": $0.id, "title": $0.title, "tilejson": "\(base)/tiles/\($0.id)"] }])
     }
 

@@ -34,7 +34,7 @@ struct ReportCommand: ParsableCommand {
         do { disclosure = try policy.disclosure(for: principal, area: request.statistics.area).0 } catch let e as AccessDenied { throw ValidationError(e.message) }
         var views: [String: LayerView] = [:]
         for id in MapScene.sourceLayers {
-            guard let layer = try store.layer(id: id), policy.canRead(layer, principal) else { continue }
+            guard let layer = try store.layer(id: id), try policy.canRead(layer, principal) else { continue }
             views[id] = try? policy.view(of: layer, for: principal).view
         }
         let departments = Dictionary(try store.departments().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
