@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import OneMapStore
 
 /// The one error format of the API: `{"code": "...", "description": "..."}` with an HTTP status.
@@ -18,10 +19,32 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "InvalidParameterValue", message) }
     public static func notFound(_ message: String) -> APIError { APIError(.notFound, "NotFound", message) }
 
-    /// A store refusal: the caller's request was wrong (400), or it asked so much that the read
-    /// was stopped at the time limit (503, try a smaller request).
+    /// The one mapping of store errors to HTTP: the caller's mistake is a 400 naming it, a missing
+    /// thing a 404, a read stopped at its time limit or a database that cannot answer now a 503
+    /// with Retry-After, and a fault a 500 carrying only a correlation id; its message, which may
+    /// hold SQL, goes to the server log under that id.
     static func from(_ e: StoreError) -> APIError {
-        e.timedOut ? APIError(.serviceUnavailable, "QueryTimeout", e.message, headers: [.retryAfter: "5"]) : .badRequest(e.message)
+        switch e.kind {
+        case .invalid: return .badRequest(e.message)
+        case .notFound: return .notFound(e.message)
+        case .timedOut: return APIError(.serviceUnavailable, "QueryTimeout", e.message, headers: [.retryAfter: "5"])
+        case .unavailable:
+            let id = correlationID()
+            storeLogger.error("store unavailable", metadata: ["correlation": .string(id), "error": .string(e.message)])
+            return APIError(.serviceUnavailable, "StoreUnavailable", "the database cannot answer now; retry shortly (correlation id \(id))",
+                            headers: [.retryAfter: "2"])
+        case .internal:
+            let id = correlationID()
+            storeLogger.error("store fault", metadata: ["correlation": .string(id), "error": .string(e.message)])
+            return APIError(.internalServerError, "ServerError", "internal error; the server log has details under correlation id \(id)")
+        }
+    }
+
+    private static let storeLogger = Logger(label: "onemap.store")
+
+    /// A short random id that ties an answer to its log line.
+    static func correlationID() -> String {
+        String(UInt64.random(in: 0...UInt64.max), radix: 16).leftPadded(to: 16)
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -69,4 +92,8 @@ enum JSONResponse {
         headers.append(contentsOf: extraHeaders)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+private extension String {
+    func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }

@@ -108,7 +108,7 @@ struct GovernanceRoutes: Sendable {
             if layer.ownerDepartment == d.code { throw APIError.badRequest("\(d.code) owns '\(layer.id)' and reads it whole already") }
             do {
                 return try store.submitApplication(parsed)
-            } catch let e as StoreError { throw APIError.badRequest(e.message) }
+            } catch let e as StoreError { throw APIError.from(e) }
         }
         governance.audit(request, context, action: "grant", route: "/applications", layer: stored.layer,
                          area: stored.area.map { $0.codes.isEmpty ? (Governance.box($0.geometry?.bbox) ?? "") : $0.codes.joined(separator: ",") },
@@ -185,7 +185,8 @@ struct GovernanceRoutes: Sendable {
             }
             guard a.department != d.code else { throw APIError(.forbidden, "Forbidden", "a department does not decide its own application") }
             do { return try store.decideApplication(id: id, status: status, by: d.code, note: note) } catch let e as StoreError {
-                throw APIError(.conflict, "Conflict", e.message)
+                // The store refuses a decision the application's state does not allow: a conflict.
+                throw e.kind == .invalid ? APIError(.conflict, "Conflict", e.message) : APIError.from(e)
             }
         }
         governance.policy.invalidate()

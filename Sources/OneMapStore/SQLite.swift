@@ -4,11 +4,37 @@ import Foundation
 
 /// An SQLite failure with the statement or step it came from.
 public struct StoreError: Error, CustomStringConvertible {
+    /// What went wrong, as the server answers it (one mapping, in OneMapServer's `APIError.from`).
+    public enum Kind: String, Sendable {
+        /// The request or the data given was wrong (a 400, with `message`).
+        case invalid
+        /// What was asked for does not exist (a 404).
+        case notFound
+        /// The read ran past the store's time limit and was stopped: the caller asked too much at once (a 503).
+        case timedOut
+        /// The database cannot answer now (busy, locked, unreachable, disk full): retry later (a 503).
+        case unavailable
+        /// A fault of the server or its database (a 500): `message` may hold SQL and is only logged.
+        case `internal`
+    }
+
     public let message: String
-    /// The read ran past the store's time limit and was stopped (the caller asked too much at once).
-    public let timedOut: Bool
-    public init(_ message: String, timedOut: Bool = false) { self.message = message; self.timedOut = timedOut }
+    public let kind: Kind
+    public init(_ message: String, kind: Kind = .invalid) { self.message = message; self.kind = kind }
+    public init(_ message: String, timedOut: Bool) { self.init(message, kind: timedOut ? .timedOut : .invalid) }
+    public var timedOut: Bool { kind == .timedOut }
     public var description: String { message }
+
+    /// An error SQLite reported: a constraint the data broke is the caller's (without the SQL); a
+    /// busy, locked, unopenable or full database is unavailable; everything else is internal.
+    static func sqlite(_ code: Int32, _ message: String, sql: String? = nil) -> StoreError {
+        switch code & 0xff {
+        case SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_TOOBIG: StoreError(message, kind: .invalid)
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_FULL, SQLITE_NOMEM, SQLITE_READONLY, SQLITE_PROTOCOL:
+            StoreError(message, kind: .unavailable)
+        default: StoreError(sql.map { "\(message) in: \($0.prefix(300))" } ?? message, kind: .internal)
+        }
+    }
 }
 
 /// When a connection's current read must stop (uptime nanoseconds; 0 = no limit). SQLite's
@@ -44,7 +70,7 @@ final class SQLiteConnection {
         guard rc == SQLITE_OK, let handle else {
             let msg = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let handle { sqlite3_close_v2(handle) }
-            throw StoreError("cannot open database \(path): \(msg)")
+            throw StoreError("cannot open database \(path): \(msg)", kind: .unavailable)
         }
         db = handle
         self.path = path
@@ -102,7 +128,7 @@ final class SQLiteConnection {
             if rc == SQLITE_INTERRUPT, deadline.at != 0 {
                 throw StoreError("the query ran past the time limit of \(Int(deadline.limitSeconds)) s; ask for a smaller area, fewer features or a narrower filter", timedOut: true)
             }
-            throw StoreError("\(m) in: \(sql.prefix(200))")
+            throw StoreError.sqlite(rc, m, sql: sql)
         }
     }
 
@@ -120,7 +146,7 @@ final class SQLiteConnection {
     func prepare(_ sql: String) throws -> Statement {
         var stmt: OpaquePointer?
         guard sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK, let stmt else {
-            throw StoreError("\(errorMessage) in: \(sql.prefix(300))")
+            throw StoreError.sqlite(sqlite3_errcode(db), errorMessage, sql: sql)
         }
         return Statement(connection: self, stmt: stmt)
     }
@@ -199,7 +225,7 @@ final class Statement {
             rc = b.isEmpty ? sqlite3_bind_zeroblob(stmt, idx, 0)
                 : b.withUnsafeBytes { sqlite3_bind_blob(stmt, idx, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
         }
-        guard rc == SQLITE_OK else { throw StoreError("bind parameter \(i): \(connection.errorMessage)") }
+        guard rc == SQLITE_OK else { throw StoreError.sqlite(rc, "bind parameter \(i): \(connection.errorMessage)") }
     }
 
     func bind(_ i: Int, _ s: String?) throws { try bind(i, s.map { .text($0) } ?? .null) }
@@ -215,7 +241,7 @@ final class Statement {
         if rc == SQLITE_INTERRUPT, connection.deadline.at != 0 {
             throw StoreError("the query ran past the time limit of \(Int(connection.deadline.limitSeconds)) s; ask for a smaller area, fewer features or a narrower filter", timedOut: true)
         }
-        throw StoreError("\(connection.errorMessage) in: \(String(cString: sqlite3_sql(stmt)).prefix(200))")
+        throw StoreError.sqlite(rc, connection.errorMessage, sql: String(cString: sqlite3_sql(stmt)))
     }
 
     /// Runs an insert/update with the given values and resets for the next use.

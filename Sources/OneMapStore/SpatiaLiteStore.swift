@@ -32,7 +32,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     public init(path: String, create: Bool = false, newFile: Bool = false,
                 readers: Int = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)) throws {
         if !create && !FileManager.default.fileExists(atPath: path) {
-            throw StoreError("database \(path) does not exist (create it with `onemap demo --db \(path)`)")
+            throw StoreError("database \(path) does not exist (create it with `onemap demo --db \(path)`)", kind: .notFound)
         }
         self.path = path
         self.newFile = newFile
@@ -393,7 +393,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     }
 
     public func count(layer: String) throws -> Int {
-        guard let l = try self.layer(id: layer) else { throw StoreError("unknown layer \(layer)") }
+        guard let l = try self.layer(id: layer) else { throw StoreError("unknown layer \(layer)", kind: .notFound) }
         // The table name comes from the catalog, never from the caller's text.
         let table = CoreLayers.all.contains(where: { $0.id == l.id }) ? l.id : UserLayerTable(l).table
         return try readers.with { c in Int(try c.scalarInt("SELECT count(*) FROM \"\(table)\"") ?? 0) }
