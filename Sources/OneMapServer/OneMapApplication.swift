@@ -52,7 +52,7 @@ public enum OneMapApplication {
         do {
             let seq = try store.lastChangeSeq()
             if let dir = configuration.tileCacheDirectory, cache != nil {
-                disk = try PersistentTileStore(directory: dir, storePath: configuration.databasePath, storeSeq: seq) { try store.changeExtents(after: $0) }
+                disk = try PersistentTileStore(directory: dir, owner: store.identity, storeSeq: seq) { try store.changeExtents(after: $0) }
             }
             feed = try ChangeFeed(store: store, after: seq, sinks: [{ [cache] in cache?.invalidate($0) }, { [disk] in disk?.invalidate($0) },
                                                                     { [snapshots = builder.snapshots] in snapshots?.invalidate($0) },

@@ -4,7 +4,6 @@ import Foundation
 public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
-    public var databasePath = "data/onemap.sqlite"
     /// MapLibre style documents served at /styles/{name}.json.
     public var stylesDirectory = "styles"
     /// Third-party browser assets fetched by the set-up (maplibre-gl.js/.css), never committed.

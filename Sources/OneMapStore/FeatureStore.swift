@@ -3,6 +3,9 @@ import OneMapGeo
 /// The storage layer's contract. Tiles, queries and HTTP talk only to this protocol, so a PostGIS
 /// backend is one more conforming type. Geometry crosses it in EPSG:4490 (CGCS2000) lon/lat.
 public protocol FeatureStore: AreaStatisticsProvider {
+    /// Which database this is (for copies kept outside it, such as the disk tile cache).
+    var identity: StoreIdentity { get }
+
     /// The layer catalog, spatial and attribute layers.
     func layers() throws -> [LayerInfo]
 

@@ -6,6 +6,7 @@ import OneMapGeo
 /// thread pool.
 public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     public let path: String
+    public var identity: StoreIdentity { .spatialite(path: path) }
     private let newFile: Bool
     let readers: ConnectionPool
     private let writeLock = NSLock()

@@ -17,9 +17,9 @@ public final class PersistentTileStore: @unchecked Sendable {
     public let maxBytes: Int
     private var bytesHeld = 0  // guarded by lock
 
-    /// Opens (or creates) `DIR/tiles.sqlite` for the database at `storePath`, whose newest change
-    /// is `storeSeq`; `changes` gives the store's changes after a sequence number.
-    public init(directory: String, storePath: String, storeSeq: Int64, maxBytes: Int = 4 << 30,
+    /// Opens (or creates) `DIR/tiles.sqlite` for the store `owner`, whose newest change is
+    /// `storeSeq`; `changes` gives the store's changes after a sequence number.
+    public init(directory: String, owner: StoreIdentity, storeSeq: Int64, maxBytes: Int = 4 << 30,
                 changes: (Int64) throws -> [ChangeExtent]) throws {
         self.maxBytes = maxBytes
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -33,15 +33,14 @@ public final class PersistentTileStore: @unchecked Sendable {
               min_x REAL, min_y REAL, max_x REAL, max_y REAL, last_day TEXT);
             CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT)
             """)
-        let owner = (storePath as NSString).standardizingPath
         let savedOwner = try value("store"), savedSeq = Int64(try value("seq") ?? "") ?? -1
-        if savedOwner != owner || savedSeq < 0 || savedSeq > storeSeq {
+        if savedOwner != owner.value || savedSeq < 0 || savedSeq > storeSeq {
             // Another database, or this one rebuilt (its change log restarted): nothing here is known good.
             try exec("DELETE FROM tiles")
         } else {
             for c in try changes(savedSeq) where c.seq <= storeSeq { try drop(c) }
         }
-        try set("store", owner)
+        try set("store", owner.value)
         try set("seq", String(storeSeq))
         bytesHeld = try total()
     }

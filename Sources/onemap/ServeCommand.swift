@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         store.readTimeLimit = queryTimeout
         var config = ServerConfiguration()
-        config.host = host; config.port = port; config.databasePath = db
+        config.host = host; config.port = port
         config.stylesDirectory = AssetLocator.resolve(styles); config.vendorDirectory = AssetLocator.resolve(vendor); config.tilesDirectory = tiles
         config.rateLimit = rateLimit
         config.tileCacheBytes = tileCacheMb << 20

@@ -93,12 +93,12 @@ func get(_ url: String) async throws -> (Int, Data, HTTPURLResponse) {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let url = "/tiles/admin_areas,buildings/14/13545/6952.mvt"
         var first = Data()
-        try await withLiveServer(configure: { c, _ in c.tileCacheDirectory = dir; c.databasePath = try! smallDemoPath.get() }) { base in
+        try await withLiveServer(configure: { c, _ in c.tileCacheDirectory = dir }) { base in
             let (s, b, r) = try await get(base + url)
             #expect(s == 200 && r.value(forHTTPHeaderField: "X-Cache") == "miss")
             first = b
         }
-        try await withLiveServer(configure: { c, _ in c.tileCacheDirectory = dir; c.databasePath = try! smallDemoPath.get() }) { base in
+        try await withLiveServer(configure: { c, _ in c.tileCacheDirectory = dir }) { base in
             let (s, b, r) = try await get(base + url)
             #expect(s == 200 && r.value(forHTTPHeaderField: "X-Cache") == "hit" && b == first)
         }

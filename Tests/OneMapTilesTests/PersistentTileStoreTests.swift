@@ -13,7 +13,7 @@ import OneMapTiles
     let there = BBox(minX: 117.30, minY: 25.90, maxX: 117.32, maxY: 25.92)
 
     func open(_ storePath: String = "/data/a.sqlite", seq: Int64, changes: [ChangeExtent] = [], maxBytes: Int = 1 << 30) throws -> PersistentTileStore {
-        try PersistentTileStore(directory: dir, storePath: storePath, storeSeq: seq, maxBytes: maxBytes) { after in changes.filter { $0.seq > after } }
+        try PersistentTileStore(directory: dir, owner: StoreIdentity(storePath), storeSeq: seq, maxBytes: maxBytes) { after in changes.filter { $0.seq > after } }
     }
 
     func fill(_ s: PersistentTileStore) {
