@@ -47,9 +47,10 @@ struct TileHits: Sendable {
         }
         if let limiter, limiter.admit(RateLimiter.bucket(of: principal, client: client)) != nil { return nil }
         let time = TimeFilter.today()
+        let caller = principal, tiles = self.tiles, governance = self.governance
         guard let decided = memo.views(principal: principal, layers: parts[2], generation: governance.policy.generation, decide: {
             guard let layers = try? tiles.builder.resolve(ids),
-                  let (views, grants) = try? governance.views(of: layers, for: Caller(principal: principal, grantID: nil)) else { return nil }
+                  let (views, grants) = try? governance.views(of: layers, for: Caller(principal: caller, grantID: nil)) else { return nil }
             return (views, grants)
         }), let tile = tiles.cached(views: decided.views, tms: .webMercatorQuad, level: coord.z, row: coord.y, column: coord.x, time: time) else { return nil }
         let grants = decided.grants
@@ -95,24 +96,60 @@ struct TileHits: Sendable {
 /// The access policy's decision for a caller and a layer list, kept a quarter of a second: a map
 /// asks for dozens of tiles of the same layers at once. The policy's own inputs (catalog, grants,
 /// keys) are re-read every half second to a second anyway.
+///
+/// Deciding reads the store (catalog, grants), so it never runs on the event loop that asks: a
+/// missing or expired decision is made on the blocking pool while that request goes to the router,
+/// and a decision past half its lifetime is renewed there while it is still used. Steady traffic
+/// therefore always finds one.
 final class ViewMemo: @unchecked Sendable {
     typealias Decision = (views: [LayerView], grants: [ShareApplication])
     private let lock = NSLock()
     private var entries: [String: (at: ContinuousClock.Instant, generation: Int, decision: Decision)] = [:]  // guarded by lock
+    private var renewing: Set<String> = []  // guarded by lock
     static let lifetime = Duration.milliseconds(250)
 
-    /// `generation`: the policy's (`AccessPolicy.generation`); a decision made in this process
-    /// (a grant approved or revoked) changes it, and no memo from before is used again.
-    func views(principal: Principal, layers: Substring, generation: Int, decide: () -> Decision?) -> Decision? {
+    /// The decision if one is fresh, else nil (and one is made in the background). `generation`:
+    /// the policy's (`AccessPolicy.generation`); a decision made in this process (a grant approved
+    /// or revoked) changes it, and no memo from before is used again. `decide` returns nil when
+    /// the router should answer (an unknown layer, a refusal, a store failure: it says which).
+    func views(principal: Principal, layers: Substring, generation: Int,
+               decide: @escaping @Sendable () -> Decision?) -> Decision? {
         let key = principal.auditName + "|" + layers
         let now = ContinuousClock.now
-        if let hit = lock.withLock({ entries[key] }), hit.generation == generation, now - hit.at < Self.lifetime { return hit.decision }
-        guard let fresh = decide() else { return nil }
-        lock.withLock {
-            if entries.count > 10_000 { entries.removeAll() }
-            entries[key] = (now, generation, fresh)
+        if let hit = lock.withLock({ entries[key] }), hit.generation == generation, now - hit.at < Self.lifetime {
+            if now - hit.at > Self.lifetime / 2 { renew(key, generation: generation, decide: decide) }
+            return hit.decision
         }
-        return fresh
+        renew(key, generation: generation, decide: decide)
+        return nil
+    }
+
+    /// Makes the decision on the blocking pool, once per key at a time.
+    private func renew(_ key: String, generation: Int, decide: @escaping @Sendable () -> Decision?) {
+        guard lock.withLock({ renewing.insert(key).inserted }) else { return }
+        let started = ContinuousClock.now
+        Task {
+            // A pool that cannot take the work leaves the memo empty: the router answers meanwhile.
+            let fresh: Decision?
+            do { fresh = try await blocking { decide().map { Box($0) } }?.value } catch { fresh = nil }
+            lock.withLock {
+                renewing.remove(key)
+                guard let fresh else { return }
+                if entries.count > 10_000 { entries.removeAll() }
+                entries[key] = (started, generation, fresh)
+            }
+        }
+    }
+
+    /// Carries a decision across the pool's boundary (views and grants are immutable values).
+    private final class Box: @unchecked Sendable {
+        let value: Decision
+        init(_ value: Decision) { self.value = value }
+    }
+
+    /// Whether a fresh decision is held (tests).
+    func holds(principal: Principal, layers: Substring) -> Bool {
+        lock.withLock { entries[principal.auditName + "|" + layers].map { ContinuousClock.now - $0.at < Self.lifetime } ?? false }
     }
 }
 
