@@ -131,7 +131,7 @@ final class ViewMemo: @unchecked Sendable {
         Task {
             // A pool that cannot take the work leaves the memo empty: the router answers meanwhile.
             let fresh: Decision?
-            do { fresh = try await blocking { decide().map { Box($0) } }?.value } catch { fresh = nil }
+            do { fresh = try await blocking { decide() } } catch { fresh = nil }
             lock.withLock {
                 renewing.remove(key)
                 guard let fresh else { return }
@@ -139,12 +139,6 @@ final class ViewMemo: @unchecked Sendable {
                 entries[key] = (started, generation, fresh)
             }
         }
-    }
-
-    /// Carries a decision across the pool's boundary (views and grants are immutable values).
-    private final class Box: @unchecked Sendable {
-        let value: Decision
-        init(_ value: Decision) { self.value = value }
     }
 
     /// Whether a fresh decision is held (tests).

@@ -43,6 +43,16 @@ enum OpenAPIDocument {
           schema: .array(of: items, minItems: minItems, maxItems: maxItems), style: "form", explode: false)
     }
 
+    /// A layer id as a literal inside a pattern.
+    static func regexEscaped(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            if "\\^$.|?*+()[]{}".contains(c) { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+
     // MARK: Responses.
 
     static func json(_ description: String, _ schema: S, type: String = "application/json", html: Bool = false) -> R {
@@ -88,7 +98,7 @@ enum OpenAPIDocument {
     static func make(base: String, layers: [LayerInfo]) -> OpenAPI.Document {
         let spatial = layers.filter(\.isSpatial)
         let ids = spatial.map(\.id)
-        let idAlternatives = ids.map { NSRegularExpressionEscape.escape($0) }.joined(separator: "|")
+        let idAlternatives = ids.map(regexEscaped).joined(separator: "|")
         let collectionId = path("collectionId", "A feature collection (layer) id", .string(oneOf: ids))
         let f = query("f", "The response format: json, or html for a browser", .string(oneOf: ["json", "html"]))
         let datetimeParam = query("datetime", "A day, an RFC 3339 date-time, or an interval start/end ('..' for an open end); default: today (UTC+8)", datetime)
@@ -359,17 +369,5 @@ enum OpenAPIDocument {
                               securitySchemes: ["bearer": .init(type: "http", scheme: "bearer", description: "A department's API key (om_...)"),
                                                 "key": .init(type: "apiKey", name: "key", location: "query",
                                                              description: "The same key, for map clients that cannot send headers")]))
-    }
-}
-
-/// Regular-expression escaping for layer ids placed in a pattern.
-enum NSRegularExpressionEscape {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            if "\\^$.|?*+()[]{}".contains(c) { out.append("\\") }
-            out.append(c)
-        }
-        return out
     }
 }
