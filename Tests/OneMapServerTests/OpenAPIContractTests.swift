@@ -7,7 +7,10 @@ import Testing
 
 /// The OpenAPI document and the router agree: every route is declared with its methods, and
 /// every declared operation is routed. A route added without its documentation fails here.
-@Suite struct OpenAPIContractTests {
+///
+/// Part of the serialized live-server suite: assembling the application opens the shared small demo
+/// database, and a live server starting at the same moment must not find it busy.
+extension LiveServerTests {
     static func shape(_ path: String) -> String {
         path.split(separator: "/").map { $0.hasPrefix("{") ? "{}" : String($0) }.reduce("") { $0 + "/" + $1 }.nonEmpty ?? "/"
     }
