@@ -4,6 +4,7 @@ import PackageDescription
 // Layers, dependencies pointing one way:
 // onemap -> OneMapServer -> OneMapTiles, OneMapQuery, OneMapReports, OneMapAccess, OneMapAnalytics -> OneMapStore -> OneMapGeo -> C shims
 // onemap -> OneMapIngest -> OneMapStore
+// onemap -> OneMapSpatiaLite (a backend: implements OneMapStore's protocols) -> OneMapStore
 let package = Package(
     name: "OneMap",
     platforms: [.macOS(.v14)],
@@ -33,8 +34,12 @@ let package = Package(
 
         .target(name: "OneMapGeo", dependencies: ["CGEOS", "CPROJ"]),
         // Metrics: the API only (read times); the server chooses the backend (Prometheus).
-        .target(name: "OneMapStore", dependencies: ["OneMapGeo", "CSQLite3", "CSpatiaLite", "COpenSSL",
-                                                    .product(name: "Metrics", package: "swift-metrics")]),
+        // The store's model: protocols, domain types and the rules every backend shares (audit chain,
+        // record checks and masking, version rules). No database in it.
+        .target(name: "OneMapStore", dependencies: ["OneMapGeo", "COpenSSL"]),
+        // The embedded backend: one SpatiaLite file.
+        .target(name: "OneMapSpatiaLite", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3", "CSpatiaLite",
+                                                         .product(name: "Metrics", package: "swift-metrics")]),
         // Ingest reads GeoPackage files (SQLite) itself: file formats are not storage.
         .target(name: "OneMapIngest", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3"]),
         // Tiles, and the MBTiles archives they are seeded into (SQLite files of their own: not the store).
@@ -67,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "onemap",
             dependencies: [
-                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapReports", "OneMapQuery", "OneMapAccess", "OneMapAnalytics", "OneMapStore",
+                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapReports", "OneMapQuery", "OneMapAccess", "OneMapAnalytics", "OneMapStore", "OneMapSpatiaLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -85,13 +90,14 @@ let package = Package(
 
         .testTarget(name: "OneMapGeoTests", dependencies: ["OneMapGeo"]),
         .testTarget(name: "OneMapStoreTests", dependencies: ["OneMapStore", "OneMapGeo"]),
-        .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),
-        .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapGeo"]),
-        .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapGeo", "CSQLite3"]),
-        .testTarget(name: "OneMapReportsTests", dependencies: ["OneMapReports", "OneMapAnalytics", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib"]),
-        .testTarget(name: "OneMapAnalyticsTests", dependencies: ["OneMapAnalytics", "OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapGeo"]),
-        .testTarget(name: "OneMapAccessTests", dependencies: ["OneMapAccess", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3"]),
-        .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore", "CSQLite3"]),
+        .testTarget(name: "OneMapSpatiaLiteTests", dependencies: ["OneMapSpatiaLite", "OneMapStore", "OneMapGeo"]),
+        .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo"]),
+        .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo"]),
+        .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo", "CSQLite3"]),
+        .testTarget(name: "OneMapReportsTests", dependencies: ["OneMapReports", "OneMapAnalytics", "OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo", "CSQLite3", "CZlib"]),
+        .testTarget(name: "OneMapAnalyticsTests", dependencies: ["OneMapAnalytics", "OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo"]),
+        .testTarget(name: "OneMapAccessTests", dependencies: ["OneMapAccess", "OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo", "CSQLite3"]),
+        .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore", "OneMapSpatiaLite", "CSQLite3"]),
     ],
     swiftLanguageModes: [.v6]
 )

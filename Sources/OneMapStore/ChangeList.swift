@@ -17,6 +17,10 @@ public struct Change: Sendable {
     /// Attributes of the version before and after (names in `ChangeList.fields`).
     public let before: [FieldValue]?
     public let after: [FieldValue]?
+
+    package init(kind: ChangeKind, date: String, entity: String, before: [FieldValue]?, after: [FieldValue]?) {
+        self.kind = kind; self.date = date; self.entity = entity; self.before = before; self.after = after
+    }
 }
 
 /// Changes in (from, to]: the differences between the state on `from` and the state on `to`.
@@ -24,4 +28,8 @@ public struct ChangeList: Sendable {
     public let fields: [String]
     public let changes: [Change]
     public let numberMatched: Int
+
+    package init(fields: [String], changes: [Change], numberMatched: Int) {
+        self.fields = fields; self.changes = changes; self.numberMatched = numberMatched
+    }
 }

@@ -46,7 +46,7 @@ public enum Digest {
         return out
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    package static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var s = [UInt8]()
         s.reserveCapacity(bytes.count * 2)

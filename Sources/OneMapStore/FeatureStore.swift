@@ -133,4 +133,10 @@ public struct AdminAreaSummary: Sendable, Hashable {
     public let validFrom: String?
     public let validTo: String?
     public let synthetic: Bool
+
+    package init(code: String, name: String, level: AdminLevel, parentCode: String?, population: Int,
+                 validFrom: String?, validTo: String?, synthetic: Bool) {
+        self.code = code; self.name = name; self.level = level; self.parentCode = parentCode; self.population = population
+        self.validFrom = validFrom; self.validTo = validTo; self.synthetic = synthetic
+    }
 }

@@ -186,6 +186,10 @@ public struct AuditEntry: Sendable, Hashable {
     public let record: AuditRecord
     public let prevHash: String
     public let hash: String
+
+    package init(seq: Int64, record: AuditRecord, prevHash: String, hash: String) {
+        self.seq = seq; self.record = record; self.prevHash = prevHash; self.hash = hash
+    }
 }
 
 /// Which audit records to list (all conditions hold; nil = any).

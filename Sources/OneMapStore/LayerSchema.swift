@@ -77,7 +77,7 @@ public enum LayerSchema {
     }
 
     /// The value to store for `v` in a field of type `type`, or a message saying why it cannot be.
-    static func sqlValue(_ v: FieldValue?, as type: FieldType, field: String) throws -> SQLValue {
+    package static func sqlValue(_ v: FieldValue?, as type: FieldType, field: String) throws -> SQLValue {
         func bad(_ shown: String) -> StoreError { StoreError("field '\(field)' value \(shown) is not \(type.article)") }
         guard let v else { return .null }
         switch (type, v) {

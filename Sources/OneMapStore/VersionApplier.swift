@@ -1,7 +1,7 @@
 import OneMapGeo
 
 /// A versioned table as the version logic sees it: one row per entity version, keyed by text.
-protocol VersionedRows {
+package protocol VersionedRows {
     /// A record checked and converted for this table.
     associatedtype Row
     /// The row for a record; a `StoreError` names what is wrong with it (the row is rejected).
@@ -21,15 +21,15 @@ protocol VersionedRows {
 }
 
 extension VersionedRows {
-    func ended(_ row: Row, onOrBefore day: String) -> String? { nil }
+    package func ended(_ row: Row, onOrBefore day: String) -> String? { nil }
 }
 
 /// The version rules, shared by every versioned layer: only real changes create versions (the
 /// previous one closes that day; a same-day version is replaced), keys never repeat in one file,
 /// a version never starts before an existing one ends, and `replace` closes what the push lacks.
-enum VersionApplier {
+package enum VersionApplier {
     /// `tableIsEmpty`: nothing stored yet, so every key is new and no lookups are needed.
-    static func apply<T: VersionedRows>(_ records: [KeyedRecord], mode: ImportMode, day: String, into table: T,
+    package static func apply<T: VersionedRows>(_ records: [KeyedRecord], mode: ImportMode, day: String, into table: T,
                                         tableIsEmpty: Bool, progress: (Int) -> Void) throws -> VersionSummary {
         var summary = VersionSummary()
         var seen = Set<String>(minimumCapacity: records.count)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OneMapAccess
 import OneMapStore
+import OneMapSpatiaLite
 
 /// `onemap audit keygen|checkpoint|archive|verify`: the tamper-evident audit log, its signed
 /// checkpoints and the archives of closed months.
@@ -161,7 +162,7 @@ struct AuditCommand: ParsableCommand {
                 print("archive \(path) intact: records \(c.firstSeq)–\(c.lastSeq)")
             }
             if !archives.isEmpty {
-                var expectSeq: Int64 = 1, expectHash = SpatiaLiteStore.auditGenesis
+                var expectSeq: Int64 = 1, expectHash = AuditChain.genesis
                 for c in archived.sorted(by: { $0.firstSeq < $1.firstSeq }) {
                     if c.firstSeq != expectSeq || c.firstPrevHash != expectHash {
                         problems.append("archives do not join: expected record \(expectSeq) next, found an archive starting at \(c.firstSeq)")

@@ -3,6 +3,7 @@ import Foundation
 import OneMapAnalytics
 import OneMapQuery
 import OneMapStore
+import OneMapSpatiaLite
 
 /// Builds the in-memory statistics engine, then asks it and the store's SQL the same questions:
 /// every county, the city, townships, circles, a polygon with a hole, several days, every groupBy.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OneMapGeo
 import OneMapStore
+import OneMapSpatiaLite
 import OneMapTiles
 
 /// Times uncached tile generation in-process (store -> encode, no HTTP): the cost a cache saves.

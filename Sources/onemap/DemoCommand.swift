@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OneMapIngest
 import OneMapStore
+import OneMapSpatiaLite
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -6,6 +6,7 @@ import OneMapGeo
 import OneMapQuery
 import OneMapReports
 import OneMapStore
+import OneMapSpatiaLite
 
 /// The viewer a CLI export or report is made for: a department (its grants apply) or the public.
 func cliViewer(_ store: SpatiaLiteStore, department: String?) throws -> Principal {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OneMapAccess
 import OneMapStore
+import OneMapSpatiaLite
 
 /// Opens an existing database for a governance command (a clear line, exit 1, when it cannot).
 func openStore(_ path: String) throws -> SpatiaLiteStore {

@@ -4,6 +4,7 @@ import OneMapGeo
 import OneMapIngest
 import OneMapAccess
 import OneMapStore
+import OneMapSpatiaLite
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import OneMapAccess
 import OneMapGeo
 import OneMapStore
+import OneMapSpatiaLite
 import OneMapTiles
 
 /// `onemap seed`: vector tiles of an area and zoom range into an MBTiles archive for departments

@@ -5,6 +5,7 @@ import Logging
 import OneMapAccess
 import OneMapServer
 import OneMapStore
+import OneMapSpatiaLite
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import Foundation
 import OneMapGeo
 import OneMapStore
+import OneMapSpatiaLite
 
 /// A store with one layer of clinics per share class (plus an open one), owned by the health
 /// commission, and departments to play every part: the owner, a department that will hold a grant,

@@ -2,6 +2,7 @@ import CSQLite3
 import Foundation
 import OneMapAccess
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// Raw SQL on a database file, as someone tampering with it would write it.
@@ -49,7 +50,7 @@ func tamper(_ path: String, _ sql: String) throws {
         let r = try f.store.auditEntries(AuditQuery()).first { $0.seq == 5 }!
         var forged = r.record
         forged.principal = "SMGA/om_00000000"
-        let hash = SpatiaLiteStore.auditHash(seq: 5, forged, previous: r.prevHash)
+        let hash = AuditChain.hash(seq: 5, forged, previous: r.prevHash)
         try tamper(path, "UPDATE audit_log SET principal = 'SMGA/om_00000000', hash = '\(hash)' WHERE seq = 5")
         guard case .broken(let seq, _) = try verdict(path) else { Issue.record("not detected"); return }
         #expect(seq == 6)
@@ -70,7 +71,7 @@ func tamper(_ path: String, _ sql: String) throws {
         let entries = try f.store.auditEntries(AuditQuery())
         try tamper(path, "UPDATE audit_log SET seq = seq + 100 WHERE seq >= 15; UPDATE audit_log SET seq = seq - 99 WHERE seq >= 115")
         let fake = record(99, principal: "SMJT/om_11111111")
-        let hash = SpatiaLiteStore.auditHash(seq: 15, fake, previous: entries[13].hash)
+        let hash = AuditChain.hash(seq: 15, fake, previous: entries[13].hash)
         try tamper(path, """
             INSERT INTO audit_log(seq, at, principal, action, endpoint, outcome, prev_hash, hash, rows)
             VALUES (15, '\(fake.at)', '\(fake.principal)', 'read', '\(fake.endpoint)', '200', '\(entries[13].hash)', '\(hash)', 99)

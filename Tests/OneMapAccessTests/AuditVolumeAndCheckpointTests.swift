@@ -2,6 +2,7 @@ import Foundation
 import OneMapAccess
 import OneMapGeo
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// Tile reads folded per caller, layer, grant and minute; signed checkpoints that catch a chain
@@ -98,7 +99,7 @@ import Testing
         for e in entries[3...] {
             var r = e.record
             if e.seq == 4 { r.rows = 999 }
-            let hash = SpatiaLiteStore.auditHash(seq: e.seq, r, previous: previous)
+            let hash = AuditChain.hash(seq: e.seq, r, previous: previous)
             statements += "UPDATE audit_log SET rows = \(r.rows ?? 0), prev_hash = '\(previous)', hash = '\(hash)' WHERE seq = \(e.seq);"
             previous = hash
         }

@@ -2,6 +2,7 @@ import Foundation
 @testable import OneMapAnalytics
 import OneMapGeo
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// Coverage of public services: exact figures agree with a brute force over the store's buildings,

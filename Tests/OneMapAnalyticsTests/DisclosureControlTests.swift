@@ -3,6 +3,7 @@ import OneMapAnalytics
 import OneMapGeo
 import OneMapQuery
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// Protected figures survive differencing, repetition and subtraction, list every category, and

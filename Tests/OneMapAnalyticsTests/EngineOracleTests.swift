@@ -4,6 +4,7 @@ import OneMapGeo
 @testable import OneMapIngest
 import OneMapQuery
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// The in-memory engine answers exactly what the store's SQL answers (the oracle): the same

@@ -2,6 +2,7 @@ import Foundation
 @testable import OneMapAnalytics
 import OneMapGeo
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// An engine brought up to date with the rows a record import changed answers exactly as an

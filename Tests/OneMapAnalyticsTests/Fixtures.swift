@@ -1,6 +1,7 @@
 import Foundation
 import OneMapIngest
 import OneMapStore
+import OneMapSpatiaLite
 
 /// The repository's geodata folder, found from this file's location.
 let geodataPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

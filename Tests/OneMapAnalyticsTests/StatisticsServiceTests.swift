@@ -3,6 +3,7 @@ import OneMapAnalytics
 import OneMapGeo
 import OneMapIngest
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// The service answers from the engine only while it holds every committed change: after an

@@ -3,6 +3,7 @@ import OneMapGeo
 @testable import OneMapIngest
 import OneMapQuery
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// `/stats` figures equal a brute force over the same demo: for random polygons with holes, across

@@ -2,6 +2,7 @@ import Foundation
 import OneMapGeo
 import OneMapIngest
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// Writes GeoJSON fixtures and imports them into a fresh store.

@@ -2,6 +2,7 @@ import Foundation
 import OneMapGeo
 import OneMapIngest
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// The repository's geodata folder, found from this file's location.

@@ -2,6 +2,7 @@ import Foundation
 import OneMapGeo
 import OneMapIngest
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// Layers created by import: schema inferred from the file, later files checked against it,

@@ -1,6 +1,7 @@
 import Foundation
 import OneMapGeo
 import OneMapStore
+import OneMapSpatiaLite
 
 /// A county of two townships: 西镇 (west) dense with 40 buildings and 200 residents who moved in
 /// in 2016, 东乡 (east) with one building, 3 residents and a business. Public callers see the

@@ -2,6 +2,7 @@ import CSQLite3
 import Foundation
 @testable import OneMapServer
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// The change feed never fails silently: a look that cannot read the store's changes shows in its

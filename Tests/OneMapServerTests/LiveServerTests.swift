@@ -8,6 +8,7 @@ import OneMapAccess
 import OneMapIngest
 import OneMapServer
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path

@@ -3,6 +3,7 @@ import Logging
 import OneMapAccess
 @testable import OneMapServer
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// The OpenAPI document and the router agree: every route is declared with its methods, and

@@ -1,6 +1,7 @@
 import Foundation
 import OneMapGeo
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 @testable import OneMapTiles
 

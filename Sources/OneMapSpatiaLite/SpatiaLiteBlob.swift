@@ -1,3 +1,4 @@
+import OneMapStore
 import OneMapGeo
 
 /// SpatiaLite's own geometry BLOB (the column format, not WKB), written directly so bulk imports

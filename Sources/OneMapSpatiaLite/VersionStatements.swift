@@ -1,3 +1,4 @@
+import OneMapStore
 /// The statements every versioned table needs beyond its own insert and comparison: the newest
 /// day of a key, closing or removing a version, and the open versions (for `replace`).
 struct VersionStatements {

@@ -1,30 +1,9 @@
+import OneMapStore
 import CSQLite3
 import CSpatiaLite
 import Foundation
 
-/// An SQLite failure with the statement or step it came from.
-public struct StoreError: Error, CustomStringConvertible {
-    /// What went wrong, as the server answers it (one mapping, in OneMapServer's `APIError.from`).
-    public enum Kind: String, Sendable {
-        /// The request or the data given was wrong (a 400, with `message`).
-        case invalid
-        /// What was asked for does not exist (a 404).
-        case notFound
-        /// The read ran past the store's time limit and was stopped: the caller asked too much at once (a 503).
-        case timedOut
-        /// The database cannot answer now (busy, locked, unreachable, disk full): retry later (a 503).
-        case unavailable
-        /// A fault of the server or its database (a 500): `message` may hold SQL and is only logged.
-        case `internal`
-    }
-
-    public let message: String
-    public let kind: Kind
-    public init(_ message: String, kind: Kind = .invalid) { self.message = message; self.kind = kind }
-    public init(_ message: String, timedOut: Bool) { self.init(message, kind: timedOut ? .timedOut : .invalid) }
-    public var timedOut: Bool { kind == .timedOut }
-    public var description: String { message }
-
+extension StoreError {
     /// An error SQLite reported: a constraint the data broke is the caller's (without the SQL); a
     /// busy, locked, unopenable or full database is unavailable; everything else is internal.
     static func sqlite(_ code: Int32, _ message: String, sql: String? = nil) -> StoreError {
@@ -171,15 +150,6 @@ final class SQLiteConnection {
         guard try s.step() else { return nil }
         return s.isNull(0) ? nil : s.int(0)
     }
-}
-
-/// A value to bind to a statement parameter.
-public enum SQLValue: Sendable, Hashable {
-    case null
-    case int(Int64)
-    case double(Double)
-    case text(String)
-    case blob([UInt8])
 }
 
 /// A prepared statement; finalised in `deinit`.

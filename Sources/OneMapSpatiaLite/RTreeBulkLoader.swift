@@ -1,3 +1,4 @@
+import OneMapStore
 import OneMapGeo
 
 /// Builds a SpatiaLite spatial index (an SQLite R*Tree) in one pass, packing Hilbert-sorted boxes

@@ -1,6 +1,7 @@
 import Foundation
 import OneMapGeo
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// A throwaway database file, removed with its WAL files at the end.

@@ -1,5 +1,6 @@
 import Foundation
 @testable import OneMapStore
+@testable import OneMapSpatiaLite
 import Testing
 
 /// Store errors say what kind of failure they are, so the server answers each the same way

@@ -1,3 +1,4 @@
+import OneMapStore
 import Foundation
 import OneMapGeo
 
@@ -218,31 +219,13 @@ extension SpatiaLiteStore: GovernanceStore {
 
     // MARK: audit
 
-    /// The hash before the first record.
-    public static let auditGenesis = String(repeating: "0", count: 64)
-
-    /// SHA-256 over the previous hash and the record's fields, each length-prefixed (no separator
-    /// inside a value can make two different records hash alike), the sequence number included
-    /// (a record moved or renumbered no longer fits).
-    public static func auditHash(seq: Int64, _ r: AuditRecord, previous: String) -> String {
-        var text = previous
-        var parts: [String?] = [String(seq), r.at, r.principal, r.action, r.endpoint, r.layer, r.grantID.map { String($0) }, r.purpose,
-                                r.area, r.datetime, r.rows.map { String($0) }, r.client, r.outcome]
-        // Only aggregated records carry a count: records written before it existed hash as they did.
-        if let n = r.count { parts.append("count=\(n)") }
-        for p in parts {
-            if let p { text += "|\(p.utf8.count):\(p)" } else { text += "|-" }
-        }
-        return Digest.sha256Hex(text)
-    }
-
     @discardableResult
     public func appendAudit(_ records: [AuditRecord]) throws -> [Int64] {
         guard !records.isEmpty else { return [] }
         return try governanceWrite { c in
             // Inside BEGIN IMMEDIATE: no other process appends between reading the head and writing.
             let head = try c.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            var seq: Int64 = 0, previous = Self.auditGenesis
+            var seq: Int64 = 0, previous = AuditChain.genesis
             if try head.step() { seq = head.int(0); previous = head.text(1) ?? "" }
             head.reset()
             let insert = try c.cached("""
@@ -252,7 +235,7 @@ extension SpatiaLiteStore: GovernanceStore {
             var seqs: [Int64] = []
             for r in records {
                 seq += 1
-                let hash = Self.auditHash(seq: seq, r, previous: previous)
+                let hash = AuditChain.hash(seq: seq, r, previous: previous)
                 func t(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
                 try insert.run([.int(seq), .text(r.at), .text(r.principal), .text(r.action), .text(r.endpoint), t(r.layer),
                                 r.grantID.map { .int($0) } ?? .null, t(r.purpose), t(r.area), t(r.datetime),
@@ -263,7 +246,7 @@ extension SpatiaLiteStore: GovernanceStore {
             }
             // The head is kept apart too: cutting records off the end leaves a chain that still fits.
             try c.prepare("INSERT INTO derived_state(key, value) VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-                .run([.text("\(seq):\(previous)")])
+                .run([.text(AuditChain.head(seq: seq, hash: previous))])
             return seqs
         }
     }
@@ -301,44 +284,11 @@ extension SpatiaLiteStore: GovernanceStore {
         return try readers.with(timeLimited: false) { c in
             let s = try c.prepare("SELECT \(Self.auditColumns) FROM audit_log ORDER BY seq")
             defer { s.reset() }
-            // Where the live chain starts: the genesis, or after the newest archive checkpoint.
-            let base = checkpoints.filter { $0.kind == .archive }.max { $0.lastSeq < $1.lastSeq }
-            var expectedSeq: Int64 = (base?.lastSeq ?? 0) + 1, previous = base?.lastHash ?? Self.auditGenesis, count = 0
-            let pinned = Dictionary(checkpoints.map { ($0.lastSeq, $0) }, uniquingKeysWith: { a, _ in a })
+            var verifier = AuditChain.LiveVerifier(checkpoints: checkpoints)
             while try s.step() {
-                let e = Self.readAudit(s)
-                if e.seq != expectedSeq {
-                    if count == 0 && e.seq < expectedSeq {
-                        return .broken(seq: e.seq, reason: "record \(e.seq) is still in the log although checkpoint \(base?.lastSeq ?? 0) archived it")
-                    }
-                    return .broken(seq: e.seq, reason: e.seq > expectedSeq
-                        ? "records \(expectedSeq)–\(e.seq - 1) are missing" : "sequence number \(e.seq) is out of order")
-                }
-                if e.prevHash != previous {
-                    return .broken(seq: e.seq, reason: count == 0 && base != nil
-                        ? "it does not continue the archived chain (checkpoint at record \(base!.lastSeq))"
-                        : "it does not follow record \(e.seq - 1) (previous hash differs)")
-                }
-                if Self.auditHash(seq: e.seq, e.record, previous: previous) != e.hash {
-                    return .broken(seq: e.seq, reason: "its content was changed (hash differs)")
-                }
-                if let p = pinned[e.seq], p.lastHash != e.hash {
-                    return .broken(seq: e.seq, reason: "the chain was rewritten: a checkpoint signed at \(p.signedAt) pinned a different record \(e.seq)")
-                }
-                previous = e.hash
-                expectedSeq += 1
-                count += 1
+                if let broken = verifier.check(Self.readAudit(s)) { return broken }
             }
-            let head = try c.prepare("SELECT value FROM derived_state WHERE key = 'audit_head'").firstText([])
-            if let head, head != "\(expectedSeq - 1):\(previous)" {
-                let headSeq = Int64(head.split(separator: ":").first ?? "") ?? 0
-                return .broken(seq: min(headSeq, expectedSeq), reason: "the log ends at record \(expectedSeq - 1) but its recorded head is record \(headSeq): records were cut off or rewritten")
-            }
-            if head == nil && count > 0 { return .broken(seq: 1, reason: "the recorded head of the log is missing") }
-            if let newest = checkpoints.map(\.lastSeq).max(), newest > expectedSeq - 1 {
-                return .broken(seq: expectedSeq, reason: "a checkpoint pinned record \(newest), but the log ends at record \(expectedSeq - 1)")
-            }
-            return .intact(records: count, head: previous)
+            return verifier.finish(recordedHead: try c.prepare("SELECT value FROM derived_state WHERE key = 'audit_head'").firstText([]))
         }
     }
 

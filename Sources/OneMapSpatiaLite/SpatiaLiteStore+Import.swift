@@ -1,3 +1,4 @@
+import OneMapStore
 import Foundation
 import OneMapGeo
 

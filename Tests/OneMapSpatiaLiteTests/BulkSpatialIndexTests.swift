@@ -1,6 +1,7 @@
 import Foundation
 import OneMapGeo
 @testable import OneMapStore
+@testable import OneMapSpatiaLite
 import Testing
 
 /// Bulk imports write SpatiaLite geometry BLOBs themselves and pack the R*Tree in one pass: the

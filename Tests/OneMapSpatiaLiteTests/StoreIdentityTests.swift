@@ -1,5 +1,6 @@
 import Foundation
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// A store's identity names its database, however the path to it was written.

@@ -1,3 +1,4 @@
+import OneMapStore
 import OneMapGeo
 
 /// How a versioned layer is laid out for change lists.

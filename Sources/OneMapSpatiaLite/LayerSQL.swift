@@ -1,3 +1,4 @@
+import OneMapStore
 import OneMapGeo
 
 /// How one spatial layer is read: the expressions for its id, geometry and catalog fields, its

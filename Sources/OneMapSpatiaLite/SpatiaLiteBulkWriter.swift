@@ -1,3 +1,4 @@
+import OneMapStore
 import OneMapGeo
 
 /// Inserts records with prepared statements inside the bulk load's transaction.

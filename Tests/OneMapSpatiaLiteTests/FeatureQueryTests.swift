@@ -1,6 +1,7 @@
 import Foundation
 import OneMapGeo
 import OneMapStore
+import OneMapSpatiaLite
 import Testing
 
 /// Feature queries (the OGC API items behind them): counts, pages and filters agree with a brute

@@ -1,3 +1,4 @@
+import OneMapStore
 import Foundation
 import OneMapGeo
 
@@ -5,7 +6,7 @@ extension SpatiaLiteStore {
     public func applyRecords(layer: String, records: [RecordSource], alreadyRejected: [RejectedRow], mode: ImportMode,
                              validFrom day: String, toleranceMetres: Double, skipBad: Bool,
                              progress: (Int) -> Void = { _ in }) throws -> RecordImportSummary {
-        let kind: RecordVersionRows.Kind
+        let kind: RecordKind
         switch layer {
         case "population": kind = .population
         case "businesses": kind = .businesses

@@ -1,3 +1,4 @@
+import OneMapStore
 import Foundation
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records the last one applied.

@@ -1,3 +1,4 @@
+import OneMapStore
 import OneMapGeo
 
 /// How a layer created by import is stored: table `layer_<id>` with `fid`, the entity key

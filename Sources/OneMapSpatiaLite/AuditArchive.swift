@@ -1,3 +1,4 @@
+import OneMapStore
 import Foundation
 
 /// An audit archive: the records of closed months moved out of the live log, in an SQLite file of
@@ -82,21 +83,10 @@ public enum AuditArchive {
         k.reset()
         let s = try c.prepare("SELECT \(SpatiaLiteStore.auditColumns) FROM audit_log ORDER BY seq")
         defer { s.reset() }
-        var expected = checkpoint.firstSeq, previous = checkpoint.firstPrevHash, count = 0
+        var verifier = AuditChain.ArchiveVerifier(checkpoint: checkpoint)
         while try s.step() {
-            let e = SpatiaLiteStore.readAudit(s)
-            if e.seq != expected { return (checkpoint, .broken(seq: e.seq, reason: "expected record \(expected) here")) }
-            if e.prevHash != previous { return (checkpoint, .broken(seq: e.seq, reason: "it does not follow record \(e.seq - 1) (previous hash differs)")) }
-            if SpatiaLiteStore.auditHash(seq: e.seq, e.record, previous: previous) != e.hash {
-                return (checkpoint, .broken(seq: e.seq, reason: "its content was changed (hash differs)"))
-            }
-            previous = e.hash
-            expected += 1
-            count += 1
+            if let broken = verifier.check(SpatiaLiteStore.readAudit(s)) { return (checkpoint, broken) }
         }
-        guard count == checkpoint.records, expected - 1 == checkpoint.lastSeq, previous == checkpoint.lastHash else {
-            return (checkpoint, .broken(seq: expected, reason: "the archive holds records \(checkpoint.firstSeq)–\(expected - 1) (\(count)), but its checkpoint states \(checkpoint.firstSeq)–\(checkpoint.lastSeq) (\(checkpoint.records))"))
-        }
-        return (checkpoint, .intact(records: count, head: previous))
+        return (checkpoint, verifier.finish())
     }
 }

@@ -1,0 +1,25 @@
+import Foundation
+
+/// A store failure, typed by what the caller can do about it; every backend reports these.
+public struct StoreError: Error, CustomStringConvertible {
+    /// What went wrong, as the server answers it (one mapping, in OneMapServer's `APIError.from`).
+    public enum Kind: String, Sendable {
+        /// The request or the data given was wrong (a 400, with `message`).
+        case invalid
+        /// What was asked for does not exist (a 404).
+        case notFound
+        /// The read ran past the store's time limit and was stopped: the caller asked too much at once (a 503).
+        case timedOut
+        /// The database cannot answer now (busy, locked, unreachable, disk full): retry later (a 503).
+        case unavailable
+        /// A fault of the server or its database (a 500): `message` may hold SQL and is only logged.
+        case `internal`
+    }
+
+    public let message: String
+    public let kind: Kind
+    public init(_ message: String, kind: Kind = .invalid) { self.message = message; self.kind = kind }
+    public init(_ message: String, timedOut: Bool) { self.init(message, kind: timedOut ? .timedOut : .invalid) }
+    public var timedOut: Bool { kind == .timedOut }
+    public var description: String { message }
+}
