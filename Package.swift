@@ -4,7 +4,7 @@ import PackageDescription
 // Layers, dependencies pointing one way:
 // onemap -> OneMapServer -> OneMapTiles, OneMapQuery, OneMapReports, OneMapAccess, OneMapAnalytics -> OneMapStore -> OneMapGeo -> C shims
 // onemap -> OneMapIngest -> OneMapStore
-// onemap -> OneMapSpatiaLite (a backend: implements OneMapStore's protocols) -> OneMapStore
+// onemap -> OneMapBackends (opens `--db`) -> OneMapSpatiaLite (a backend: implements OneMapStore's protocols) -> OneMapStore
 let package = Package(
     name: "OneMap",
     platforms: [.macOS(.v14)],
@@ -40,6 +40,8 @@ let package = Package(
         // The embedded backend: one SpatiaLite file.
         .target(name: "OneMapSpatiaLite", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3", "CSpatiaLite",
                                                          .product(name: "Metrics", package: "swift-metrics")]),
+        // Opens a database from `--db` (a path or a URL) with the backend it names.
+        .target(name: "OneMapBackends", dependencies: ["OneMapStore", "OneMapSpatiaLite"]),
         // Ingest reads GeoPackage files (SQLite) itself: file formats are not storage.
         .target(name: "OneMapIngest", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3"]),
         // Tiles, and the MBTiles archives they are seeded into (SQLite files of their own: not the store).
@@ -72,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "onemap",
             dependencies: [
-                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapReports", "OneMapQuery", "OneMapAccess", "OneMapAnalytics", "OneMapStore", "OneMapSpatiaLite",
+                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapReports", "OneMapQuery", "OneMapAccess", "OneMapAnalytics", "OneMapStore", "OneMapBackends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -52,6 +52,11 @@ struct LayerSQL {
         }
     }
 
+    /// What a compiled filter needs of this layer.
+    var filterColumns: FilterColumns {
+        FilterColumns(columns: columns, geometry: geometry, spatial: spatial, alias: String(id.prefix { $0 != "." }))
+    }
+
     private static func rtree(_ table: String, id: String) -> String {
         "\(id) IN (SELECT pkid FROM idx_\(table)_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)"
     }
@@ -89,4 +94,12 @@ struct LayerSQL {
         LayerSQL(id: "t.fid", geometry: "t.geom", columns: ["t.entity_key"] + t.attributeColumns.map { "t.\($0)" },
                  from: "\(t.table) t", spatial: rtree(t.table, id: "t.fid"), time: versions("t"))
     }
+}
+
+extension SQLDialect {
+    /// SpatiaLite: `?n` parameters, 1/0 for true/false, spatial functions that return 1/0.
+    static let spatialite = SQLDialect(
+        placeholder: { "?\($0)" }, trueLiteral: "1", falseLiteral: "0",
+        geometryFromWKB: { "GeomFromWKB(\($0), 4490)" },
+        spatialTest: { function, a, b in "\(function)(\(a), \(b)) = 1" })
 }

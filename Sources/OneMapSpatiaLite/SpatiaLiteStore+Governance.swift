@@ -20,20 +20,13 @@ extension SpatiaLiteStore: GovernanceStore {
     }
 
     public func addDepartment(_ d: Department) throws {
-        guard Self.isDepartmentCode(d.code) else {
-            throw StoreError("department code '\(d.code)' must be 2 to 32 letters, digits or '_' and start with a letter")
-        }
-        guard !d.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError("a department needs a name") }
+        try GovernanceRules.check(d)
         try governanceWrite { c in
             guard try c.scalarInt("SELECT count(*) FROM departments WHERE code = ?", [.text(d.code)]) == 0 else {
                 throw StoreError("department '\(d.code)' exists")
             }
             try c.prepare("INSERT INTO departments(code, name, role) VALUES (?, ?, ?)").run([.text(d.code), .text(d.name), .text(d.role.rawValue)])
         }
-    }
-
-    static func isDepartmentCode(_ s: String) -> Bool {
-        (2...32).contains(s.count) && s.first!.isASCII && s.first!.isLetter && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 
     public func addKey(department: String, hash: String, prefix: String, label: String, expiresAt: String?) throws -> APIKeyInfo {
@@ -104,7 +97,7 @@ extension SpatiaLiteStore: GovernanceStore {
         """
 
     private static func readApplication(_ s: Statement) throws -> ShareApplication {
-        let fields = (try? JSONDecoder().decode([String].self, from: Data((s.text(3) ?? "[]").utf8))) ?? []
+        let fields = GovernanceRules.applicationFields(s.text(3))
         let codes = (s.text(5) ?? "").split(separator: ",").map(String.init)
         let geometry = s.isNull(6) ? nil : try s.withBlob(6) { try WKB.decode($0) }
         let area = codes.isEmpty && geometry == nil ? nil : GrantArea(codes: codes, geometry: geometry)
@@ -116,16 +109,7 @@ extension SpatiaLiteStore: GovernanceStore {
 
     public func submitApplication(_ a: NewApplication) throws -> ShareApplication {
         guard let layer = try layer(id: a.layer) else { throw StoreError("no layer '\(a.layer)'") }
-        let names = Set(layer.fields.map(\.name))
-        if let unknown = a.fields.first(where: { !names.contains($0) }) {
-            throw StoreError("layer '\(a.layer)' has no field '\(unknown)'; it has \(layer.fields.map(\.name).joined(separator: ", "))")
-        }
-        guard ISODate.date(a.validFrom) != nil, ISODate.date(a.validTo) != nil, a.validFrom < a.validTo else {
-            throw StoreError("the validity must be two dates YYYY-MM-DD, the first before the second (got \(a.validFrom) to \(a.validTo))")
-        }
-        let purpose = a.purpose.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard purpose.count >= 4 else { throw StoreError("the purpose (用途) must say what the data is for (at least 4 characters)") }
-        let fields = String(decoding: try JSONEncoder().encode(a.fields), as: UTF8.self)
+        let (purpose, fields) = try GovernanceRules.checked(a, layer: layer)
         let now = Self.timestamp()
         let id = try governanceWrite { c -> Int64 in
             try c.prepare("""
@@ -167,17 +151,11 @@ extension SpatiaLiteStore: GovernanceStore {
     }
 
     public func decideApplication(id: Int64, status: ApplicationStatus, by: String, note: String?) throws -> ShareApplication {
-        guard status != .pending else { throw StoreError("a decision approves, rejects or revokes") }
         try governanceWrite { c in
             guard let current = try c.prepare("SELECT status FROM applications WHERE id = ?").firstText([.int(id)]) else {
                 throw StoreError("no application \(id)")
             }
-            // pending -> approved | rejected; approved -> revoked. Nothing else: decisions are history.
-            let allowed: Bool = switch (current, status) {
-            case ("pending", .approved), ("pending", .rejected), ("approved", .revoked): true
-            default: false
-            }
-            guard allowed else { throw StoreError("application \(id) is \(current); it cannot become \(status.rawValue)") }
+            try GovernanceRules.checkDecision(id: id, current: current, to: status)
             try c.prepare("UPDATE applications SET status = ?, decided_by = ?, decided_at = ?, decision_note = ? WHERE id = ?")
                 .run([.text(status.rawValue), .text(by), .text(Self.timestamp()), note.map { .text($0) } ?? .null, .int(id)])
         }
@@ -190,14 +168,7 @@ extension SpatiaLiteStore: GovernanceStore {
     public func classifyLayer(id: String, shareClass: ShareClass?, owner: String?, open: Bool?,
                               sensitivities: [String: FieldSensitivity]) throws -> LayerInfo {
         guard let layer = try layer(id: id) else { throw StoreError("no layer '\(id)'") }
-        var fields = layer.fields
-        for (name, sensitivity) in sensitivities {
-            guard let i = fields.firstIndex(where: { $0.name == name }) else {
-                throw StoreError("layer '\(id)' has no field '\(name)'; it has \(fields.map(\.name).joined(separator: ", "))")
-            }
-            let f = fields[i]
-            fields[i] = FieldInfo(f.name, f.type, f.description, sensitivity: sensitivity, derivedFrom: f.derivedFrom)
-        }
+        let fields = try GovernanceRules.reclassified(layer, sensitivities)
         let fieldsJSON = String(decoding: try JSONEncoder().encode(fields), as: UTF8.self)
         try governanceWrite { c in
             if let owner, try c.scalarInt("SELECT count(*) FROM departments WHERE code = ?", [.text(owner)]) != 1 {
@@ -344,11 +315,7 @@ extension SpatiaLiteStore: GovernanceStore {
 
     // MARK: helpers
 
-    static func timestamp() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date())
-    }
+    static func timestamp() -> String { GovernanceRules.timestamp() }
 }
 
 extension Statement {

@@ -61,13 +61,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
                   fields_json=excluded.fields_json, min_zoom=excluded.min_zoom, max_zoom=excluded.max_zoom
                 """)
             for l in CoreLayers.all {
-                var fieldList = l.fields
-                if let text = try stored.firstText([.text(l.id)]), let old = try? JSONDecoder().decode([FieldInfo].self, from: Data(text.utf8)) {
-                    fieldList = fieldList.map { f in
-                        guard let o = old.first(where: { $0.name == f.name }), o.sensitivity != f.sensitivity else { return f }
-                        return FieldInfo(f.name, f.type, f.description, sensitivity: o.sensitivity, derivedFrom: f.derivedFrom)
-                    }
-                }
+                let fieldList = GovernanceRules.coreFields(l, storedJSON: try stored.firstText([.text(l.id)]))
                 let fields = String(decoding: try JSONEncoder().encode(fieldList), as: UTF8.self)
                 try s.run([.text(l.id), .text(l.title), .text(l.description), .text(l.geometryType.rawValue), .text(fields),
                            .text(l.ownerDepartment), .text(l.shareClass.rawValue), .int(Int64(l.minZoom)), .int(Int64(l.maxZoom)),
@@ -166,13 +160,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         let plan = try readPlan(q.layer, time: q.time, equals: q.equals, filter: q.filter)
         let pool = q.streamed ? try streamingPool() : readers
         try pool.with(timeLimited: !q.streamed) { c in
-            var order: [(Int, Bool)] = []
-            for key in q.sortBy {
-                guard let i = plan.info.fields.firstIndex(where: { $0.name == key.field }) else {
-                    throw StoreError("sortby: layer \(q.layer) has no property '\(key.field)'; it has \(plan.info.fields.map(\.name).joined(separator: ", "))")
-                }
-                order.append((i, key.ascending))
-            }
+            let order = try ReadRules.sortKeys(q, info: plan.info)
             let s = try c.cached(plan.sql.sql(.page, bbox: q.bbox != nil, exactBox: q.exactBox, filters: plan.filters, extra: plan.condition, order: order))
             defer { s.reset() }
             try s.bindLeading(Self.parameters(q, day: plan.day, ninth: Int64(q.offset), filters: plan.filterValues))
@@ -261,7 +249,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     }
 
     private static func filterable(_ info: LayerInfo, countsHold: Bool) -> [FieldInfo] {
-        info.id.hasPrefix("admin_") && !countsHold ? info.fields.filter { $0.name != "population" } : info.fields
+        ReadRules.filterable(info, countsHold: countsHold)
     }
 
     private func readPlan(_ layer: String, time: TimeFilter, equals: [PropertyEquals], filter: FilterExpression? = nil) throws -> ReadPlan {
@@ -280,25 +268,13 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
         }
         // Tiles pass no filters: nothing more to look up for them.
         let filterable = equals.isEmpty && filter == nil ? [] : Self.filterable(info, countsHold: current)
-        var filters: [Int] = [], values: [SQLValue] = []
-        for e in equals {
-            guard filterable.contains(where: { $0.name == e.field }), let i = info.fields.firstIndex(where: { $0.name == e.field }) else {
-                throw StoreError("layer \(layer) has no property '\(e.field)' to filter on; it has \(filterable.map(\.name).joined(separator: ", "))")
-            }
-            filters.append(i)
-            switch e.value {
-            case .int(let n): values.append(.int(n))
-            case .double(let d): values.append(.double(d))
-            case .bool(let b): values.append(.int(b ? 1 : 0))
-            case .string(let t): values.append(.text(t))
-            case .null: values.append(.null)
-            }
-        }
+        var (filters, values) = try ReadRules.equalities(equals, info: info, filterable: filterable)
         // Area populations on other days come from the per-day aggregate, replacing the stored column.
         let areaPopulation: [Int64: Int]? = (layer.hasPrefix("admin_") && !current) ? try areaPopulations(on: day) : nil
         var condition: String?
         if let filter {
-            var compiler = FilterCompiler(info: info, sql: sql, firstParameter: 10 + values.count, allowed: Set(filterable.map(\.name)))
+            var compiler = FilterCompiler(info: info, sql: sql.filterColumns, dialect: .spatialite, firstParameter: 10 + values.count,
+                                          allowed: Set(filterable.map(\.name)))
             condition = try compiler.compile(filter)
             values += compiler.parameters
         }
@@ -488,11 +464,53 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     }
 }
 
-extension SpatiaLiteStore {
+extension SpatiaLiteStore: OneMapDatabase {
     /// Folds the write-ahead log into the database file (before moving or copying the file).
-    public static func checkpoint(path: String) throws {
+    static func checkpoint(path: String) throws {
         let c = try SQLiteConnection(path: path)
         try c.exec("PRAGMA wal_checkpoint(TRUNCATE)")
         try c.exec("PRAGMA journal_mode = DELETE")
+    }
+
+    /// Whether a database file is at `path`.
+    public static func exists(path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// The file and the companions SQLite keeps beside it.
+    private static func files(_ path: String) -> [String] { ["", "-journal", "-wal", "-shm"].map { path + $0 } }
+
+    /// Builds a whole new database at `path` with `body`, in a temporary file beside it that is
+    /// renamed into place only when `body` succeeded: a failed or killed build leaves no database
+    /// behind, and the one it replaces (`replacing`) stays whole until the rename.
+    /// `newFile`: see `SQLiteConnection.init` (journal in memory; for one-pass builds such as an
+    /// import into a new file).
+    public static func build<T>(path: String, replacing: Bool, newFile: Bool, _ body: (SpatiaLiteStore) throws -> T) throws -> T {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: path) && !replacing {
+            throw StoreError("\(path) already exists; pass --force to replace it")
+        }
+        let tmp = path + ".building"
+        func removeTemporary() throws { for f in files(tmp) where fm.fileExists(atPath: f) { try fm.removeItem(atPath: f) } }
+        try removeTemporary()
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let result: T
+        do {
+            result = try {
+                let store = try SpatiaLiteStore(path: tmp, create: true, newFile: newFile)
+                return try body(store)
+            }()  // the store (and its connections) is closed here
+            try checkpoint(path: tmp)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp))
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            // The build's own error is the one to report; a leftover temporary file is removed by the next build.
+            do { try removeTemporary() } catch let cleanup { throw StoreError("\(error) (and \(tmp) could not be removed: \(cleanup))", kind: .internal) }
+            throw error
+        }
+        for f in files(path).dropFirst() where fm.fileExists(atPath: f) { try fm.removeItem(atPath: f) }
+        if fm.fileExists(atPath: path) { try fm.removeItem(atPath: path) }
+        try fm.moveItem(atPath: tmp, toPath: path)
+        return result
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import OneMapAccess
 import OneMapStore
-import OneMapSpatiaLite
+import OneMapBackends
 
 /// `onemap audit keygen|checkpoint|archive|verify`: the tamper-evident audit log, its signed
 /// checkpoints and the archives of closed months.
@@ -57,7 +57,7 @@ struct AuditCommand: ParsableCommand {
 
     struct Checkpoint: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Sign the chain's current head (run it daily: a rewrite before it is then detected).")
-        @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+        @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
         @OptionGroup var key: KeyOption
 
         func run() throws {
@@ -76,7 +76,7 @@ struct AuditCommand: ParsableCommand {
     struct Archive: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move the records of closed months (before --before, a month's first day) to an archive file closed by a signed checkpoint.")
-        @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+        @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
         @Option(help: "First day of the first month kept live (YYYY-MM-01, not after this month's first day).") var before: String
         @Option(help: "Archive file to create (never overwritten), e.g. audit/2026-10.sqlite.") var out: String
         @OptionGroup var key: KeyOption
@@ -128,7 +128,7 @@ struct AuditCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check the live chain, the archives and the signed checkpoints; exit 1 naming the first thing that does not fit.")
-        @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+        @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
         @Option(name: .customLong("archive"), help: "An archive file to check with the live log (repeatable).") var archives: [String] = []
         @OptionGroup var key: KeyOption
 
@@ -178,7 +178,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     /// The newest record of the log.
-    static func lastEntry(_ store: SpatiaLiteStore) throws -> AuditEntry? {
+    static func lastEntry(_ store: any OneMapDatabase) throws -> AuditEntry? {
         var q = AuditQuery()
         q.limit = 10_000
         var last: AuditEntry?

@@ -3,7 +3,7 @@ import Foundation
 import OneMapAnalytics
 import OneMapQuery
 import OneMapStore
-import OneMapSpatiaLite
+import OneMapBackends
 
 /// Builds the in-memory statistics engine, then asks it and the store's SQL the same questions:
 /// every county, the city, townships, circles, a polygon with a hole, several days, every groupBy.
@@ -12,14 +12,14 @@ struct BenchStatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-stats", abstract: "Time area statistics from memory against SQL, and check that both agree.")
 
-    @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+    @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
     @Option(help: "Times each engine question is asked (the median is reported).") var repeats = 5
     @Option(help: "Days to ask about (comma-separated YYYY-MM-DD); default: 2020-06-01 and today.") var days: String?
     @Flag(help: "Skip the SQL answers (timing the engine only; nothing is checked).") var engineOnly = false
     @Flag(help: "Time the public's answers (people protected by disclosure control); nothing is checked.") var protected = false
 
     func run() throws {
-        let store = try SpatiaLiteStore(path: db)
+        let store = try openStore(db)
         let rssBefore = Self.rssMB()
         let engine = try StatisticsEngine.build(from: store)
         print(String(format: "engine built in %.2f s: %@; arrays %.0f MB, process anonymous memory %.0f MB -> %.0f MB (the database file's mapped pages apart)",

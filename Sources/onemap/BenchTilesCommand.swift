@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import OneMapGeo
 import OneMapStore
-import OneMapSpatiaLite
+import OneMapBackends
 import OneMapTiles
 
 /// Times uncached tile generation in-process (store -> encode, no HTTP): the cost a cache saves.
@@ -10,7 +10,7 @@ struct BenchTilesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-tiles", abstract: "Time uncached tile generation over a list of z/x/y tiles.")
 
-    @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+    @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
     @Option(help: "File with one z/x/y per line.") var tiles: String
     @Option(help: "Comma-separated layers.") var layers = "admin_areas,buildings"
     @Option(help: "Worker threads.") var threads = 1
@@ -18,7 +18,7 @@ struct BenchTilesCommand: ParsableCommand {
     @Flag(help: "Read every tile from the store (no in-memory layer snapshots).") var fromStore = false
 
     func run() throws {
-        let store = try SpatiaLiteStore(path: db)
+        let store = try openStore(db)
         let builder = TileBuilder(store: store, snapshots: !fromStore)
         let resolved = try builder.resolve(layers.split(separator: ",").map(String.init))
         if let snapshots = builder.snapshots {

@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import OneMapIngest
 import OneMapStore
-import OneMapSpatiaLite
+import OneMapBackends
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Build the deterministic Sanming demo database from the real boundaries in geodata/.")
 
-    @Option(help: "Database file to create.") var db = "data/onemap.sqlite"
+    @Option(help: "Database to create: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
     @Option(help: "Size relative to the full demo (1 = ~300,000 buildings, 2,486,450 people).") var scale = 1.0
     @Option(help: "Random seed: the same seed gives the same data.") var seed: UInt64 = 350400
     @Option(help: "Folder with the Sanming geodata files.") var geodata = "geodata"
@@ -19,32 +19,21 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: db) {
-            guard force else { throw ValidationError("\(db) already exists; pass --force to replace it") }
-        }
-        // Build into a temporary file and rename at the end: a crash never leaves a half-built database.
-        let tmp = db + ".building"
-        for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: tmp + suffix) }
-        let dir = (db as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let location: StoreLocation
+        do { location = try StoreLocation(parsing: db) } catch { throw ValidationError("\(error)") }
+        if try StoreFactory.exists(location), !force { throw ValidationError("\(location) already exists; pass --force to replace it") }
+        // Built aside and put in place at the end: a crash never leaves a half-built database.
         let progress = ProgressLine()
         let summary: DemoSummary
         do {
-            let store = try SpatiaLiteStore(path: tmp, create: true)
-            summary = try SanmingDemo.build(into: store, options: DemoOptions(scale: scale, seed: seed, geodata: geodata)) {
-                progress.update($0)
+            summary = try StoreFactory.build(location, replacing: force) { store in
+                try SanmingDemo.build(into: store, options: DemoOptions(scale: scale, seed: seed, geodata: geodata)) { progress.update($0) }
             }
-        } catch {
-            for suffix in ["", "-wal", "-shm"] { try? fm.removeItem(atPath: tmp + suffix) }
-            throw error
+        } catch let e as StoreError {
+            progress.finish()
+            throw CLIFailure(e.message)
         }
         progress.finish()
-        // Fold the WAL into the main file, then move into place.
-        try SpatiaLiteStore.checkpoint(path: tmp)
-        for suffix in ["-wal", "-shm"] { try? fm.removeItem(atPath: db + suffix) }
-        if fm.fileExists(atPath: db) { try fm.removeItem(atPath: db) }
-        try fm.moveItem(atPath: tmp, toPath: db)
         print("""
             demo database \(db): \(summary.adminAreas) administrative areas (\(summary.townships) synthetic townships), \
             \(summary.buildings) buildings, \(summary.people) people, \(summary.businesses) businesses, \

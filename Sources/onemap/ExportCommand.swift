@@ -6,10 +6,10 @@ import OneMapGeo
 import OneMapQuery
 import OneMapReports
 import OneMapStore
-import OneMapSpatiaLite
+import OneMapBackends
 
 /// The viewer a CLI export or report is made for: a department (its grants apply) or the public.
-func cliViewer(_ store: SpatiaLiteStore, department: String?) throws -> Principal {
+func cliViewer(_ store: any OneMapDatabase, department: String?) throws -> Principal {
     guard let department else { return .anonymous }
     guard let d = try store.departments().first(where: { $0.code == department }) else {
         throw ValidationError("no department '\(department)'; see `onemap dept list`")
@@ -58,7 +58,7 @@ struct ExportCommand: ParsableCommand {
 
     struct Features: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every feature of a layer matching the query, as the department may see them.")
-        @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+        @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
         @Argument(help: "The layer (collection id).") var layer: String
         @Option(help: "Output file; its extension (.csv, .xlsx, .geojson, .gpkg) is the format unless --format says otherwise.") var out: String
         @Option(help: "csv, xlsx, geojson or gpkg.") var format: String?
@@ -112,7 +112,7 @@ struct ExportCommand: ParsableCommand {
 
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The statistics of an area (as /stats answers them) as CSV, XLSX or JSON.")
-        @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+        @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
         @Option(help: "Administrative code.") var area: String
         @Option(help: "Day (YYYY-MM-DD), default today.") var datetime: String?
         @Option(help: "Breakdowns, comma-separated: county, township, village, grid, sex, ageBand, registration, industry, use.") var groupBy: String?

@@ -2,18 +2,26 @@ import ArgumentParser
 import Foundation
 import OneMapAccess
 import OneMapStore
-import OneMapSpatiaLite
+import OneMapBackends
 
-/// Opens an existing database for a governance command (a clear line, exit 1, when it cannot).
-func openStore(_ path: String) throws -> SpatiaLiteStore {
-    do { return try SpatiaLiteStore(path: path) } catch { throw ValidationError("\(error)") }
+/// Opens the existing database `--db` names, a file path or a PostgreSQL URL (one line naming
+/// what is wrong, exit 1, when it cannot).
+func openStore(_ db: String) throws -> any OneMapDatabase {
+    do { return try StoreFactory.open(db) } catch { throw CLIFailure("\(error)") }
+}
+
+/// A command failed for a reason its message says in full: ArgumentParser prints `Error: ` and
+/// the message on one line and exits with status 1 (no usage text: the arguments were fine).
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
 }
 
 /// How the CLI appears in audit records: the operating-system user at the console.
 func cliPrincipal() -> String { "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")" }
 
 /// Appends one audit record for a change made on the command line.
-func auditCLI(_ store: SpatiaLiteStore, action: String, endpoint: String, layer: String? = nil, outcome: String) throws {
+func auditCLI(_ store: any OneMapDatabase, action: String, endpoint: String, layer: String? = nil, outcome: String) throws {
     try store.appendAudit([AuditRecord(at: AuditTrail.now(), principal: cliPrincipal(), action: action, endpoint: endpoint,
                                        layer: layer, outcome: outcome)])
 }
@@ -35,7 +43,7 @@ struct DeptCommand: ParsableCommand {
         }
     }
 
-    static func issue(_ store: SpatiaLiteStore, department: String, options: KeyOptions) throws {
+    static func issue(_ store: any OneMapDatabase, department: String, options: KeyOptions) throws {
         let (issued, info) = try APIKeys.issue(for: department, label: options.label, expiresAt: try options.checkedExpiry(), in: store)
         try auditCLI(store, action: "key", endpoint: "onemap dept key", outcome: "issued \(info.prefix) to \(department)")
         print("API key for \(department) (shown once; store it now): \(issued.key)")
@@ -48,7 +56,7 @@ struct DeptCommand: ParsableCommand {
         @Argument(help: "Department name, e.g. 三明市教育局.") var name: String
         @Flag(help: "The department administers sharing (the data center).") var administrator = false
         @OptionGroup var key: KeyOptions
-        @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+        @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
 
         func run() throws {
             let store = try openStore(db)
@@ -64,7 +72,7 @@ struct DeptCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Issue another API key for a department.")
         @Argument(help: "Department code.") var code: String
         @OptionGroup var key: KeyOptions
-        @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+        @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
 
         func run() throws {
             let store = try openStore(db)
@@ -74,7 +82,7 @@ struct DeptCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List departments and their keys (prefixes only).")
-        @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+        @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
 
         func run() throws {
             let store = try openStore(db)
@@ -93,7 +101,7 @@ struct DeptCommand: ParsableCommand {
     struct RevokeKey: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "revoke-key", abstract: "Revoke an API key (a running server stops accepting it within a second).")
         @Argument(help: "The key's prefix as listed (om_xxxxxxxx), or the whole key.") var key: String
-        @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+        @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
 
         func run() throws {
             let store = try openStore(db)
@@ -119,7 +127,7 @@ struct LayerCommand: ParsableCommand {
         @Option(help: "Owner department code.") var owner: String?
         @Option(help: "true: anonymous callers read its public fields.") var open: Bool?
         @Option(help: "A field's sensitivity, name=public|internal|personal (repeatable).") var field: [String] = []
-        @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+        @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
 
         func run() throws {
             let share = try shareClass.map { s -> ShareClass in

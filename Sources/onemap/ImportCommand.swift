@@ -4,7 +4,7 @@ import OneMapGeo
 import OneMapIngest
 import OneMapAccess
 import OneMapStore
-import OneMapSpatiaLite
+import OneMapBackends
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +18,7 @@ struct ImportCommand: ParsableCommand {
 
     @Argument(help: "The file to import.") var file: String
     @Option(help: "Target layer.") var layer: String
-    @Option(help: "SpatiaLite database (created when missing).") var db = "data/onemap.sqlite"
+    @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL (created when missing).") var db = "data/onemap.sqlite"
     @Option(help: "CRS of the coordinates, e.g. EPSG:4548 (overrides what the file declares).") var srs: String?
     @Option(help: "Property holding each entity's stable key (default: the layer's key; for a new layer entity_code, else the feature id).") var key: String?
     @Option(help: "append, upsert or replace (a full push: closes entities missing from the file).") var mode = "upsert"
@@ -61,36 +61,20 @@ struct ImportCommand: ParsableCommand {
         }
         let progress = ProgressLine()
         do {
-            // A new database is built in a temporary file and renamed into place when the import
-            // succeeded: a refused or killed import leaves no database behind.
-            let fm = FileManager.default
-            let exists = fm.fileExists(atPath: db)
-            let target = exists ? db : db + ".importing"
-            if !exists {
-                FileHandle.standardError.write(Data("onemap import: creating a new database \(db)\n".utf8))
-                for suffix in ["", "-journal", "-wal", "-shm"] { try? fm.removeItem(atPath: target + suffix) }
-            }
-            let r: ImportReport
-            do {
-                r = try {
-                    let store = try SpatiaLiteStore(path: target, create: !exists, newFile: !exists)
-                    return try DepartmentImport.run(file: file, into: store, options: options) { stage, done, total in
-                        if total > 0 { progress.update(stage: stage, done: done, total: total) } else { progress.update(stage) }
-                    }
-                }()  // the store (and its connections) is closed here
-                if !exists {
-                    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: target))
-                    try handle.synchronize()
-                    try handle.close()
-                    try fm.moveItem(atPath: target, toPath: db)
+            // Into a new database: it is built aside and appears only when the import succeeded, so
+            // a refused or killed import leaves no database behind.
+            let location = try StoreLocation(parsing: db)
+            let exists = try StoreFactory.exists(location)
+            if !exists { FileHandle.standardError.write(Data("onemap import: creating a new database \(location)\n".utf8)) }
+            let run = { (store: any OneMapDatabase) throws -> ImportReport in
+                try DepartmentImport.run(file: file, into: store, options: options) { stage, done, total in
+                    if total > 0 { progress.update(stage: stage, done: done, total: total) } else { progress.update(stage) }
                 }
-            } catch {
-                if !exists { for suffix in ["", "-journal", "-wal", "-shm"] { try? fm.removeItem(atPath: target + suffix) } }
-                throw error
             }
+            let r = exists ? try run(try StoreFactory.open(location)) : try StoreFactory.build(location, replacing: false, onePass: true, run)
             progress.finish()
             do {
-                let store = try SpatiaLiteStore(path: db)
+                let store = try StoreFactory.open(location)
                 try store.appendAudit([AuditRecord(at: AuditTrail.now(), principal: cliPrincipal(), action: "change", endpoint: "onemap import",
                                                    layer: layer, rows: r.rows,
                                                    outcome: "inserted \(r.versions.inserted), updated \(r.versions.updated), closed \(r.versions.closed), rejected \(r.rejected.count)")])

@@ -12,7 +12,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Write an area report (PDF, HTML, XLSX or JSON): map, key figures, tables, change, provenance.")
 
-    @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+    @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
     @Option(help: "Administrative code of the area.") var area: String
     @Option(help: "Day of the figures (YYYY-MM-DD), default today.") var datetime: String?
     @Option(help: "Day to compare with (YYYY-MM-DD).") var compare: String?

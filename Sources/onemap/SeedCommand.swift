@@ -3,7 +3,7 @@ import Foundation
 import OneMapAccess
 import OneMapGeo
 import OneMapStore
-import OneMapSpatiaLite
+import OneMapBackends
 import OneMapTiles
 
 /// `onemap seed`: vector tiles of an area and zoom range into an MBTiles archive for departments
@@ -13,7 +13,7 @@ struct SeedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed", abstract: "Write the tiles of an area and zoom range into an MBTiles archive (atomic: a temporary file, then renamed).")
 
-    @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+    @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
     @Option(help: "Comma-separated tile layers.") var layers = "admin_areas,buildings"
     @Option(help: "First zoom.") var minzoom = 0
     @Option(help: "Last zoom.") var maxzoom = 14
@@ -116,7 +116,7 @@ struct SeedCommand: ParsableCommand {
     }
 
     /// The box to seed: the area's, the given one, or the layers' extent (lon/lat).
-    private func seedBox(_ store: SpatiaLiteStore, _ infos: [LayerInfo]) throws -> BBox {
+    private func seedBox(_ store: any OneMapDatabase, _ infos: [LayerInfo]) throws -> BBox {
         if let bbox {
             let n = bbox.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
             guard n.count == 4, n[0] < n[2], n[1] < n[3], n.allSatisfy(\.isFinite) else {

@@ -5,7 +5,7 @@ import Logging
 import OneMapAccess
 import OneMapServer
 import OneMapStore
-import OneMapSpatiaLite
+import OneMapBackends
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (loopback by default).") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
-    @Option(help: "SpatiaLite database.") var db = "data/onemap.sqlite"
+    @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
     @Option(help: "Folder of MapLibre styles.") var styles = "styles"
     @Option(help: "Folder for the tile cache's second level on disk (kept across restarts, changes applied); default: memory only.") var tileCacheDir: String?
     @Option(help: "Folder whose .mbtiles/.pmtiles archives are served at /archives (read at start).") var tiles = "tiles"
@@ -41,12 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
         OneMapApplication.startMetrics()
         var logger = Logger(label: "onemap")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let store: SpatiaLiteStore
-        do {
-            store = try SpatiaLiteStore(path: db)
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let store = try openStore(db)
         store.readTimeLimit = queryTimeout
         var config = ServerConfiguration()
         config.host = host; config.port = port

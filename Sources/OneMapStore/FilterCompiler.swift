@@ -1,27 +1,60 @@
 import OneMapGeo
-import OneMapStore
+
+/// How a backend's SQL spells what a compiled filter needs.
+package struct SQLDialect: Sendable {
+    /// Parameter number n (1-based) in a statement: `?n` (SQLite), `$n` (PostgreSQL).
+    package let placeholder: @Sendable (Int) -> String
+    package let trueLiteral: String
+    package let falseLiteral: String
+    /// A geometry from a WKB parameter, EPSG:4490.
+    package let geometryFromWKB: @Sendable (String) -> String
+    /// The condition that `function` (ST_Intersects, ...) holds for two geometries.
+    package let spatialTest: @Sendable (_ function: String, _ a: String, _ b: String) -> String
+
+    package init(placeholder: @escaping @Sendable (Int) -> String, trueLiteral: String, falseLiteral: String,
+                 geometryFromWKB: @escaping @Sendable (String) -> String,
+                 spatialTest: @escaping @Sendable (String, String, String) -> String) {
+        self.placeholder = placeholder; self.trueLiteral = trueLiteral; self.falseLiteral = falseLiteral
+        self.geometryFromWKB = geometryFromWKB; self.spatialTest = spatialTest
+    }
+}
+
+/// A spatial layer's SQL as a filter sees it.
+package struct FilterColumns: Sendable {
+    /// One expression per catalog field, in catalog order.
+    package let columns: [String]
+    package let geometry: String
+    /// Rows whose box meets parameters 1...4 (min x, min y, max x, max y), through the index.
+    package let spatial: String
+    /// Table alias (for valid time), e.g. `b` in `buildings b`.
+    package let alias: String
+
+    package init(columns: [String], geometry: String, spatial: String, alias: String) {
+        self.columns = columns; self.geometry = geometry; self.spatial = spatial; self.alias = alias
+    }
+}
 
 /// Turns a filter into an SQL condition over one layer's columns; values go to `parameters`,
-/// numbered from `firstParameter`.
-struct FilterCompiler {
+/// numbered from `firstParameter`. The same compiler for every backend (`SQLDialect` spells the
+/// differences), so both refuse the same filters with the same words.
+package struct FilterCompiler {
     let info: LayerInfo
-    let sql: LayerSQL
+    let sql: FilterColumns
+    let dialect: SQLDialect
     let firstParameter: Int
-    private(set) var parameters: [SQLValue] = []
-    /// Table alias of the layer's SQL (for valid time), e.g. `b` in `buildings b`.
-    let alias: String
+    package private(set) var parameters: [SQLValue] = []
+    var alias: String { sql.alias }
 
     /// Property names a filter may use (figures computed after the query are not columns).
     let allowed: Set<String>
 
-    init(info: LayerInfo, sql: LayerSQL, firstParameter: Int, allowed: Set<String>) {
-        self.info = info; self.sql = sql; self.firstParameter = firstParameter; self.allowed = allowed
-        alias = String(sql.id.prefix { $0 != "." })
+    package init(info: LayerInfo, sql: FilterColumns, dialect: SQLDialect, firstParameter: Int, allowed: Set<String>) {
+        self.info = info; self.sql = sql; self.dialect = dialect; self.firstParameter = firstParameter; self.allowed = allowed
     }
 
     private mutating func bind(_ v: SQLValue) -> String {
         parameters.append(v)
-        return "?\(firstParameter + parameters.count - 1)"
+        return dialect.placeholder(firstParameter + parameters.count - 1)
     }
 
     private func column(_ name: String) throws -> (String, FieldInfo) {
@@ -67,12 +100,12 @@ struct FilterCompiler {
         }
     }
 
-    mutating func compile(_ e: FilterExpression) throws -> String {
+    package mutating func compile(_ e: FilterExpression) throws -> String {
         switch e {
         case .and(let parts): return "(" + (try parts.map { try compile($0) }).joined(separator: " AND ") + ")"
         case .or(let parts): return "(" + (try parts.map { try compile($0) }).joined(separator: " OR ") + ")"
         case .not(let inner): return "(NOT \(try compile(inner)))"
-        case .literal(let b): return b ? "1" : "0"
+        case .literal(let b): return b ? dialect.trueLiteral : dialect.falseLiteral
         case .compare(let op, let a, let b):
             guard ["=", "<>", "<", "<=", ">", ">="].contains(op) else { throw StoreError("filter: unknown comparison '\(op)'") }
             try checkKinds([a, b])
@@ -82,19 +115,19 @@ struct FilterCompiler {
             try checkKinds([a, lo, hi])
             return "(\(try operand(a)) BETWEEN \(try operand(lo)) AND \(try operand(hi)))"
         case .inList(let a, let list):
-            guard !list.isEmpty else { return "0" }
+            guard !list.isEmpty else { return dialect.falseLiteral }
             try checkKinds([a] + list)
             return "(\(try operand(a)) IN (\(try list.map { try operand($0) }.joined(separator: ", "))))"
         case .isNull(let a): return "(\(try operand(a)) IS NULL)"
         case .spatial(let predicate, let g):
-            guard let box = g.bbox else { return predicate == .disjoint ? "1" : "0" }
+            guard let box = g.bbox else { return predicate == .disjoint ? dialect.trueLiteral : dialect.falseLiteral }
             let blob = bind(.blob(WKB.encode(g)))
-            let exact = "\(predicate.sqlFunction)(\(sql.geometry), GeomFromWKB(\(blob), 4490)) = 1"
+            let exact = dialect.spatialTest(predicate.sqlFunction, sql.geometry, dialect.geometryFromWKB(blob))
             if predicate == .disjoint { return "(\(exact))" }
-            // The R*Tree (or label box) first: only features whose box meets the literal's are tested.
-            // `spatial` numbers the box ?1..?4: swapped for tokens first, so "?1" never meets "?12".
+            // The spatial index (or label box) first: only features whose box meets the literal's are
+            // tested. `spatial` numbers the box 1...4: swapped for tokens first, so "?1" never meets "?12".
             var prefilter = sql.spatial
-            for k in 1...4 { prefilter = prefilter.replacingOccurrences(of: "?\(k)", with: "\u{1}\(k)") }
+            for k in 1...4 { prefilter = prefilter.replacingOccurrences(of: dialect.placeholder(k), with: "\u{1}\(k)") }
             for (k, v) in [box.minX, box.minY, box.maxX, box.maxY].enumerated() {
                 prefilter = prefilter.replacingOccurrences(of: "\u{1}\(k + 1)", with: bind(.double(v)))
             }
@@ -106,7 +139,7 @@ struct FilterCompiler {
                 var parts: [String] = []
                 if let end { parts.append("(\(from) IS NULL OR \(from) <= \(bind(.text(end))))") }
                 if let start { parts.append("(\(to) IS NULL OR \(to) > \(bind(.text(start))))") }
-                return parts.isEmpty ? "1" : "(" + parts.joined(separator: " AND ") + ")"
+                return parts.isEmpty ? dialect.trueLiteral : "(" + parts.joined(separator: " AND ") + ")"
             }
             guard case .property(let name) = a else { throw StoreError("filter: T_INTERSECTS needs a date property or valid_time") }
             let (col, field) = try column(name)
@@ -121,7 +154,7 @@ struct FilterCompiler {
 
 extension SpatialPredicate {
     /// The SQL function that tests it (SpatiaLite spells them as PostGIS does).
-    var sqlFunction: String {
+    package var sqlFunction: String {
         switch self {
         case .intersects: "ST_Intersects"
         case .within: "ST_Within"
