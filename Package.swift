@@ -4,7 +4,7 @@ import PackageDescription
 // Layers, dependencies pointing one way:
 // onemap -> OneMapServer -> OneMapTiles, OneMapQuery, OneMapReports, OneMapAccess, OneMapAnalytics -> OneMapStore -> OneMapGeo -> C shims
 // onemap -> OneMapIngest -> OneMapStore
-// onemap -> OneMapBackends (opens `--db`) -> OneMapSpatiaLite (a backend: implements OneMapStore's protocols) -> OneMapStore
+// onemap -> OneMapBackends (opens `--db`) -> OneMapSpatiaLite, OneMapPostgres (backends: implement OneMapStore's protocols) -> OneMapStore
 let package = Package(
     name: "OneMap",
     platforms: [.macOS(.v14)],
@@ -31,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         .target(name: "OneMapGeo", dependencies: ["CGEOS", "CPROJ"]),
         // Metrics: the API only (read times); the server chooses the backend (Prometheus).
@@ -40,8 +41,11 @@ let package = Package(
         // The embedded backend: one SpatiaLite file.
         .target(name: "OneMapSpatiaLite", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3", "CSpatiaLite",
                                                          .product(name: "Metrics", package: "swift-metrics")]),
+        // The server backend: PostgreSQL/PostGIS through libpq (synchronous, like SQLite: both run on the blocking pool).
+        .target(name: "OneMapPostgres", dependencies: ["OneMapStore", "OneMapGeo", "CLibPQ",
+                                                       .product(name: "Metrics", package: "swift-metrics")]),
         // Opens a database from `--db` (a path or a URL) with the backend it names.
-        .target(name: "OneMapBackends", dependencies: ["OneMapStore", "OneMapSpatiaLite"]),
+        .target(name: "OneMapBackends", dependencies: ["OneMapStore", "OneMapSpatiaLite", "OneMapPostgres"]),
         // Ingest reads GeoPackage files (SQLite) itself: file formats are not storage.
         .target(name: "OneMapIngest", dependencies: ["OneMapStore", "OneMapGeo", "CSQLite3"]),
         // Tiles, and the MBTiles archives they are seeded into (SQLite files of their own: not the store).

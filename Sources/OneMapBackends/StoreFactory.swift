@@ -1,3 +1,4 @@
+import OneMapPostgres
 import OneMapSpatiaLite
 import OneMapStore
 
@@ -9,7 +10,7 @@ public enum StoreFactory {
     public static func open(_ location: StoreLocation) throws -> any OneMapDatabase {
         switch location {
         case .spatialite(let path): try SpatiaLiteStore(path: path)
-        case .postgres(let p): throw unsupported(p)
+        case .postgres(let p): try PostgresStore(location: p)
         }
     }
 
@@ -22,7 +23,7 @@ public enum StoreFactory {
     public static func exists(_ location: StoreLocation) throws -> Bool {
         switch location {
         case .spatialite(let path): SpatiaLiteStore.exists(path: path)
-        case .postgres(let p): throw unsupported(p)
+        case .postgres(let p): try PostgresStore.exists(p)
         }
     }
 
@@ -34,12 +35,8 @@ public enum StoreFactory {
                                 _ body: (any OneMapDatabase) throws -> T) throws -> T {
         switch location {
         case .spatialite(let path): try SpatiaLiteStore.build(path: path, replacing: replacing, newFile: onePass) { try body($0) }
-        case .postgres(let p): throw unsupported(p)
+        case .postgres(let p): try PostgresStore.build(p, replacing: replacing) { try body($0) }
         }
-    }
-
-    private static func unsupported(_ p: PostgresLocation) -> StoreError {
-        StoreError("\(p): PostgreSQL databases are not supported by this build yet", kind: .unavailable)
     }
 }
 

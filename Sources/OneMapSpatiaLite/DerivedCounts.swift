@@ -45,28 +45,19 @@ enum DerivedCounts {
             ids.append(bs.int(0)); xs.append(bs.double(1)); ys.append(bs.double(2)); pops.append(Int(bs.int(3)))
             storedTownship.append(bs.text(4))
         }
-        let engine = GeometryEngine()
         let areas = try c.prepare("SELECT id, level, code, AsBinary(geom) FROM admin_areas ORDER BY id")
+        var shapes: [CentroidRule.AreaShape] = []
+        while try areas.step() {
+            shapes.append(CentroidRule.AreaShape(id: areas.int(0), level: areas.text(1) ?? "", code: areas.text(2) ?? "",
+                                                 geometry: try areas.withBlob(3) { try WKB.decode($0) }))
+        }
+        let points = ids.indices.map { CentroidRule.BuildingPoint(id: ids[$0], x: xs[$0], y: ys[$0], populationToday: pops[$0]) }
         let setPop = try c.prepare("UPDATE admin_areas SET population = ?, label_x = ?, label_y = ? WHERE id = ?")
-        var townshipOf = [String?](repeating: nil, count: ids.count)
         try c.exec("DELETE FROM building_areas")
         let member = try c.prepare("INSERT INTO building_areas(area_id, building_id) VALUES (?, ?)")
-        while try areas.step() {
-            let id = areas.int(0), level = areas.text(1) ?? "", code = areas.text(2) ?? ""
-            let geom = try areas.withBlob(3) { try WKB.decode($0) }
-            let prepared = try engine.prepare(geom)
-            guard let box = prepared.bbox else { continue }
-            var total = 0
-            for i in 0..<ids.count where xs[i] >= box.minX && xs[i] <= box.maxX && ys[i] >= box.minY && ys[i] <= box.maxY {
-                if prepared.contains(Position(xs[i], ys[i])) {
-                    total += pops[i]
-                    try member.run([.int(id), .int(ids[i])])
-                    if level == "township" { townshipOf[i] = code }
-                }
-            }
-            // A label point guaranteed inside the area (a centroid can fall outside a concave county).
-            let label = try engine.pointOnSurface(geom)
-            try setPop.run([.int(Int64(total)), label.map { .double($0.x) } ?? .null, label.map { .double($0.y) } ?? .null, .int(id)])
+        let townshipOf = try CentroidRule.assign(areas: shapes, buildings: points) { area in
+            for b in area.members { try member.run([.int(area.id), .int(b)]) }
+            try setPop.run([.int(Int64(area.population)), area.label.map { .double($0.x) } ?? .null, area.label.map { .double($0.y) } ?? .null, .int(area.id)])
         }
         let setTown = try c.prepare("UPDATE buildings SET township_code = ? WHERE id = ?")
         // Only buildings whose township changed are written (an unchanged re-import writes none).

@@ -269,15 +269,7 @@ extension SpatiaLiteStore {
             try readers.with { c in
                 let s = try c.prepare("SELECT value FROM derived_state WHERE key = 'disclosure_secret'")
                 guard try s.step(), let hex = s.text(0), hex.count == 64 else { return nil }
-                var out: [UInt8] = []
-                var i = hex.startIndex
-                while i < hex.endIndex {
-                    let j = hex.index(i, offsetBy: 2)
-                    guard let b = UInt8(hex[i..<j], radix: 16) else { return nil }
-                    out.append(b)
-                    i = j
-                }
-                return out
+                return Digest.bytes(hex: hex)
             }
         }
         if let s = try stored() { return s }
