@@ -96,6 +96,8 @@ let package = Package(
 
         .testTarget(name: "OneMapGeoTests", dependencies: ["OneMapGeo"]),
         .testTarget(name: "OneMapStoreTests", dependencies: ["OneMapStore", "OneMapGeo"]),
+        // One contract, every backend (PostgreSQL from ONEMAP_TEST_POSTGRES_URL; scripts/test.sh starts one).
+        .testTarget(name: "OneMapStoreContractTests", dependencies: ["OneMapStore", "OneMapSpatiaLite", "OneMapPostgres", "OneMapGeo"]),
         .testTarget(name: "OneMapSpatiaLiteTests", dependencies: ["OneMapSpatiaLite", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo"]),
         .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo"]),

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Installs what OneMap needs on Debian 12 (idempotent) and MapLibre GL JS from the PyPI wheel
 # `maplibre` into .vendor/ (never committed; government intranets have no CDN).
-#   scripts/setup.sh        what running needs: C libraries (cairo for maps and reports), Noto CJK fonts,
-#                           curl, unzip, python3-venv
+#   scripts/setup.sh        what running needs: C libraries (cairo for maps and reports, libpq for
+#                           PostgreSQL), Noto CJK fonts, curl, unzip, python3-venv
 #   scripts/setup.sh test   also the test tools: GDAL, Chromium + driver, wrk, poppler (pdftotext,
-#                           pdftoppm), LibreOffice Calc (headless), and a venv with the independent MVT
+#                           pdftoppm), LibreOffice Calc (headless), PostgreSQL 15 + PostGIS 3, and a venv with the independent MVT
 #                           decoder, Selenium and pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-run}
 
-APT_PACKAGES=(pkg-config libsqlite3-dev libspatialite-dev libgeos-dev libproj-dev libssl-dev zlib1g-dev libcairo2-dev fonts-noto-cjk
-              curl unzip python3-venv)
+APT_PACKAGES=(pkg-config libsqlite3-dev libspatialite-dev libgeos-dev libproj-dev libssl-dev zlib1g-dev libcairo2-dev libpq-dev
+              fonts-noto-cjk curl unzip python3-venv)
 if [ "$MODE" = test ]; then
-  APT_PACKAGES+=(sqlite3 gdal-bin chromium chromium-driver wrk poppler-utils libreoffice-calc-nogui)
+  # PostgreSQL + PostGIS: the second backend's tests run on a private cluster (scripts/pg_cluster.sh).
+  APT_PACKAGES+=(sqlite3 gdal-bin chromium chromium-driver wrk poppler-utils libreoffice-calc-nogui
+                 postgresql-15 postgresql-15-postgis-3 postgresql-contrib)
 fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh test
 echo "[test] swift build (debug, with tests)"
 swift build --build-tests
-echo "[test] swift test"
+echo "[test] PostgreSQL: a private cluster for the second backend's tests"
+export ONEMAP_TEST_POSTGRES_URL=$(scripts/pg_cluster.sh start)
+trap 'scripts/pg_cluster.sh stop' EXIT
+echo "[test] swift test (SpatiaLite and $ONEMAP_TEST_POSTGRES_URL)"
 swift test --skip-build
 echo "[test] end-to-end"
 Tests/e2e/run.sh

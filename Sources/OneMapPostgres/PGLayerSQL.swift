@@ -37,7 +37,7 @@ struct PGLayerSQL {
         case .page:
             // SQLite sorts NULL first ascending and last descending; PostgreSQL the other way round.
             let keys = order.map { "\(columns[$0.0]) \($0.1 ? "ASC NULLS FIRST" : "DESC NULLS LAST")" } + ["\(id)"]
-            return "SELECT \(id), ST_AsBinary(\(geometry)), \(columns.joined(separator: ", ")) FROM \(from)\(whereClause) ORDER BY \(keys.joined(separator: ", ")) LIMIT $8 OFFSET $9"
+            return "SELECT \(id), ST_AsBinary(\(geometry)), \(columns.joined(separator: ", ")) FROM \(from)\(whereClause) ORDER BY \(keys.joined(separator: ", ")) LIMIT $8::bigint OFFSET $9"
         case .one:
             return "SELECT \(id), ST_AsBinary(\(geometry)), \(columns.joined(separator: ", ")) FROM \(from)\(whereClause)"
         }
@@ -50,10 +50,11 @@ struct PGLayerSQL {
 
     private static func boxTest(_ geometry: String) -> String { "\(geometry) && ST_MakeEnvelope($1, $2, $3, $4, 4490)" }
 
-    private static let validAreas = "(a.valid_from IS NULL OR $6 IS NULL OR a.valid_from <= $6) AND (a.valid_to IS NULL OR $5 IS NULL OR a.valid_to > $5)"
+    // Days are cast: a NULL parameter's type is not inferred from a later comparison.
+    private static let validAreas = "(a.valid_from IS NULL OR $6::text IS NULL OR a.valid_from <= $6::text) AND (a.valid_to IS NULL OR $5::text IS NULL OR a.valid_to > $5::text)"
 
     private static func versions(_ alias: String) -> String {
-        "($6 IS NULL OR \(alias).valid_from <= $6) AND (\(alias).valid_to IS NULL OR $5 IS NULL OR \(alias).valid_to > $5)"
+        "($6::text IS NULL OR \(alias).valid_from <= $6::text) AND (\(alias).valid_to IS NULL OR $5::text IS NULL OR \(alias).valid_to > $5::text)"
     }
 
     static let adminAreas = PGLayerSQL(

@@ -39,11 +39,11 @@ extension PostgresStore {
 
     /// $1..$9 and the property values, as `PGLayerSQL` numbers them.
     private static func parameters(_ q: FeatureQuery, day: String, ninth: Int64, filters: [SQLValue]) -> [SQLValue] {
-        let b = q.bbox
-        return [b.map { .double($0.minX) } ?? .null, b.map { .double($0.minY) } ?? .null,
-                b.map { .double($0.maxX) } ?? .null, b.map { .double($0.maxY) } ?? .null,
+        // Without a box its parameters are unused: zeros, not NULLs (an unused NULL has no type).
+        let b = q.bbox ?? BBox(minX: 0, minY: 0, maxX: 0, maxY: 0)
+        return [.double(b.minX), .double(b.minY), .double(b.maxX), .double(b.maxY),
                 q.time.start.map { .text($0) } ?? .null, q.time.end.map { .text($0) } ?? .null, .text(day),
-                q.limit.map { .int(Int64($0)) } ?? .null, .int(ninth)] + filters
+                .int(Int64(q.limit ?? Int(Int64.max))), .int(ninth)] + filters
     }
 
     /// How to read one layer for one day: its SQL parts, the filters, and the row decoder.
@@ -126,11 +126,11 @@ extension PostgresStore {
         guard let info = try self.layer(id: layer), info.isSpatial else { return nil }
         let table = table(of: info)
         return try readers.with { c in
-            // The planner's estimate from the GiST index statistics would be approximate: the exact box, from the index-only scan.
-            let r = try c.query("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom)::geometry AS e FROM \"\(table)\") x")
+            // From the coordinates (box3d), not the single-precision boxes PostGIS keeps with each geometry.
+            let r = try c.query("SELECT min(ST_XMin(geom::box3d)), min(ST_YMin(geom::box3d)), max(ST_XMax(geom::box3d)), max(ST_YMax(geom::box3d)) FROM \"\(table)\"")
             guard r.rows > 0, !r.row(0).isNull(0) else { return nil }
             let row = r.row(0)
-            return BBox(minX: row.double(0), minY: row.double(1), maxX: row.double(2), maxY: row.double(3))
+            return BBox(minX: row.double(0), minY: row.double(1), maxX: row.double(2), maxY: row.double(3)).roundedOutToSinglePrecision
         }
     }
 

@@ -295,7 +295,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
             guard try c.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = ?", [.text("idx_\(table)_geom")]) == 1 else { return nil }
             let s = try c.cached("SELECT min(xmin), min(ymin), max(xmax), max(ymax) FROM idx_\(table)_geom")
             guard try s.step(), !s.isNull(0) else { return nil }
-            return BBox(minX: s.double(0), minY: s.double(1), maxX: s.double(2), maxY: s.double(3))
+            return BBox(minX: s.double(0), minY: s.double(1), maxX: s.double(2), maxY: s.double(3)).roundedOutToSinglePrecision
         }
     }
 
