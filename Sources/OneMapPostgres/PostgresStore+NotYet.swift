@@ -26,11 +26,6 @@ extension PostgresStore: OneMapDatabase {
         throw notYet("change lists")
     }
 
-    public func applyVersions(layer: LayerInfo, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
-                              validFrom: String, skipBad: Bool, progress: (Int) -> Void) throws -> VersionSummary {
-        throw notYet("versioned imports")
-    }
-
     public func applyRecords(layer: String, records: [RecordSource], alreadyRejected: [RejectedRow], mode: ImportMode,
                              validFrom: String, toleranceMetres: Double, skipBad: Bool, progress: (Int) -> Void) throws -> RecordImportSummary {
         throw notYet("person and business imports")

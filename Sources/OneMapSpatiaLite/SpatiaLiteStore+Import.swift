@@ -13,7 +13,7 @@ extension SpatiaLiteStore {
             throw StoreError("layer '\(target.id)' holds records without geometry; import them with the person or business import")
         }
         // A new layer's fields were inferred from these very records.
-        if existing != nil { try Self.checkFields(records, against: target) }
+        if existing != nil { try RecordRules.checkFields(records, against: target) }
         StageTimer.mark("check fields")
         let isCore = CoreLayers.all.contains { $0.id == target.id }
         return try withWriteTransaction(analyze: isCore ? nil : UserLayerTable(target).table) { c in
@@ -63,22 +63,6 @@ extension SpatiaLiteStore {
 
     /// Imports at least this large rebuild the spatial index instead of maintaining it row by row.
     static let rebuildIndexThreshold = 5000
-
-    /// A field the layer does not have is a file-level error (a wrong file or a wrong layer).
-    static func checkFields(_ records: [KeyedRecord], against layer: LayerInfo) throws {
-        let known = Set(layer.fields.map(\.name))
-        let chunks = max(1, min(Parallel.cores * 4, records.count / 1000))
-        let unknown = Parallel.map(chunks, minimumChunk: 1) { c in
-            var out = Set<String>()
-            for r in records[(records.count * c / chunks)..<(records.count * (c + 1) / chunks)] {
-                for name in r.values.keys where !known.contains(name) { out.insert(name) }
-            }
-            return out
-        }.reduce(into: Set<String>()) { $0.formUnion($1) }
-        guard unknown.isEmpty else {
-            throw StoreError("the file has field(s) \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")) that layer '\(layer.id)' does not have; its fields: \(layer.fields.map(\.name).joined(separator: ", "))")
-        }
-    }
 
     private func applyUserLayer(_ layer: LayerInfo, isNew: Bool, records: [KeyedRecord], mode: ImportMode, day: String,
                                 on c: SQLiteConnection, progress: (Int) -> Void) throws -> VersionSummary {

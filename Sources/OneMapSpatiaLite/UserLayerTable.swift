@@ -120,19 +120,7 @@ struct UserLayerVersionRows: VersionedRows {
     }
 
     func row(for r: KeyedRecord) throws -> UserLayerRow {
-        let family = r.geometry.familyName
-        let declared = table.layer.geometryType
-        var geometry = r.geometry
-        if declared != .geometry && declared.rawValue != r.geometry.typeName {
-            // A single part where the layer holds multi parts is promoted; anything else does not fit.
-            switch (declared, r.geometry) {
-            case (.multiPolygon, .polygon(let p)): geometry = .multiPolygon([p])
-            case (.multiLineString, .lineString(let l)): geometry = .multiLineString([l])
-            case (.multiPoint, .point(let p)): geometry = .multiPoint([p])
-            default:
-                throw StoreError("geometry is a \(r.geometry.typeName); layer '\(table.layer.id)' holds \(declared.rawValue) (\(family) family does not fit)")
-            }
-        }
+        let geometry = try RecordRules.fitted(r.geometry, to: table.layer)
         let values = try table.attributeFields.map { f in try LayerSchema.sqlValue(r.values[f.name], as: f.type, field: f.name) }
         return UserLayerRow(key: r.key, values: values, blob: SpatiaLiteBlob.encode(geometry), box: geometry.bbox ?? BBox(minX: 0, minY: 0, maxX: 0, maxY: 0))
     }

@@ -159,4 +159,34 @@ public enum RecordRules {
         b.validTo = nil  // an imported version stays valid until a later import changes or closes it
         return b
     }
+
+    /// A field the layer does not have is a file-level error (a wrong file or a wrong layer).
+    package static func checkFields(_ records: [KeyedRecord], against layer: LayerInfo) throws {
+        let known = Set(layer.fields.map(\.name))
+        let chunks = max(1, min(Parallel.cores * 4, records.count / 1000))
+        let unknown = Parallel.map(chunks, minimumChunk: 1) { c in
+            var out = Set<String>()
+            for r in records[(records.count * c / chunks)..<(records.count * (c + 1) / chunks)] {
+                for name in r.values.keys where !known.contains(name) { out.insert(name) }
+            }
+            return out
+        }.reduce(into: Set<String>()) { $0.formUnion($1) }
+        guard unknown.isEmpty else {
+            throw StoreError("the file has field(s) \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")) that layer '\(layer.id)' does not have; its fields: \(layer.fields.map(\.name).joined(separator: ", "))")
+        }
+    }
+
+    /// A record's geometry as layer `layer` stores it: a single part where the layer holds multi
+    /// parts is promoted; any other kind does not fit.
+    package static func fitted(_ g: Geometry, to layer: LayerInfo) throws -> Geometry {
+        let declared = layer.geometryType
+        guard declared != .geometry && declared.rawValue != g.typeName else { return g }
+        switch (declared, g) {
+        case (.multiPolygon, .polygon(let p)): return .multiPolygon([p])
+        case (.multiLineString, .lineString(let l)): return .multiLineString([l])
+        case (.multiPoint, .point(let p)): return .multiPoint([p])
+        default:
+            throw StoreError("geometry is a \(g.typeName); layer '\(layer.id)' holds \(declared.rawValue) (\(g.familyName) family does not fit)")
+        }
+    }
 }

@@ -1,0 +1,247 @@
+import Foundation
+import OneMapGeo
+import OneMapStore
+
+/// Versioned imports into buildings and department layers: the model's version rules
+/// (`VersionApplier`) over PostgreSQL tables, in one transaction under the data-write lock (two
+/// imports never interleave their versions; the second waits for the first).
+extension PostgresStore {
+    public func applyVersions(layer: LayerInfo, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
+                              validFrom day: String, skipBad: Bool, progress: (Int) -> Void = { _ in }) throws -> VersionSummary {
+        guard ISODate.isValid(day) else { throw StoreError("valid-from '\(day)' is not a YYYY-MM-DD date") }
+        let existing = try self.layer(id: layer.id)
+        if existing == nil { try LayerSchema.checkLayerID(layer.id) }
+        let target = existing ?? layer
+        guard target.isSpatial else {
+            throw StoreError("layer '\(target.id)' holds records without geometry; import them with the person or business import")
+        }
+        if existing != nil { try RecordRules.checkFields(records, against: target) }
+        if target.id != "buildings" && CoreLayers.all.contains(where: { $0.id == target.id }) {
+            throw StoreError("layer '\(target.id)' is derived or maintained by the data center and cannot be imported into")
+        }
+        let summary = try writeData { c -> VersionSummary in
+            var summary: VersionSummary
+            let table: String
+            if target.id == "buildings" {
+                table = "buildings"
+                let rows = try PGBuildingVersionRows(connection: c, day: day)
+                summary = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: false, progress: progress)
+                try rows.finish()
+            } else {
+                let t = PGUserLayerTable(target)
+                table = t.table
+                if existing == nil { try Self.createUserLayer(target, on: c) }
+                let rows = try PGUserLayerVersionRows(table: t, connection: c, day: day)
+                summary = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: existing == nil, progress: progress)
+                try rows.finish()
+            }
+            summary.rejected = (alreadyRejected + summary.rejected).sorted { $0.row < $1.row }
+            if !summary.rejected.isEmpty && !skipBad {
+                throw ImportRefused(rejected: summary.rejected,
+                                    reason: "\(summary.rejected.count) bad row(s); nothing was imported (use --skip-bad to import the rest)")
+            }
+            if target.id == "buildings" {
+                try finishLoad(c)
+            } else {
+                try Self.bumpGeneration(c)
+                try c.query("UPDATE layers SET updated_at = $1 WHERE id = $2", [.text(ISO8601DateFormatter().string(from: Date())), .text(target.id)])
+            }
+            if summary.inserted + summary.updated + summary.closed > 0 {
+                let given = records.reduce(nil as BBox?) { u, r in
+                    guard let b = r.geometry.bbox else { return u }
+                    guard var u else { return b }
+                    u.extend(b)
+                    return u
+                }
+                try Self.recordVersions(c, layer: target.id, table: table, day: day, extra: given)
+                if target.id == "buildings" {
+                    // Area populations follow building centroids: the areas' tiles from that day too.
+                    for l in [CoreLayers.adminAreas.id, CoreLayers.adminLabels.id] { try Self.recordChange(c, layer: l, fromDay: day, box: nil) }
+                }
+            }
+            return summary
+        }
+        try writers.with(timeLimited: false) { c in try c.exec("ANALYZE \"\(target.id == "buildings" ? "buildings" : PGUserLayerTable(target).table)\"") }
+        afterChange()
+        return summary
+    }
+
+    /// A department layer's table and catalog entry, inside the import's transaction (a refused
+    /// import leaves no empty layer behind).
+    static func createUserLayer(_ layer: LayerInfo, on c: PGConnection) throws {
+        let known = try c.query("SELECT code FROM departments ORDER BY code").all.compactMap { $0.text(0) }
+        guard known.contains(layer.ownerDepartment) else {
+            throw StoreError("unknown owner department '\(layer.ownerDepartment)'; departments: \(known.joined(separator: ", "))")
+        }
+        let t = PGUserLayerTable(layer)
+        for sql in t.createDDL { try c.exec(sql) }
+        try c.query("""
+            INSERT INTO layers(id, title, description, geometry_type, fields_json, owner_department, share_class, min_zoom, max_zoom, updated_at)
+            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+            """, [.text(layer.id), .text(layer.title), .text(layer.description), .text(layer.geometryType.rawValue),
+                  .text(String(decoding: try JSONEncoder().encode(layer.fields), as: UTF8.self)),
+                  .text(layer.ownerDepartment), .text(layer.shareClass.rawValue), .int(Int64(layer.minZoom)),
+                  .int(Int64(layer.maxZoom)), .text(ISO8601DateFormatter().string(from: Date()))])
+    }
+}
+
+extension PGUserLayerTable {
+    var postgisType: String {
+        switch layer.geometryType {
+        case .point: "Point"
+        case .lineString: "LineString"
+        case .polygon: "Polygon"
+        case .multiPoint: "MultiPoint"
+        case .multiLineString: "MultiLineString"
+        case .multiPolygon: "MultiPolygon"
+        case .geometry, .none: "Geometry"
+        }
+    }
+
+    /// The table (text compared byte by byte, as in SQLite), its spatial index and the rule that
+    /// versions of one entity never overlap.
+    var createDDL: [String] {
+        let columns = attributeFields.map { "\(Self.quoted($0.name)) \(Self.sqlType($0.type))\($0.type == .string || $0.type == .date ? " COLLATE \"C\"" : "")" }
+        return [
+            """
+            CREATE TABLE \(table) (
+              fid bigint PRIMARY KEY, entity_key text COLLATE "C" NOT NULL, valid_from text COLLATE "C" NOT NULL, valid_to text COLLATE "C"\(columns.isEmpty ? "" : ",\n  " + columns.joined(separator: ", ")),
+              geom geometry(\(postgisType), 4490) NOT NULL,
+              UNIQUE (entity_key, valid_from),
+              CHECK (valid_to IS NULL OR valid_from < valid_to),
+              CONSTRAINT \(table)_versions_disjoint EXCLUDE USING gist (entity_key WITH =, days(valid_from, valid_to) WITH &&))
+            """,
+            "CREATE INDEX \(table)_geom ON \(table) USING gist (geom)",
+            "CREATE INDEX \(table)_valid_to ON \(table)(valid_to) WHERE valid_to IS NOT NULL",
+        ]
+    }
+}
+
+/// The statements every versioned table needs beyond its own insert and comparison.
+struct PGVersionStatements {
+    let c: PGConnection
+    let table, id, key: String
+
+    func newestDay(_ k: String) throws -> String? {
+        try c.query("SELECT max(coalesce(valid_to, valid_from)) FROM \(table) WHERE \(key) = $1", [.text(k)], prepare: true).row(0).text(0)
+    }
+
+    func close(_ rowID: Int64, on day: String) throws {
+        try c.query("UPDATE \(table) SET valid_to = $1 WHERE \(id) = $2", [.text(day), .int(rowID)], prepare: true)
+    }
+
+    func remove(_ rowID: Int64) throws {
+        try c.query("DELETE FROM \(table) WHERE \(id) = $1", [.int(rowID)], prepare: true)
+    }
+
+    func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)] {
+        try c.query("SELECT \(id), \(key), valid_from FROM \(table) WHERE valid_to IS NULL AND valid_from <= $1 AND \(key) IS NOT NULL ORDER BY \(id)",
+                    [.text(day)]).all.map { ($0.int(0), $0.text(1) ?? "", $0.text(2) ?? "") }
+    }
+}
+
+/// The buildings table for the version rules (new versions go in by COPY at the end).
+final class PGBuildingVersionRows: VersionedRows {
+    let day: String
+    private let c: PGConnection
+    private let writer: PGBulkWriter
+    private let versions: PGVersionStatements
+
+    init(connection: PGConnection, day: String) throws {
+        c = connection
+        self.day = day
+        writer = try PGBulkWriter(connection: connection)
+        versions = PGVersionStatements(c: connection, table: "buildings", id: "id", key: "entity_code")
+    }
+
+    func row(for r: KeyedRecord) throws -> Building { try RecordRules.building(from: r, validFrom: day) }
+
+    func current(_ key: String, comparedWith b: Building) throws -> (id: Int64, from: String, same: Bool)? {
+        let r = try c.query("""
+            SELECT id, valid_from, floors, use, built_date, demolished_date, ST_AsBinary(geom, 'NDR') FROM buildings
+            WHERE entity_code = $1 AND valid_to IS NULL
+            """, [.text(key)], prepare: true)
+        guard r.rows > 0 else { return nil }
+        let s = r.row(0)
+        let same = s.int(2) == Int64(b.floors) && s.text(3) == b.use && s.text(4) == b.builtDate
+            && s.text(5) == b.demolishedDate && s.bytes(6) == WKB.encode(b.footprint)
+        return (s.int(0), s.text(1) ?? "", same)
+    }
+
+    func newestDay(_ key: String) throws -> String? { try versions.newestDay(key) }
+    func close(_ id: Int64, on day: String) throws { try versions.close(id, on: day) }
+    func remove(_ id: Int64) throws { try versions.remove(id) }
+    func insert(_ b: Building) throws { try writer.add(b) }
+    func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)] { try versions.openVersions(onOrBefore: day) }
+    func finish() throws { try writer.finish() }
+}
+
+/// A converted record of a department layer: attribute values in column order and the geometry.
+struct PGUserLayerRow {
+    let key: String
+    let values: [SQLValue]
+    let geometry: Geometry
+}
+
+/// A department layer's table for the version rules (new versions go in by COPY at the end).
+final class PGUserLayerVersionRows: VersionedRows {
+    let table: PGUserLayerTable
+    let day: String
+    private let c: PGConnection
+    private let versions: PGVersionStatements
+    private var nextID: Int64
+    private var rows: [UInt8] = []
+    private var line = PGCopyRow()
+
+    init(table: PGUserLayerTable, connection: PGConnection, day: String) throws {
+        self.table = table; self.day = day; c = connection
+        versions = PGVersionStatements(c: connection, table: table.table, id: "fid", key: "entity_key")
+        nextID = try connection.query("SELECT coalesce(max(fid), 0) + 1 FROM \(table.table)").row(0).int(0)
+    }
+
+    func row(for r: KeyedRecord) throws -> PGUserLayerRow {
+        let geometry = try RecordRules.fitted(r.geometry, to: table.layer)
+        let values = try table.attributeFields.map { f in try LayerSchema.sqlValue(r.values[f.name], as: f.type, field: f.name) }
+        return PGUserLayerRow(key: r.key, values: values, geometry: geometry)
+    }
+
+    func current(_ key: String, comparedWith row: PGUserLayerRow) throws -> (id: Int64, from: String, same: Bool)? {
+        let cols = table.attributeColumns.isEmpty ? "" : ", " + table.attributeColumns.joined(separator: ", ")
+        let r = try c.query("SELECT fid, valid_from, ST_AsBinary(geom, 'NDR')\(cols) FROM \(table.table) WHERE entity_key = $1 AND valid_to IS NULL",
+                            [.text(key)], prepare: true)
+        guard r.rows > 0 else { return nil }
+        let s = r.row(0)
+        var same = s.bytes(2) == WKB.encode(row.geometry)
+        for (i, v) in row.values.enumerated() where same {
+            let col = 3 + i
+            switch v {
+            case .null: same = s.isNull(col)
+            case .int(let n): same = !s.isNull(col) && s.int(col) == n
+            case .double(let d): same = !s.isNull(col) && s.double(col) == d
+            case .text(let t): same = s.text(col) == t
+            case .blob: same = false
+            }
+        }
+        return (s.int(0), s.text(1) ?? "", same)
+    }
+
+    func newestDay(_ key: String) throws -> String? { try versions.newestDay(key) }
+    func close(_ id: Int64, on day: String) throws { try versions.close(id, on: day) }
+    func remove(_ id: Int64) throws { try versions.remove(id) }
+    func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)] { try versions.openVersions(onOrBefore: day) }
+
+    func insert(_ r: PGUserLayerRow) throws {
+        line.int(nextID); nextID += 1
+        line.text(r.key); line.text(day)
+        for v in r.values { line.value(v) }
+        line.geometry(r.geometry)
+        rows.append(contentsOf: line.line())
+    }
+
+    func finish() throws {
+        guard !rows.isEmpty else { return }
+        let columns = (["fid", "entity_key", "valid_from"] + table.attributeColumns + ["geom"]).joined(separator: ", ")
+        try c.copyIn("COPY \(table.table)(\(columns)) FROM STDIN") { try $0.write(rows) }
+        rows = []
+    }
+}
