@@ -146,6 +146,20 @@ final class PGConnection {
         }
     }
 
+    /// Runs `body` in one read-only transaction that sees one snapshot throughout (REPEATABLE
+    /// READ): several queries read the database as of one moment.
+    func snapshot<T>(_ body: () throws -> T) throws -> T {
+        try exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        do {
+            let result = try body()
+            try exec("COMMIT")
+            return result
+        } catch {
+            if !isBroken { try exec("ROLLBACK") }
+            throw error
+        }
+    }
+
     /// `statement_timeout` for the next statements (0: none); sent only when it changes.
     func setTimeout(seconds: Double) throws {
         let ms = seconds > 0 ? max(1, Int(seconds * 1000)) : 0

@@ -79,4 +79,7 @@ struct PGRow {
     }
 
     func bytes(_ col: Int) -> [UInt8]? { isNull(col) ? nil : Array(raw(col)) }
+
+    /// A text value's bytes, valid while the result lives (for sinks that read them at once); nil for NULL.
+    func textBytes(_ col: Int) -> UnsafeRawBufferPointer? { isNull(col) ? nil : raw(col) }
 }

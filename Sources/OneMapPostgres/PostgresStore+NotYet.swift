@@ -13,15 +13,6 @@ extension PostgresStore: OneMapDatabase {
         throw notYet("area statistics in SQL")
     }
 
-    public func scanStatisticsRows<Sink: StatisticsRowSink>(into sink: inout Sink) throws -> StatisticsScan {
-        throw notYet("the statistics scan")
-    }
-
-    public func scanStatisticsChanges<Sink: StatisticsRowSink>(afterRow rowSeq: Int64, limit: Int, recheckPeople: [Int64], recheckBusinesses: [Int64],
-                                                               into sink: inout Sink) throws -> StatisticsChangeScan {
-        throw notYet("the statistics change scan")
-    }
-
     public func changes(layer: String, from: String, to: String, bbox: BBox?, limit: Int, offset: Int) throws -> ChangeList {
         throw notYet("change lists")
     }
