@@ -183,3 +183,5 @@ extension PostgresStore {
 
     static let buildLock: Int64 = 0x6F6E_6D61_7062_6C64
 }
+
+extension PostgresStore: OneMapDatabase {}

@@ -42,16 +42,7 @@ struct RecordVersionRows: VersionedRows {
     }
 
     func row(for r: KeyedRecord) throws -> Row {
-        let values = try RecordRules.values(kind, r)
-        let start = values[kind.columns.firstIndex(of: kind.factStart)!]
-        let end = values[kind.columns.firstIndex(of: kind.factEnd)!]
-        guard case .text(let from) = start else { throw StoreError("field '\(kind.factStart)' is missing") }
-        var to: String?
-        if case .text(let e) = end {
-            guard e > from else { throw StoreError("field '\(kind.factEnd)' \(e) is not after '\(kind.factStart)' \(from)") }
-            to = e
-        }
-        // A new record counts from its own start (a person who moved in in 2015 is there in 2020).
+        let (values, from, to) = try RecordPlacement.versionRow(kind, r)
         return Row(key: r.key, values: values, validFrom: from, validTo: to)
     }
 
@@ -91,11 +82,8 @@ struct RecordVersionRows: VersionedRows {
         defer { insert.reset() }
         try insert.bind(1, .text(row.key))
         for (i, v) in row.values.enumerated() { try insert.bind(2 + i, v) }
-        let changed = try versions.newestDay(row.key) != nil
-        let from = changed ? max(day, row.validFrom) : row.validFrom
-        if let to = row.validTo, to <= from {
-            throw StoreError("record '\(row.key)': its end \(to) is not after its start \(from)")
-        }
+        let from = try RecordPlacement.versionStart(changed: try versions.newestDay(row.key) != nil, day: day, key: row.key,
+                                                    validFrom: row.validFrom, validTo: row.validTo)
         try insert.bind(2 + row.values.count, .text(from))
         try insert.bind(3 + row.values.count, row.validTo.map { .text($0) } ?? .null)
         try insert.step()

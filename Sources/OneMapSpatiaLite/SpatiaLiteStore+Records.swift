@@ -66,8 +66,7 @@ extension SpatiaLiteStore {
 /// Places a record in a building valid on the import day: by building key, else the building whose
 /// footprint contains its coordinates, else the nearest within the tolerance.
 struct BuildingLocator {
-    enum How { case byKey, inside, nearest }
-    struct Placement { let code: String; let centroid: Position; let how: How }
+    typealias Placement = RecordPlacement.Placement
 
     let day: String
     let toleranceMetres: Double
@@ -85,13 +84,7 @@ struct BuildingLocator {
     }
 
     func place(buildingCode: FieldValue?, position: Position?) throws -> Placement {
-        if let buildingCode, buildingCode != .null {
-            let code: String
-            switch buildingCode {
-            case .string(let s): code = s.trimmingCharacters(in: .whitespaces)
-            case .int(let n): code = String(n)
-            default: throw StoreError("field 'building_code' must be text")
-            }
+        if let code = try RecordPlacement.buildingCode(buildingCode) {
             byCode.reset()
             defer { byCode.reset() }
             try byCode.bind([.text(code), .text(day)])
@@ -99,22 +92,15 @@ struct BuildingLocator {
             return Placement(code: code, centroid: Position(byCode.double(0), byCode.double(1)), how: .byKey)
         }
         guard let p = position else { throw StoreError("no building_code and no coordinates: the record cannot be placed") }
-        let m = PointInPolygon.metresPerDegree(atLatitude: p.y)
-        let dx = toleranceMetres / m.x, dy = toleranceMetres / m.y
+        let box = RecordPlacement.searchBox(around: p, toleranceMetres: toleranceMetres)
         near.reset()
         defer { near.reset() }
-        try near.bind([.double(p.x - dx), .double(p.y - dy), .double(p.x + dx), .double(p.y + dy), .text(day)])
-        var best: (Placement, Double)?
+        try near.bind([.double(box.minX), .double(box.minY), .double(box.maxX), .double(box.maxY), .text(day)])
+        var candidates: [RecordPlacement.Candidate] = []
         while try near.step() {
-            guard case .polygon(let footprint) = try near.withBlob(3, { try WKB.decode($0) }) else { continue }
-            let d = PointInPolygon.distanceMetres(p, footprint)
-            let candidate = Placement(code: near.text(0) ?? "", centroid: Position(near.double(1), near.double(2)), how: d == 0 ? .inside : .nearest)
-            if d == 0 { return candidate }
-            if d <= toleranceMetres, best.map({ d < $0.1 }) ?? true { best = (candidate, d) }
+            candidates.append(RecordPlacement.Candidate(code: near.text(0) ?? "", centroid: Position(near.double(1), near.double(2)),
+                                                        footprint: try near.withBlob(3, { try WKB.decode($0) })))
         }
-        guard let best else {
-            throw StoreError(String(format: "no building within %.0f m of (%.6f, %.6f)", toleranceMetres, p.x, p.y) + " on \(day)")
-        }
-        return best.0
+        return try RecordPlacement.choose(p, among: candidates, toleranceMetres: toleranceMetres, day: day)
     }
 }

@@ -144,112 +144,24 @@ extension SpatiaLiteStore {
         stats.buildingGroups = try groups(groupBy.filter(\.appliesToBuildings), "sum(s.floor_area) / 1000.0", "FROM temp.stat_buildings s")
     }
 
-    /// The census age band (index into `StatisticsDimension.ageBands`) of someone born in
-    /// `birthYear` in `year`; no birth year: the last band, as SQL's CASE over a NULL age gave.
-    static func ageBandIndex(_ birthYear: Int64?, year: Int) -> Int {
-        guard let b = birthYear else { return 3 }
-        let age = Int64(year) - b
-        return age < 15 ? 0 : age < 60 ? 1 : age < 65 ? 2 : 3
-    }
-
-    /// People of the selection on `day`: total, by sex, age band and registration, households
-    /// (distinct non-null household ids), and the groups of `dims` with their households, in key order.
-    /// Texts are numbered from their bytes (`TextInterner`) and counted in arrays.
+    /// People of the selection on `day`, through the shared aggregator.
     private func aggregatePeople(into stats: inout AreaStatistics, groupBy dims: [StatisticsDimension], year: Int, on day: String,
                                  _ c: SQLiteConnection) throws {
-        // Columns 0-3 describe the person; then one per area-level or use dimension.
-        let columns = dims.compactMap { d -> String? in d.isAreaLevel || d == .use ? "s.\(d.rawValue)" : nil }
+        let columns = PeopleAggregator.placeColumns(dims).map { "s.\($0)" }
         let s = try c.prepare("""
             SELECT p.sex, p.birth_year, p.registration, p.household_id\(columns.map { ", " + $0 }.joined())
             FROM temp.stat_buildings s JOIN population p ON p.building_code = s.code
             WHERE p.valid_from <= ?1 AND (p.valid_to IS NULL OR p.valid_to > ?1)
             """)
         try s.bind([.text(day)])
-        let bands = StatisticsDimension.ageBands
-        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
-        var sexes = TextInterner(), registrations = TextInterner(), households = TextInterner(keepTexts: false)
-        var places = TextInterner()  // area codes and uses of the group columns
-        var bySex: [Int] = [], byRegistration: [Int] = [], byBand = [0, 0, 0, 0]
-        // A group's key packs its dimensions' numbers, 15 bits each (up to 4 dimensions apply to
-        // people at once in practice; more fall back to arrays).
-        let packed = dims.count <= 4
-        var packedCounts: [Int: Int] = [:], arrayCounts: [[Int]: Int] = [:]
-        // Distinct (group, household) pairs: a group's households are its pairs.
-        var pairs = Set<GroupHousehold>(), arrayPairs = Set<[Int]>()
-        var total = 0
-        func bump(_ counts: inout [Int], _ i: Int) {
-            if i == counts.count { counts.append(0) }
-            counts[i] += 1
-        }
-        var key: [Int] = []
-        key.reserveCapacity(dims.count + 1)
+        var people = PeopleAggregator(groupBy: dims, year: year)
         while try s.step() {
-            let sex = sexes.number(s.textBytes(0) ?? empty)
-            let band = Self.ageBandIndex(s.isNull(1) ? nil : s.int(1), year: year)
-            let registration = registrations.number(s.textBytes(2) ?? empty)
-            let household = s.textBytes(3).map { households.number($0) }
-            total += 1
-            bump(&bySex, sex)
-            bump(&byRegistration, registration)
-            byBand[band] += 1
-            guard !dims.isEmpty else { continue }
-            var column: Int32 = 4
-            key.removeAll(keepingCapacity: true)
-            for d in dims {
-                switch d {
-                case .sex: key.append(sex)
-                case .ageBand: key.append(band)
-                case .registration: key.append(registration)
-                default:
-                    key.append(places.number(s.textBytes(column) ?? empty))
-                    column += 1
-                }
-            }
-            if packed, key.allSatisfy({ $0 < 1 << 15 }) {
-                var k = 0
-                for part in key { k = k << 15 | part }
-                packedCounts[k, default: 0] += 1
-                if let household { pairs.insert(GroupHousehold(group: k, household: household)) }
-            } else {
-                arrayCounts[key, default: 0] += 1
-                if let household { arrayPairs.insert(key + [household]) }
+            people.add(sex: s.textBytes(0), birthYear: s.isNull(1) ? nil : s.int(1), registration: s.textBytes(2), household: s.textBytes(3)) {
+                s.textBytes(Int32(4 + $0))
             }
         }
-        stats.people += total
-        stats.households = households.count
-        for (i, n) in bySex.enumerated() { stats.bySex[sexes.texts[i], default: 0] += n }
-        for (i, n) in byRegistration.enumerated() { stats.byRegistration[registrations.texts[i], default: 0] += n }
-        for (i, n) in byBand.enumerated() where n > 0 { stats.byAgeBand[bands[i], default: 0] += n }
-        // Back to key arrays: counts and households (distinct pairs) per group.
-        var groups: [[Int]: (count: Int, households: Int)] = [:]
-        func unpack(_ k: Int) -> [Int] { (0..<dims.count).reversed().map { (k >> (15 * $0)) & 0x7fff } }
-        for (k, n) in packedCounts { groups[unpack(k), default: (0, 0)].count += n }
-        for (k, n) in arrayCounts { groups[k, default: (0, 0)].count += n }
-        var householdsOf: [Int: Int] = [:]
-        for p in pairs { householdsOf[p.group, default: 0] += 1 }
-        for (k, n) in householdsOf { groups[unpack(k)]!.households += n }
-        for p in arrayPairs { groups[Array(p.dropLast())]!.households += 1 }
-        // Keys back to text, groups in the byte order of their keys (as SQL's ORDER BY gave them).
-        let texts: [(Int) -> String] = dims.map { d in
-            switch d {
-            case .sex: { sexes.texts[$0] }
-            case .ageBand: { bands[$0] }
-            case .registration: { registrations.texts[$0] }
-            default: { places.texts[$0] }
-            }
-        }
-        let named = groups.map { key, value in (zip(texts, key).map { $0($1) }, value) }
-        stats.peopleGroups = named.sorted { $0.0.lexicographicallyPrecedes($1.0) { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) } }.map { key, value in
-            StatisticsGroup(keys: Dictionary(uniqueKeysWithValues: zip(dims.map(\.rawValue), key)), count: value.count,
-                            measure: Double(value.households))
-        }
+        people.finish(into: &stats)
     }
-}
-
-/// A household counted in a group of the statistics (groups' households are distinct pairs).
-private struct GroupHousehold: Hashable {
-    let group: Int
-    let household: Int
 }
 
 extension SpatiaLiteStore {
