@@ -46,6 +46,12 @@ struct PGCopyRow {
         Self.hex(Self.ewkb(g), into: &bytes)
     }
 
+    /// A geometry given as WKB (little-endian), stored with SRID 4490.
+    mutating func geometry(wkb: [UInt8]) {
+        separator()
+        Self.hex(Self.ewkb(wkb: wkb), into: &bytes)
+    }
+
     /// The row's bytes with its line end.
     mutating func line() -> [UInt8] {
         bytes.append(0x0A)
@@ -54,9 +60,11 @@ struct PGCopyRow {
     }
 
     /// WKB with the SRID flag and 4490 after the type (little-endian, as `WKB.encode` writes).
-    static func ewkb(_ g: Geometry) -> [UInt8] {
-        var w = WKB.encode(g)
-        precondition(w.first == 1, "WKB.encode writes little-endian")
+    static func ewkb(_ g: Geometry) -> [UInt8] { ewkb(wkb: WKB.encode(g)) }
+
+    static func ewkb(wkb: [UInt8]) -> [UInt8] {
+        var w = wkb
+        precondition(w.first == 1, "WKB is read and written little-endian")
         w[4] |= 0x20
         w.insert(contentsOf: withUnsafeBytes(of: UInt32(4490).littleEndian, Array.init), at: 5)
         return w

@@ -149,7 +149,7 @@ extension PostgresStore: GovernanceStore {
                               sensitivities: [String: FieldSensitivity]) throws -> LayerInfo {
         guard let layer = try layer(id: id) else { throw StoreError("no layer '\(id)'") }
         let fields = try GovernanceRules.reclassified(layer, sensitivities)
-        let fieldsJSON = String(decoding: try JSONEncoder().encode(fields), as: UTF8.self)
+        let fieldsJSON = try LayerInfo.catalogJSON(fields)
         try write { c in
             if let owner, try c.query("SELECT count(*) FROM departments WHERE code = $1", [.text(owner)]).row(0).int(0) != 1 {
                 throw StoreError("no department '\(owner)'")

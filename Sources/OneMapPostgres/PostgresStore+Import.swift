@@ -79,7 +79,7 @@ extension PostgresStore {
             INSERT INTO layers(id, title, description, geometry_type, fields_json, owner_department, share_class, min_zoom, max_zoom, updated_at)
             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
             """, [.text(layer.id), .text(layer.title), .text(layer.description), .text(layer.geometryType.rawValue),
-                  .text(String(decoding: try JSONEncoder().encode(layer.fields), as: UTF8.self)),
+                  .text(try LayerInfo.catalogJSON(layer.fields)),
                   .text(layer.ownerDepartment), .text(layer.shareClass.rawValue), .int(Int64(layer.minZoom)),
                   .int(Int64(layer.maxZoom)), .text(ISO8601DateFormatter().string(from: Date()))])
     }

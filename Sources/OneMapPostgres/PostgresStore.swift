@@ -68,7 +68,7 @@ public final class PostgresStore: @unchecked Sendable {
                     ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description,
                       fields_json = excluded.fields_json, min_zoom = excluded.min_zoom, max_zoom = excluded.max_zoom
                     """, [.text(l.id), .text(l.title), .text(l.description), .text(l.geometryType.rawValue),
-                          .text(String(decoding: try JSONEncoder().encode(fields), as: UTF8.self)),
+                          .text(try LayerInfo.catalogJSON(fields)),
                           .text(l.ownerDepartment), .text(l.shareClass.rawValue), .int(Int64(l.minZoom)), .int(Int64(l.maxZoom)),
                           .text(now), .int(l.open ? 1 : 0)])
             }

@@ -169,7 +169,7 @@ extension SpatiaLiteStore: GovernanceStore {
                               sensitivities: [String: FieldSensitivity]) throws -> LayerInfo {
         guard let layer = try layer(id: id) else { throw StoreError("no layer '\(id)'") }
         let fields = try GovernanceRules.reclassified(layer, sensitivities)
-        let fieldsJSON = String(decoding: try JSONEncoder().encode(fields), as: UTF8.self)
+        let fieldsJSON = try LayerInfo.catalogJSON(fields)
         try governanceWrite { c in
             if let owner, try c.scalarInt("SELECT count(*) FROM departments WHERE code = ?", [.text(owner)]) != 1 {
                 throw StoreError("no department '\(owner)'")

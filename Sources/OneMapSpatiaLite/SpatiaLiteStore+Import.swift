@@ -83,7 +83,7 @@ extension SpatiaLiteStore {
                   try c.scalarInt("SELECT CreateSpatialIndex('\(table.table)', 'geom')") == 1 else {
                 throw StoreError("layer '\(layer.id)': SpatiaLite refused to register the geometry column")
             }
-            let fields = String(decoding: try JSONEncoder().encode(layer.fields), as: UTF8.self)
+            let fields = try LayerInfo.catalogJSON(layer.fields)
             try c.prepare("""
                 INSERT INTO layers(id, title, description, geometry_type, fields_json, owner_department, share_class, min_zoom, max_zoom, updated_at)
                 VALUES (?,?,?,?,?,?,?,?,?,?)

@@ -8,9 +8,9 @@ import OneMapGeo
 public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     public let path: String
     public var identity: StoreIdentity { .spatialite(path: path) }
-    private let newFile: Bool
+    let newFile: Bool
     let readers: ConnectionPool
-    private let writeLock = NSLock()
+    let writeLock = NSLock()
     /// The catalog, read once and again after every load (tiles ask for it on every request).
     private let catalogLock = NSLock()
     private var catalogCache: [LayerInfo]?  // guarded by catalogLock
@@ -62,7 +62,7 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
                 """)
             for l in CoreLayers.all {
                 let fieldList = GovernanceRules.coreFields(l, storedJSON: try stored.firstText([.text(l.id)]))
-                let fields = String(decoding: try JSONEncoder().encode(fieldList), as: UTF8.self)
+                let fields = try LayerInfo.catalogJSON(fieldList)
                 try s.run([.text(l.id), .text(l.title), .text(l.description), .text(l.geometryType.rawValue), .text(fields),
                            .text(l.ownerDepartment), .text(l.shareClass.rawValue), .int(Int64(l.minZoom)), .int(Int64(l.maxZoom)),
                            .text(now), .int(l.open ? 1 : 0)])

@@ -75,3 +75,13 @@ public enum GovernanceRules {
         return f.string(from: Date())
     }
 }
+
+extension LayerInfo {
+    /// A field list as the catalog stores it: JSON with sorted keys, so the same fields are the
+    /// same text in every process and backend (a copied catalog compares equal byte for byte).
+    package static func catalogJSON(_ fields: [FieldInfo]) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return String(decoding: try e.encode(fields), as: UTF8.self)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import OneMapGeo
+import OneMapStore
+import Testing
+
+/// A database copied SpatiaLite → PostgreSQL → SpatiaLite holds what it held: every table row
+/// for row (ids, geometries, key hashes, applications, the audit chain and its head).
+@Suite struct CopyContractTests {
+    static func filled() throws -> FreshDatabase {
+        let db = try Backend.spatialite.fresh()
+        let s = db.store
+        try SmallCity.load(into: s)
+        try s.addDepartment(Department(code: "SMJY", name: "教育局"))
+        let shops = LayerInfo(id: "shops", title: "Shops", description: "", geometryType: .point,
+                              fields: [FieldInfo("shop_id", .string, "key"), FieldInfo("name", .string, "name"), FieldInfo("staff", .integer, "staff"),
+                                       FieldInfo("open", .boolean, "open")],
+                              ownerDepartment: "SMJY", shareClass: .unconditional, minZoom: 10, maxZoom: 16)
+        _ = try s.applyVersions(layer: shops, records: [
+            KeyedRecord(row: 1, key: "S1", values: ["name": .string("甲"), "staff": .int(3), "open": .bool(true)], geometry: .point(Position(117.21, 26.21))),
+            KeyedRecord(row: 2, key: "S2", values: ["name": .string("乙\ttab"), "staff": .null, "open": .bool(false)], geometry: .point(Position(117.31, 26.31))),
+        ], alreadyRejected: [], mode: .upsert, validFrom: "2024-01-01", skipBad: false, progress: { _ in })
+        _ = try s.addKey(department: "SMJY", hash: "abc", prefix: "om_abc", label: "k", expiresAt: nil)
+        _ = try s.submitApplication(NewApplication(department: "SMJY", layer: "shops", fields: ["name"], purpose: "核对门店名单",
+                                                   area: GrantArea(codes: ["350404"]), validFrom: "2026-01-01", validTo: "2027-01-01"))
+        try s.appendAudit((1...3).map { AuditRecord(at: "2026-12-0\($0)T00:00:00Z", principal: "cli:t", action: "change", endpoint: "onemap", outcome: "ok") })
+        return db
+    }
+
+    static func rows(_ s: any OneMapDatabase, _ t: CopyTable) throws -> [[SQLValue]] {
+        var out: [[SQLValue]] = []
+        try s.copyRows(of: t) { out.append($0) }
+        return out
+    }
+
+    @Test func aRoundTripThroughPostgreSQLKeepsEveryRow() throws {
+        let source = try Self.filled()
+        let middle = try Backend.postgres.fresh(), back = try Backend.spatialite.fresh()
+        let tables = try middle.store.restore(from: source.store) { _, _ in }
+        #expect(tables.map(\.name).contains("layer_shops") && tables.last?.name == "applications")
+        _ = try back.store.restore(from: middle.store) { _, _ in }
+        for t in tables {
+            let a = try Self.rows(source.store, t), b = try Self.rows(middle.store, t), c = try Self.rows(back.store, t)
+            #expect(!a.isEmpty || ["audit_checkpoints"].contains(t.name), "\(t.name) was filled")
+            #expect(a == b, "\(t.name) in PostgreSQL")
+            #expect(a == c, "\(t.name) back in SpatiaLite")
+        }
+        #expect(try back.store.verifyAudit() == source.store.verifyAudit())
+        #expect(try middle.store.verifyAudit() == source.store.verifyAudit())
+        #expect(try middle.store.keyHolder(hash: "abc")?.1.code == "SMJY")
+        // The copy keeps working: the next audit record and key follow the copied ones.
+        #expect(try middle.store.appendAudit([AuditRecord(at: "2026-12-05T00:00:00Z", principal: "cli:t", action: "change", endpoint: "onemap", outcome: "ok")]) == [4])
+        #expect(try middle.store.addKey(department: "SMJY", hash: "def", prefix: "om_def", label: "", expiresAt: nil).id == 2)
+    }
+}
