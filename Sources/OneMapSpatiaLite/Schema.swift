@@ -215,6 +215,9 @@ enum Schema {
 
     static func migrate(_ c: SQLiteConnection) throws {
         let current = Int(try c.scalarInt("PRAGMA user_version") ?? 0)
+        if current > migrations.count {
+            throw StoreError("\(c.path) holds OneMap schema version \(current); this onemap expects version \(migrations.count) (upgrade onemap)")
+        }
         guard current < migrations.count else { return }
         try c.transaction {
             for (i, steps) in migrations.enumerated() where i >= current {

@@ -9,6 +9,12 @@ BIN=$(swift build --show-bin-path)/onemap
 [ -x "$BIN" ] || swift build --product onemap
 DB="$OUT/e2e.sqlite"
 "$BIN" demo --db "$DB" --scale 0.1 --force >/dev/null 2>"$OUT/demo.log"
+# ONEMAP_E2E_POSTGRES=postgresql://...: the same suite against the PostgreSQL backend, serving a
+# copy of the same demo (`onemap copy`: same ids, keys, secret and audit chain).
+if [ -n "${ONEMAP_E2E_POSTGRES:-}" ]; then
+  "$BIN" copy --from "$DB" --to "$ONEMAP_E2E_POSTGRES" --force >"$OUT/copy.log" 2>&1 || { cat "$OUT/copy.log"; exit 1; }
+  DB="$ONEMAP_E2E_POSTGRES"
+fi
 # The data center's key: the suite's default session acts as the administrator; access tests make
 # their own departments, keys and anonymous sessions.
 ADMIN_KEY=$("$BIN" dept key SMDSJ --db "$DB" --label e2e | sed -n 's/.*: \(om_[0-9a-f]*\)$/\1/p')
