@@ -33,7 +33,7 @@ command -v swift >/dev/null || { echo "[setup] swift is not on PATH (Swift 6.1 o
 # Python: pip fetches MapLibre; in test mode, the test tools too.
 VENV=.venv
 if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
-if [ "$MODE" = test ] && ! "$VENV/bin/python" -c "import mapbox_vector_tile, selenium, requests, pytest, owslib, openapi_spec_validator, pmtiles, schemathesis" 2>/dev/null; then
+if [ "$MODE" = test ] && ! "$VENV/bin/python" -c "import mapbox_vector_tile, selenium, requests, pytest, owslib, openapi_spec_validator, pmtiles, schemathesis, psycopg" 2>/dev/null; then
   echo "[setup] installing Python test tools into $VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi

@@ -11,6 +11,8 @@ export ONEMAP_TEST_POSTGRES_URL=$(scripts/pg_cluster.sh start)
 trap 'scripts/pg_cluster.sh stop' EXIT
 echo "[test] swift test (SpatiaLite and $ONEMAP_TEST_POSTGRES_URL)"
 swift test --skip-build
-echo "[test] end-to-end"
+echo "[test] end-to-end (SpatiaLite)"
 Tests/e2e/run.sh
+echo "[test] end-to-end (PostgreSQL: the same demo copied into the cluster)"
+ONEMAP_E2E_POSTGRES=$(ONEMAP_PG_DB=onemap_e2e scripts/pg_cluster.sh start) OUT=test-output/pg-e2e Tests/e2e/run.sh
 echo "[test] all passed"

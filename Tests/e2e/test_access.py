@@ -407,8 +407,8 @@ def test_unmasking_attempts_and_metadata_reads_are_audited(world, base_url):
 
 def test_audit_verify_names_the_first_tampered_record_of_a_copy(world, out_dir):
     """The CLI on a copy of the live database: intact, then after each kind of tampering."""
-    import shutil
     import sqlite3
+    import e2e_db
     src = os.environ["ONEMAP_DB"]
     for case, sql in [("changed", "UPDATE audit_log SET outcome = outcome || ' ok' WHERE seq = 3"),
                       ("deleted", "DELETE FROM audit_log WHERE seq = 4"),
@@ -417,12 +417,8 @@ def test_audit_verify_names_the_first_tampered_record_of_a_copy(world, out_dir):
                                    "SELECT 5, at, 'SMJT/om_00000000', action, endpoint, outcome, hash, hash FROM audit_log WHERE seq = 4; "
                                    "UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1005")]:
         copy = os.path.join(out_dir, f"audit-{case}.sqlite")
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(copy + suffix):
-                os.remove(copy + suffix)
-        # A consistent copy of the live file (the server holds it open in WAL mode).
-        with sqlite3.connect(src) as live, sqlite3.connect(copy) as dst:
-            live.backup(dst)
+        # A consistent copy of the live database (a SQLite backup, or `onemap copy` from PostgreSQL).
+        e2e_db.sqlite_copy(copy, src)
         r = subprocess.run([os.environ["ONEMAP_BIN"], "audit", "verify", "--db", copy], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0 and "intact" in r.stdout, r.stderr
         con = sqlite3.connect(copy)

@@ -5,6 +5,8 @@ import hashlib
 import os
 import shutil
 import sqlite3
+
+import e2e_db
 import subprocess
 
 GENESIS = "0" * 64
@@ -47,12 +49,7 @@ def onemap(*args):
 
 def test_closed_months_are_archived_signed_and_a_rewritten_chain_is_caught(out_dir):
     db = os.path.join(out_dir, "audit-archive.sqlite")
-    for suffix in ["", "-wal", "-shm"]:
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
-    src = sqlite3.connect(os.environ["ONEMAP_DB"])
-    src.execute(f"VACUUM INTO '{db}'")
-    src.close()
+    e2e_db.sqlite_copy(db)
     # Move the first 20 records into October (the chain recomputed: it verifies as written).
     rechain(db, lambda seq, row: row.update(at="2026-10-15T08:00:00.000Z") if seq <= 20 else None)
     assert onemap("audit", "verify", "--db", db).returncode == 0

@@ -50,7 +50,7 @@ def test_serve_started_from_another_folder_finds_its_files(tmp_path):
     import os, socket, subprocess, time
     import requests
     s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-    db = os.path.abspath(os.environ["ONEMAP_DB"])
+    db = os.environ["ONEMAP_DB"] if "://" in os.environ["ONEMAP_DB"] else os.path.abspath(os.environ["ONEMAP_DB"])
     p = subprocess.Popen([os.path.abspath(os.environ["ONEMAP_BIN"]), "serve", "--db", db, "--port", str(port), "--no-analytics",
                           "--log-level", "warning"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -3,11 +3,12 @@ the buildings' tiles at once, and a raw ID number never stored or printed unmask
 import csv
 import datetime
 import os
-import sqlite3
 import subprocess
 import time
 
 import mapbox_vector_tile
+
+import e2e_db
 
 from test_import_crash import onemap_binary
 from tiles_helpers import tile_of
@@ -24,14 +25,9 @@ def tile_population(http, base_url, lon, lat, code):
 def test_people_are_placed_counted_and_masked(http, base_url, out_dir):
     db = os.environ["ONEMAP_DB"]
     today = (datetime.datetime.utcnow() + datetime.timedelta(hours=8)).date().isoformat()
-    con = sqlite3.connect(db)
-    try:
-        # Two standing residential buildings; their centroids lie inside their rectangular footprints.
-        (a, ax, ay), (b, bx, by) = con.execute(
-            "SELECT entity_code, cx, cy FROM buildings WHERE valid_to IS NULL AND demolished_date IS NULL "
-            "ORDER BY id LIMIT 2").fetchall()
-    finally:
-        con.close()
+    # Two standing residential buildings; their centroids lie inside their rectangular footprints.
+    (a, ax, ay), (b, bx, by) = e2e_db.query(
+        "SELECT entity_code, cx, cy FROM buildings WHERE valid_to IS NULL AND demolished_date IS NULL ORDER BY id LIMIT 2")
     before_a, before_b = tile_population(http, base_url, ax, ay, a), tile_population(http, base_url, bx, by, b)
 
     path = os.path.join(out_dir, "people.csv")
@@ -47,13 +43,9 @@ def test_people_are_placed_counted_and_masked(http, base_url, out_dir):
     assert "inserted 2" in p.stdout and "placed by building key 1, inside a footprint 1" in p.stdout
     assert RAW_ID not in p.stdout + p.stderr
 
-    con = sqlite3.connect(db)
-    try:
-        rows = dict(con.execute("SELECT person_key, masked_identity FROM population WHERE person_key LIKE 'E2E-%'").fetchall())
-        placed = dict(con.execute("SELECT person_key, building_code FROM population WHERE person_key LIKE 'E2E-%'").fetchall())
-        stored_raw = con.execute("SELECT count(*) FROM population WHERE masked_identity LIKE ?", ("%" + RAW_ID[6:14] + "%",)).fetchone()[0]
-    finally:
-        con.close()
+    rows = dict(e2e_db.query("SELECT person_key, masked_identity FROM population WHERE person_key LIKE 'E2E-%'"))
+    placed = dict(e2e_db.query("SELECT person_key, building_code FROM population WHERE person_key LIKE 'E2E-%'"))
+    stored_raw = e2e_db.query("SELECT count(*) FROM population WHERE masked_identity LIKE ?", ("%" + RAW_ID[6:14] + "%",))[0][0]
     assert rows == {"E2E-P1": "350404********1234", "E2E-P2": "350404********567X"}
     assert placed == {"E2E-P1": a, "E2E-P2": b}
     assert stored_raw == 0
