@@ -134,22 +134,14 @@ final class PGConnection {
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
-    func transaction<T>(_ body: () throws -> T) throws -> T {
-        try exec("BEGIN")
-        do {
-            let result = try body()
-            try exec("COMMIT")
-            return result
-        } catch {
-            if !isBroken { try exec("ROLLBACK") }
-            throw error
-        }
-    }
+    func transaction<T>(_ body: () throws -> T) throws -> T { try inTransaction("BEGIN", body) }
 
     /// Runs `body` in one read-only transaction that sees one snapshot throughout (REPEATABLE
     /// READ): several queries read the database as of one moment.
-    func snapshot<T>(_ body: () throws -> T) throws -> T {
-        try exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    func snapshot<T>(_ body: () throws -> T) throws -> T { try inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body) }
+
+    private func inTransaction<T>(_ begin: String, _ body: () throws -> T) throws -> T {
+        try exec(begin)
         do {
             let result = try body()
             try exec("COMMIT")

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import OneMapStore
 
 /// A query's result in binary format; cleared in `deinit`. Values are read by the column's type
 /// (integers of any width, floats, text, bytea, booleans), so a count (int8), a stored int4 and a
@@ -19,7 +20,7 @@ final class PGResult {
 }
 
 /// One row of a `PGResult`.
-struct PGRow {
+struct PGRow: ColumnReader {
     let result: PGResult
     let row: Int32
 

@@ -159,9 +159,8 @@ enum PostgresSchema {
     /// only changes of what statistics read.
     static let rowChangeTriggers: [String] = {
         var out: [String] = []
-        for (table, tag, columns) in [("population", "population", ""), ("businesses", "businesses", ""),
-                                      ("buildings", "*", " OF entity_code, valid_from, valid_to, floors, use, cx, cy, geom"),
-                                      ("admin_areas", "*", " OF code, name, level, valid_from, valid_to, geom")] {
+        for (table, tag, watchedColumns) in StatisticsRowLog.watched {
+            let columns = watchedColumns.isEmpty ? "" : " OF " + watchedColumns.joined(separator: ", ")
             out.append("CREATE TRIGGER \(table)_row_insert AFTER INSERT ON \(table) FOR EACH ROW EXECUTE FUNCTION log_row_change('\(tag)')")
             out.append("CREATE TRIGGER \(table)_row_update AFTER UPDATE\(columns) ON \(table) FOR EACH ROW EXECUTE FUNCTION log_row_change('\(tag)')")
             out.append("CREATE TRIGGER \(table)_row_delete AFTER DELETE ON \(table) FOR EACH ROW EXECUTE FUNCTION log_row_change('\(tag)')")

@@ -69,18 +69,6 @@ extension PostgresStore {
         if !rows.isEmpty { try c.copyIn("COPY stat_buildings(id, code, use, floor_area) FROM STDIN") { try $0.write(rows) } }
     }
 
-    private static func expression(_ d: StatisticsDimension, year: Int) -> String {
-        switch d {
-        case .county, .township, .village, .grid: "s.\(d.rawValue)"
-        case .use: "s.use"
-        case .sex: "p.sex"
-        case .registration: "p.registration"
-        case .industry: "b.industry"
-        case .ageBand:
-            "CASE WHEN \(year) - p.birth_year < 15 THEN '0-14' WHEN \(year) - p.birth_year < 60 THEN '15-59' WHEN \(year) - p.birth_year < 65 THEN '60-64' ELSE '65+' END"
-        }
-    }
-
     private static func aggregate(into stats: inout AreaStatistics, groupBy: [StatisticsDimension], on day: String, _ c: PGConnection) throws {
         let year = Int(day.prefix(4)) ?? 2000
         let firms = "FROM stat_buildings s JOIN businesses b ON b.building_code = s.code WHERE b.valid_from <= $1 AND (b.valid_to IS NULL OR b.valid_to > $1)"
@@ -111,7 +99,7 @@ extension PostgresStore {
         guard !groupBy.isEmpty else { return }
         func groups(_ dims: [StatisticsDimension], _ measure: String, _ source: String, _ params: [SQLValue]) throws -> [StatisticsGroup] {
             guard !dims.isEmpty else { return [] }
-            let keys = dims.map { expression($0, year: year) }
+            let keys = dims.map { $0.groupingSQL(year: year) }
             let order = keys.map { "\($0) COLLATE \"C\" NULLS FIRST" }.joined(separator: ", ")
             return try c.query("SELECT \(keys.joined(separator: ", ")), count(*), (\(measure))::float8 \(source) GROUP BY \(keys.joined(separator: ", ")) ORDER BY \(order)",
                                params).all.map { r in

@@ -2,36 +2,8 @@ import Foundation
 import OneMapGeo
 import OneMapStore
 
-/// How a versioned layer is laid out for change lists (as `VersionedTable` in SpatiaLite).
-private struct PGVersionedTable {
-    let table: String
-    let id: String
-    let key: String
-    let columns: [String]
-    let names: [String]
-    let types: [FieldType]
-
-    static let core: [String: PGVersionedTable] = [
-        "buildings": PGVersionedTable(table: "buildings", id: "id", key: "entity_code",
-                                      columns: ["entity_code", "floors", "use", "built_date", "demolished_date", "valid_from", "valid_to"],
-                                      types: [.string, .integer, .string, .date, .date, .date, .date]),
-        "admin_areas": PGVersionedTable(table: "admin_areas", id: "id", key: "code",
-                                        columns: ["code", "name", "level", "parent_code", "valid_from", "valid_to", "synthetic"],
-                                        types: [.string, .string, .string, .string, .date, .date, .boolean]),
-    ]
-
-    init(table: String, id: String, key: String, columns: [String], names: [String]? = nil, types: [FieldType]) {
-        self.table = table; self.id = id; self.key = key; self.columns = columns; self.names = names ?? columns; self.types = types
-    }
-
-    init(_ t: PGUserLayerTable) {
-        let attrs = Array(t.attributeFields)
-        self.init(table: t.table, id: "fid", key: "entity_key",
-                  columns: ["entity_key"] + t.attributeColumns + ["valid_from", "valid_to"],
-                  names: [t.layer.fields[0].name] + attrs.map(\.name) + ["valid_from", "valid_to"],
-                  types: [.string] + attrs.map(\.type) + [.date, .date])
-    }
-
+/// Change-list SQL over a versioned layer's layout (`VersionedLayout`, shared).
+private extension VersionedLayout {
     /// Events in ($1, $2], optionally within the box $3..$6 (NULLs: anywhere); $7 limit, $8 offset.
     var eventsSQL: String {
         let t = table, k = key, id = id
@@ -60,31 +32,14 @@ private struct PGVersionedTable {
 
 extension PostgresStore {
     public func changes(layer: String, from: String, to: String, bbox: BBox?, limit: Int, offset: Int) throws -> ChangeList {
-        let t: PGVersionedTable
-        if let core = PGVersionedTable.core[layer] {
-            t = core
-        } else if let info = try self.layer(id: layer), info.isSpatial, !CoreLayers.all.contains(where: { $0.id == layer }) {
-            t = PGVersionedTable(PGUserLayerTable(info))
-        } else {
-            let versioned = try layers().filter { $0.isSpatial && $0.id != "admin_labels" }.map(\.id)
-            throw StoreError("layer \(layer) has no version history; change lists exist for: \(versioned.joined(separator: ", "))")
-        }
+        let t = try VersionedLayout.of(layer, in: try layers())
         let box: [SQLValue] = bbox.map { [.double($0.minX), .double($0.minY), .double($0.maxX), .double($0.maxY)] } ?? [.null, .null, .null, .null]
         return try readers.with { c in
             func attributes(_ id: Int64?) throws -> [FieldValue]? {
                 guard let id else { return nil }
                 let r = try c.query(t.rowSQL, [.int(id)], prepare: true)
                 guard r.rows > 0 else { return nil }
-                let row = r.row(0)
-                return (0..<t.columns.count).map { i in
-                    if row.isNull(i) { return .null }
-                    switch t.types[i] {
-                    case .integer: return .int(row.int(i))
-                    case .number: return .double(row.double(i))
-                    case .boolean: return .bool(row.int(i) != 0)
-                    case .string, .date: return .string(row.text(i) ?? "")
-                    }
-                }
+                return t.attributes(r.row(0))
             }
             var out: [Change] = []
             var matched = 0

@@ -35,7 +35,7 @@ extension PostgresStore: DatabaseCopying {
     public func restore(from source: any OneMapDatabase, progress: (String, Int) -> Void) throws -> [CopyTable] {
         let layers = try source.layers()
         let tables = CopySchema.tables(layers: layers)
-        let triggered = ["population", "businesses", "buildings", "admin_areas"]
+        let triggered = StatisticsRowLog.watched.map(\.table)
         try writeData { c in
             for table in triggered {
                 for op in ["insert", "update", "delete"] { try c.exec("ALTER TABLE \(table) DISABLE TRIGGER \(table)_row_\(op)") }

@@ -8,17 +8,8 @@ import OneMapStore
 extension PostgresStore {
     public func applyVersions(layer: LayerInfo, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
                               validFrom day: String, skipBad: Bool, progress: (Int) -> Void = { _ in }) throws -> VersionSummary {
-        guard ISODate.isValid(day) else { throw StoreError("valid-from '\(day)' is not a YYYY-MM-DD date") }
         let existing = try self.layer(id: layer.id)
-        if existing == nil { try LayerSchema.checkLayerID(layer.id) }
-        let target = existing ?? layer
-        guard target.isSpatial else {
-            throw StoreError("layer '\(target.id)' holds records without geometry; import them with the person or business import")
-        }
-        if existing != nil { try RecordRules.checkFields(records, against: target) }
-        if target.id != "buildings" && CoreLayers.all.contains(where: { $0.id == target.id }) {
-            throw StoreError("layer '\(target.id)' is derived or maintained by the data center and cannot be imported into")
-        }
+        let target = try ImportChecks.versionTarget(layer, existing: existing, records: records, day: day)
         let summary = try writeData { c -> VersionSummary in
             var summary: VersionSummary
             let table: String
@@ -47,12 +38,7 @@ extension PostgresStore {
                 try c.query("UPDATE layers SET updated_at = $1 WHERE id = $2", [.text(ISO8601DateFormatter().string(from: Date())), .text(target.id)])
             }
             if summary.inserted + summary.updated + summary.closed > 0 {
-                let given = records.reduce(nil as BBox?) { u, r in
-                    guard let b = r.geometry.bbox else { return u }
-                    guard var u else { return b }
-                    u.extend(b)
-                    return u
-                }
+                let given = ImportChecks.box(of: records)
                 try Self.recordVersions(c, layer: target.id, table: table, day: day, extra: given)
                 if target.id == "buildings" {
                     // Area populations follow building centroids: the areas' tiles from that day too.
@@ -211,17 +197,7 @@ final class PGUserLayerVersionRows: VersionedRows {
                             [.text(key)], prepare: true)
         guard r.rows > 0 else { return nil }
         let s = r.row(0)
-        var same = s.bytes(2) == WKB.encode(row.geometry)
-        for (i, v) in row.values.enumerated() where same {
-            let col = 3 + i
-            switch v {
-            case .null: same = s.isNull(col)
-            case .int(let n): same = !s.isNull(col) && s.int(col) == n
-            case .double(let d): same = !s.isNull(col) && s.double(col) == d
-            case .text(let t): same = s.text(col) == t
-            case .blob: same = false
-            }
-        }
+        let same = s.bytes(2) == WKB.encode(row.geometry) && s.holds(row.values, from: 3)
         return (s.int(0), s.text(1) ?? "", same)
     }
 

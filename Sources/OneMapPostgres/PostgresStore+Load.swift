@@ -9,13 +9,13 @@ extension PostgresStore {
         try writeData { c in
             // Millions of rows: no per-row change log (the load marks one change that makes
             // statistics engines build anew).
-            for table in ["population", "businesses", "buildings", "admin_areas"] {
+            for table in StatisticsRowLog.watched.map(\.table) {
                 for op in ["insert", "update", "delete"] { try c.exec("ALTER TABLE \(table) DISABLE TRIGGER \(table)_row_\(op)") }
             }
             let writer = try PGBulkWriter(connection: c)
             try body(writer)
             try writer.finish()
-            for table in ["population", "businesses", "buildings", "admin_areas"] {
+            for table in StatisticsRowLog.watched.map(\.table) {
                 for op in ["insert", "update", "delete"] { try c.exec("ALTER TABLE \(table) ENABLE TRIGGER \(table)_row_\(op)") }
             }
             try c.exec("INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('reset', 0)")

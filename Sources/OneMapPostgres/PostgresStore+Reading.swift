@@ -61,18 +61,7 @@ extension PostgresStore {
             guard let geom = try r.withBytes(1, { try $0.map { try WKB.decode($0) } }) else {
                 throw StoreError("feature \(r.int(0)) of \(info.id) has no geometry", kind: .internal)
             }
-            var values = [FieldValue]()
-            values.reserveCapacity(info.fields.count)
-            for (i, f) in info.fields.enumerated() {
-                let col = i + 2
-                if r.isNull(col) { values.append(.null); continue }
-                switch f.type {
-                case .integer: values.append(.int(r.int(col)))
-                case .number: values.append(.double(r.double(col)))
-                case .boolean: values.append(.bool(r.int(col) != 0))
-                case .string, .date: values.append(.string(r.text(col) ?? ""))
-                }
-            }
+            var values = info.fields.indices.map { r.fieldValue($0 + 2, as: info.fields[$0].type) }
             let id = r.int(0)
             if let areaPopulation, let pi = info.fields.firstIndex(where: { $0.name == "population" }) {
                 values[pi] = .int(Int64(areaPopulation[id] ?? 0))

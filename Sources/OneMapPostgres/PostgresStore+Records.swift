@@ -8,13 +8,7 @@ extension PostgresStore {
     public func applyRecords(layer: String, records: [RecordSource], alreadyRejected: [RejectedRow], mode: ImportMode,
                              validFrom day: String, toleranceMetres: Double, skipBad: Bool,
                              progress: (Int) -> Void = { _ in }) throws -> RecordImportSummary {
-        let kind: RecordKind
-        switch layer {
-        case "population": kind = .population
-        case "businesses": kind = .businesses
-        default: throw StoreError("layer '\(layer)' does not hold person or business records")
-        }
-        guard ISODate.isValid(day) else { throw StoreError("valid-from '\(day)' is not a YYYY-MM-DD date") }
+        let kind = try ImportChecks.recordKind(layer, day: day)
         let summary = try writeData { c -> RecordImportSummary in
             for sql in PostgresSchema.postLoadIndexes { try c.exec(sql) }
             var summary = RecordImportSummary()
@@ -141,17 +135,7 @@ final class PGRecordVersionRows: VersionedRows {
                             [.text(key)], prepare: true)
         guard r.rows > 0 else { return nil }
         let s = r.row(0)
-        var same = true
-        for (i, v) in row.values.enumerated() where same {
-            let col = 2 + i
-            switch v {
-            case .null: same = s.isNull(col)
-            case .int(let n): same = !s.isNull(col) && s.int(col) == n
-            case .text(let t): same = s.text(col) == t
-            case .double, .blob: same = false
-            }
-        }
-        return (s.int(0), s.text(1) ?? "", same)
+        return (s.int(0), s.text(1) ?? "", s.holds(row.values, from: 2, doublesCompare: false))
     }
 
     func newestDay(_ key: String) throws -> String? { try versions.newestDay(key) }

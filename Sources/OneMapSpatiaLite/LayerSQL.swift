@@ -69,23 +69,20 @@ struct LayerSQL {
 
     static let adminAreas = LayerSQL(
         id: "a.id", geometry: "a.geom",
-        columns: ["a.code", "a.name", "a.level", "a.parent_code", "a.population", "a.valid_from", "a.valid_to", "a.synthetic"],
+        columns: CoreLayerColumns.adminAreas,
         from: "admin_areas a", spatial: rtree("admin_areas", id: "a.id"), time: validAreas)
 
     static let adminLabels = LayerSQL(
         id: "a.id", geometry: "MakePoint(a.label_x, a.label_y, 4490)",
-        columns: ["a.code", "a.name", "a.level", "a.population"],
+        columns: CoreLayerColumns.adminLabels,
         from: "admin_areas a", spatial: "a.label_x BETWEEN ?1 AND ?3 AND a.label_y BETWEEN ?2 AND ?4", time: validAreas,
         base: ["a.label_x IS NOT NULL"])
 
     /// Buildings with the counts stored for today (`asOf` false) or counted on day ?7.
     static func buildings(asOf: Bool) -> LayerSQL {
-        let counts = asOf
-            ? ["(SELECT count(*) FROM population p WHERE p.building_code = b.entity_code AND p.valid_from <= ?7 AND (p.valid_to IS NULL OR p.valid_to > ?7))",
-               "(SELECT count(*) FROM businesses s WHERE s.building_code = b.entity_code AND s.valid_from <= ?7 AND (s.valid_to IS NULL OR s.valid_to > ?7))"]
-            : ["b.population", "b.businesses"]
+        let counts = asOf ? CoreLayerColumns.countsOn("?7") : CoreLayerColumns.storedCounts
         return LayerSQL(id: "b.id", geometry: "b.geom",
-                        columns: ["b.entity_code", "b.floors", "b.use", "b.built_date", "b.demolished_date"] + counts,
+                        columns: CoreLayerColumns.buildings + counts,
                         from: "buildings b", spatial: rtree("buildings", id: "b.id"), time: versions("b"))
     }
 

@@ -55,17 +55,8 @@ struct RecordVersionRows: VersionedRows {
         defer { current.reset() }
         try current.bind([.text(key)])
         guard try current.step() else { return nil }
-        var same = true
-        for (i, v) in row.values.enumerated() where same {
-            let col = Int32(2 + i)
-            switch v {
-            case .null: same = current.isNull(col)
-            case .int(let n): same = !current.isNull(col) && current.int(col) == n
-            case .text(let t): same = current.text(col) == t
-            case .double, .blob: same = false
-            }
-        }
-        return (current.int(0), current.text(1) ?? "", same)
+        // Person and business columns hold no numbers: a double never matches.
+        return (current.int(0), current.text(1) ?? "", current.row.holds(row.values, from: 2, doublesCompare: false))
     }
 
     func newestDay(_ key: String) throws -> String? { try versions.newestDay(key) }

@@ -242,3 +242,17 @@ final class Statement {
         return try body(UnsafeRawBufferPointer(start: p, count: n))
     }
 }
+
+/// A stepped statement's current row for the shared rules (columns by `Int`).
+struct StatementRow: ColumnReader {
+    let s: Statement
+    func isNull(_ col: Int) -> Bool { s.isNull(Int32(col)) }
+    func int(_ col: Int) -> Int64 { s.int(Int32(col)) }
+    func double(_ col: Int) -> Double { s.double(Int32(col)) }
+    func text(_ col: Int) -> String? { s.text(Int32(col)) }
+}
+
+extension Statement {
+    /// The current row for the shared rules.
+    var row: StatementRow { StatementRow(s: self) }
+}

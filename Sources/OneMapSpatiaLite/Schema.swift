@@ -183,17 +183,11 @@ enum Schema {
     /// The triggers that fill `statistics_row_changes`. Buildings and areas log only changes of what
     /// statistics read (not the counts stored on them, which every record import refreshes);
     /// memberships follow from buildings' and areas' geometries, so they need no trigger.
-    static let rowChangeTriggerNames = [
-        "population_row_insert", "population_row_update", "population_row_delete",
-        "businesses_row_insert", "businesses_row_update", "businesses_row_delete",
-        "buildings_row_insert", "buildings_row_update", "buildings_row_delete",
-        "admin_areas_row_insert", "admin_areas_row_update", "admin_areas_row_delete",
-    ]
+    static let rowChangeTriggerNames = StatisticsRowLog.watched.flatMap { w in ["insert", "update", "delete"].map { "\(w.table)_row_\($0)" } }
     static let rowChangeTriggers: [String] = {
         var out: [String] = []
-        for (table, tag, columns) in [("population", "population", ""), ("businesses", "businesses", ""),
-                                      ("buildings", "*", " OF entity_code, valid_from, valid_to, floors, use, cx, cy, geom"),
-                                      ("admin_areas", "*", " OF code, name, level, valid_from, valid_to, geom")] {
+        for (table, tag, watchedColumns) in StatisticsRowLog.watched {
+            let columns = watchedColumns.isEmpty ? "" : " OF " + watchedColumns.joined(separator: ", ")
             out.append("CREATE TRIGGER \(table)_row_insert AFTER INSERT ON \(table) BEGIN INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('\(tag)', NEW.id); END")
             out.append("CREATE TRIGGER \(table)_row_update AFTER UPDATE\(columns) ON \(table) BEGIN INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('\(tag)', NEW.id); END")
             out.append("CREATE TRIGGER \(table)_row_delete AFTER DELETE ON \(table) BEGIN INSERT INTO statistics_row_changes(tbl, row_id) VALUES ('\(tag)', OLD.id); END")

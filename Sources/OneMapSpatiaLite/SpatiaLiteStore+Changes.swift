@@ -1,39 +1,8 @@
 import OneMapStore
 import OneMapGeo
 
-/// How a versioned layer is laid out for change lists.
-private struct VersionedTable {
-    let table: String
-    let id: String
-    let key: String
-    /// Attribute columns reported before/after (derived counts are not attributes), their names
-    /// as reported and their types.
-    let columns: [String]
-    let names: [String]
-    let types: [FieldType]
-
-    static let core: [String: VersionedTable] = [
-        "buildings": VersionedTable(table: "buildings", id: "id", key: "entity_code",
-                                    columns: ["entity_code", "floors", "use", "built_date", "demolished_date", "valid_from", "valid_to"],
-                                    types: [.string, .integer, .string, .date, .date, .date, .date]),
-        "admin_areas": VersionedTable(table: "admin_areas", id: "id", key: "code",
-                                      columns: ["code", "name", "level", "parent_code", "valid_from", "valid_to", "synthetic"],
-                                      types: [.string, .string, .string, .string, .date, .date, .boolean]),
-    ]
-
-    init(table: String, id: String, key: String, columns: [String], names: [String]? = nil, types: [FieldType]) {
-        self.table = table; self.id = id; self.key = key; self.columns = columns; self.names = names ?? columns; self.types = types
-    }
-
-    /// A layer created by import: key, its attributes, then valid time.
-    init(_ t: UserLayerTable) {
-        let attrs = Array(t.attributeFields)
-        self.init(table: t.table, id: "fid", key: "entity_key",
-                  columns: ["entity_key"] + t.attributeColumns + ["valid_from", "valid_to"],
-                  names: [t.layer.fields[0].name] + attrs.map(\.name) + ["valid_from", "valid_to"],
-                  types: [.string] + attrs.map(\.type) + [.date, .date])
-    }
-
+/// Change-list SQL over a versioned layer's layout (`VersionedLayout`, shared).
+private extension VersionedLayout {
     /// Events in (?1, ?2], optionally restricted by the R*Tree to the box ?3..?6; ?7 limit, ?8 offset.
     var eventsSQL: String {
         let t = table, k = key, id = id
@@ -62,15 +31,7 @@ private struct VersionedTable {
 
 extension SpatiaLiteStore {
     public func changes(layer: String, from: String, to: String, bbox: BBox?, limit: Int, offset: Int) throws -> ChangeList {
-        let t: VersionedTable
-        if let core = VersionedTable.core[layer] {
-            t = core
-        } else if let info = try self.layer(id: layer), info.isSpatial, !CoreLayers.all.contains(where: { $0.id == layer }) {
-            t = VersionedTable(UserLayerTable(info))
-        } else {
-            let versioned = try layers().filter { $0.isSpatial && $0.id != "admin_labels" }.map(\.id)
-            throw StoreError("layer \(layer) has no version history; change lists exist for: \(versioned.joined(separator: ", "))")
-        }
+        let t = try VersionedLayout.of(layer, in: try layers())
         return try withReader { c in
             let events = try c.cached(t.eventsSQL)
             let box: [SQLValue] = bbox.map { [.double($0.minX), .double($0.minY), .double($0.maxX), .double($0.maxY)] }
@@ -83,16 +44,7 @@ extension SpatiaLiteStore {
                 row.reset()
                 try row.bind([.int(id)])
                 guard try row.step() else { return nil }
-                return (0..<t.columns.count).map { i in
-                    let col = Int32(i)
-                    if row.isNull(col) { return .null }
-                    switch t.types[i] {
-                    case .integer: return .int(row.int(col))
-                    case .number: return .double(row.double(col))
-                    case .boolean: return .bool(row.int(col) != 0)
-                    case .string, .date: return .string(row.text(col) ?? "")
-                    }
-                }
+                return t.attributes(row.row)
             }
             var out: [Change] = []
             var matched = 0

@@ -5,15 +5,8 @@ import OneMapGeo
 extension SpatiaLiteStore {
     public func applyVersions(layer: LayerInfo, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
                               validFrom day: String, skipBad: Bool, progress: (Int) -> Void = { _ in }) throws -> VersionSummary {
-        guard ISODate.isValid(day) else { throw StoreError("valid-from '\(day)' is not a YYYY-MM-DD date") }
         let existing = try self.layer(id: layer.id)
-        if existing == nil { try LayerSchema.checkLayerID(layer.id) }
-        let target = existing ?? layer
-        guard target.isSpatial else {
-            throw StoreError("layer '\(target.id)' holds records without geometry; import them with the person or business import")
-        }
-        // A new layer's fields were inferred from these very records.
-        if existing != nil { try RecordRules.checkFields(records, against: target) }
+        let target = try ImportChecks.versionTarget(layer, existing: existing, records: records, day: day)
         StageTimer.mark("check fields")
         let isCore = CoreLayers.all.contains { $0.id == target.id }
         return try withWriteTransaction(analyze: isCore ? nil : UserLayerTable(target).table) { c in
@@ -26,8 +19,6 @@ extension SpatiaLiteStore {
                 let rows = try BuildingVersionRows(connection: c, day: day)
                 summary = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: false, progress: progress)
                 try suspended?.resume(on: c)
-            } else if CoreLayers.all.contains(where: { $0.id == target.id }) {
-                throw StoreError("layer '\(target.id)' is derived or maintained by the data center and cannot be imported into")
             } else {
                 summary = try applyUserLayer(target, isNew: existing == nil, records: records, mode: mode, day: day, on: c, progress: progress)
             }
@@ -43,12 +34,7 @@ extension SpatiaLiteStore {
                 try Self.finishUserLayer(UserLayerTable(target), on: c)
             }
             if summary.inserted + summary.updated + summary.closed > 0 {
-                let given = records.reduce(nil as BBox?) { u, r in
-                    guard let b = r.geometry.bbox else { return u }
-                    guard var u else { return b }
-                    u.extend(b)
-                    return u
-                }
+                let given = ImportChecks.box(of: records)
                 let table = target.id == "buildings" ? "buildings" : UserLayerTable(target).table
                 try ChangeLog.recordVersions(c, layer: target.id, table: table, day: day, extra: given)
                 if target.id == "buildings" {

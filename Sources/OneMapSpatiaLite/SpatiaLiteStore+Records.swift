@@ -6,13 +6,7 @@ extension SpatiaLiteStore {
     public func applyRecords(layer: String, records: [RecordSource], alreadyRejected: [RejectedRow], mode: ImportMode,
                              validFrom day: String, toleranceMetres: Double, skipBad: Bool,
                              progress: (Int) -> Void = { _ in }) throws -> RecordImportSummary {
-        let kind: RecordKind
-        switch layer {
-        case "population": kind = .population
-        case "businesses": kind = .businesses
-        default: throw StoreError("layer '\(layer)' does not hold person or business records")
-        }
-        guard ISODate.isValid(day) else { throw StoreError("valid-from '\(day)' is not a YYYY-MM-DD date") }
+        let kind = try ImportChecks.recordKind(layer, day: day)
         return try withWriteTransaction(analyze: kind.table) { c in
             // Lookups by key need the key indexes (a database migrated from schema 1 may lack them).
             for sql in Schema.postLoadIndexes { try c.exec(sql) }

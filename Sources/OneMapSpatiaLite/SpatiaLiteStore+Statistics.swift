@@ -93,18 +93,6 @@ extension SpatiaLiteStore {
             """).run([.text(level.rawValue), .text(day)])
     }
 
-    private static func expression(_ d: StatisticsDimension, year: Int) -> String {
-        switch d {
-        case .county, .township, .village, .grid: "s.\(d.rawValue)"
-        case .use: "s.use"
-        case .sex: "p.sex"
-        case .registration: "p.registration"
-        case .industry: "b.industry"
-        case .ageBand:
-            "CASE WHEN \(year) - p.birth_year < 15 THEN '0-14' WHEN \(year) - p.birth_year < 60 THEN '15-59' WHEN \(year) - p.birth_year < 65 THEN '60-64' ELSE '65+' END"
-        }
-    }
-
     private func aggregate(into stats: inout AreaStatistics, groupBy: [StatisticsDimension], on day: String, _ c: SQLiteConnection) throws {
         let year = Int(day.prefix(4)) ?? 2000
         let firms = "FROM temp.stat_buildings s JOIN businesses b ON b.building_code = s.code WHERE b.valid_from <= ?1 AND (b.valid_to IS NULL OR b.valid_to > ?1)"
@@ -131,7 +119,7 @@ extension SpatiaLiteStore {
         guard !groupBy.isEmpty else { return }
         func groups(_ dims: [StatisticsDimension], _ measure: String, _ source: String) throws -> [StatisticsGroup] {
             guard !dims.isEmpty else { return [] }
-            let keys = dims.map { Self.expression($0, year: year) }.joined(separator: ", ")
+            let keys = dims.map { $0.groupingSQL(year: year) }.joined(separator: ", ")
             var out: [StatisticsGroup] = []
             try rows("SELECT \(keys), count(*), \(measure) \(source) GROUP BY \(keys) ORDER BY \(keys)") { s in
                 var k: [String: String] = [:]

@@ -221,18 +221,8 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
 
         func read(_ s: Statement) throws -> StoredFeature {
             let geom = try s.withBlob(1) { try WKB.decode($0) }
-            var values = [FieldValue]()
-            values.reserveCapacity(info.fields.count)
-            for (i, f) in info.fields.enumerated() {
-                let col = Int32(i + 2)
-                if s.isNull(col) { values.append(.null); continue }
-                switch f.type {
-                case .integer: values.append(.int(s.int(col)))
-                case .number: values.append(.double(s.double(col)))
-                case .boolean: values.append(.bool(s.int(col) != 0))
-                case .string, .date: values.append(.string(s.text(col) ?? ""))
-                }
-            }
+            let row = s.row
+            var values = info.fields.indices.map { row.fieldValue($0 + 2, as: info.fields[$0].type) }
             let id = s.int(0)
             if let areaPopulation, let pi = info.fields.firstIndex(where: { $0.name == "population" }) {
                 values[pi] = .int(Int64(areaPopulation[id] ?? 0))

@@ -131,17 +131,7 @@ struct UserLayerVersionRows: VersionedRows {
         defer { s.reset() }
         try s.bind([.text(key)])
         guard try s.step() else { return nil }
-        var same = s.withBlob(2) { $0.elementsEqual(row.blob) }
-        for (i, v) in row.values.enumerated() where same {
-            let col = Int32(3 + i)
-            switch v {
-            case .null: same = s.isNull(col)
-            case .int(let n): same = !s.isNull(col) && s.int(col) == n
-            case .double(let d): same = !s.isNull(col) && s.double(col) == d
-            case .text(let t): same = s.text(col) == t
-            case .blob: same = false
-            }
-        }
+        let same = s.withBlob(2) { $0.elementsEqual(row.blob) } && s.row.holds(row.values, from: 3)
         return (s.int(0), s.text(1) ?? "", same)
     }
 

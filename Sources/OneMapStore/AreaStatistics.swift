@@ -57,3 +57,20 @@ public struct StatisticsGroup: Sendable, Equatable {
 
     public init(keys: [String: String], count: Int, measure: Double) { self.keys = keys; self.count = count; self.measure = measure }
 }
+
+extension StatisticsDimension {
+    /// The SQL a backend groups by for this dimension, over the selection `s` (area levels, use),
+    /// people `p` (sex, registration, age band in `year`) and businesses `b` (industry). The same
+    /// in every backend.
+    package func groupingSQL(year: Int) -> String {
+        switch self {
+        case .county, .township, .village, .grid: "s.\(rawValue)"
+        case .use: "s.use"
+        case .sex: "p.sex"
+        case .registration: "p.registration"
+        case .industry: "b.industry"
+        case .ageBand:
+            "CASE WHEN \(year) - p.birth_year < 15 THEN '0-14' WHEN \(year) - p.birth_year < 60 THEN '15-59' WHEN \(year) - p.birth_year < 65 THEN '60-64' ELSE '65+' END"
+        }
+    }
+}

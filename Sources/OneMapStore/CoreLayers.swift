@@ -89,3 +89,19 @@ public enum CoreLayers {
         Department(code: "SMDSJ", name: "三明市大数据管理中心", role: .administrator),
     ]
 }
+
+/// The columns the core layers' catalog fields are read from, in catalog order (tables aliased
+/// `a` for areas, `b` for buildings), the same in every backend. Buildings' two counts follow:
+/// stored or counted on the day asked, as each backend writes them.
+package enum CoreLayerColumns {
+    package static let adminAreas = ["a.code", "a.name", "a.level", "a.parent_code", "a.population", "a.valid_from", "a.valid_to", "a.synthetic"]
+    package static let adminLabels = ["a.code", "a.name", "a.level", "a.population"]
+    package static let buildings = ["b.entity_code", "b.floors", "b.use", "b.built_date", "b.demolished_date"]
+    package static let storedCounts = ["b.population", "b.businesses"]
+
+    /// The counts of day parameter `day` (`?7`, `$7`): residents and businesses of each building.
+    package static func countsOn(_ day: String) -> [String] {
+        ["(SELECT count(*) FROM population p WHERE p.building_code = b.entity_code AND p.valid_from <= \(day) AND (p.valid_to IS NULL OR p.valid_to > \(day)))",
+         "(SELECT count(*) FROM businesses s WHERE s.building_code = b.entity_code AND s.valid_from <= \(day) AND (s.valid_to IS NULL OR s.valid_to > \(day)))"]
+    }
+}

@@ -190,3 +190,46 @@ public enum RecordRules {
         }
     }
 }
+
+/// What an import may write into, checked before any backend opens a transaction.
+package enum ImportChecks {
+    /// The layer a versioned import writes: the stored one (its fields checked against the
+    /// records) or, for an unknown id, `layer` as given (its id checked). Refuses a bad day, a
+    /// layer without geometry and the core layers other than buildings.
+    package static func versionTarget(_ layer: LayerInfo, existing: LayerInfo?, records: [KeyedRecord], day: String) throws -> LayerInfo {
+        guard ISODate.isValid(day) else { throw StoreError("valid-from '\(day)' is not a YYYY-MM-DD date") }
+        if existing == nil { try LayerSchema.checkLayerID(layer.id) }
+        let target = existing ?? layer
+        guard target.isSpatial else {
+            throw StoreError("layer '\(target.id)' holds records without geometry; import them with the person or business import")
+        }
+        // A new layer's fields were inferred from these very records.
+        if existing != nil { try RecordRules.checkFields(records, against: target) }
+        if target.id != "buildings" && CoreLayers.all.contains(where: { $0.id == target.id }) {
+            throw StoreError("layer '\(target.id)' is derived or maintained by the data center and cannot be imported into")
+        }
+        return target
+    }
+
+    /// The kind of records a person or business import writes into `layer`, its day checked.
+    package static func recordKind(_ layer: String, day: String) throws -> RecordKind {
+        let kind: RecordKind
+        switch layer {
+        case "population": kind = .population
+        case "businesses": kind = .businesses
+        default: throw StoreError("layer '\(layer)' does not hold person or business records")
+        }
+        guard ISODate.isValid(day) else { throw StoreError("valid-from '\(day)' is not a YYYY-MM-DD date") }
+        return kind
+    }
+
+    /// The joint box of the records' geometries (nil: none has one).
+    package static func box(of records: [KeyedRecord]) -> BBox? {
+        records.reduce(nil as BBox?) { u, r in
+            guard let b = r.geometry.bbox else { return u }
+            guard var u else { return b }
+            u.extend(b)
+            return u
+        }
+    }
+}

@@ -173,3 +173,15 @@ public protocol PublishedStatisticsProvider: AreaStatisticsProvider {
     /// at once (protected figures need the in-memory engine, which may be being rebuilt).
     func ready(for disclosure: StatisticsDisclosure) async throws
 }
+
+/// The tables whose row changes the statistics engine follows, the tag a change is logged under
+/// (`*`: a building or area changed, read them again) and the columns whose update counts (empty:
+/// any), the same in every backend's triggers. Stored counts are left out: every record import
+/// refreshes them.
+package enum StatisticsRowLog {
+    package static let watched: [(table: String, tag: String, columns: [String])] = [
+        ("population", "population", []), ("businesses", "businesses", []),
+        ("buildings", "*", ["entity_code", "valid_from", "valid_to", "floors", "use", "cx", "cy", "geom"]),
+        ("admin_areas", "*", ["code", "name", "level", "valid_from", "valid_to", "geom"]),
+    ]
+}
