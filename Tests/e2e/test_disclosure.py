@@ -80,7 +80,10 @@ def test_areas_children_and_time_series_publish_alike(http, anon, base_url):
     for c in area["children"]:
         assert c["population"] == "<5" or (isinstance(c["population"], int) and c["population"] >= 5)
         if isinstance(c["population"], int):
-            assert abs(c["population"] - exact_children[c["code"]]) <= 0.05 * exact_children[c["code"]] + 10
+            # The documented bound: within 2 per statistical grid cell of the area (the noise comes
+            # from the database's own secret, so a fixed percentage fails for some databases).
+            cells = anon.get(f"{base_url}/stats", params={"area": c["code"], "datetime": DAY}, timeout=60).json()["area"]["statisticalGridCells"]
+            assert abs(c["population"] - exact_children[c["code"]]) <= 2 * cells, (c, exact_children[c["code"]], cells)
     series = anon.get(f"{base_url}/stats/timeseries", params={"area": "350404", "from": DAY, "to": "2026-06-01"}, timeout=60).json()
     assert series["series"][0]["population"] == stats["population"]["total"]
     assert series["suppression"]["population"].startswith("protected")
