@@ -19,7 +19,7 @@ say() { echo "$@" | tee -a "$LOG"; }
 "$PEERS/setup.sh" >/dev/null
 [ -s "$DATA/buildings.geojson" ] || python3 "$PEERS/make_dataset.py" --out "$DATA"
 "$PEERS/pg_up.sh" >/dev/null
-[ -s "$DATA/tiles.txt" ] || python3 "$PEERS/tiles_list.py"
+[ -s "$DATA/tiles.txt" ] || python3 "$PEERS/tiles_list.py" --data "$DATA/buildings.geojson" --out "$DATA/tiles.txt"
 TILES=$DATA/tiles.txt
 
 swift build -c release --product onemap >/dev/null

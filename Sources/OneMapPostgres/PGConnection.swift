@@ -25,7 +25,10 @@ final class PGConnection {
             throw StoreError("cannot reach PostgreSQL at \(location.host):\(location.port) (database \(location.database)): \(why)", kind: .unavailable)
         }
         // Replies in UTC and ISO dates whatever the server's defaults; notices are not errors.
-        try exec("SET client_min_messages = warning; SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET search_path = \(schema), public")
+        // client_connection_check_interval: when this process dies (kill -9 of an import), the
+        // server notices within a second even in the middle of a long statement, rolls back and
+        // frees the write lock, instead of finding out only when it next writes to the socket.
+        try exec("SET client_min_messages = warning; SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET search_path = \(schema), public; SET client_connection_check_interval = 1000")
     }
 
     deinit { PQfinish(conn) }

@@ -43,9 +43,8 @@ extension PostgresStore: DatabaseCopying {
             try c.exec("DELETE FROM layers")
             try c.exec("DELETE FROM departments")
             for table in tables {
-                if let user = layers.first(where: { "layer_\($0.id)" == table.name }).map(PGUserLayerTable.init) {
-                    for sql in user.createDDL { try c.exec(sql) }
-                }
+                let user = layers.first(where: { "layer_\($0.id)" == table.name }).map(PGUserLayerTable.init)
+                if let user { try c.exec(user.tableDDL) }  // indexes after the rows
                 let sequenced = table.name == "audit_log" || table.name == "change_extents"
                 var buffer: [UInt8] = [], line = PGCopyRow(), n = 0, maxSeq: Int64 = 0
                 func flush() throws {
@@ -64,6 +63,7 @@ extension PostgresStore: DatabaseCopying {
                     if buffer.count >= 1 << 22 { try flush(); progress(table.name, n) }
                 }
                 try flush()
+                if let user { for sql in user.indexDDL { try c.exec(sql) } }
                 progress(table.name, n)
             }
             // Identity columns continue after the copied ids.

@@ -23,9 +23,24 @@ extension PostgresStore {
                 table = t.table
                 if existing == nil { try Self.createUserLayer(target, on: c) }
                 let rows = try PGUserLayerVersionRows(table: t, connection: c, day: day)
-                summary = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: existing == nil, progress: progress)
-                try rows.finish()
+                if existing == nil {
+                    // A new table has nothing to look up: its rows stream into one COPY as they
+                    // are made (the server parses while this process converts), and its indexes
+                    // are built after them.
+                    var applied = VersionSummary()
+                    try c.copyIn(rows.copySQL) { sink in
+                        rows.sink = sink
+                        defer { rows.sink = nil }
+                        applied = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: true, progress: progress)
+                    }
+                    summary = applied
+                    for sql in t.indexDDL { try c.exec(sql) }
+                } else {
+                    summary = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: false, progress: progress)
+                    try rows.finish()
+                }
             }
+            StageTimer.mark("versions written")
             summary.rejected = (alreadyRejected + summary.rejected).sorted { $0.row < $1.row }
             if !summary.rejected.isEmpty && !skipBad {
                 throw ImportRefused(rejected: summary.rejected,
@@ -39,15 +54,23 @@ extension PostgresStore {
             }
             if summary.inserted + summary.updated + summary.closed > 0 {
                 let given = ImportChecks.box(of: records)
-                try Self.recordVersions(c, layer: target.id, table: table, day: day, extra: given)
+                if existing == nil {
+                    // Every row of a new layer is this import's: the records' box is the change.
+                    try Self.recordChange(c, layer: target.id, fromDay: day, box: given)
+                } else {
+                    try Self.recordVersions(c, layer: target.id, table: table, day: day, extra: given)
+                }
                 if target.id == "buildings" {
                     // Area populations follow building centroids: the areas' tiles from that day too.
                     for l in [CoreLayers.adminAreas.id, CoreLayers.adminLabels.id] { try Self.recordChange(c, layer: l, fromDay: day, box: nil) }
                 }
             }
+            StageTimer.mark("change extents")
             return summary
         }
+        StageTimer.mark("commit")
         try writers.with(timeLimited: false) { c in try c.exec("ANALYZE \"\(target.id == "buildings" ? "buildings" : PGUserLayerTable(target).table)\"") }
+        StageTimer.mark("analyze")
         afterChange()
         return summary
     }
@@ -59,8 +82,8 @@ extension PostgresStore {
         guard known.contains(layer.ownerDepartment) else {
             throw StoreError("unknown owner department '\(layer.ownerDepartment)'; departments: \(known.joined(separator: ", "))")
         }
-        let t = PGUserLayerTable(layer)
-        for sql in t.createDDL { try c.exec(sql) }
+        // The bare table; the import adds the indexes after the rows.
+        try c.exec(PGUserLayerTable(layer).tableDDL)
         try c.query("""
             INSERT INTO layers(id, title, description, geometry_type, fields_json, owner_department, share_class, min_zoom, max_zoom, updated_at)
             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
@@ -84,22 +107,26 @@ extension PGUserLayerTable {
         }
     }
 
-    /// The table (text compared byte by byte, as in SQLite), its spatial index and the rule that
-    /// versions of one entity never overlap.
-    var createDDL: [String] {
+    /// The bare table (text compared byte by byte, as in SQLite): a new layer's first rows go in
+    /// before its indexes and the rule that versions of one entity never overlap (`indexDDL`).
+    var tableDDL: String {
         let columns = attributeFields.map { "\(Self.quoted($0.name)) \(Self.sqlType($0.type))\($0.type == .string || $0.type == .date ? " COLLATE \"C\"" : "")" }
-        return [
-            """
+        return """
             CREATE TABLE \(table) (
               fid bigint PRIMARY KEY, entity_key text COLLATE "C" NOT NULL, valid_from text COLLATE "C" NOT NULL, valid_to text COLLATE "C"\(columns.isEmpty ? "" : ",\n  " + columns.joined(separator: ", ")),
               geom geometry(\(postgisType), 4490) NOT NULL,
-              UNIQUE (entity_key, valid_from),
-              CHECK (valid_to IS NULL OR valid_from < valid_to),
-              CONSTRAINT \(table)_versions_disjoint EXCLUDE USING gist (entity_key WITH =, days(valid_from, valid_to) WITH &&))
-            """,
+              CHECK (valid_to IS NULL OR valid_from < valid_to))
+            """
+    }
+
+    /// Indexes and the rule that versions of one entity never overlap, added after a new
+    /// layer's first rows (an index built in one pass costs less than one kept up row by row).
+    var indexDDL: [String] {
+        [
+            "ALTER TABLE \(table) ADD UNIQUE (entity_key, valid_from)",
             "CREATE INDEX \(table)_geom ON \(table) USING gist (geom)",
             "CREATE INDEX \(table)_valid_to ON \(table)(valid_to) WHERE valid_to IS NOT NULL",
-        ]
+        ] + PostgresSchema.disjointVersions(table: table, key: "entity_key", id: "fid")
     }
 }
 
@@ -206,18 +233,25 @@ final class PGUserLayerVersionRows: VersionedRows {
     func remove(_ id: Int64) throws { try versions.remove(id) }
     func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)] { try versions.openVersions(onOrBefore: day) }
 
+    /// An open COPY (`copySQL`) that new rows go to at once; without one they are gathered
+    /// for `finish`, because lookups of current versions need the connection in between.
+    var sink: PGCopyWriter?
+
+    var copySQL: String {
+        "COPY \(table.table)(\((["fid", "entity_key", "valid_from"] + table.attributeColumns + ["geom"]).joined(separator: ", "))) FROM STDIN"
+    }
+
     func insert(_ r: PGUserLayerRow) throws {
         line.int(nextID); nextID += 1
         line.text(r.key); line.text(day)
         for v in r.values { line.value(v) }
         line.geometry(r.geometry)
-        rows.append(contentsOf: line.line())
+        if let sink { try sink.write(line.line()) } else { rows.append(contentsOf: line.line()) }
     }
 
     func finish() throws {
         guard !rows.isEmpty else { return }
-        let columns = (["fid", "entity_key", "valid_from"] + table.attributeColumns + ["geom"]).joined(separator: ", ")
-        try c.copyIn("COPY \(table.table)(\(columns)) FROM STDIN") { try $0.write(rows) }
+        try c.copyIn(copySQL) { try $0.write(rows) }
         rows = []
     }
 }
