@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side by side with the peers, same machine, same run, same 2,000 tiles (z10-16, dense-weighted):
 #   1. PostGIS ST_AsMVT (the engine inside Martin and pg_tileserv), timed in SQL, 1 and 2 sessions;
-#   2. OneMap over HTTP, uncached (--tile-cache-mb 0) and cached (after a pass over the list);
+#   2. OneMap over HTTP, uncached (--tile-cache-mb 0) from SpatiaLite and from PostgreSQL (an
+#      `onemap copy` of the same database in the peers' cluster), and cached (after one pass);
 #   3. a bare SwiftNIO server answering the same tile bytes from memory (the cached-tile ceiling);
 # then OneMap's cold per-tile times by zoom (in-process) and its largest tile, and the ratios.
 # Uses the peer harness (PEERS=../shared/peers: setup.sh installs PostgreSQL/PostGIS, wrk, GDAL;
@@ -63,6 +64,20 @@ say "== OneMap HTTP, uncached (--tile-cache-mb 0)"
 UNCACHED=$("$PEERS/bench_http.sh" "$URL" | tee -a "$LOG"); echo "$UNCACHED"
 stop
 
+# The same database in PostgreSQL (the peers' cluster, beside PostGIS's tables): `onemap copy`.
+PG_ONEMAP="postgresql://postgres@127.0.0.1:$PGPORT/${PG_ONEMAP_DB:-onemap_peers}"
+if [ ! -f "$OUTDIR/onemap-peers-pg.stamp" ] || [ "$DB" -nt "$OUTDIR/onemap-peers-pg.stamp" ]; then
+  psql -d postgres -qc "DROP DATABASE IF EXISTS ${PG_ONEMAP_DB:-onemap_peers}" -qc "CREATE DATABASE ${PG_ONEMAP_DB:-onemap_peers}"
+  "$BIN" copy --from "$DB" --to "$PG_ONEMAP" 2>/dev/null | tail -1
+  touch "$OUTDIR/onemap-peers-pg.stamp"
+fi
+SQLITE_DB=$DB; DB=$PG_ONEMAP
+onemap --tile-cache-mb 0
+say "== OneMap HTTP, uncached (--tile-cache-mb 0), PostgreSQL backend"
+UNCACHED_PG=$("$PEERS/bench_http.sh" "$URL" | tee -a "$LOG"); echo "$UNCACHED_PG"
+stop
+DB=$SQLITE_DB
+
 onemap
 python3 - "$TILES" "http://127.0.0.1:$PORT/tiles/$LAYER" "$OUTDIR/onemap-tiles" <<'PY'
 # One pass over the list warms the cache and keeps the bytes served, for the ceiling server.
@@ -92,12 +107,13 @@ say "== OneMap cold tiles in-process (store -> MVT, no HTTP), 1 and 2 threads"
 "$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYER" --threads 1 | tee -a "$LOG"
 "$BIN" bench-tiles --db "$DB" --tiles "$TILES" --layers "$LAYER" --threads 2 | sed -n 2p | tee -a "$LOG"
 
-python3 - "$(pg_rate "$PG1")" "$(pg_rate "$PG2")" "$(http_rate "$UNCACHED")" "$(http_rate "$CACHED")" "$(http_rate "$CEILING")" <<'PY' | tee -a "$LOG"
+python3 - "$(pg_rate "$PG1")" "$(pg_rate "$PG2")" "$(http_rate "$UNCACHED")" "$(http_rate "$CACHED")" "$(http_rate "$CEILING")" "$(http_rate "$UNCACHED_PG")" <<'PY' | tee -a "$LOG"
 import sys
-pg1, pg2, unc, cac, ceil = map(float, sys.argv[1:])
+pg1, pg2, unc, cac, ceil, unc_pg = map(float, sys.argv[1:])
 print("== ratios (same tiles, same machine, same run)")
 print(f"PostGIS ST_AsMVT         {pg1:8.0f} tiles/s (1 session)  {pg2:8.0f} tiles/s (2 sessions)")
 print(f"OneMap HTTP uncached     {unc:8.0f} req/s   = {unc / pg2:4.1f}x PostGIS 2 sessions   (target >= 5x)")
+print(f"OneMap HTTP uncached, PG {unc_pg:8.0f} req/s   = {unc_pg / pg2:4.1f}x PostGIS 2 sessions   (target >= 2x; PostgreSQL backend)")
 print(f"OneMap HTTP cached       {cac:8.0f} req/s   = {100 * cac / ceil:4.0f}% of the bare SwiftNIO ceiling {ceil:.0f} req/s   (target >= 70%)")
 PY
 echo "log: $LOG"

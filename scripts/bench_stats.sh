@@ -6,14 +6,14 @@
 # in-memory statistics engine (the default) and with --no-analytics (SQL, the "before"), and prints
 # medians and the issue's targets side by side. The engine's answers are also checked against SQL
 # in-process first (`onemap bench-stats`: 59 questions, each answer compared).
-#   env: DB=data/onemap.sqlite ROUNDS=7 MODES="engine sql"
+#   env: DB=data/onemap.sqlite (or a PostgreSQL URL) ROUNDS=7 MODES="engine sql"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${DB:-data/onemap.sqlite}; ROUNDS=${ROUNDS:-7}; MODES=${MODES:-engine sql}
 scripts/setup.sh >/dev/null
 swift build -c release --product onemap >/dev/null
 BIN=$(swift build -c release --show-bin-path)/onemap
-[ -f "$DB" ] || "$BIN" demo --db "$DB"
+case "$DB" in *://*) ;; *) [ -f "$DB" ] || "$BIN" demo --db "$DB" ;; esac  # a PostgreSQL URL: filled beforehand (onemap demo or copy)
 echo "== in-process: engine against SQL, every answer compared"
 "$BIN" bench-stats --db "$DB" --repeats 5 > "${TMPDIR:-/tmp}/onemap-bench-stats.txt"
 sed -n '1p' "${TMPDIR:-/tmp}/onemap-bench-stats.txt"; tail -n 2 "${TMPDIR:-/tmp}/onemap-bench-stats.txt"
