@@ -31,11 +31,19 @@ public enum StoreFactory {
     /// succeeds, at once, replacing the one there (`replacing`; otherwise one there is refused).
     /// `onePass`: `body` writes the database in one go (an import into a new database), so the
     /// backend may skip its crash-safety for the duration (the build is thrown away on failure).
+    /// The new database has a disclosure-control secret, its own or the one `body` copied in.
     public static func build<T>(_ location: StoreLocation, replacing: Bool, onePass: Bool = false,
                                 _ body: (any OneMapDatabase) throws -> T) throws -> T {
+        // Every database is born with its disclosure-control secret (kept when `body` copied one
+        // in): copies made from it then publish the same protected figures.
+        func made(_ store: any OneMapDatabase) throws -> T {
+            let result = try body(store)
+            _ = try store.statisticsSecret()
+            return result
+        }
         switch location {
-        case .spatialite(let path): try SpatiaLiteStore.build(path: path, replacing: replacing, newFile: onePass) { try body($0) }
-        case .postgres(let p): try PostgresStore.build(p, replacing: replacing) { try body($0) }
+        case .spatialite(let path): return try SpatiaLiteStore.build(path: path, replacing: replacing, newFile: onePass) { try made($0) }
+        case .postgres(let p): return try PostgresStore.build(p, replacing: replacing) { try made($0) }
         }
     }
 }

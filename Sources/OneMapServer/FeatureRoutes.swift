@@ -297,7 +297,7 @@ struct FeatureRoutes: Sendable {
                                       ["rel": "collection", "type": "application/json", "href": "\(base)/collections/\(layer.id)"]]
         if offset + returned < matched { links.append(["rel": "next", "type": Self.geoJSON, "href": page(offset + parsed.limit)]) }
         if offset > 0 { links.append(["rel": "prev", "type": Self.geoJSON, "href": page(max(0, offset - parsed.limit))]) }
-        let linkJSON = String(decoding: try JSONSerialization.data(withJSONObject: links, options: [.withoutEscapingSlashes]), as: UTF8.self)
+        let linkJSON = String(decoding: try JSONSerialization.data(withJSONObject: links, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
         var out = body
         out += "],\"numberMatched\":\(matched),\"numberReturned\":\(returned),\"timeStamp\":\"\(ISO8601DateFormatter().string(from: Date()))\",\"links\":"
         out += linkJSON
