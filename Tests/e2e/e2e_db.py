@@ -39,3 +39,8 @@ def sqlite_copy(dest, db=None):
         return
     with sqlite3.connect(db) as live, sqlite3.connect(dest) as dst:
         live.backup(dst)
+
+
+def onemap_binary():
+    """The onemap binary under test (the one serving)."""
+    return os.environ["ONEMAP_BIN"]

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from test_import_crash import onemap_binary
+from e2e_db import onemap_binary
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import mapbox_vector_tile
 
 import e2e_db
 
-from test_import_crash import onemap_binary
+from e2e_db import onemap_binary
 from tiles_helpers import tile_of
 
 RAW_ID = "350404199001011234"

@@ -7,7 +7,7 @@ import time
 
 import mapbox_vector_tile
 
-from test_import_crash import onemap_binary
+from e2e_db import onemap_binary
 from tiles_helpers import tile_of
 
 LON, LAT = 117.6385, 26.2635
