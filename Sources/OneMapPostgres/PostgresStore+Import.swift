@@ -28,10 +28,12 @@ extension PostgresStore {
                     // are made (the server parses while this process converts), and its indexes
                     // are built after them.
                     var applied = VersionSummary()
-                    try c.copyIn(rows.copySQL) { sink in
+                    try c.copyIn(rows.copySQL + " (FORMAT binary)") { sink in
+                        try sink.write(PGBinaryCopyRow.header)
                         rows.sink = sink
                         defer { rows.sink = nil }
                         applied = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: true, progress: progress)
+                        try sink.write(PGBinaryCopyRow.trailer)
                     }
                     summary = applied
                     for sql in t.indexDDL { try c.exec(sql) }
@@ -233,20 +235,31 @@ final class PGUserLayerVersionRows: VersionedRows {
     func remove(_ id: Int64) throws { try versions.remove(id) }
     func openVersions(onOrBefore day: String) throws -> [(id: Int64, key: String, from: String)] { try versions.openVersions(onOrBefore: day) }
 
-    /// An open COPY (`copySQL`) that new rows go to at once; without one they are gathered
-    /// for `finish`, because lookups of current versions need the connection in between.
+    /// An open binary COPY (`copySQL`) that new rows go to at once; without one they are
+    /// gathered for `finish` (text COPY), because lookups of current versions need the
+    /// connection in between.
     var sink: PGCopyWriter?
+    private var binary = PGBinaryCopyRow()
 
     var copySQL: String {
         "COPY \(table.table)(\((["fid", "entity_key", "valid_from"] + table.attributeColumns + ["geom"]).joined(separator: ", "))) FROM STDIN"
     }
 
     func insert(_ r: PGUserLayerRow) throws {
-        line.int(nextID); nextID += 1
+        defer { nextID += 1 }
+        if let sink {
+            binary.begin(fields: 4 + r.values.count)
+            binary.int(nextID); binary.text(r.key); binary.text(day)
+            for v in r.values { binary.value(v) }
+            binary.geometry(r.geometry)
+            try sink.write(binary.bytes)
+            return
+        }
+        line.int(nextID)
         line.text(r.key); line.text(day)
         for v in r.values { line.value(v) }
         line.geometry(r.geometry)
-        if let sink { try sink.write(line.line()) } else { rows.append(contentsOf: line.line()) }
+        rows.append(contentsOf: line.line())
     }
 
     func finish() throws {
