@@ -13,9 +13,10 @@ MODE=${1:-run}
 APT_PACKAGES=(pkg-config libsqlite3-dev libspatialite-dev libgeos-dev libproj-dev libssl-dev zlib1g-dev libcairo2-dev libpq-dev
               fonts-noto-cjk curl unzip python3-venv)
 if [ "$MODE" = test ]; then
-  # PostgreSQL + PostGIS: the second backend's tests run on a private cluster (scripts/pg_cluster.sh).
+  # PostgreSQL + PostGIS: the second backend's tests run on a private cluster (scripts/pg_cluster.sh);
+  # nginx: the replica tests run two servers behind it (deploy/loopback.sh).
   APT_PACKAGES+=(sqlite3 gdal-bin chromium chromium-driver wrk poppler-utils libreoffice-calc-nogui
-                 postgresql-15 postgresql-15-postgis-3 postgresql-contrib)
+                 postgresql-15 postgresql-15-postgis-3 postgresql-contrib nginx-light)
 fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -22,7 +22,7 @@ public final class AccessPolicy: @unchecked Sendable {
     private var areaCache: [Int64: (area: Geometry, at: ContinuousClock.Instant)] = [:]  // guarded by lock
     private let ttl: Duration
 
-    public init(store: any Store, ttl: Duration = .seconds(1)) {
+    public init(store: any Store, ttl: Duration = .milliseconds(500)) {
         self.store = store; self.ttl = ttl
     }
 

@@ -1,15 +1,16 @@
 import Foundation
 import OneMapStore
 
-/// Turns a presented API key into a principal. Lookups are cached for a second: a tile burst costs
-/// one store read, and a revocation (even by the CLI beside a running server) bites within a second.
+/// Turns a presented API key into a principal. Lookups are cached for half a second: a tile burst
+/// costs one store read, and a revocation (by the CLI, or by another replica on the same
+/// database) bites within a second, a request's own time included.
 public final class Authenticator: @unchecked Sendable {
     private let store: any GovernanceStore
     private let lock = NSLock()
     private var cache: [String: (key: APIKeyInfo, department: Department, at: ContinuousClock.Instant)] = [:]  // guarded by lock
     private let ttl: Duration
 
-    public init(store: any GovernanceStore, ttl: Duration = .seconds(1)) {
+    public init(store: any GovernanceStore, ttl: Duration = .milliseconds(500)) {
         self.store = store; self.ttl = ttl
     }
 
