@@ -125,6 +125,7 @@ struct SnapshotBuilderService: TickingService {
             }
         }
         snapshots.retryDue()
+        snapshots.enforceBudget()
         if !current.isEmpty { throw SnapshotsFailing(layers: current.keys.sorted()) }
     }
 

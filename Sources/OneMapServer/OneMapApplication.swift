@@ -41,14 +41,19 @@ public enum OneMapApplication {
         let base = "http://\(configuration.host):\(configuration.port)"
         // Tile caches and layer snapshots are copies of the store: they exist only while the
         // store's change feed can be followed (else they could serve what has changed).
-        var builder = TileBuilder(store: store)
-        var cache: TileCache? = configuration.tileCacheBytes > 0 ? TileCache(capacityBytes: configuration.tileCacheBytes) : nil
-        var feed: ChangeFeed?
-        var disk: PersistentTileStore?
         // Area statistics from memory. A copy of the store, but one that checks the store's newest
         // change on every question (the feed only starts its rebuilds early); protected figures
         // come only from it, exact ones from SQL while it is stale (or always, without analytics).
         let analytics = StatisticsService(store: store, exactFromSQL: !configuration.analytics)
+        // The memory budget: the engine first (it cannot be left out), the snapshots get the rest.
+        var snapshotBudget: (@Sendable () -> Int)?
+        if let total = configuration.memoryBudgetBytes {
+            snapshotBudget = { [analytics] in total - (analytics.current?.memoryBytes ?? 0) }
+        }
+        var builder = TileBuilder(store: store, snapshotBudget: snapshotBudget)
+        var cache: TileCache? = configuration.tileCacheBytes > 0 ? TileCache(capacityBytes: configuration.tileCacheBytes) : nil
+        var feed: ChangeFeed?
+        var disk: PersistentTileStore?
         do {
             let seq = try store.lastChangeSeq()
             if let dir = configuration.tileCacheDirectory, cache != nil {
@@ -99,7 +104,11 @@ public enum OneMapApplication {
             if let snapshots = snapshotsForHealth {
                 let (ready, building) = snapshots.status
                 let (failures, failing) = snapshots.failures
-                var section: [String: Any] = ["ready": ready, "building": building, "failures": failures]
+                var section: [String: Any] = ["ready": ready, "building": building, "failures": failures, "bytes": snapshots.heldBytes,
+                                              "overBudget": snapshots.layersOverBudget]
+                if let total = configuration.memoryBudgetBytes {
+                    section["memoryBudget"] = ["bytes": total, "statisticsEngine": analyticsForHealth.current?.memoryBytes ?? 0]
+                }
                 if !failing.isEmpty { section["failing"] = failing.mapValues { ["error": $0.message, "attempts": $0.attempts] } }
                 doc["tileSnapshots"] = section
             }

@@ -22,6 +22,10 @@ public struct ServerConfiguration: Sendable {
     /// Answer statistics from the in-memory engine (built in the background at start; the store
     /// answers until it is ready). Off: every figure comes from SQL.
     public var analytics = true
+    /// Bytes the layer snapshots and the statistics engine may hold together (nil: no bound).
+    /// The engine is always kept (protected figures come only from it); snapshots get the rest,
+    /// and tiles of layers that do not fit come from the store, behind the tile cache.
+    public var memoryBudgetBytes: Int?
     /// Long requests (exports, reports, maps, city statistics) run at most this many at once, on
     /// threads of their own, with at most `heavyQueue` waiting; more are refused with 503.
     public var heavyConcurrency = 1

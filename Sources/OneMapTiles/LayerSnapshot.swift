@@ -12,6 +12,8 @@ public final class LayerSnapshot: Sendable {
     /// The day (UTC+8) whose features it holds.
     public let day: String
     public let count: Int
+    /// About how many bytes it holds (geometry, bounds, index, values): what a memory budget counts.
+    public let bytes: Int
     let ids: [Int64]
     /// Feature geometry in Web Mercator metres.
     let geometries: [Geometry]
@@ -33,13 +35,18 @@ public final class LayerSnapshot: Sendable {
     /// How far a small feature may reach past its cell.
     static let margin = cellSize / 4
 
-    /// Reads the layer's features valid on `day` from the store.
-    public static func build(layer: LayerInfo, day: String, store: any FeatureStore) throws -> LayerSnapshot {
+    /// Reads the layer's features valid on `day` from the store. `byteLimit`: the most it may
+    /// hold; a layer that needs more is not built (`OverBudget`, thrown as soon as the rows read
+    /// pass the limit, so a build never holds much more than it may keep).
+    public static func build(layer: LayerInfo, day: String, store: any FeatureStore, byteLimit: Int = .max) throws -> LayerSnapshot {
         var rows: [(key: Int64, id: Int64, geometry: Geometry, box: BBox, values: [FieldValue])] = []
+        var bytes = 0
         try store.queryFeatures(FeatureQuery(layer: layer.id, time: .instant(day))) { f in
             let g = f.geometry.mapPositions { WebMercatorQuad.project(lon: $0.x, lat: $0.y) }
             guard let box = g.bbox else { return }
             rows.append((cellKey(box), f.id, g, box, f.values))
+            bytes += Self.bytes(of: g) + perFeatureBytes + 4 * layer.fields.count
+            if bytes > byteLimit { throw OverBudget(layer: layer.id, limit: byteLimit) }
         }
         // Stable: features of one cell keep the store's order.
         let order = rows.indices.sorted { (rows[$0].key, $0) < (rows[$1].key, $1) }
@@ -61,14 +68,42 @@ public final class LayerSnapshot: Sendable {
                 }
             }
         }
+        for values in distinct { for v in values { bytes += Self.bytes(of: v) } }
         return LayerSnapshot(layer: layer, day: day, ids: ids, geometries: geometries, boxes: boxes, anchors: anchors,
-                             codes: codes, distinct: distinct, keys: keys)
+                             codes: codes, distinct: distinct, keys: keys, bytes: bytes)
+    }
+
+    /// A layer whose snapshot would need more than the bytes it may have.
+    public struct OverBudget: Error, CustomStringConvertible {
+        public let layer: String
+        public let limit: Int
+        public var description: String { "layer \(layer) needs more than the \(limit / 1_000_000) MB its snapshot may hold" }
+    }
+
+    /// Id, cell key, bounds and anchor of a feature, and its entry in the arrays holding them.
+    static let perFeatureBytes = 8 + 8 + 32 + 16 + 16
+
+    /// A geometry's positions and the arrays around them.
+    static func bytes(of g: Geometry) -> Int {
+        switch g {
+        case .point: 16
+        case .multiPoint(let p), .lineString(let p): 32 + 16 * p.count
+        case .multiLineString(let lines): 32 + lines.reduce(0) { $0 + 32 + 16 * $1.count }
+        case .polygon(let rings): 32 + rings.reduce(0) { $0 + 32 + 16 * $1.count }
+        case .multiPolygon(let polygons): 32 + polygons.reduce(0) { $0 + bytes(of: .polygon($1)) }
+        case .geometryCollection(let parts): 32 + parts.reduce(0) { $0 + bytes(of: $1) }
+        }
+    }
+
+    static func bytes(of v: FieldValue) -> Int {
+        if case .string(let s) = v { return 32 + s.utf8.count }
+        return 16
     }
 
     init(layer: LayerInfo, day: String, ids: [Int64], geometries: [Geometry], boxes: [BBox], anchors: [Position],
-         codes: [UInt32], distinct: [[FieldValue]], keys: [Int64]) {
+         codes: [UInt32], distinct: [[FieldValue]], keys: [Int64], bytes: Int) {
         self.layer = layer; self.day = day; self.ids = ids; self.geometries = geometries; self.boxes = boxes
-        self.anchors = anchors; self.codes = codes; self.distinct = distinct; self.keys = keys
+        self.anchors = anchors; self.codes = codes; self.distinct = distinct; self.keys = keys; self.bytes = bytes
         count = ids.count
         firstLarge = keys.firstIndex(of: .max) ?? keys.count
     }

@@ -5,8 +5,17 @@ import OneMapStore
 /// layer is asked for, dropped when the store reports a change to the layer on or before the
 /// snapshot's day, replaced at midnight. Until a snapshot is ready, tiles come from the store: a
 /// request never waits for a build and never sees data older than the store's change feed.
+///
+/// With a memory budget (`budget`: the bytes the snapshots may hold together, asked afresh at
+/// every build and every `enforceBudget`, since what else the budget covers grows and shrinks),
+/// a layer whose snapshot does not fit in what is left is not built, and snapshots are dropped,
+/// largest first, when the budget shrinks below what they hold. Such layers are "over budget"
+/// for the rest of the day: their tiles come from the store, behind the tile cache.
 public final class SnapshotRegistry: @unchecked Sendable {
     private let store: any FeatureStore
+    private let budget: (@Sendable () -> Int)?
+    /// Layers left to the store today for want of memory, with the budget they did not fit in.
+    private var overBudget: [String: (day: String, limit: Int)] = [:]  // guarded by lock
     private let lock = NSLock()
     private var snapshots: [String: LayerSnapshot] = [:]  // guarded by lock
     /// Bumped by every change of a layer: a build that started before a change is thrown away.
@@ -30,14 +39,37 @@ public final class SnapshotRegistry: @unchecked Sendable {
         public let retryAt: Date
     }
 
-    public init(store: any FeatureStore) { self.store = store }
+    public init(store: any FeatureStore, budget: (@Sendable () -> Int)? = nil) { self.store = store; self.budget = budget }
 
-    /// The ready snapshot of `layer` for `day`, or nil (then a build is started).
+    /// The ready snapshot of `layer` for `day`, or nil (then a build is started, unless the layer
+    /// is over budget today).
     public func snapshot(for layer: LayerInfo, day: String) -> LayerSnapshot? {
         lock.withLock {
             if let s = snapshots[layer.id], s.day == day, Self.sameFields(s.layer, layer) { return s }
+            if overBudget[layer.id]?.day == day { return nil }
             schedule(layer, day: day)
             return nil
+        }
+    }
+
+    /// Bytes the ready snapshots hold together.
+    public var heldBytes: Int { lock.withLock { snapshots.values.reduce(0) { $0 + $1.bytes } } }
+
+    /// Layers whose tiles come from the store today for want of memory (for /health).
+    public var layersOverBudget: [String] { lock.withLock { overBudget.keys.sorted() } }
+
+    /// Drops snapshots, largest first, until what is held fits the budget (the snapshot service's
+    /// tick: the statistics engine may have grown since the snapshots were built).
+    public func enforceBudget() {
+        guard let budget else { return }
+        let limit = budget()
+        lock.withLock {
+            var held = snapshots.values.reduce(0) { $0 + $1.bytes }
+            for s in snapshots.values.sorted(by: { $0.bytes > $1.bytes }) where held > limit {
+                snapshots[s.layer.id] = nil
+                overBudget[s.layer.id] = (s.day, limit)
+                held -= s.bytes
+            }
         }
     }
 
@@ -81,6 +113,7 @@ public final class SnapshotRegistry: @unchecked Sendable {
         lock.withLock {
             let today = ISODate.string(now)
             for (id, f) in failed where f.day != today { failed[id] = nil }  // a new day: the next request asks afresh
+            for (id, o) in overBudget where o.day != today { overBudget[id] = nil }
             for (_, f) in failed where f.retryAt <= now { schedule(f.layer, day: f.day, retrying: true) }
         }
     }
@@ -103,10 +136,16 @@ public final class SnapshotRegistry: @unchecked Sendable {
         let generation = generations[layer.id, default: 0]
         queue.async { [self] in
             guard !lock.withLock({ stopped }) else { lock.withLock { _ = building.remove(layer.id) }; return }
-            let result = Result { try LayerSnapshot.build(layer: layer, day: day, store: store) }
+            // What the budget leaves besides the other layers' snapshots (builds run one at a time).
+            let limit = budget.map { b in b() - lock.withLock { snapshots.values.reduce(0) { $0 + ($1.layer.id == layer.id ? 0 : $1.bytes) } } } ?? .max
+            let result = Result { try LayerSnapshot.build(layer: layer, day: day, store: store, byteLimit: max(0, limit)) }
             lock.withLock {
                 building.remove(layer.id)
                 switch result {
+                case .failure(let over as LayerSnapshot.OverBudget):
+                    failed[layer.id] = nil
+                    snapshots[layer.id] = nil
+                    overBudget[layer.id] = (day, over.limit)
                 case .success(let built):
                     failed[layer.id] = nil
                     // A change during the build may be missing from it: build again on the next request.

@@ -39,9 +39,11 @@ public final class TileBuilder: Sendable {
     public let snapshots: SnapshotRegistry?
     private let engines = EnginePool()
 
-    public init(store: any FeatureStore, settings: TileSettings = TileSettings(), snapshots: Bool = true) {
+    /// `snapshotBudget`: the bytes the layer snapshots may hold together (see `SnapshotRegistry`).
+    public init(store: any FeatureStore, settings: TileSettings = TileSettings(), snapshots: Bool = true,
+                snapshotBudget: (@Sendable () -> Int)? = nil) {
         self.store = store; self.settings = settings
-        self.snapshots = snapshots ? SnapshotRegistry(store: store) : nil
+        self.snapshots = snapshots ? SnapshotRegistry(store: store, budget: snapshotBudget) : nil
     }
 
     /// Starts building snapshots of every tile layer in the background.

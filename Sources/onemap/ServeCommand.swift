@@ -21,6 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "An origin whose web pages may call the API (CORS), repeatable; '*' any (default), 'none' no cross-origin calls.") var corsOrigin: [String] = ["*"]
     @Option(help: "Megabytes of tiles kept in memory (changes drop exactly the tiles they touch); 0 = no cache.") var tileCacheMb = 256
+    @Option(help: "Megabytes the tile snapshots and the statistics engine may hold together; layers beyond it are tiled from the store, behind the tile cache. 0 = no bound.") var memoryMb = 0
     @Option(help: "Seconds one read (a tile, a page of features, a statistics pass) may run before it is stopped (503); 0 = no limit.") var queryTimeout = 30.0
     @Flag(help: "Answer exact statistics from SQL only (protected figures still come from the in-memory engine).") var noAnalytics = false
     @Option(help: "Long requests (exports, reports, maps, city statistics) run at most this many at once, on threads of their own.") var heavyConcurrency = 1
@@ -48,6 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
         config.stylesDirectory = AssetLocator.resolve(styles); config.vendorDirectory = AssetLocator.resolve(vendor); config.tilesDirectory = tiles
         config.rateLimit = rateLimit
         config.tileCacheBytes = tileCacheMb << 20
+        guard memoryMb >= 0 else { throw ValidationError("--memory-mb must be 0 (no bound) or more") }
+        config.memoryBudgetBytes = memoryMb > 0 ? memoryMb << 20 : nil
         config.tileCacheDirectory = tileCacheDir
         config.analytics = !noAnalytics
         guard heavyConcurrency >= 1, heavyQueue >= 0 else { throw ValidationError("--heavy-concurrency must be at least 1 and --heavy-queue at least 0") }

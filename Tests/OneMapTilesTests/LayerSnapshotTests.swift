@@ -147,6 +147,51 @@ import Testing
         #expect(!cells.isEmpty && cells.values.allSatisfy { $0.0["count"] != nil && $0.0["code"] == nil })
     }
 
+    /// A budget that can shrink while a registry holds snapshots (what else it covers grew).
+    final class Budget: @unchecked Sendable {
+        private let lock = NSLock()
+        private var bytes: Int
+        init(_ bytes: Int) { self.bytes = bytes }
+        var value: Int { get { lock.withLock { bytes } } set { lock.withLock { bytes = newValue } } }
+    }
+
+    @Test func aLayerBeyondTheMemoryBudgetIsTiledFromTheStore() throws {
+        let (store, _) = try loaded()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let today = ISODate.string(Date())
+        let whole = try SnapshotRegistry(store: store).ready(Self.layer, day: today)
+        #expect(whole.bytes > 3000 * LayerSnapshot.perFeatureBytes)
+        // Half the snapshot's size: the build stops, the layer is reported and not tried again
+        // today, and its tiles (from the store) are the tiles a snapshot would have made.
+        let bounded = TileBuilder(store: store, snapshotBudget: { whole.bytes / 2 })
+        let registry = try #require(bounded.snapshots)
+        #expect(registry.snapshot(for: Self.layer, day: today) == nil)
+        for _ in 0..<200 where registry.layersOverBudget.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(registry.layersOverBudget == ["shops"] && !registry.holds("shops") && registry.heldBytes == 0)
+        #expect(registry.snapshot(for: Self.layer, day: today) == nil)
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(registry.builds == 0 && !registry.holds("shops"))
+        let unbounded = TileBuilder(store: store)
+        _ = try unbounded.snapshots?.ready(Self.layer, day: today)
+        for coord in tiles(zoom: 14).prefix(12) {
+            let a = try features(bounded.tile(views: [.full(Self.layer)], at: coord, during: .today()).bytes)
+            let b = try features(unbounded.tile(views: [.full(Self.layer)], at: coord, during: .today()).bytes)
+            #expect(a.mapValues(\.1) == b.mapValues(\.1) && a.keys == b.keys, "tile \(coord)")
+        }
+        // Room for it: held. Then the budget shrinks below it: the next check drops it.
+        let budget = Budget(whole.bytes * 2)
+        let roomy = SnapshotRegistry(store: store, budget: { budget.value })
+        _ = roomy.snapshot(for: Self.layer, day: today)
+        for _ in 0..<200 where !roomy.holds("shops") { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(roomy.holds("shops") && roomy.heldBytes == whole.bytes)
+        roomy.enforceBudget()
+        #expect(roomy.holds("shops"))
+        budget.value = whole.bytes - 1
+        roomy.enforceBudget()
+        #expect(!roomy.holds("shops") && roomy.layersOverBudget == ["shops"] && roomy.heldBytes == 0)
+        #expect(roomy.snapshot(for: Self.layer, day: today) == nil)
+    }
+
     @Test func changesDropTheSnapshotsTheyCanAlter() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (store, _) = try loaded()
