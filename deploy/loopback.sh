@@ -8,6 +8,7 @@
 #   deploy/loopback.sh urls            nginx's URL, then each replica's, one per line
 #   deploy/loopback.sh stop            stops nginx and the replicas (SIGTERM: they flush their audit)
 # env: REPLICAS=2  DIR=test-output/replicas  BIN=onemap binary (default: the debug build)  SCALE=0.1
+#      SERVE_OPTIONS (more `onemap serve` options)  PIN=1 (replica i runs on core i only)
 # Needs nginx (scripts/setup.sh test installs nginx-light). Everything listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,7 +59,9 @@ start() {
   local upstreams=""
   for i in $(seq 1 "$REPLICAS"); do
     local port; port=$(free_port)
-    "$BIN" serve --host 127.0.0.1 --port "$port" --db "$db" --tiles "$DIR/tiles" --log-level notice >"$DIR/replica-$i.log" 2>&1 &
+    # PIN=1: replica i on core i (benchmarks of one replica against two on the same cores).
+    local pin=(); [ "${PIN:-0}" = 1 ] && pin=(taskset -c $(( (i - 1) % $(nproc) )))
+    "${pin[@]}" "$BIN" serve --host 127.0.0.1 --port "$port" --db "$db" --tiles "$DIR/tiles" --log-level notice ${SERVE_OPTIONS:-} >"$DIR/replica-$i.log" 2>&1 &
     echo $! >"$DIR/replica-$i.pid"; echo "$port" >"$DIR/replica-$i.port"
     upstreams+="    server 127.0.0.1:$port max_fails=1 fail_timeout=2s;\n"
   done

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A fixed list of z/x/y WebMercatorQuad tiles (z10-16) over the OneMap demo, weighted to the dense
 towns: tiles are drawn at building locations (as real map traffic concentrates there), plus a small
-uniform share over the data's extent. Same seed, same list. Standard library only (reads the
-building centroid columns with Python's sqlite3; no SpatiaLite needed)."""
+uniform share over the data's extent. Same seed, same list. Reads the building centroid columns
+with Python's sqlite3 (no SpatiaLite needed), or with psycopg from a postgresql:// URL."""
 import argparse
 import math
 import random
@@ -27,9 +27,15 @@ def main():
     ap.add_argument("--out", default="data/bench-tiles.txt")
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    con = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
-    pts = con.execute("SELECT cx, cy FROM buildings WHERE demolished_date IS NULL ORDER BY id").fetchall()
-    con.close()
+    sql = "SELECT cx, cy FROM buildings WHERE demolished_date IS NULL ORDER BY id"
+    if "://" in args.db:  # a PostgreSQL database (needs psycopg: run with .venv/bin/python)
+        import psycopg
+        with psycopg.connect(args.db) as pg:
+            pts = pg.execute(sql.replace("FROM buildings", "FROM onemap.buildings")).fetchall()
+    else:
+        con = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
+        pts = con.execute(sql).fetchall()
+        con.close()
     if not pts:
         raise SystemExit(f"no buildings in {args.db}")
     lons, lats = [p[0] for p in pts], [p[1] for p in pts]
