@@ -37,7 +37,7 @@ sys.exit(0 if s.get("ready") is not None and not s.get("building") and a.get("st
   echo "bench_scale: $1 never got ready" >&2; return 1
 }
 
-printf "%-10s %-26s %-22s %-26s %-14s %-12s %-10s %-26s\n" buildings "import s / peak RSS" "cold tile p95 / bytes" "cached req/s (p95 cached)" "county p50" "replica RSS" "1 replica" "2 replicas (per core)" | tee "$OUT/summary.txt"
+printf "%-10s %-26s %-22s %-26s %-14s %-12s %-10s %-26s\n" buildings "import s / peak RSS" "cold tile p95 / bytes" "cached req/s" "county p50" "replica RSS" "1 replica" "2 replicas (per core)" | tee "$OUT/summary.txt"
 for N in $SIZES; do
   DB=scale_$N; URL=$BASE/$DB; W=$OUT/$N; mkdir -p "$W"
   SCALE=$(python3 -c "print(round($N / 305933, 4))")
