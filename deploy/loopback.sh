@@ -9,6 +9,7 @@
 #   deploy/loopback.sh stop            stops nginx and the replicas (SIGTERM: they flush their audit)
 # env: REPLICAS=2  DIR=test-output/replicas  BIN=onemap binary (default: the debug build)  SCALE=0.1
 #      SERVE_OPTIONS (more `onemap serve` options)  PIN=1 (replica i runs on core i only)
+#      NGINX_RATE_LIMIT=0 (no limit_req at the proxy: load tests from one client)
 # Needs nginx (scripts/setup.sh test installs nginx-light). Everything listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,8 +69,9 @@ start() {
   for f in "$DIR"/replica-*.port; do wait_up "http://127.0.0.1:$(cat "$f")/health"; done
   local port; port=$(free_port); echo "$port" >"$DIR/nginx.port"
   # nginx/onemap.conf with this set-up's ports, inside a main configuration of its own.
-  awk -v ups="$upstreams" -v listen="    listen 127.0.0.1:$port;" '
+  awk -v ups="$upstreams" -v listen="    listen 127.0.0.1:$port;" -v limit="${NGINX_RATE_LIMIT:-1}" '
     /^ *server 127\.0\.0\.1:[0-9]+ max_fails/ { next }
+    limit == "0" && /limit_req/ { next }
     /^upstream onemap_replicas/ { print; printf "%s", ups; next }
     /^ *listen / { print listen; next }
     { print }' deploy/nginx/onemap.conf >"$DIR/onemap.conf"

@@ -171,7 +171,7 @@ enum PostgresSchema {
               FOR t IN SELECT 'layer_' || id FROM layers WHERE to_regclass('layer_' || id) IS NOT NULL LOOP
                 EXECUTE format('ALTER TABLE %I DROP CONSTRAINT IF EXISTS %I', t, t || '_versions_disjoint');
                 EXECUTE format($f$
-                  CREATE FUNCTION %1$I() RETURNS trigger LANGUAGE plpgsql AS $b$
+                  CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger LANGUAGE plpgsql AS $b$
                   DECLARE clash text;
                   BEGIN
                     SELECT a.entity_key INTO clash FROM added a JOIN %2$I o ON o.entity_key = a.entity_key AND o.fid <> a.fid
@@ -202,7 +202,7 @@ enum PostgresSchema {
         let function = "\(table)_versions_disjoint"
         return [
             """
-            CREATE FUNCTION \(function)() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE OR REPLACE FUNCTION \(function)() RETURNS trigger LANGUAGE plpgsql AS $$
             DECLARE clash text;
             BEGIN
               SELECT a.\(key) INTO clash FROM added a JOIN \(table) o ON o.\(key) = a.\(key) AND o.\(id) <> a.\(id)
