@@ -9,8 +9,8 @@
 #     the replica's RSS once warm;
 #   - one replica against two behind nginx (deploy/loopback.sh, each replica pinned to a core),
 #     uncached tiles: throughput, and per core.
-#   env: SIZES="200000" (buildings). Larger sizes wait on two things: `onemap demo` refuses scales
-#        above 4 (~1.2 million buildings; its building placement saturates the towns beyond that),
+#   env: SIZES="200000" (buildings; up to 1200000). Larger sizes wait on two things: `onemap demo`
+#        refuses scales above 4 (1,223,925 buildings),
 #        and 20,000,000 with people in proportion needs ~65 GB of disk and an import that streams.
 #        DURATION=10s (wrk, per run)  OUT=test-output/scale  KEEP=1 (keep the databases)
 set -euo pipefail

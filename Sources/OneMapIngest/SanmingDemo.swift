@@ -243,15 +243,28 @@ struct DemoPlan {
         let angle = rng.uniform(0, .pi)
         let (ca, sa) = (cos(angle), sin(angle))
         let demolishedExtra = count / 50
-        var placed = 0, failures = 0
+        var placed = 0, failures = 0, failuresAtWidest = 0
+        // A crowded cluster spreads out (sigma grows) up to the width of a county; at that width
+        // the unit's free lots are found by sampling, and a unit with none left is an error, not
+        // an endless search (or, as before, a spread so wide its coordinates overflowed).
+        let widest = 20_000.0
+        func crowded() throws {
+            failures += 1
+            guard failures > 60 else { return }
+            failures = 0
+            if sigma < widest { sigma = min(widest, sigma * 1.1); return }
+            failuresAtWidest += 60
+            if failuresAtWidest > 2_000_000 {
+                throw ImportError("demo: no room left for \(count + demolishedExtra - placed) more buildings in \(unit.census.name) at this scale")
+            }
+        }
         while placed < count + demolishedExtra {
             let i = (rng.gaussian() * sigma * 1.5 / lot).rounded(), j = (rng.gaussian() * sigma * 0.65 / lot).rounded()
             let east = (i * ca - j * sa) * lot, north = (i * sa + j * ca) * lot
             let c = Geo.offset(centre, east: east, north: north)
             let local = Geo.metres(c)
             guard !occupied.isOccupied(local, within: 36) else {
-                failures += 1
-                if failures > 60 { sigma *= 1.1; failures = 0 }
+                try crowded()
                 continue
             }
             let courtyard = urban && rng.chance(0.04)
@@ -259,8 +272,7 @@ struct DemoPlan {
             let rot = angle + (rng.chance(0.8) ? 0 : rng.uniform(-0.3, 0.3))
             let outer = Geo.rectangle(centre: c, width: w, height: h, angle: rot, clockwise: false)
             guard outer.dropLast().allSatisfy({ unit.prepared.contains($0) }), cityPrepared?.contains(c) ?? true else {
-                failures += 1
-                if failures > 60 { sigma *= 1.1; failures = 0 }
+                try crowded()
                 continue
             }
             failures = 0
