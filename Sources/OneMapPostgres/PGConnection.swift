@@ -36,6 +36,11 @@ final class PGConnection {
     /// The connection was lost (server restarted, network cut): the pool replaces it.
     var isBroken: Bool { PQstatus(conn) != CONNECTION_OK }
 
+    /// Reads what the server sent while the connection sat idle (without waiting): a server that
+    /// ended the session (a restart, `pg_terminate_backend`) has said so and closed the socket,
+    /// and the connection then reads as broken before it is lent, not after a request failed on it.
+    var isAlive: Bool { PQconsumeInput(conn) == 1 && !isBroken }
+
     /// Outside any transaction, with nothing left to read: safe to lend again.
     var isIdle: Bool { PQtransactionStatus(conn) == PQTRANS_IDLE }
 

@@ -39,7 +39,7 @@ final class PGPool: @unchecked Sendable {
             available.signal()
         }
         var c = lock.withLock { idle.popLast() }
-        if let known = c, known.isBroken { c = nil }  // dropped: a new one is opened below
+        if let known = c, !known.isAlive { c = nil }  // dropped: a new one is opened below
         let connection = try c ?? PGConnection(location, schema: schema)
         do {
             try connection.setTimeout(seconds: timeLimited ? timeLimit : 0)

@@ -89,6 +89,10 @@ struct AccessMiddleware: RouterMiddleware {
             return Caller(principal: principal, grantID: grant)
         } catch let denied as AccessDenied {
             throw APIError(.unauthorized, "Unauthorized", denied.message, headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
+        } catch let e as StoreError {
+            // The key could not be looked up (the database is away): a 503 with Retry-After like
+            // any store failure, not an unmapped error (this middleware sits outside ErrorMiddleware).
+            throw APIError.from(e)
         }
     }
 }

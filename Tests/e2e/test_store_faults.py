@@ -7,6 +7,7 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import requests
 
 from e2e_db import is_postgres
 
@@ -85,6 +86,9 @@ def test_lost_database_answers_503_with_retry_after_and_the_server_reconnects(ht
                 # It says what to do, and keeps the database's address and the SQL in the log.
                 assert "retry" in body and "correlation id" in body
                 assert "select" not in body and "127.0.0.1" not in body and "postgres" not in body
+            # A key the server has not seen must be looked up: that too is a 503, not a 500 or 401.
+            r = requests.get(url, params={"limit": 3}, headers={"Authorization": "Bearer om_" + "0" * 40}, timeout=30)
+            assert r.status_code == 503 and "Retry-After" in r.headers, (r.status_code, r.text)
             assert http.get(f"{base_url}/health", timeout=30).status_code == 200  # the process is alive
         finally:
             con.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
