@@ -27,6 +27,8 @@ public struct FastJSONParser {
     /// Arrays and objects open; bounded so a hostile file cannot exhaust the stack (GeoJSON needs 5).
     var depth = 0
     static let maxDepth = 256
+    /// Where `b` starts in the file, for messages (a streamed file is parsed a window at a time).
+    var origin = 0
 
     init(_ bytes: UnsafeRawBufferPointer, at start: Int = 0) { b = bytes; i = start }
 
@@ -65,7 +67,7 @@ public struct FastJSONParser {
         throw fail(close == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
     }
 
-    func fail(_ what: String) -> FastJSONError { FastJSONError(description: "malformed JSON at byte \(i): \(what)") }
+    func fail(_ what: String) -> FastJSONError { FastJSONError(description: "malformed JSON at byte \(origin + i): \(what)") }
 
     mutating func value() throws -> JSONNode {
         skip()

@@ -6,44 +6,50 @@ import OneMapStore
 /// (`VersionApplier`) over PostgreSQL tables, in one transaction under the data-write lock (two
 /// imports never interleave their versions; the second waits for the first).
 extension PostgresStore {
-    public func applyVersions(layer: LayerInfo, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
+    public func applyVersions(layer: LayerInfo, stream: RecordStream, mode: ImportMode,
                               validFrom day: String, skipBad: Bool, progress: (Int) -> Void = { _ in }) throws -> VersionSummary {
         let existing = try self.layer(id: layer.id)
-        let target = try ImportChecks.versionTarget(layer, existing: existing, records: records, day: day)
+        let target = try ImportChecks.versionTarget(layer, existing: existing, day: day)
+        let chunks = ImportedChunks(stream: stream, target: target, isNew: existing == nil)
         let summary = try writeData { c -> VersionSummary in
             var summary: VersionSummary
             let table: String
             if target.id == "buildings" {
                 table = "buildings"
                 let rows = try PGBuildingVersionRows(connection: c, day: day)
-                summary = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: false, progress: progress)
+                var application = VersionApplication(mode: mode, day: day, into: rows, tableIsEmpty: false,
+                                                     expectedCount: stream.expectedCount, box: nil)
+                try chunks.forEach { try application.apply($0, progress: progress) }
+                summary = try application.finish()
                 try rows.finish()
             } else {
                 let t = PGUserLayerTable(target)
                 table = t.table
                 if existing == nil { try Self.createUserLayer(target, on: c) }
                 let rows = try PGUserLayerVersionRows(table: t, connection: c, day: day)
+                var application = VersionApplication(mode: mode, day: day, into: rows, tableIsEmpty: existing == nil,
+                                                     expectedCount: stream.expectedCount, box: stream.box)
                 if existing == nil {
                     // A new table has nothing to look up: its rows stream into one COPY as they
                     // are made (the server parses while this process converts), and its indexes
                     // are built after them.
-                    var applied = VersionSummary()
                     try c.copyIn(rows.copySQL + " (FORMAT binary)") { sink in
                         try sink.write(PGBinaryCopyRow.header)
                         rows.sink = sink
                         defer { rows.sink = nil }
-                        applied = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: true, progress: progress)
+                        try chunks.forEach { try application.apply($0, progress: progress) }
                         try sink.write(PGBinaryCopyRow.trailer)
                     }
-                    summary = applied
+                    summary = try application.finish()
                     for sql in t.indexDDL { try c.exec(sql) }
                 } else {
-                    summary = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: false, progress: progress)
+                    try chunks.forEach { try application.apply($0, progress: progress) }
+                    summary = try application.finish()
                     try rows.finish()
                 }
             }
             StageTimer.mark("versions written")
-            summary.rejected = (alreadyRejected + summary.rejected).sorted { $0.row < $1.row }
+            summary.rejected = (chunks.rejected + summary.rejected).sorted { $0.row < $1.row }
             if !summary.rejected.isEmpty && !skipBad {
                 throw ImportRefused(rejected: summary.rejected,
                                     reason: "\(summary.rejected.count) bad row(s); nothing was imported (use --skip-bad to import the rest)")
@@ -55,7 +61,7 @@ extension PostgresStore {
                 try c.query("UPDATE layers SET updated_at = $1 WHERE id = $2", [.text(ISO8601DateFormatter().string(from: Date())), .text(target.id)])
             }
             if summary.inserted + summary.updated + summary.closed > 0 {
-                let given = ImportChecks.box(of: records)
+                let given = chunks.box
                 if existing == nil {
                     // Every row of a new layer is this import's: the records' box is the change.
                     try Self.recordChange(c, layer: target.id, fromDay: day, box: given)
@@ -260,6 +266,9 @@ final class PGUserLayerVersionRows: VersionedRows {
         for v in r.values { line.value(v) }
         line.geometry(r.geometry)
         rows.append(contentsOf: line.line())
+        // A long import sends what it gathered now and then (memory stays bounded; lookups resume
+        // after the COPY ends).
+        if rows.count >= 1 << 24 { try finish() }
     }
 
     func finish() throws {

@@ -3,26 +3,35 @@ import Foundation
 import OneMapGeo
 
 extension SpatiaLiteStore {
-    public func applyVersions(layer: LayerInfo, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
+    public func applyVersions(layer: LayerInfo, stream: RecordStream, mode: ImportMode,
                               validFrom day: String, skipBad: Bool, progress: (Int) -> Void = { _ in }) throws -> VersionSummary {
         let existing = try self.layer(id: layer.id)
-        let target = try ImportChecks.versionTarget(layer, existing: existing, records: records, day: day)
+        let target = try ImportChecks.versionTarget(layer, existing: existing, day: day)
         StageTimer.mark("check fields")
         let isCore = CoreLayers.all.contains { $0.id == target.id }
         return try withWriteTransaction(analyze: isCore ? nil : UserLayerTable(target).table) { c in
             var summary: VersionSummary
+            let chunks = ImportedChunks(stream: stream, target: target, isNew: existing == nil)
             if target.id == "buildings" {
                 // A large import is faster without the R*Tree's per-row triggers: the index is rebuilt
                 // in one pass before commit (readers keep the committed index meanwhile).
-                let suspended = records.count >= Self.rebuildIndexThreshold
-                    ? try SuspendedSpatialIndex.suspend(table: "buildings", idColumn: "id", on: c) : nil
+                // Decided at the first chunk: a file larger than one chunk is large.
+                var suspended: SuspendedSpatialIndex?
                 let rows = try BuildingVersionRows(connection: c, day: day)
-                summary = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: false, progress: progress)
+                var application = VersionApplication(mode: mode, day: day, into: rows, tableIsEmpty: false,
+                                                     expectedCount: stream.expectedCount, box: nil)
+                try chunks.forEach { records in
+                    if application.chunks == 0, max(records.count, stream.expectedCount ?? 0) >= Self.rebuildIndexThreshold {
+                        suspended = try SuspendedSpatialIndex.suspend(table: "buildings", idColumn: "id", on: c)
+                    }
+                    try application.apply(records, progress: progress)
+                }
+                summary = try application.finish()
                 try suspended?.resume(on: c)
             } else {
-                summary = try applyUserLayer(target, isNew: existing == nil, records: records, mode: mode, day: day, on: c, progress: progress)
+                summary = try applyUserLayer(target, isNew: existing == nil, chunks: chunks, mode: mode, day: day, on: c, progress: progress)
             }
-            summary.rejected = (alreadyRejected + summary.rejected).sorted { $0.row < $1.row }
+            summary.rejected = (chunks.rejected + summary.rejected).sorted { $0.row < $1.row }
             if !summary.rejected.isEmpty && !skipBad {
                 throw ImportRefused(rejected: summary.rejected,
                                     reason: "\(summary.rejected.count) bad row(s); nothing was imported (use --skip-bad to import the rest)")
@@ -34,7 +43,7 @@ extension SpatiaLiteStore {
                 try Self.finishUserLayer(UserLayerTable(target), on: c)
             }
             if summary.inserted + summary.updated + summary.closed > 0 {
-                let given = ImportChecks.box(of: records)
+                let given = chunks.box
                 let table = target.id == "buildings" ? "buildings" : UserLayerTable(target).table
                 try ChangeLog.recordVersions(c, layer: target.id, table: table, day: day, extra: given)
                 if target.id == "buildings" {
@@ -50,7 +59,7 @@ extension SpatiaLiteStore {
     /// Imports at least this large rebuild the spatial index instead of maintaining it row by row.
     static let rebuildIndexThreshold = 5000
 
-    private func applyUserLayer(_ layer: LayerInfo, isNew: Bool, records: [KeyedRecord], mode: ImportMode, day: String,
+    private func applyUserLayer(_ layer: LayerInfo, isNew: Bool, chunks: ImportedChunks, mode: ImportMode, day: String,
                                 on c: SQLiteConnection, progress: (Int) -> Void) throws -> VersionSummary {
         let table = UserLayerTable(layer)
         if isNew {
@@ -77,15 +86,24 @@ extension SpatiaLiteStore {
                           .text(layer.ownerDepartment), .text(layer.shareClass.rawValue), .int(Int64(layer.minZoom)),
                           .int(Int64(layer.maxZoom)), .text(ISO8601DateFormatter().string(from: Date()))])
         }
-        let suspended = isNew || records.count >= Self.rebuildIndexThreshold
-            ? try SuspendedSpatialIndex.suspend(table: table.table, idColumn: "fid", alsoConstraints: isNew, on: c) : nil
+        var suspended = isNew ? try SuspendedSpatialIndex.suspend(table: table.table, idColumn: "fid", alsoConstraints: true, on: c) : nil
         let rows = try UserLayerVersionRows(table: table, connection: c, day: day)
-        let summary = try VersionApplier.apply(records, mode: mode, day: day, into: rows, tableIsEmpty: isNew, progress: progress)
+        var application = VersionApplication(mode: mode, day: day, into: rows, tableIsEmpty: isNew,
+                                             expectedCount: chunks.stream.expectedCount, box: chunks.stream.box)
+        try chunks.forEach { records in
+            // Decided at the first chunk: a file larger than one chunk is large.
+            if application.chunks == 0, !isNew, max(records.count, chunks.stream.expectedCount ?? 0) >= Self.rebuildIndexThreshold {
+                suspended = try SuspendedSpatialIndex.suspend(table: table.table, idColumn: "fid", on: c)
+            }
+            try application.apply(records, progress: progress)
+        }
+        let summary = try application.finish()
         StageTimer.mark("write rows")
         // SpatiaLite's per-row geometry constraint triggers were off for a new layer's first load:
         // `row(for:)` has checked each geometry's type, and `SpatiaLiteBlob` writes SRID 4490.
-        // A first load knows every row's box; otherwise the index is rebuilt from the table.
-        try suspended?.resume(entries: isNew ? rows.inserted.entries : nil, presorted: isNew, on: c)
+        // A first load knows every row's box; otherwise the index is rebuilt from the table. Rows
+        // of one chunk are in Hilbert order: the boxes of several are sorted again.
+        try suspended?.resume(entries: isNew ? rows.inserted.entries : nil, presorted: isNew && application.chunks <= 1, on: c)
         StageTimer.mark("spatial index")
         return summary
     }

@@ -81,7 +81,9 @@ public protocol FeatureStore: AreaStatisticsProvider {
     /// the caller already rejected; unless `skipBad`, any bad row refuses the whole import
     /// (`ImportRefused`, listing every bad row) and nothing is written.
     /// `progress` receives the number of records written so far, now and then.
-    func applyVersions(layer: LayerInfo, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
+    /// The records come from `stream`, chunk by chunk, inside the transaction; a chunk's rejected
+    /// rows count as bad rows.
+    func applyVersions(layer: LayerInfo, stream: RecordStream, mode: ImportMode,
                        validFrom: String, skipBad: Bool, progress: (Int) -> Void) throws -> VersionSummary
 
     /// Writes person (`population`) or business (`businesses`) records as versions keyed by person
@@ -138,5 +140,14 @@ public struct AdminAreaSummary: Sendable, Hashable {
                  validFrom: String?, validTo: String?, synthetic: Bool) {
         self.code = code; self.name = name; self.level = level; self.parentCode = parentCode; self.population = population
         self.validFrom = validFrom; self.validTo = validTo; self.synthetic = synthetic
+    }
+}
+
+extension FeatureStore {
+    /// `applyVersions` over records already in memory (one chunk).
+    public func applyVersions(layer: LayerInfo, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
+                              validFrom: String, skipBad: Bool, progress: (Int) -> Void = { _ in }) throws -> VersionSummary {
+        try applyVersions(layer: layer, stream: .whole(records, rejected: alreadyRejected), mode: mode, validFrom: validFrom,
+                          skipBad: skipBad, progress: progress)
     }
 }

@@ -29,51 +29,19 @@ public enum LayerSchema {
 
     /// Field types from the values in `records`: integers, numbers (integers mixed with decimals),
     /// booleans, dates (every value `YYYY-MM-DD`), else text. The key field comes first, as text.
-    /// Fields in first-seen order; a field that is always null is text.
+    /// Other fields in name order; a field that is always null is text.
     public static func inferFields(_ records: [KeyedRecord], keyField: String) throws -> [FieldInfo] {
-        // Kinds per chunk on all cores, then merged.
-        let chunks = max(1, min(Parallel.cores * 4, records.count / 1000))
-        let partial: [[String: ValueKinds]] = Parallel.map(chunks, minimumChunk: 1) { c in
-            var kinds: [String: ValueKinds] = [:]
-            for r in records[(records.count * c / chunks)..<(records.count * (c + 1) / chunks)] {
-                for (name, v) in r.values { kinds[name, default: ValueKinds()].add(v) }
-            }
-            return kinds
-        }
-        var kinds: [String: ValueKinds] = [:]
-        for p in partial { kinds.merge(p) { $0.merged($1) } }
-        kinds[keyField] = nil  // the key may be among the values; it is the first field, as text
-        var order = Array(kinds.keys)
-        // Dictionary order is not the file's: sort for a stable schema (the key stays first).
-        order.sort()
-        var seen: Set<String> = [keyField.lowercased()]
-        var fields = [FieldInfo(keyField, .string, "Entity key (from the file's '\(keyField)')")]
-        for name in order {
-            try checkFieldName(name)
-            guard seen.insert(name.lowercased()).inserted else {
-                throw StoreError("field names '\(name)' and another differ only in case; SQL column names must differ")
-            }
-            fields.append(FieldInfo(name, kinds[name]!.type, "From the imported file"))
-        }
-        return fields
+        var survey = SchemaSurvey()
+        survey.add(records)
+        return try survey.fields(keyField: keyField)
     }
 
     /// The geometry type a layer is declared with: one type if all records share it, else the
     /// multi type of their family (Polygon + MultiPolygon -> MultiPolygon); mixed families are refused.
     public static func inferGeometryType(_ records: [KeyedRecord]) throws -> LayerGeometryType {
-        var types: Set<String> = [], last = ""
-        for r in records {
-            // Files mostly hold one type: a set insert (a hash) only when the type changes.
-            let t = r.geometry.typeName
-            if t != last { types.insert(t); last = t }
-        }
-        let family = Set(types.map { $0.hasPrefix("Multi") ? String($0.dropFirst(5)) : $0 })
-        guard family.count <= 1 else {
-            throw StoreError("the file mixes geometry types (\(types.sorted().joined(separator: ", "))); import each type into its own layer")
-        }
-        guard let f = family.first else { return .polygon }
-        if types.count == 1, let t = LayerGeometryType(rawValue: types.first!) { return t }
-        return LayerGeometryType(rawValue: "Multi" + f) ?? .geometry
+        var survey = SchemaSurvey()
+        survey.add(records)
+        return try survey.geometryType()
     }
 
     /// The value to store for `v` in a field of type `type`, or a message saying why it cannot be.
@@ -107,7 +75,61 @@ public enum LayerSchema {
 }
 
 /// Which kinds of non-null values a field has shown.
-private struct ValueKinds {
+/// A new layer's schema gathered from its records chunk by chunk (a file need not fit in memory):
+/// the kinds of value each field holds and the geometry types.
+public struct SchemaSurvey: Sendable {
+    private var kinds: [String: ValueKinds] = [:]
+    private var types: Set<String> = []
+    public init() {}
+
+    public mutating func add(_ records: [KeyedRecord]) {
+        // Kinds per slice on all cores, then merged.
+        let chunks = max(1, min(Parallel.cores * 4, records.count / 1000))
+        let partial: [[String: ValueKinds]] = Parallel.map(chunks, minimumChunk: 1) { c in
+            var kinds: [String: ValueKinds] = [:]
+            for r in records[(records.count * c / chunks)..<(records.count * (c + 1) / chunks)] {
+                for (name, v) in r.values { kinds[name, default: ValueKinds()].add(v) }
+            }
+            return kinds
+        }
+        for p in partial { kinds.merge(p) { $0.merged($1) } }
+        var last = ""
+        for r in records {
+            // Files mostly hold one type: a set insert (a hash) only when the type changes.
+            let t = r.geometry.typeName
+            if t != last { types.insert(t); last = t }
+        }
+    }
+
+    /// The fields: the key first, as text, then the others in name order (dictionary order is
+    /// not the file's: sorted for a stable schema).
+    public func fields(keyField: String) throws -> [FieldInfo] {
+        var kinds = self.kinds
+        kinds[keyField] = nil  // the key may be among the values; it is the first field, as text
+        var seen: Set<String> = [keyField.lowercased()]
+        var fields = [FieldInfo(keyField, .string, "Entity key (from the file's '\(keyField)')")]
+        for name in kinds.keys.sorted() {
+            try LayerSchema.checkFieldName(name)
+            guard seen.insert(name.lowercased()).inserted else {
+                throw StoreError("field names '\(name)' and another differ only in case; SQL column names must differ")
+            }
+            fields.append(FieldInfo(name, kinds[name]!.type, "From the imported file"))
+        }
+        return fields
+    }
+
+    public func geometryType() throws -> LayerGeometryType {
+        let family = Set(types.map { $0.hasPrefix("Multi") ? String($0.dropFirst(5)) : $0 })
+        guard family.count <= 1 else {
+            throw StoreError("the file mixes geometry types (\(types.sorted().joined(separator: ", "))); import each type into its own layer")
+        }
+        guard let f = family.first else { return .polygon }
+        if types.count == 1, let t = LayerGeometryType(rawValue: types.first!) { return t }
+        return LayerGeometryType(rawValue: "Multi" + f) ?? .geometry
+    }
+}
+
+private struct ValueKinds: Sendable {
     var int = false, double = false, bool = false, date = false, text = false
 
     mutating func add(_ v: FieldValue) {

@@ -193,18 +193,16 @@ public enum RecordRules {
 
 /// What an import may write into, checked before any backend opens a transaction.
 package enum ImportChecks {
-    /// The layer a versioned import writes: the stored one (its fields checked against the
-    /// records) or, for an unknown id, `layer` as given (its id checked). Refuses a bad day, a
-    /// layer without geometry and the core layers other than buildings.
-    package static func versionTarget(_ layer: LayerInfo, existing: LayerInfo?, records: [KeyedRecord], day: String) throws -> LayerInfo {
+    /// The layer a versioned import writes: the stored one (each chunk's fields are checked against
+    /// it, `RecordRules.checkFields`) or, for an unknown id, `layer` as given (its id checked).
+    /// Refuses a bad day, a layer without geometry and the core layers other than buildings.
+    package static func versionTarget(_ layer: LayerInfo, existing: LayerInfo?, day: String) throws -> LayerInfo {
         guard ISODate.isValid(day) else { throw StoreError("valid-from '\(day)' is not a YYYY-MM-DD date") }
         if existing == nil { try LayerSchema.checkLayerID(layer.id) }
         let target = existing ?? layer
         guard target.isSpatial else {
             throw StoreError("layer '\(target.id)' holds records without geometry; import them with the person or business import")
         }
-        // A new layer's fields were inferred from these very records.
-        if existing != nil { try RecordRules.checkFields(records, against: target) }
         if target.id != "buildings" && CoreLayers.all.contains(where: { $0.id == target.id }) {
             throw StoreError("layer '\(target.id)' is derived or maintained by the data center and cannot be imported into")
         }

@@ -28,62 +28,52 @@ extension VersionedRows {
 /// previous one closes that day; a same-day version is replaced), keys never repeat in one file,
 /// a version never starts before an existing one ends, and `replace` closes what the push lacks.
 package enum VersionApplier {
-    /// `tableIsEmpty`: nothing stored yet, so every key is new and no lookups are needed.
+    /// All records at once. `tableIsEmpty`: nothing stored yet, so every key is new and no lookups
+    /// are needed.
     package static func apply<T: VersionedRows>(_ records: [KeyedRecord], mode: ImportMode, day: String, into table: T,
-                                        tableIsEmpty: Bool, progress: (Int) -> Void) throws -> VersionSummary {
-        var summary = VersionSummary()
-        var seen = Set<String>(minimumCapacity: records.count)
-        // Into an empty table rows go in Hilbert order of their centres: the R*Tree then builds
-        // from neighbours, and a tile's rows share pages.
-        var order: [(curve: UInt64, index: Int32)] = []
-        var curve: HilbertCurve?
+                                                tableIsEmpty: Bool, progress: (Int) -> Void) throws -> VersionSummary {
+        var application = VersionApplication(mode: mode, day: day, into: table, tableIsEmpty: tableIsEmpty,
+                                             expectedCount: records.count, box: tableIsEmpty ? ImportChecks.box(of: records) : nil)
+        try application.apply(records, progress: progress)
+        return try application.finish()
+    }
+}
+
+/// One import's run of the version rules over records that come in chunks: what it has seen so far
+/// (keys as digests) and what it did.
+package struct VersionApplication<T: VersionedRows> {
+    let mode: ImportMode
+    let day: String
+    let table: T
+    let tableIsEmpty: Bool
+    /// Into an empty table rows go in Hilbert order of their centres (within each chunk): the
+    /// spatial index then builds from neighbours, and a tile's rows share pages.
+    private let curve: HilbertCurve?
+    private var seen: KeyDigestSet
+    private var summary = VersionSummary()
+    /// Records handled in earlier chunks (progress counts over the whole import).
+    private var done = 0
+    /// Chunks applied so far.
+    package private(set) var chunks = 0
+
+    package init(mode: ImportMode, day: String, into table: T, tableIsEmpty: Bool, expectedCount: Int?, box: BBox?) {
+        self.mode = mode; self.day = day; self.table = table; self.tableIsEmpty = tableIsEmpty
+        curve = tableIsEmpty ? box.map(HilbertCurve.init) : nil
+        seen = KeyDigestSet(expectedCount: expectedCount ?? 0)
+    }
+
+    package mutating func apply(_ records: [KeyedRecord], progress: (Int) -> Void) throws {
+        defer { done += records.count; chunks += 1 }
         if tableIsEmpty {
-            order.reserveCapacity(records.count)
-            let chunks = min(Parallel.cores * 4, max(1, records.count / 4096))
-            let boxes: [BBox?] = Parallel.map(chunks, minimumChunk: 1) { c in
-                var box: BBox?
-                for k in records.count * c / chunks..<records.count * (c + 1) / chunks {
-                    if let b = records[k].geometry.bbox { if box == nil { box = b } else { box!.extend(b) } }
-                }
-                return box
-            }
-            curve = boxes.compactMap { $0 }.reduce(nil) { u, b in u.map { var u = $0; u.extend(b); return u } ?? b }.map(HilbertCurve.init)
-        }
-        if let curve {
-            // Every key is new: only duplicates within the file and unconvertible rows are bad.
-            // Places on the curve from the records' boxes (all cores); then rows are converted in
-            // curve order on the other core while this one writes them.
-            let places: [UInt64] = Parallel.map(records.count) { k in
-                records[k].geometry.bbox.map { b in curve.index(Position((b.minX + b.maxX) / 2, (b.minY + b.maxY) / 2)) } ?? 0
-            }
-            for n in records.indices {
-                guard seen.insert(records[n].key).inserted else {
-                    summary.rejected.append(RejectedRow(row: records[n].row, reason: "duplicate key '\(records[n].key)' (already given earlier in the file)"))
-                    continue
-                }
-                order.append((places[n], Int32(n)))
-            }
-            order.sort { $0.curve < $1.curve }
-            let inCurveOrder = order.map { Int($0.index) }
-            StageTimer.mark("keys and Hilbert order")
-            try Parallel.produceAhead(inCurveOrder.count, produce: { k in Self.convert(records[inCurveOrder[k]], into: table) }) { k, row in
-                if k % 5000 == 0 { progress(k) }
-                switch row {
-                case .success(let row):
-                    try table.insert(row)
-                    summary.inserted += 1
-                case .failure(let e):
-                    summary.rejected.append(RejectedRow(row: records[inCurveOrder[k]].row, reason: e.message))
-                }
-            }
-            return summary
+            try applyToEmpty(records, along: curve ?? ImportChecks.box(of: records).map(HilbertCurve.init), progress: progress)
+            return
         }
         // Converting records to rows is pure: done on all cores before the single-threaded writes.
         let converted: [Result<T.Row, StoreError>] = Parallel.map(records.count) { k in Self.convert(records[k], into: table) }
         StageTimer.mark("convert rows")
         for (n, r) in records.enumerated() {
-            if n % 5000 == 0 { progress(n) }
-            guard seen.insert(r.key).inserted else {
+            if n % 5000 == 0 { progress(done + n) }
+            guard seen.insert(r.key) else {
                 summary.rejected.append(RejectedRow(row: r.row, reason: "duplicate key '\(r.key)' (already given earlier in the file)"))
                 continue
             }
@@ -124,7 +114,47 @@ package enum VersionApplier {
             }
         }
         Parallel.releaseInBackground(consume converted)
-        if mode == .replace {
+    }
+
+    /// Every key is new: only duplicates within the file and unconvertible rows are bad. Places on
+    /// the curve from the records' boxes (all cores); then rows are converted in curve order on the
+    /// other core while this one writes them.
+    private mutating func applyToEmpty(_ records: [KeyedRecord], along curve: HilbertCurve?, progress: (Int) -> Void) throws {
+        let places: [UInt64] = Parallel.map(records.count) { k in
+            guard let curve, let b = records[k].geometry.bbox else { return 0 }
+            return curve.index(Position((b.minX + b.maxX) / 2, (b.minY + b.maxY) / 2))
+        }
+        var order: [(curve: UInt64, index: Int32)] = []
+        order.reserveCapacity(records.count)
+        for n in records.indices {
+            guard seen.insert(records[n].key) else {
+                summary.rejected.append(RejectedRow(row: records[n].row, reason: "duplicate key '\(records[n].key)' (already given earlier in the file)"))
+                continue
+            }
+            order.append((places[n], Int32(n)))
+        }
+        order.sort { $0.curve < $1.curve }
+        let inCurveOrder = order.map { Int($0.index) }
+        StageTimer.mark("keys and Hilbert order")
+        let table = self.table
+        var summary = self.summary
+        defer { self.summary = summary }
+        let done = self.done
+        try Parallel.produceAhead(inCurveOrder.count, produce: { k in Self.convert(records[inCurveOrder[k]], into: table) }) { k, row in
+            if k % 5000 == 0 { progress(done + k) }
+            switch row {
+            case .success(let row):
+                try table.insert(row)
+                summary.inserted += 1
+            case .failure(let e):
+                summary.rejected.append(RejectedRow(row: records[inCurveOrder[k]].row, reason: e.message))
+            }
+        }
+    }
+
+    /// After the last chunk: in `replace` mode, current entities the import did not name close.
+    package mutating func finish() throws -> VersionSummary {
+        if mode == .replace && !tableIsEmpty {
             var closed = summary.closed
             for v in try table.openVersions(onOrBefore: day) where !seen.contains(v.key) {
                 if v.from == day { try table.remove(v.id) } else { try table.close(v.id, on: day) }
@@ -135,7 +165,7 @@ package enum VersionApplier {
         return summary
     }
 
-    private static func convert<T: VersionedRows>(_ r: KeyedRecord, into table: T) -> Result<T.Row, StoreError> {
+    private static func convert(_ r: KeyedRecord, into table: T) -> Result<T.Row, StoreError> {
         do { return .success(try table.row(for: r)) } catch let e as StoreError { return .failure(e) } catch {
             return .failure(StoreError("\(error)"))
         }

@@ -27,6 +27,9 @@ public struct ImportOptions: Sendable {
     /// Person and business records: how far (metres) coordinates may lie from the building they
     /// are placed in when no footprint contains them.
     public var toleranceMetres = 30.0
+    /// Features checked and written at a time (GeoJSON files are read a chunk at a time, so memory
+    /// stays bounded whatever the file's size); a file up to this size goes in one Hilbert order.
+    public var chunkSize = 100_000
 
     public init(layer: String) { self.layer = layer }
 }
@@ -70,73 +73,95 @@ public enum DepartmentImport {
             throw ImportError("CRS EPSG:\(epsg) is not supported; supported: \(CRS.supported.map(\.description).joined(separator: ", "))")
         }
         StageTimer.mark("open")
-        var features = try reader.features()
-        StageTimer.mark("read")
-        let keyField = try options.key ?? Self.recordKeys[options.layer] ?? existing?.fields.first?.name ?? defaultKey(features)
-        if ext == "shp", let existing {
-            // dBASE cuts field names to 10 characters (entity_code -> entity_cod): map them back.
-            let expected = existing.fields.map(\.name) + [keyField]
-            features = features.map { f in
-                var props = f.properties
-                for name in expected where name.count > 10 && props[name] == nil {
-                    if let v = props.removeValue(forKey: String(name.prefix(10))) { props[name] = v }
-                }
-                return SourceFeature(row: f.row, properties: props, geometry: f.geometry, featureID: f.featureID)
-            }
-        }
-        progress("read \(features.count) features from \(file) (\(crs))", 0, 0)
         if let existing, !existing.isSpatial {
+            // Person and business records are placed one by one against the buildings: read whole.
+            let features = try reader.features()
+            let keyField = try options.key ?? Self.recordKeys[options.layer] ?? existing.fields.first?.name ?? defaultKey(features)
+            progress("read \(features.count) records from \(file) (\(crs))", 0, 0)
             return try importRecords(features, layer: existing, keyField: keyField, crs: crs, store: store, options: options,
                                      start: start, progress: progress)
         }
         var report = ImportReport()
-        report.rows = features.count
-
-        // One bounding box for the plausibility check: wrong CRSs are file-level, not row-level, errors.
-        var box: BBox?
-        for f in features { if let b = f.geometry?.bbox { if box == nil { box = b } else { box!.extend(b) } } }
-        if let box { try CRSPlausibility.check(box, declared: crs) }
-
-        StageTimer.mark("plausibility")
-        // Rows are checked on all cores, each chunk with its own PROJ and GEOS handles.
-        progress("checking \(features.count) features", 0, 0)
         let onlyOnePolygon = options.layer == "buildings"
+        let givenKey = options.key ?? Self.recordKeys[options.layer] ?? existing?.fields.first?.name
+        // A new layer's schema, geometry type and first zoom depend on every record: a first pass
+        // over the file finds them (and any CRS mistake) before anything is written. The file is
+        // then read again, chunk by chunk, into the store.
+        var survey: ImportSurvey?
+        if existing == nil || givenKey == nil {
+            progress("surveying \(file) (\(crs))", 0, 0)
+            survey = try ImportSurvey.read(reader, crs: crs, keyField: givenKey, onlyOnePolygon: onlyOnePolygon, chunkSize: max(1, options.chunkSize))
+            StageTimer.mark("survey")
+        }
+        let keyField = try givenKey ?? survey!.defaultKey()
+        let layer = try existing ?? newLayer(survey!, keyField: keyField, file: file, options: options)
+        if let survey { progress("read \(survey.features) features from \(file) (\(crs))", 0, 0) }
         // The key stays among the values when it is a field of the layer (a new layer's first field,
         // buildings' entity_code): no copy of every feature's properties just to drop it.
         let keepKey = existing.map { $0.fields.contains { $0.name == keyField } } ?? true
-        let outcomes = Parallel.map(features.count, context: { RowChecker(crs: crs, onlyOnePolygon: onlyOnePolygon) }) { checker, n in
-            checker.check(features[n], keyField: keyField, keepKey: keepKey)
-        }
-        var records: [KeyedRecord] = []
-        records.reserveCapacity(outcomes.count)
-        var transformedBox: BBox?
-        for o in outcomes {
-            switch o {
-            case .rejected(let bad): report.rejected.append(bad)
-            case .record(let r, let repaired, let b):
-                if repaired { report.repaired += 1 }
-                if transformedBox == nil { transformedBox = b } else { transformedBox!.extend(b) }
-                records.append(r)
+        // dBASE cuts field names to 10 characters (entity_code -> entity_cod): mapped back.
+        let longNames = ext == "shp" && existing != nil ? layer.fields.map(\.name) + [keyField] : []
+        let expected = survey?.checked
+        let stream = RecordStream(expectedCount: expected, box: survey?.transformedBox) { body in
+            try reader.forEachChunk(size: max(1, options.chunkSize)) { source in
+                let features = longNames.isEmpty ? source : source.map { Self.restoringLongNames($0, longNames) }
+                report.rows += features.count
+                let chunk = try Self.check(features, crs: crs, keyField: keyField, keepKey: keepKey, onlyOnePolygon: onlyOnePolygon,
+                                           surveyed: survey != nil, report: &report)
+                Parallel.releaseInBackground(consume features)
+                try body(chunk)
             }
         }
-        // Hundreds of thousands of small arrays and dictionaries: freed on the other core while this
-        // one goes on with the serial writing.
-        Parallel.releaseInBackground((consume features, consume outcomes))
-        if let transformedBox { try CRSPlausibility.checkTransformed(transformedBox, from: crs) }
-        StageTimer.mark("check")
-        let layer = try existing ?? newLayer(records: records, keyField: keyField, file: file, options: options)
-        StageTimer.mark("schema")
-        progress("writing \(records.count) versions (\(options.mode.rawValue), valid from \(options.validFrom))", 0, 0)
+        progress("writing versions (\(options.mode.rawValue), valid from \(options.validFrom))", 0, 0)
         // The store checks the rest (fields, keys, version order) and refuses the whole import if any
         // row, including those already found bad here, is bad (unless skipping).
-        report.versions = try store.applyVersions(layer: layer, records: records, alreadyRejected: report.rejected,
-                                                  mode: options.mode, validFrom: options.validFrom, skipBad: options.skipBad) {
-            progress("writing", $0, records.count)
-        }
-        Parallel.releaseInBackground(consume records)
+        report.versions = try store.applyVersions(layer: layer, stream: stream, mode: options.mode, validFrom: options.validFrom,
+                                                  skipBad: options.skipBad) { progress("writing", $0, expected ?? 0) }
         report.rejected = report.versions.rejected
         report.seconds = Date().timeIntervalSince(start)
         return report
+    }
+
+    /// One chunk through the row checks on all cores, each slice with its own PROJ and GEOS handles.
+    /// Without a survey (an import into a stored layer) each chunk's boxes are checked for a wrong CRS.
+    static func check(_ features: [SourceFeature], crs: CRS, keyField: String?, keepKey: Bool, onlyOnePolygon: Bool,
+                      surveyed: Bool, report: inout ImportReport) throws -> RecordChunk {
+        if !surveyed, let box = sourceBox(features) { try CRSPlausibility.check(box, declared: crs) }
+        let outcomes = Parallel.map(features.count, context: { RowChecker(crs: crs, onlyOnePolygon: onlyOnePolygon) }) { checker, n in
+            checker.check(features[n], keyField: keyField, keepKey: keepKey)
+        }
+        var chunk = RecordChunk(records: [])
+        chunk.records.reserveCapacity(outcomes.count)
+        var transformedBox: BBox?
+        for o in outcomes {
+            switch o {
+            case .rejected(let bad): chunk.rejected.append(bad)
+            case .record(let r, let repaired, let b):
+                if repaired { report.repaired += 1 }
+                if transformedBox == nil { transformedBox = b } else { transformedBox!.extend(b) }
+                chunk.records.append(r)
+            }
+        }
+        // Many small arrays and dictionaries: freed on the other core while this one goes on.
+        Parallel.releaseInBackground(consume outcomes)
+        if !surveyed, let transformedBox { try CRSPlausibility.checkTransformed(transformedBox, from: crs) }
+        return chunk
+    }
+
+    /// The joint box of the features' geometries as given (before reprojection).
+    static func sourceBox(_ features: [SourceFeature]) -> BBox? {
+        var box: BBox?
+        for f in features { if let b = f.geometry?.bbox { if box == nil { box = b } else { box!.extend(b) } } }
+        return box
+    }
+
+    /// A Shapefile feature with its 10-character field names mapped back to the layer's.
+    static func restoringLongNames(_ f: SourceFeature, _ expected: [String]) -> SourceFeature {
+        var props = f.properties
+        for name in expected where name.count > 10 && props[name] == nil {
+            if let v = props.removeValue(forKey: String(name.prefix(10))) { props[name] = v }
+        }
+        return SourceFeature(row: f.row, properties: props, geometry: f.geometry, featureID: f.featureID)
     }
 
     /// Keys of the record layers: the department's person key and the business's credit code.
@@ -145,9 +170,7 @@ public enum DepartmentImport {
     /// People or businesses: points reprojected to EPSG:4490, then placed and versioned by the store.
     static func importRecords(_ features: [SourceFeature], layer: LayerInfo, keyField: String, crs: CRS, store: any FeatureStore,
                               options: ImportOptions, start: Date, progress: (String, Int, Int) -> Void) throws -> ImportReport {
-        var box: BBox?
-        for f in features { if let b = f.geometry?.bbox { if box == nil { box = b } else { box!.extend(b) } } }
-        if let box { try CRSPlausibility.check(box, declared: crs) }
+        if let box = sourceBox(features) { try CRSPlausibility.check(box, declared: crs) }
         // Fields the layer does not have refuse the file (a raw `id_number` is masked on the way in).
         let known = Set(layer.fields.map(\.name) + ["id_number", keyField, "__error"])
         let unknown = Set(features.flatMap { $0.properties.keys.filter { !known.contains($0) } })
@@ -197,14 +220,14 @@ public enum DepartmentImport {
     }
 
     /// A new layer's catalog entry, its schema inferred from the checked records.
-    static func newLayer(records: [KeyedRecord], keyField: String, file: String, options: ImportOptions) throws -> LayerInfo {
+    static func newLayer(_ survey: ImportSurvey, keyField: String, file: String, options: ImportOptions) throws -> LayerInfo {
         do {
-            let fields = try LayerSchema.inferFields(records, keyField: keyField)
-            let type = try LayerSchema.inferGeometryType(records)
+            let fields = try survey.schema.fields(keyField: keyField)
+            let type = try survey.schema.geometryType()
             return LayerInfo(id: options.layer, title: options.title ?? options.layer,
                              description: "Imported from \((file as NSString).lastPathComponent) (valid from \(options.validFrom))",
                              geometryType: type, fields: fields, ownerDepartment: options.owner, shareClass: options.shareClass,
-                             minZoom: options.minZoom ?? (records.count > 20_000 ? 14 : 0), maxZoom: 16)
+                             minZoom: options.minZoom ?? (survey.checked > 20_000 ? 14 : 0), maxZoom: 16)
         } catch let e as StoreError {
             throw ImportError(e.message)
         }
@@ -228,16 +251,19 @@ final class RowChecker {
 
     init(crs: CRS, onlyOnePolygon: Bool) { self.crs = crs; self.onlyOnePolygon = onlyOnePolygon }
 
-    func check(_ f: SourceFeature, keyField: String, keepKey: Bool) -> RowOutcome {
+    /// `keyField` nil: the key is not known yet (a survey choosing it) and not checked.
+    func check(_ f: SourceFeature, keyField: String?, keepKey: Bool) -> RowOutcome {
         func reject(_ reason: String) -> RowOutcome { .rejected(RejectedRow(row: f.row, reason: reason)) }
         if case .string(let e)? = f.properties["__error"] { return reject(e) }
         guard var g = f.geometry else { return reject("no geometry") }
-        let key: String
-        switch f.properties[keyField] ?? (keyField == "id" ? f.featureID : nil) {
-        case .string(let s)? where !s.trimmingCharacters(in: .whitespaces).isEmpty: key = s
-        case .int(let n)?: key = String(n)
-        case .double(let d)? where d == d.rounded() && abs(d) < 9e15: key = String(Int64(d))
-        default: return reject("no key: property '\(keyField)' is missing or empty")
+        var key = ""
+        if let keyField {
+            switch f.properties[keyField] ?? (keyField == "id" ? f.featureID : nil) {
+            case .string(let s)? where !s.trimmingCharacters(in: .whitespaces).isEmpty: key = s
+            case .int(let n)?: key = String(n)
+            case .double(let d)? where d == d.rounded() && abs(d) < 9e15: key = String(Int64(d))
+            default: return reject("no key: property '\(keyField)' is missing or empty")
+            }
         }
         var repaired = false
         do {
@@ -271,7 +297,7 @@ final class RowChecker {
         }
         guard let box = g.bbox else { return reject("empty geometry") }
         var values = f.properties
-        if !keepKey { values[keyField] = nil }
+        if !keepKey, let keyField { values[keyField] = nil }
         return .record(KeyedRecord(row: f.row, key: key, values: values, geometry: g), repaired: repaired, box: box)
     }
 }

@@ -17,6 +17,18 @@ protocol FeatureFileReader {
     /// EPSG code declared by the file itself, if it declares one.
     var declaredEPSG: Int? { get }
     func features() throws -> [SourceFeature]
+    /// The features in file order, up to `size` at a time. Readers that can (GeoJSON) hold only
+    /// the current chunk in memory; the others read the whole file and hand it out in chunks.
+    func forEachChunk(size: Int, _ body: ([SourceFeature]) throws -> Void) throws
+}
+
+extension FeatureFileReader {
+    func forEachChunk(size: Int, _ body: ([SourceFeature]) throws -> Void) throws {
+        let all = try features()
+        for start in stride(from: 0, to: all.count, by: max(1, size)) {
+            try body(Array(all[start..<min(all.count, start + size)]))
+        }
+    }
 }
 
 /// A file-level failure: unreadable, malformed, or with an impossible CRS.
