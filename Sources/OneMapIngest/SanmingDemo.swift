@@ -205,11 +205,16 @@ struct DemoPlan {
 
     // MARK: buildings
 
+    /// Lots, footprints and the gap between them shrink with the square root of the scale above 4:
+    /// the city has no room for 40 m lots beyond ~1.2 million buildings, and a scale-test city
+    /// needs 20 million (scale 4 and below: the sizes of the real town plans, unchanged).
+    var spacing: Double { min(1, (4 / options.scale).squareRoot()) }
+
     mutating func generateBuildings() throws {
         var rng = DemoRandom(seed: options.seed, stream: "buildings")
         let total = max(50, Int((300_000 * options.scale).rounded()))
         let perUnit = apportion(total, weights: units.map { Double($0.census.population) })
-        var occupied = OccupancyGrid(cell: 36)
+        var occupied = OccupancyGrid(cell: 36 * spacing)
         var seqByCounty: [String: Int] = [:]
         for (ui, unit) in units.enumerated() {
             let n = perUnit[ui]
@@ -237,7 +242,7 @@ struct DemoPlan {
         guard count > 0 else { return }
         let unit = units[unitIndex]
         let county = unit.census.currentCode
-        let lot = 40.0
+        let lot = 40.0 * spacing
         // Area needed at ~50% lot occupancy, as a Gaussian spread elongated along a valley axis.
         var sigma = max(150, sqrt(Double(count) * lot * lot / (2 * Double.pi * 0.5)))
         let angle = rng.uniform(0, .pi)
@@ -263,12 +268,12 @@ struct DemoPlan {
             let east = (i * ca - j * sa) * lot, north = (i * sa + j * ca) * lot
             let c = Geo.offset(centre, east: east, north: north)
             let local = Geo.metres(c)
-            guard !occupied.isOccupied(local, within: 36) else {
+            guard !occupied.isOccupied(local, within: 36 * spacing) else {
                 try crowded()
                 continue
             }
             let courtyard = urban && rng.chance(0.04)
-            let w = courtyard ? 28.0 : rng.uniform(10, 26), h = courtyard ? 22.0 : rng.uniform(8, 20)
+            let w = (courtyard ? 28.0 : rng.uniform(10, 26)) * spacing, h = (courtyard ? 22.0 : rng.uniform(8, 20)) * spacing
             let rot = angle + (rng.chance(0.8) ? 0 : rng.uniform(-0.3, 0.3))
             let outer = Geo.rectangle(centre: c, width: w, height: h, angle: rot, clockwise: false)
             guard outer.dropLast().allSatisfy({ unit.prepared.contains($0) }), cityPrepared?.contains(c) ?? true else {
@@ -278,7 +283,7 @@ struct DemoPlan {
             failures = 0
             occupied.insert(local)
             var rings = [outer]
-            if courtyard { rings.append(Geo.rectangle(centre: c, width: 12, height: 8, angle: rot, clockwise: true)) }
+            if courtyard { rings.append(Geo.rectangle(centre: c, width: 12 * spacing, height: 8 * spacing, angle: rot, clockwise: true)) }
             let demolished = placed >= count
             let s = (seq[county] ?? 0) + 1
             seq[county] = s
@@ -295,7 +300,7 @@ struct DemoPlan {
             buildings.append(DemoBuilding(
                 code: "B\(county)\(String(format: "%07d", s))", unit: unitIndex, rings: rings, floors: floors, use: use,
                 built: built, demolished: demolished ? Geo.date(year: rng.int(max(builtYear + 10, 2005)...2020), rng: &rng, notAfter: "2020-10-31") : nil,
-                areaM2: courtyard ? 28 * 22 - 12 * 8 : w * h, urban: urban))
+                areaM2: courtyard ? (28 * 22 - 12 * 8) * spacing * spacing : w * h, urban: urban))
             placed += 1
         }
     }

@@ -15,7 +15,7 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Replace an existing database.") var force = false
 
     func validate() throws {
-        guard scale > 0, scale <= 4 else { throw ValidationError("--scale must be in (0, 4], got \(scale)") }
+        guard scale > 0, scale <= 70 else { throw ValidationError("--scale must be in (0, 70], got \(scale)") }
     }
 
     func run() throws {

@@ -29,7 +29,7 @@ public struct ImportOptions: Sendable {
     public var toleranceMetres = 30.0
     /// Features checked and written at a time (GeoJSON files are read a chunk at a time, so memory
     /// stays bounded whatever the file's size); a file up to this size goes in one Hilbert order.
-    public var chunkSize = 100_000
+    public var chunkSize = 250_000
 
     public init(layer: String) { self.layer = layer }
 }
@@ -102,7 +102,14 @@ public enum DepartmentImport {
         // dBASE cuts field names to 10 characters (entity_code -> entity_cod): mapped back.
         let longNames = ext == "shp" && existing != nil ? layer.fields.map(\.name) + [keyField] : []
         let expected = survey?.checked
+        let reread = existing != nil ? nil : survey?.onlyChunk(keyField: keyField)
         let stream = RecordStream(expectedCount: expected, box: survey?.transformedBox) { body in
+            if let reread {
+                // A new layer from a file of one chunk: the survey's records, not a second read.
+                report.rows = survey?.features ?? 0
+                report.repaired = reread.repaired
+                return try body(reread.chunk)
+            }
             try reader.forEachChunk(size: max(1, options.chunkSize)) { source in
                 let features = longNames.isEmpty ? source : source.map { Self.restoringLongNames($0, longNames) }
                 report.rows += features.count

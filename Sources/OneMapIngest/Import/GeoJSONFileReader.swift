@@ -67,9 +67,11 @@ struct GeoJSONFileReader: FeatureFileReader {
             case .limitReached:
                 try emit()
             case .needInput:
-                try emit()
-                try window.advance(droppingBefore: position)
-                position = 0
+                // The located features stay in the window until their chunk is full.
+                let keep = ranges.first?.lowerBound ?? position
+                try window.advance(droppingBefore: keep)
+                ranges = ranges.map { ($0.lowerBound - keep)..<($0.upperBound - keep) }
+                position -= keep
             case .finished:
                 try emit()
                 let type = scanner.members.first { $0.0 == "type" }?.1.string
@@ -129,14 +131,17 @@ struct GeoJSONFileReader: FeatureFileReader {
                 return (k, true)
             }
             lineStart = next
-            try emit()
-            if complete { continue }
+            if complete { try emit(); continue }
             if window.atEnd {
+                try emit()
                 if rows == 0 { throw ImportError("\(path): no features") }
                 return
             }
-            try window.advance(droppingBefore: lineStart)
-            lineStart = 0
+            // The located lines stay in the window until their chunk is full.
+            let keep = ranges.first?.lowerBound ?? lineStart
+            try window.advance(droppingBefore: keep)
+            ranges = ranges.map { ($0.lowerBound - keep)..<($0.upperBound - keep) }
+            lineStart -= keep
         }
     }
 
