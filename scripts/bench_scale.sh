@@ -9,9 +9,9 @@
 #     the replica's RSS once warm;
 #   - one replica against two behind nginx (deploy/loopback.sh, each replica pinned to a core),
 #     uncached tiles: throughput, and per core.
-#   env: SIZES="200000" (buildings; up to 1200000). Larger sizes wait on two things: `onemap demo`
-#        refuses scales above 4 (1,223,925 buildings),
-#        and 20,000,000 with people in proportion needs ~65 GB of disk and an import that streams.
+#   env: SIZES="200000" (buildings; the demo goes up to scale 70, ~21 million: "200000 2000000
+#        20000000" is the issue's set; 20 million with people in proportion needs ~70 GB of disk
+#        and hours, so it is not part of CI)
 #        DURATION=10s (wrk, per run)  OUT=test-output/scale  KEEP=1 (keep the databases)
 set -euo pipefail
 cd "$(dirname "$0")/.."

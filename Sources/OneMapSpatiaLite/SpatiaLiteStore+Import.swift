@@ -103,7 +103,7 @@ extension SpatiaLiteStore {
         // `row(for:)` has checked each geometry's type, and `SpatiaLiteBlob` writes SRID 4490.
         // A first load knows every row's box; otherwise the index is rebuilt from the table. Rows
         // of one chunk are in Hilbert order: the boxes of several are sorted again.
-        try suspended?.resume(entries: isNew ? rows.inserted.entries : nil, presorted: isNew && application.chunks <= 1, on: c)
+        try suspended?.resume(entries: isNew ? rows.inserted.take() : nil, presorted: isNew && application.chunks <= 1, on: c)
         StageTimer.mark("spatial index")
         return summary
     }

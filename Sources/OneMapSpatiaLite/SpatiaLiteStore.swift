@@ -438,8 +438,11 @@ public final class SpatiaLiteStore: FeatureStore, @unchecked Sendable {
     func withWriteTransaction<T>(analyze table: String? = nil, _ body: (SQLiteConnection) throws -> T) throws -> T {
         try writeLock.withLock {
             let c = try SQLiteConnection(path: path, newFile: newFile)
-            // A large import's pages stay in memory until commit instead of spilling mid-way.
-            try c.exec("PRAGMA cache_size = -1048576")
+            // A large import's pages mostly stay in memory until commit instead of spilling
+            // mid-way; bounded (256 MiB of cache, 256 MiB of mapped file) so that an import's
+            // memory does not grow with the file.
+            try c.exec("PRAGMA cache_size = -262144")
+            try c.exec("PRAGMA mmap_size = 268435456")
             let result = try c.transaction {
                 let r = try body(c)
                 // The statistics row log keeps its newest rows only (an engine further behind builds anew).

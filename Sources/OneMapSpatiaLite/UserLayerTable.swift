@@ -100,6 +100,12 @@ struct UserLayerRow {
 /// the rows back.
 final class InsertedBoxes {
     var entries: [RTreeBulkLoader.Entry] = []
+
+    /// The entries, no longer held here (the index builder sorts them without a copy).
+    func take() -> [RTreeBulkLoader.Entry] {
+        defer { entries = [] }
+        return entries
+    }
 }
 
 /// A user layer table for the version rules.
