@@ -95,15 +95,16 @@ extension SpatiaLiteStore {
             if application.chunks == 0, !isNew, max(records.count, chunks.stream.expectedCount ?? 0) >= Self.rebuildIndexThreshold {
                 suspended = try SuspendedSpatialIndex.suspend(table: table.table, idColumn: "fid", on: c)
             }
+            if application.chunks == 1 { rows.inserted.collecting = false; rows.inserted.entries = [] }
             try application.apply(records, progress: progress)
         }
         let summary = try application.finish()
         StageTimer.mark("write rows")
         // SpatiaLite's per-row geometry constraint triggers were off for a new layer's first load:
         // `row(for:)` has checked each geometry's type, and `SpatiaLiteBlob` writes SRID 4490.
-        // A first load knows every row's box; otherwise the index is rebuilt from the table. Rows
-        // of one chunk are in Hilbert order: the boxes of several are sorted again.
-        try suspended?.resume(entries: isNew ? rows.inserted.take() : nil, presorted: isNew && application.chunks <= 1, on: c)
+        // A first load of one chunk knows every row's box, in Hilbert order; otherwise the index is
+        // rebuilt from the table.
+        try suspended?.resume(entries: isNew && rows.inserted.collecting ? rows.inserted.take() : nil, presorted: isNew, on: c)
         StageTimer.mark("spatial index")
         return summary
     }

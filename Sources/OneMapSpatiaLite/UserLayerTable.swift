@@ -100,6 +100,9 @@ struct UserLayerRow {
 /// the rows back.
 final class InsertedBoxes {
     var entries: [RTreeBulkLoader.Entry] = []
+    /// Off once a load turns out larger than one chunk: its index is then rebuilt from the table,
+    /// so that the boxes (24 B a row) are not held beside the rest of the import.
+    var collecting = true
 
     /// The entries, no longer held here (the index builder sorts them without a copy).
     func take() -> [RTreeBulkLoader.Entry] {
@@ -156,6 +159,6 @@ struct UserLayerVersionRows: VersionedRows {
         for (i, v) in row.values.enumerated() { try s.bind(3 + i, v) }
         try s.bind(3 + row.values.count, .blob(row.blob))
         try s.step()
-        inserted.entries.append(RTreeBulkLoader.Entry(id: s.connection.lastInsertRowID, box: row.box))
+        if inserted.collecting { inserted.entries.append(RTreeBulkLoader.Entry(id: s.connection.lastInsertRowID, box: row.box)) }
     }
 }
