@@ -15,18 +15,24 @@ extension SpatiaLiteStore {
             if target.id == "buildings" {
                 // A large import is faster without the R*Tree's per-row triggers: the index is rebuilt
                 // in one pass before commit (readers keep the committed index meanwhile).
-                // Decided at the first chunk: a file larger than one chunk is large.
+                // Decided at the first chunk (a file larger than one chunk is large), before any
+                // statement on the table is prepared: a statement prepared before the triggers
+                // are dropped can meet a schema another process changed meanwhile.
                 var suspended: SuspendedSpatialIndex?
-                let rows = try BuildingVersionRows(connection: c, day: day)
-                var application = VersionApplication(mode: mode, day: day, into: rows, tableIsEmpty: false,
-                                                     expectedCount: stream.expectedCount, box: nil)
-                try chunks.forEach { records in
-                    if application.chunks == 0, max(records.count, stream.expectedCount ?? 0) >= Self.rebuildIndexThreshold {
+                var application: VersionApplication<BuildingVersionRows>?
+                func start(_ firstChunk: Int) throws -> VersionApplication<BuildingVersionRows> {
+                    if max(firstChunk, stream.expectedCount ?? 0) >= Self.rebuildIndexThreshold {
                         suspended = try SuspendedSpatialIndex.suspend(table: "buildings", idColumn: "id", on: c)
                     }
-                    try application.apply(records, progress: progress)
+                    return VersionApplication(mode: mode, day: day, into: try BuildingVersionRows(connection: c, day: day),
+                                              tableIsEmpty: false, expectedCount: stream.expectedCount, box: nil)
                 }
-                summary = try application.finish()
+                try chunks.forEach { records in
+                    if application == nil { application = try start(records.count) }
+                    try application!.apply(records, progress: progress)
+                }
+                if application == nil { application = try start(0) }
+                summary = try application!.finish()
                 try suspended?.resume(on: c)
             } else {
                 summary = try applyUserLayer(target, isNew: existing == nil, chunks: chunks, mode: mode, day: day, on: c, progress: progress)
@@ -87,24 +93,33 @@ extension SpatiaLiteStore {
                           .int(Int64(layer.maxZoom)), .text(ISO8601DateFormatter().string(from: Date()))])
         }
         var suspended = isNew ? try SuspendedSpatialIndex.suspend(table: table.table, idColumn: "fid", alsoConstraints: true, on: c) : nil
-        let rows = try UserLayerVersionRows(table: table, connection: c, day: day)
-        var application = VersionApplication(mode: mode, day: day, into: rows, tableIsEmpty: isNew,
-                                             expectedCount: chunks.stream.expectedCount, box: chunks.stream.box)
-        try chunks.forEach { records in
-            // Decided at the first chunk: a file larger than one chunk is large.
-            if application.chunks == 0, !isNew, max(records.count, chunks.stream.expectedCount ?? 0) >= Self.rebuildIndexThreshold {
+        // Into a stored layer the index is suspended at the first chunk (a file larger than one
+        // chunk is large), before the table's statements are prepared (see the buildings above).
+        var application: VersionApplication<UserLayerVersionRows>?
+        var rows: UserLayerVersionRows?
+        func start(_ firstChunk: Int) throws -> VersionApplication<UserLayerVersionRows> {
+            if !isNew, max(firstChunk, chunks.stream.expectedCount ?? 0) >= Self.rebuildIndexThreshold {
                 suspended = try SuspendedSpatialIndex.suspend(table: table.table, idColumn: "fid", on: c)
             }
-            if application.chunks == 1 { rows.inserted.collecting = false; rows.inserted.entries = [] }
-            try application.apply(records, progress: progress)
+            let r = try UserLayerVersionRows(table: table, connection: c, day: day)
+            rows = r
+            return VersionApplication(mode: mode, day: day, into: r, tableIsEmpty: isNew,
+                                      expectedCount: chunks.stream.expectedCount, box: chunks.stream.box)
         }
-        let summary = try application.finish()
+        try chunks.forEach { records in
+            if application == nil { application = try start(records.count) }
+            if application!.chunks == 1, let rows { rows.inserted.collecting = false; rows.inserted.entries = [] }
+            try application!.apply(records, progress: progress)
+        }
+        if application == nil { application = try start(0) }
+        let summary = try application!.finish()
+        let collected = rows.map { $0.inserted.collecting } ?? true
         StageTimer.mark("write rows")
         // SpatiaLite's per-row geometry constraint triggers were off for a new layer's first load:
         // `row(for:)` has checked each geometry's type, and `SpatiaLiteBlob` writes SRID 4490.
         // A first load of one chunk knows every row's box, in Hilbert order; otherwise the index is
         // rebuilt from the table.
-        try suspended?.resume(entries: isNew && rows.inserted.collecting ? rows.inserted.take() : nil, presorted: isNew, on: c)
+        try suspended?.resume(entries: isNew && collected ? rows?.inserted.take() ?? [] : nil, presorted: isNew, on: c)
         StageTimer.mark("spatial index")
         return summary
     }

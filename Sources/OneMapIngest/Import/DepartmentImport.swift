@@ -95,7 +95,11 @@ public enum DepartmentImport {
         }
         let keyField = try givenKey ?? survey!.defaultKey()
         let layer = try existing ?? newLayer(survey!, keyField: keyField, file: file, options: options)
-        if let survey { progress("read \(survey.features) features from \(file) (\(crs))", 0, 0) }
+        if let survey {
+            progress("read \(survey.features) features from \(file) (\(crs))", 0, 0)
+        } else {
+            progress("reading \(file) (\(crs)) a chunk at a time", 0, 0)
+        }
         // The key stays among the values when it is a field of the layer (a new layer's first field,
         // buildings' entity_code): no copy of every feature's properties just to drop it.
         let keepKey = existing.map { $0.fields.contains { $0.name == keyField } } ?? true
