@@ -225,9 +225,10 @@ public enum DepartmentImport {
 
     /// The key of a new layer when none is given: `entity_code`, else the features' `id`.
     static func defaultKey(_ features: [SourceFeature]) throws -> String {
-        if features.contains(where: { $0.properties["entity_code"] != nil }) { return "entity_code" }
-        if features.contains(where: { $0.properties["id"] != nil || $0.featureID != nil }) { return "id" }
-        throw ImportError("no key field: give --key FIELD, a property that identifies each entity across imports")
+        var survey = ImportSurvey()  // one rule for both paths
+        survey.hasEntityCode = features.contains { $0.properties["entity_code"] != nil }
+        survey.hasID = features.contains { $0.properties["id"] != nil || $0.featureID != nil }
+        return try survey.defaultKey()
     }
 
     /// A new layer's catalog entry, its schema inferred from the checked records.
