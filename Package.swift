@@ -55,7 +55,7 @@ let package = Package(
         // Exports (CSV, XLSX, GeoPackage), maps drawn with cairo (PNG, PDF) and area reports (DEFLATE from OneMapTiles).
         .target(name: "OneMapReports", dependencies: ["OneMapTiles", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib", "CCairo"]),
         // Area statistics from memory: columns built from the store's rows, kept current by its change feed.
-        .target(name: "OneMapAnalytics", dependencies: ["OneMapStore", "OneMapGeo"]),
+        .target(name: "OneMapAnalytics", dependencies: ["OneMapStore", "OneMapGeo", .product(name: "Logging", package: "swift-log")]),
         // Governance: principals, API keys, the access policy every endpoint asks, the audit trail.
         .target(name: "OneMapAccess", dependencies: ["OneMapStore", "OneMapGeo"]),
         .target(

@@ -77,7 +77,7 @@ public final class AuditTrail: @unchecked Sendable {
             } catch {
                 lock.withLock { buffer.insert(contentsOf: batch, at: 0) }
                 failures += 1
-                lastError = "\(error)"
+                lastError = StoreError.publicSummary(of: error)
                 throw error
             }
         }
@@ -111,7 +111,7 @@ public final class AuditTrail: @unchecked Sendable {
                 // Put them back in front: a later flush retries in order.
                 lock.withLock { buffer.insert(contentsOf: batch, at: 0) }
                 failures += 1
-                lastError = "\(error)"
+                lastError = StoreError.publicSummary(of: error)
                 throw error
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import OneMapStore
 
 /// Answers area statistics from the in-memory engine while it holds the store's current data, and
@@ -7,6 +8,7 @@ import OneMapStore
 /// older than the store's change feed has reported.
 public final class StatisticsService: PublishedStatisticsProvider, @unchecked Sendable {
     private let store: any FeatureStore
+    private static let logger = Logger(label: "onemap.analytics")
     private let lock = NSCondition()
     private var engine: StatisticsEngine?  // guarded by lock
     /// The newest change the feed reported that alters figures (0: none).
@@ -220,7 +222,10 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
                     // A change reported during the build may be missing from it: build again.
                     if e.changeSeq < newestChange { scheduleLocked() }
                 case .failure(let error):
-                    lastError = "\(error)"
+                    // The cause goes to the log; /health (public) says only its kind.
+                    Self.logger.error("statistics engine build failed; the store answers until a later build succeeds",
+                                      metadata: ["error": .string("\(error)")])
+                    lastError = StoreError.publicSummary(of: error)
                 }
             }
         }

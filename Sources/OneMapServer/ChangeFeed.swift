@@ -28,7 +28,7 @@ final class ChangeFeed: @unchecked Sendable {
             try catchUp()
             lock.withLock { failures = 0; lastError = nil }
         } catch {
-            lock.withLock { failures += 1; totalFailures += 1; lastError = "\(error)" }
+            lock.withLock { failures += 1; totalFailures += 1; lastError = StoreError.publicSummary(of: error) }
             throw error
         }
     }

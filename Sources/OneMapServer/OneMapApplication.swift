@@ -98,9 +98,25 @@ public enum OneMapApplication {
         if let snapshots = builder.snapshots { services.append(SnapshotBuilderService(snapshots: snapshots, logger: logger)) }
         let serviceStates = services.map { ($0.name, $0.state) }
         let cacheForHealth = cache, snapshotsForHealth = builder.snapshots, diskForHealth = disk, analyticsForHealth = analytics, feedForHealth = feed
+        // `/health` is liveness: it answers 200 while the process can serve, and says in its body
+        // whether the store is reachable ("degraded" when not). A replica whose database is away
+        // cannot be helped by a restart, and nginx should keep it in the pool for what caches can
+        // answer. `/ready` is the probe that depends on the store: 503 while it cannot be reached.
+        // Both probe the store with a query (the catalog alone may answer from its cache).
+        router.get("/ready") { _, _ in
+            _ = try await blocking { try store.lastChangeSeq() }
+            return JSONResponse.make(["status": "ready"])
+        }
         router.get("/health") { _, _ in
-            let layers = try await blocking { try store.layers().count }
-            var doc: [String: Any] = ["status": "ok", "layers": layers]
+            var doc: [String: Any]
+            do {
+                let layers = try await blocking { _ = try store.lastChangeSeq(); return try store.layers().count }
+                doc = ["status": "ok", "layers": layers, "store": ["state": "ok"]]
+            } catch {
+                // The cause (address, SQL) goes to the log only, as for every store failure.
+                logger.warning("health: the store cannot be reached", metadata: ["error": .string(String(describing: error))])
+                doc = ["status": "degraded", "store": ["state": "unreachable"]]
+            }
             if let snapshots = snapshotsForHealth {
                 let (ready, building) = snapshots.status
                 let (failures, failing) = snapshots.failures
@@ -109,7 +125,7 @@ public enum OneMapApplication {
                 if let total = configuration.memoryBudgetBytes {
                     section["memoryBudget"] = ["bytes": total, "statisticsEngine": analyticsForHealth.current?.memoryBytes ?? 0]
                 }
-                if !failing.isEmpty { section["failing"] = failing.mapValues { ["error": $0.message, "attempts": $0.attempts] } }
+                if !failing.isEmpty { section["failing"] = failing.mapValues { ["error": $0.publicMessage, "attempts": $0.attempts] } }
                 doc["tileSnapshots"] = section
             }
             doc["analytics"] = analyticsForHealth.health

@@ -23,3 +23,17 @@ public struct StoreError: Error, CustomStringConvertible {
     public var timedOut: Bool { kind == .timedOut }
     public var description: String { message }
 }
+
+extension StoreError {
+    /// What a failure may say in public places (`/health` answers anyone): the kind of failure,
+    /// never the message of a fault or of a lost connection, which can hold the database's
+    /// address, its user or SQL. The full error belongs in the server log.
+    public static func publicSummary(of error: any Error) -> String {
+        guard let e = error as? StoreError else { return "\(type(of: error)) (the server log has details)" }
+        switch e.kind {
+        case .invalid, .notFound, .timedOut: return e.message
+        case .unavailable: return "the database cannot answer now"
+        case .internal: return "a fault of the store (the server log has details)"
+        }
+    }
+}

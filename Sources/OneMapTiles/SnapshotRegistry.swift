@@ -34,7 +34,10 @@ public final class SnapshotRegistry: @unchecked Sendable {
     public struct BuildFailure: Sendable {
         public let layer: LayerInfo
         public let day: String
+        /// The full error, for the log.
         public let message: String
+        /// What `/health` may show anyone: the kind of failure (`StoreError.publicSummary`).
+        public let publicMessage: String
         public let attempts: Int
         public let retryAt: Date
     }
@@ -153,7 +156,7 @@ public final class SnapshotRegistry: @unchecked Sendable {
                 case .failure(let error):
                     let attempts = (failed[layer.id]?.attempts ?? 0) + 1
                     let wait = min(60, pow(2, Double(attempts - 1)))
-                    failed[layer.id] = BuildFailure(layer: layer, day: day, message: "\(error)", attempts: attempts, retryAt: Date().addingTimeInterval(wait))
+                    failed[layer.id] = BuildFailure(layer: layer, day: day, message: "\(error)", publicMessage: StoreError.publicSummary(of: error), attempts: attempts, retryAt: Date().addingTimeInterval(wait))
                     totalFailures += 1
                 }
             }

@@ -34,7 +34,9 @@ def test_bad_requests_get_4xx_json_naming_the_problem(http, base_url, path, stat
 
 def test_health(http, base_url):
     r = http.get(base_url + "/health", timeout=10)
-    assert r.status_code == 200 and r.json()["status"] == "ok"
+    assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["store"] == {"state": "ok"}
+    ready = http.get(base_url + "/ready", timeout=10)
+    assert ready.status_code == 200 and ready.json() == {"status": "ready"}
     doc = r.json()
     # The viewer's files are found, and the change feed follows the store.
     assert doc["assets"]["state"] == "ok", doc["assets"]

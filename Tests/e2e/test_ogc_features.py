@@ -52,7 +52,7 @@ def test_conformance_and_openapi_document_validates(http, base_url):
               "/collections/{collectionId}/nearest", "/collections/{collectionId}/queryables", "/collections/{collectionId}/tiles",
               "/collections/{collectionId}/tiles/{tileMatrixSetId}",
               "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", "/conformance",
-              "/fonts/{fontstack}/{range}", "/health", "/identify", "/stats", "/stats/timeseries", "/styles/{name}",
+              "/fonts/{fontstack}/{range}", "/health", "/ready", "/identify", "/stats", "/stats/timeseries", "/styles/{name}",
               "/tileMatrixSets", "/tileMatrixSets/{tileMatrixSetId}", "/tiles", "/tiles/{layers}", "/tiles/{layers}/{z}/{x}/{y}",
               "/vendor/{file}", "/viewer/{file}", "/me", "/catalog", "/applications", "/applications/{applicationId}",
               "/applications/{applicationId}/{decision}", "/audit", "/collections/{collectionId}/export", "/stats/export", "/stats/timeseries/export",

@@ -89,9 +89,13 @@ def test_lost_database_answers_503_with_retry_after_and_the_server_reconnects(ht
             # A key the server has not seen must be looked up: that too is a 503, not a 500 or 401.
             r = requests.get(url, params={"limit": 3}, headers={"Authorization": "Bearer om_" + "0" * 40}, timeout=30)
             assert r.status_code == 503 and "Retry-After" in r.headers, (r.status_code, r.text)
-            # The process is alive, for an anonymous probe as nginx sends (with a key, the key must be
-            # looked up once the 0.5 s key cache expires: a 503 while the database is away).
-            assert requests.get(f"{base_url}/health", timeout=30).status_code == 200
+            # The process is alive (liveness: 200), and says the store is away; readiness is refused.
+            h = requests.get(f"{base_url}/health", timeout=30)
+            assert h.status_code == 200, h.text
+            assert h.json()["status"] == "degraded" and h.json()["store"] == {"state": "unreachable"}, h.text
+            assert "127.0.0.1" not in h.text and "select" not in h.text.lower()
+            r = requests.get(f"{base_url}/ready", timeout=30)
+            assert r.status_code == 503 and int(r.headers["Retry-After"]) > 0, (r.status_code, r.text)
         finally:
             con.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     deadline = time.time() + 30
@@ -102,3 +106,5 @@ def test_lost_database_answers_503_with_retry_after_and_the_server_reconnects(ht
         assert r.status_code == 503 and time.time() < deadline, f"no recovery: {r.status_code} {r.text}"
         time.sleep(0.5)
     assert len(r.json()["features"]) == 3
+    assert requests.get(f"{base_url}/ready", timeout=30).status_code == 200
+    assert requests.get(f"{base_url}/health", timeout=30).json()["status"] == "ok"

@@ -165,7 +165,8 @@ enum OpenAPIDocument {
         get("/api", op("api", "This document", tag: "Capabilities", [f],
                        ok: R(description: "OpenAPI 3.0", content: [FeatureRoutes.openAPIType: .init(schema: .object(["openapi": .string()], required: ["openapi", "paths"])),
                                                                    "text/html": .init(schema: .string())])))
-        get("/health", op("health", "Liveness and the state of caches, feeds and lanes", tag: "Capabilities", ok: json("The state", .ref("Health"))))
+        get("/health", op("health", "Liveness and the state of the store, caches, feeds and lanes (200 while the process serves, \"degraded\" when the store is away)", tag: "Capabilities", ok: json("The state", .ref("Health"))))
+        get("/ready", op("ready", "Readiness: 200 when the store answers, 503 with Retry-After while it cannot be reached", tag: "Capabilities", ok: json("Ready", .ref("Ready"))))
         get("/viewer/{file}", op("viewerAsset", "The viewer's script and stylesheet", tag: "Capabilities",
                                  [path("file", "A file of the viewer", .string(oneOf: ["viewer.js", "viewer.css"]))],
                                  ok: binary("The file", ["text/javascript", "text/css"])))

@@ -122,7 +122,10 @@ extension OpenAPI {
                                                                     "prevHash": .string(), "count": .integer(minimum: 1)],
                                                                    required: ["at", "principal", "hash"])),
                                      "next": S.integer(minimum: 0).orNull], required: ["records"]),
-            "Health": .object(["status": .string(oneOf: ["ok"]), "layers": .integer(minimum: 0)], required: ["status"]),
+            "Health": .object(["status": .string(oneOf: ["ok", "degraded"]), "layers": .integer(minimum: 0),
+                               "store": .object(["state": .string(oneOf: ["ok", "unreachable"])], required: ["state"])],
+                              required: ["status", "store"]),
+            "Ready": .object(["status": .string(oneOf: ["ready"])], required: ["status"]),
         ]
     }
 }
