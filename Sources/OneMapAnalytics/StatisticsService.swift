@@ -33,8 +33,15 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
     /// Replaces the store's disclosure-control secret (tests that need the same noise on every run).
     private let secret: [UInt8]?
 
-    public init(store: any FeatureStore, exactFromSQL: Bool = false, protectedWait: Double = 30, secret: [UInt8]? = nil) {
+    /// Bytes the engine may hold (the server's `--memory-mb`; nil: no bound). An engine that would
+    /// not fit is not built: exact figures come from SQL, protected ones are refused (503).
+    private let memoryLimit: Int?
+    private var overBudget = false  // guarded by lock
+
+    public init(store: any FeatureStore, exactFromSQL: Bool = false, protectedWait: Double = 30, secret: [UInt8]? = nil,
+                memoryLimit: Int? = nil) {
         self.store = store; self.exactFromSQL = exactFromSQL; self.protectedWait = protectedWait; self.secret = secret
+        self.memoryLimit = memoryLimit
     }
 
     /// Starts the first build in the background.
@@ -150,6 +157,8 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
         let deadline = Date().addingTimeInterval(protectedWait)
         lock.lock()
         defer { lock.unlock() }
+        // Over the budget: asking again would only count the records again.
+        if overBudget, let lastError { throw StatisticsUnavailable("protected statistics and analyses (computed in memory) cannot be computed: \(lastError)", retryAfterSeconds: 30) }
         if engine == nil && !building { scheduleLocked() }
         while true {
             if let e = engine, e.changeSeq >= newestChange { return e }
@@ -207,8 +216,16 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
         queue.async { [self] in
             let result = Self.atLowPriority {
                 Result { () throws -> StatisticsEngine in
-                    if let base, let next = try base.updated(from: store) { return next }
-                    return try StatisticsEngine.build(from: store, secret: secret)
+                    if let base, let next = try base.updated(from: store) {
+                        if let memoryLimit { try next.checkBudget(limitBytes: memoryLimit) }
+                        return next
+                    }
+                    if let memoryLimit {
+                        try StatisticsEngine.checkBudget(records: try store.estimatedStatisticsRecords(), limitBytes: memoryLimit)
+                    }
+                    let built = try StatisticsEngine.build(from: store, secret: secret)
+                    if let memoryLimit { try built.checkBudget(limitBytes: memoryLimit) }
+                    return built
                 }
             }
             lock.withLock {
@@ -220,7 +237,16 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
                     if e.madeBy == .build { builds += 1 } else { updates += 1 }
                     lastError = nil
                     // A change reported during the build may be missing from it: build again.
+                    overBudget = false
                     if e.changeSeq < newestChange { scheduleLocked() }
+                case .failure(let error as EngineOverBudget):
+                    // Not a fault: this server was given less memory than the engine needs. The
+                    // engine held before (if any) goes too, so the budget holds.
+                    Self.logger.warning("statistics engine not built: over the memory budget; exact figures come from SQL",
+                                        metadata: ["reason": .string(error.description)])
+                    engine = nil
+                    overBudget = true
+                    lastError = error.description
                 case .failure(let error):
                     // The cause goes to the log; /health (public) says only its kind.
                     Self.logger.error("statistics engine build failed; the store answers until a later build succeeds",
@@ -245,7 +271,8 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
     }
 
     /// The engine's state for /health: "ready" (answering), "building", "stale" (the store answers
-    /// until the next build), "failed" (the store answers; the error says why).
+    /// until the next build), "failed" (the store answers; the error says why), "overBudget" (not
+    /// built: beyond `--memory-mb`; the store answers exact figures).
     public var health: [String: Any] {
         lock.withLock {
             var doc: [String: Any] = ["builds": builds, "updates": updates]
@@ -259,7 +286,7 @@ public final class StatisticsService: PublishedStatisticsProvider, @unchecked Se
                 doc["buildSeconds"] = (e.buildSeconds * 1000).rounded() / 1000
                 for (k, v) in e.summary { doc[k] = v }
             } else {
-                doc["state"] = building ? "building" : lastError == nil ? "idle" : "failed"
+                doc["state"] = building ? "building" : overBudget ? "overBudget" : lastError == nil ? "idle" : "failed"
             }
             if let lastError { doc["lastError"] = lastError }
             return doc

@@ -44,8 +44,9 @@ public enum OneMapApplication {
         // Area statistics from memory. A copy of the store, but one that checks the store's newest
         // change on every question (the feed only starts its rebuilds early); protected figures
         // come only from it, exact ones from SQL while it is stale (or always, without analytics).
-        let analytics = StatisticsService(store: store, exactFromSQL: !configuration.analytics)
-        // The memory budget: the engine first (it cannot be left out), the snapshots get the rest.
+        let analytics = StatisticsService(store: store, exactFromSQL: !configuration.analytics, memoryLimit: configuration.memoryBudgetBytes)
+        // The memory budget: the engine first (when it fits the whole budget; else it is not built),
+        // the snapshots get the rest.
         var snapshotBudget: (@Sendable () -> Int)?
         if let total = configuration.memoryBudgetBytes {
             snapshotBudget = { [analytics] in total - (analytics.current?.memoryBytes ?? 0) }

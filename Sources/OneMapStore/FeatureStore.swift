@@ -57,6 +57,11 @@ public protocol FeatureStore: AreaStatisticsProvider {
     /// empty for want of data, not because an area is empty.
     func earliestRecordDay() throws -> String?
 
+    /// About how many person and business rows the store holds: the planner's estimate where a
+    /// count would read them all (PostgreSQL), an exact count where that is cheap (SQLite). What
+    /// the in-memory statistics engine would take is judged from it before a build starts.
+    func estimatedStatisticsRecords() throws -> Int
+
     /// The secret that disclosure control derives its record keys from: random bytes made once per
     /// database and kept in it (every replica perturbs alike); never shown to anyone.
     func statisticsSecret() throws -> [UInt8]

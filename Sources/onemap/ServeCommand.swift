@@ -21,7 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "An origin whose web pages may call the API (CORS), repeatable; '*' any (default), 'none' no cross-origin calls.") var corsOrigin: [String] = ["*"]
     @Option(help: "Megabytes of tiles kept in memory (changes drop exactly the tiles they touch); 0 = no cache.") var tileCacheMb = 256
-    @Option(help: "Megabytes the tile snapshots and the statistics engine may hold together; layers beyond it are tiled from the store, behind the tile cache. 0 = no bound.") var memoryMb = 0
+    @Option(help: "Megabytes the tile snapshots and the statistics engine may hold together; layers beyond it are tiled from the store, behind the tile cache; an engine beyond it is not built (exact statistics from SQL, protected ones refused). 0 = no bound.") var memoryMb = 0
     @Option(help: "Seconds one read (a tile, a page of features, a statistics pass) may run before it is stopped (503); 0 = no limit.") var queryTimeout = 30.0
     @Flag(help: "Answer exact statistics from SQL only (protected figures still come from the in-memory engine).") var noAnalytics = false
     @Option(help: "Long requests (exports, reports, maps, city statistics) run at most this many at once, on threads of their own.") var heavyConcurrency = 1

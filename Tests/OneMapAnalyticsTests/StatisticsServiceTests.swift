@@ -67,4 +67,33 @@ import Testing
         #expect(try rebuilt.areaTotals(code: "350400", on: steps) == demo.store.totalsDayByDay(code: "350400", on: steps))
         #expect(service.health["state"] as? String == "ready")
     }
+
+    /// `--memory-mb` bounds the engine: one that would not fit is never built. Exact figures still
+    /// come (from SQL), protected ones are refused with a reason that names the budget, and the
+    /// same service with room enough builds an engine within its limit.
+    @Test func anEngineBeyondTheMemoryBudgetIsNotBuiltAndExactFiguresComeFromSQL() async throws {
+        let demo = try DemoFixture(scale: 0.02)
+        let records = try demo.store.estimatedStatisticsRecords()
+        #expect(records == (try demo.store.count(layer: "population")) + (try demo.store.count(layer: "businesses")))
+        let day = "2025-01-01"
+        let tight = StatisticsService(store: demo.store, protectedWait: 5, memoryLimit: records * 84 - 1)
+        tight.start()
+        for _ in 0..<100 where tight.health["state"] as? String != "overBudget" { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(tight.health["state"] as? String == "overBudget")
+        #expect((tight.health["lastError"] as? String)?.contains("--memory-mb") == true)
+        #expect(tight.current == nil)
+        #expect(try tight.areaStatistics(.code("350400"), on: day, groupBy: [.sex]) == demo.store.areaStatistics(.code("350400"), on: day, groupBy: [.sex]))
+        let public_ = StatisticsDisclosure(people: .suppressed, businesses: .suppressed, buildings: .exact)
+        do {
+            _ = try tight.publishedStatistics(.code("350400"), on: day, groupBy: [], disclosure: public_)
+            Issue.record("protected figures were answered without an engine")
+        } catch let e as StatisticsUnavailable {
+            #expect(e.message.contains("memory budget"))
+        }
+        let roomy = StatisticsService(store: demo.store, memoryLimit: records * 84 * 4)
+        roomy.start()
+        let engine = try await Self.waitUntilCurrent(roomy)
+        #expect(engine.memoryBytes <= records * 84 * 4)
+        #expect(try roomy.publishedStatistics(.code("350400"), on: day, groupBy: [], disclosure: public_) != nil)
+    }
 }
