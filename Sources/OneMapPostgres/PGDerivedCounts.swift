@@ -6,27 +6,41 @@ import OneMapStore
 /// residents and businesses per building today, residents per area by the centroid rule
 /// (`CentroidRule`, shared), and the days for which today's counts hold.
 enum PGDerivedCounts {
-    static func refresh(_ c: PGConnection) throws {
+    /// `stagedBuildings`: a load into an empty store left its buildings in `load_buildings`; they
+    /// are written to `buildings` once, with their counts and township (no update after).
+    static func refresh(_ c: PGConnection, stagedBuildings: Bool = false) throws {
         let day = ISODate.string(Date())
         try recordValidRange(c, day: day)
-        try c.query("""
-            WITH counts AS (
-              SELECT code, sum(p) AS p, sum(b) AS b FROM (
-                SELECT building_code AS code, count(*) AS p, 0 AS b FROM population
-                 WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1) GROUP BY building_code
-                UNION ALL
-                SELECT building_code, 0, count(*) FROM businesses
-                 WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1) GROUP BY building_code) x
-              GROUP BY code)
-            UPDATE buildings SET population = coalesce(counts.p, 0), businesses = coalesce(counts.b, 0)
-            FROM buildings b0 LEFT JOIN counts ON counts.code = b0.entity_code
-            WHERE b0.id = buildings.id AND (buildings.population <> coalesce(counts.p, 0) OR buildings.businesses <> coalesce(counts.b, 0))
-            """, [.text(day)])
+        let counts = """
+            SELECT code, sum(p) AS p, sum(b) AS b FROM (
+              SELECT building_code AS code, count(*) AS p, 0 AS b FROM population
+               WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1) GROUP BY building_code
+              UNION ALL
+              SELECT building_code, 0, count(*) FROM businesses
+               WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1) GROUP BY building_code) x
+            GROUP BY code
+            """
+        let buildings: String
+        if stagedBuildings {
+            try c.query("CREATE TEMP TABLE load_counts ON COMMIT DROP AS \(counts)", [.text(day)])
+            buildings = """
+                (SELECT l.id, l.cx, l.cy, l.valid_from, l.valid_to, coalesce(k.p, 0)::bigint AS population, NULL::text AS township_code
+                 FROM load_buildings l LEFT JOIN load_counts k ON k.code = l.entity_code) b
+                """
+        } else {
+            try c.query("""
+                WITH counts AS (\(counts))
+                UPDATE buildings SET population = coalesce(counts.p, 0), businesses = coalesce(counts.b, 0)
+                FROM buildings b0 LEFT JOIN counts ON counts.code = b0.entity_code
+                WHERE b0.id = buildings.id AND (buildings.population <> coalesce(counts.p, 0) OR buildings.businesses <> coalesce(counts.b, 0))
+                """, [.text(day)])
+            buildings = "buildings b"
+        }
         // Building centroids and populations, then each area's total (the centroid rule).
         var points: [CentroidRule.BuildingPoint] = [], storedTownship: [String?] = []
         try c.stream("""
-            SELECT id, cx, cy, CASE WHEN valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1) THEN population ELSE 0 END, township_code
-            FROM buildings ORDER BY id
+            SELECT b.id, b.cx, b.cy, CASE WHEN b.valid_from <= $1 AND (b.valid_to IS NULL OR b.valid_to > $1) THEN b.population ELSE 0 END, b.township_code
+            FROM \(buildings) ORDER BY b.id
             """, [.text(day)]) { r in
             points.append(CentroidRule.BuildingPoint(id: r.int(0), x: r.double(1), y: r.double(2), populationToday: Int(r.int(3))))
             storedTownship.append(r.text(4))
@@ -61,7 +75,20 @@ enum PGDerivedCounts {
         if !towns.isEmpty {
             try c.exec("CREATE TEMP TABLE building_towns (id bigint, township_code text) ON COMMIT DROP")
             try c.copyIn("COPY building_towns FROM STDIN") { try $0.write(towns) }
-            try c.exec("UPDATE buildings b SET township_code = t.township_code FROM building_towns t WHERE t.id = b.id")
+            if !stagedBuildings {
+                try c.exec("UPDATE buildings b SET township_code = t.township_code FROM building_towns t WHERE t.id = b.id")
+            }
+        }
+        if stagedBuildings {
+            if towns.isEmpty { try c.exec("CREATE TEMP TABLE building_towns (id bigint, township_code text) ON COMMIT DROP") }
+            let columns = "id, entity_code, valid_from, valid_to, floors, use, built_date, demolished_date, cx, cy, geom"
+            try c.exec("""
+                INSERT INTO buildings(\(columns), population, businesses, township_code)
+                SELECT \(columns.split(separator: ",").map { "l." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+                       coalesce(k.p, 0), coalesce(k.b, 0), t.township_code
+                FROM load_buildings l LEFT JOIN load_counts k ON k.code = l.entity_code LEFT JOIN building_towns t ON t.id = l.id
+                ORDER BY l.id
+                """)
         }
     }
 
