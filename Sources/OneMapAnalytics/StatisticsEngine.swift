@@ -2,12 +2,6 @@ import Foundation
 import OneMapGeo
 import OneMapStore
 
-#if os(Linux)
-/// glibc's `malloc_trim` (not exported by Swift's Glibc module).
-@_silgen_name("malloc_trim")
-private func releaseFreeMemory(_ pad: Int) -> Int32
-#endif
-
 /// Area statistics from memory: the store's people, businesses and buildings as columns
 /// (`StatisticsColumns`), answered by scanning the buildings an area holds. Figures are exactly
 /// those of the store's SQL (`FeatureStore.areaStatistics`, the oracle the tests compare with):
@@ -71,11 +65,9 @@ public final class StatisticsEngine: AreaStatisticsProvider, Sendable {
         let columns = builder.finish()
         let index = builder.recordIndex
         builder = StatisticsColumnsBuilder(keys: keys)
-        #if os(Linux)
         // The build's scaffolding (text tables, row orders) is freed: hand the pages back to the
         // system, or the server's resident size keeps the build's peak.
-        _ = releaseFreeMemory(0)
-        #endif
+        ProcessMemory.returnFreePages()
         return StatisticsEngine(columns: columns, keys: keys, index: index, scan: scan,
                                 buildSeconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, madeBy: .build)
     }

@@ -137,3 +137,40 @@ def test_timeseries_follows_the_2021_change(http, base_url):
                            ({"area": "350499", "from": "2020-01-01", "to": "2021-01-01"}, 404)]:
         e = http.get(f"{base_url}/stats/timeseries", params=params, timeout=30)
         assert e.status_code == status and e.json()["description"], (params, e.text)
+
+
+def test_a_server_whose_budget_cannot_hold_the_engine_answers_exact_figures_and_refuses_protected_ones(http, base_url, admin_key):
+    """`--memory-mb` bounds the statistics engine too: with a budget of 1 MB it is never built;
+    the administrator's exact figures come from SQL (the same as the main server's), the public's
+    protected ones are 503 with a message naming the budget, and tiles are served as ever."""
+    import os, socket, time
+    import requests
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    db = os.environ["ONEMAP_DB"] if "://" in os.environ["ONEMAP_DB"] else os.path.abspath(os.environ["ONEMAP_DB"])
+    p = subprocess.Popen([os.path.abspath(os.environ["ONEMAP_BIN"]), "serve", "--db", db, "--port", str(port), "--memory-mb", "1",
+                          "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    small = f"http://127.0.0.1:{port}"
+    try:
+        state = None
+        for _ in range(300):
+            try:
+                state = requests.get(small + "/health", timeout=5).json()["analytics"]
+                if state["state"] == "overBudget":
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        assert state and state["state"] == "overBudget", state
+        assert "--memory-mb" in state["lastError"] and "MB" in state["lastError"]
+        keyed = {"Authorization": f"Bearer {admin_key}"}
+        exact = requests.get(small + "/stats", params={"area": "350404", "groupBy": "sex"}, headers=keyed, timeout=120)
+        assert exact.status_code == 200, exact.text
+        main = http.get(base_url + "/stats", params={"area": "350404", "groupBy": "sex"}, timeout=120).json()
+        assert exact.json()["population"] == main["population"]
+        public = requests.get(small + "/stats", params={"area": "350404"}, timeout=60)
+        assert public.status_code == 503 and public.headers.get("Retry-After"), public.text
+        assert "memory budget" in public.text and "--memory-mb" in public.text
+        assert requests.get(small + "/tiles/admin_areas/8/211/108.mvt", timeout=60).status_code == 200
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
