@@ -72,15 +72,14 @@ enum PGDerivedCounts {
         for i in points.indices where townshipOf[i] != storedTownship[i] {
             row.int(points[i].id); row.text(townshipOf[i]); towns.append(contentsOf: row.line())
         }
+        try c.exec("CREATE TEMP TABLE building_towns (id bigint, township_code text) ON COMMIT DROP")
         if !towns.isEmpty {
-            try c.exec("CREATE TEMP TABLE building_towns (id bigint, township_code text) ON COMMIT DROP")
             try c.copyIn("COPY building_towns FROM STDIN") { try $0.write(towns) }
             if !stagedBuildings {
                 try c.exec("UPDATE buildings b SET township_code = t.township_code FROM building_towns t WHERE t.id = b.id")
             }
         }
         if stagedBuildings {
-            if towns.isEmpty { try c.exec("CREATE TEMP TABLE building_towns (id bigint, township_code text) ON COMMIT DROP") }
             let columns = "id, entity_code, valid_from, valid_to, floors, use, built_date, demolished_date, cx, cy, geom"
             try c.exec("""
                 INSERT INTO buildings(\(columns), population, businesses, township_code)
