@@ -80,7 +80,7 @@ enum PGDerivedCounts {
             }
         }
         if stagedBuildings {
-            let columns = "id, entity_code, valid_from, valid_to, floors, use, built_date, demolished_date, cx, cy, geom"
+            let columns = PGBulkWriter.columns["buildings"]!  // what the load copied into the staging table
             try c.exec("""
                 INSERT INTO buildings(\(columns), population, businesses, township_code)
                 SELECT \(columns.split(separator: ",").map { "l." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),

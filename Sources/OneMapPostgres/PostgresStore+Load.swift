@@ -67,7 +67,8 @@ final class PGBulkWriter: BulkWriter {
         }
     }
 
-    private static let columns = [
+    /// The columns a load copies, by table.
+    static let columns = [
         "admin_areas": "id, code, level, parent_code, name, valid_from, valid_to, synthetic, geom",
         "buildings": "id, entity_code, valid_from, valid_to, floors, use, built_date, demolished_date, cx, cy, geom",
         "population": "id, building_code, sex, birth_year, household_id, registration, moved_in, moved_out, masked_identity, person_key, valid_from, valid_to",
