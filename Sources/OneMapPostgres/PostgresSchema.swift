@@ -189,6 +189,8 @@ enum PostgresSchema {
             END $do$
             """,
         ],
+        // 3: problem reports and their history (the correction loop, 纠错).
+        ProblemLedger.schema(.postgres),
     ]
 
     /// No two versions of one entity overlap in time: after each statement that wrote rows, the

@@ -67,7 +67,7 @@ extension PostgresStore: DatabaseCopying {
                 progress(table.name, n)
             }
             // Identity columns continue after the copied ids.
-            for table in ["api_keys", "applications", "audit_checkpoints"] {
+            for table in ["api_keys", "applications", "audit_checkpoints", "problems", "problem_events"] {
                 try c.exec("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), coalesce((SELECT max(id) FROM \(table)), 0) + 1, false)")
             }
             for sql in PostgresSchema.postLoadIndexes { try c.exec(sql) }

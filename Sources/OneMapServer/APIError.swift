@@ -27,6 +27,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         switch e.kind {
         case .invalid: return .badRequest(e.message)
         case .notFound: return .notFound(e.message)
+        case .conflict: return APIError(.conflict, "Conflict", e.message)
         case .timedOut: return APIError(.serviceUnavailable, "QueryTimeout", e.message, headers: [.retryAfter: "5"])
         case .unavailable:
             let id = correlationID()

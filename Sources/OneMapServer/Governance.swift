@@ -86,12 +86,13 @@ struct Governance: Sendable {
 
     /// Writes one audit record at once and returns its number (a report prints it).
     func auditNow(_ request: Request, _ context: OneMapRequestContext, action: String = "read", route: String, layer: String? = nil,
-                  grants: [ShareApplication] = [], area: String? = nil, datetime: String? = nil, rows: Int? = nil) throws -> Int64 {
+                  grants: [ShareApplication] = [], area: String? = nil, datetime: String? = nil, rows: Int? = nil,
+                  outcome: String = "200") throws -> Int64 {
         try trail.recordNow(AuditRecord(
             at: AuditTrail.now(), principal: context.caller.principal.auditName, action: action,
             endpoint: "\(request.method.rawValue) \(route)", layer: layer, grantID: grants.first?.id,
             purpose: grants.isEmpty ? nil : grants.map(\.purpose).joined(separator: "; "), area: area, datetime: datetime,
-            rows: rows, client: context.clientAddress, outcome: "200"))
+            rows: rows, client: context.clientAddress, outcome: outcome))
     }
 
     /// Text for an audit record's area from a box.

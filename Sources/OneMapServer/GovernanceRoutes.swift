@@ -196,7 +196,7 @@ struct GovernanceRoutes: Sendable {
     }
 
     /// The kinds of audit record.
-    static let auditActions = ["read", "export", "change", "grant", "key"]
+    static let auditActions = ["read", "export", "change", "grant", "key", "problem"]
 
     /// `GET /audit`: the administrator reads the log (JSON, or CSV with f=csv).
     func audit(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {

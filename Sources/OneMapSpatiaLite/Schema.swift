@@ -178,6 +178,8 @@ enum Schema {
               records INTEGER NOT NULL, signed_at TEXT NOT NULL, archive TEXT, key_id TEXT NOT NULL, signature TEXT NOT NULL)
             """,
         ],
+        // 7: problem reports and their history (the correction loop, 纠错).
+        ProblemLedger.schema(.sqlite),
     ]
 
     /// The triggers that fill `statistics_row_changes`. Buildings and areas log only changes of what

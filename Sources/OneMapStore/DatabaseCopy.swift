@@ -78,11 +78,11 @@ public enum CopySchema {
         return CopyTable("layer_\(layer.id)", key: "fid", [("fid", .int), ("entity_key", .text), ("valid_from", .text), ("valid_to", .text)] + attrs + [("geom", .geometry)])
     }
 
-    /// Every table of a database with these layers; applications after the department layers
-    /// they may name.
+    /// Every table of a database with these layers; applications and problem reports after the
+    /// department layers they may name.
     public static func tables(layers: [LayerInfo]) -> [CopyTable] {
         let user = layers.filter { l in l.isSpatial && !CoreLayers.all.contains { $0.id == l.id } }.map(userLayer)
-        return core + user + [applications]
+        return core + user + [applications] + ProblemLedger.copyTables
     }
 
     public static let applications = CopyTable("applications", key: "id", [

@@ -8,6 +8,9 @@ public struct StoreError: Error, CustomStringConvertible {
         case invalid
         /// What was asked for does not exist (a 404).
         case notFound
+        /// The request does not fit the current state of what it acts on (a 409), e.g. a step a
+        /// problem's life cycle does not have from where it stands.
+        case conflict
         /// The read ran past the store's time limit and was stopped: the caller asked too much at once (a 503).
         case timedOut
         /// The database cannot answer now (busy, locked, unreachable, disk full): retry later (a 503).
@@ -31,7 +34,7 @@ extension StoreError {
     public static func publicSummary(of error: any Error) -> String {
         guard let e = error as? StoreError else { return "\(type(of: error)) (the server log has details)" }
         switch e.kind {
-        case .invalid, .notFound, .timedOut: return e.message
+        case .invalid, .notFound, .conflict, .timedOut: return e.message
         case .unavailable: return "the database cannot answer now"
         case .internal: return "a fault of the store (the server log has details)"
         }

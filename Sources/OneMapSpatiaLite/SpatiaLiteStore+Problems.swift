@@ -1,0 +1,75 @@
+import Foundation
+import OneMapStore
+
+/// Problem reports in a SpatiaLite store: `ProblemLedger`'s SQL on the governance writer (one
+/// `BEGIN IMMEDIATE` transaction per step) and on the readers.
+extension SpatiaLiteStore: ProblemStore {
+    public func problemTarget(layer: LayerInfo, id: Int64) throws -> ProblemTargetRow? {
+        try readers.with { try ProblemLedger.target(SQLiteLedger($0), layer: layer, id: id) }
+    }
+
+    public func newestRowID(layer: LayerInfo) throws -> Int64 {
+        try readers.with { try ProblemLedger.newestRow(SQLiteLedger($0), layer: layer) }
+    }
+
+    public func fileProblem(_ problem: NewProblem, owner: String, target: ProblemTargetRow?, newestRow: Int64,
+                            by actor: ProblemActorName) throws -> Problem {
+        guard let layer = try layer(id: problem.layer) else { throw StoreError("no layer '\(problem.layer)'", kind: .notFound) }
+        let checked = try ProblemRules.checked(problem, layer: layer)
+        let id = try governanceWrite { c in
+            try ProblemLedger.file(SQLiteLedger(c), checked, owner: owner, target: target, newestRow: newestRow, by: actor,
+                                   now: GovernanceRules.timestamp(), today: ISODate.string(.now))
+        }
+        guard let stored = try self.problem(id: id) else { throw StoreError("problem \(id) vanished", kind: .internal) }
+        return stored
+    }
+
+    public func problem(id: Int64) throws -> Problem? {
+        try readers.with { try ProblemLedger.problem(SQLiteLedger($0), id: id) }
+    }
+
+    public func problems(_ query: ProblemQuery) throws -> [Problem] {
+        try readers.with { try ProblemLedger.problems(SQLiteLedger($0), query) }
+    }
+
+    public func advanceProblem(id: Int64, _ action: ProblemAction, by actor: ProblemActorName, note: String?, version: Int64?) throws -> Problem {
+        let layer = try self.problem(id: id).flatMap { try self.layer(id: $0.layer) }
+        try governanceWrite { c in
+            try ProblemLedger.advance(SQLiteLedger(c), id: id, action, layer: layer, by: actor, note: note, version: version,
+                                      now: GovernanceRules.timestamp(), today: ISODate.string(.now))
+        }
+        guard let p = try problem(id: id) else { throw StoreError("no problem \(id)", kind: .notFound) }
+        return p
+    }
+
+    public func problemEvents(after afterID: Int64, limit: Int) throws -> [ProblemEvent] {
+        try readers.with { try ProblemLedger.events(SQLiteLedger($0), after: afterID, limit: limit) }
+    }
+
+    public func problemEvents(problem id: Int64) throws -> [ProblemEvent] {
+        try readers.with { try ProblemLedger.events(SQLiteLedger($0), problem: id) }
+    }
+
+    public func problemAttachment(problem id: Int64) throws -> ProblemAttachment? {
+        try readers.with { try ProblemLedger.attachment(SQLiteLedger($0), problem: id) }
+    }
+}
+
+/// A SQLite connection as the shared ledgers use it (`?N` parameters are SQLite's own).
+struct SQLiteLedger: LedgerConnection {
+    let c: SQLiteConnection
+    init(_ c: SQLiteConnection) { self.c = c }
+
+    var dialect: LedgerDialect { .sqlite }
+
+    func each(_ sql: String, _ args: [SQLValue], _ body: (any LedgerRow) throws -> Void) throws {
+        let s = try c.cached(sql)
+        defer { s.reset() }
+        try s.bind(args)
+        while try s.step() { try body(s.row) }
+    }
+}
+
+extension StatementRow: LedgerRow {
+    func bytes(_ col: Int) -> [UInt8]? { isNull(col) ? nil : s.withBlob(Int32(col)) { Array($0) } }
+}
