@@ -113,7 +113,7 @@ package enum ProblemLedger {
     package static func target(_ c: any LedgerConnection, layer: LayerInfo, id: Int64) throws -> ProblemTargetRow? {
         let t = try table(of: layer, c.dialect)
         return try c.rows("SELECT \(t.id), \(t.key), \(t.x), \(t.y) FROM \(t.from) WHERE \(t.id) = ?1", [.int(id)]) { r in
-            ProblemTargetRow(id: r.int(0), entityKey: r.text(1) ?? "", point: r.isNull(2) || r.isNull(3) ? nil : Position(r.double(2), r.double(3)))
+            ProblemTargetRow(id: r.int(0), entityKey: r.text(1), point: r.isNull(2) || r.isNull(3) ? nil : Position(r.double(2), r.double(3)))
         }.first
     }
 
@@ -138,7 +138,7 @@ package enum ProblemLedger {
               correction_version, newest_row_at_filing, check_name, fingerprint)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'open', ?16, ?16, ?17, 0, NULL, ?18, ?19, ?20)
             RETURNING id
-            """, [.text(p.layer), target.map { .int($0.id) } ?? .null, t(target?.entityKey), t(p.field), .text(p.description),
+            """, [.text(p.layer), target.map { .int($0.id) } ?? .null, t(target?.entityKey ?? nil), t(p.field), .text(p.description),
                   t(p.proposedValue), t(p.evidence), location.map { .blob(WKB.encode($0)) } ?? .null,
                   dbl(box?.minX), dbl(box?.minY), dbl(box?.maxX), dbl(box?.maxY), .text(owner), .text(p.reporter),
                   .text(p.priority.rawValue), .text(now), .text(deadline), .int(newestRow), t(p.check), t(p.fingerprint)]) else {

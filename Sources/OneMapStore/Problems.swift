@@ -192,11 +192,12 @@ public struct ProblemQuery: Sendable {
 /// A row a problem can point at, as the store finds it.
 public struct ProblemTargetRow: Sendable, Hashable {
     public let id: Int64
-    public let entityKey: String
+    /// Nil where the row has no key (a person record loaded without one).
+    public let entityKey: String?
     /// Where it is (EPSG:4490): a feature's box centre, a record's building centroid.
     public let point: Position?
 
-    package init(id: Int64, entityKey: String, point: Position?) { self.id = id; self.entityKey = entityKey; self.point = point }
+    package init(id: Int64, entityKey: String?, point: Position?) { self.id = id; self.entityKey = entityKey; self.point = point }
 }
 
 /// Problem reports and their history, kept beside the governance data (both backends alike).

@@ -22,6 +22,12 @@ import Testing
         _ = try s.addKey(department: "SMJY", hash: "abc", prefix: "om_abc", label: "k", expiresAt: nil)
         _ = try s.submitApplication(NewApplication(department: "SMJY", layer: "shops", fields: ["name"], purpose: "核对门店名单",
                                                    area: GrantArea(codes: ["350404"]), validFrom: "2026-01-01", validTo: "2027-01-01"))
+        let problem = try s.fileProblem(NewProblem(layer: "shops", targetID: 1, field: "name", description: "名称有误", proposedValue: "甲店",
+                                                   attachment: ProblemAttachment(name: "p.txt", mediaType: "text/plain", bytes: Array("证据".utf8)),
+                                                   reporter: "SMJY"),
+                                        owner: "SMJY", target: ProblemTargetRow(id: 1, entityKey: "S1", point: Position(117.21, 26.21)), newestRow: 2,
+                                        by: ProblemActorName(principal: "SMJY/om_abc", department: "SMJY"))
+        _ = try s.advanceProblem(id: problem.id, .reject, by: ProblemActorName(principal: "SMJY/om_abc", department: "SMJY"), note: "无误", version: nil)
         try s.appendAudit((1...3).map { AuditRecord(at: "2026-12-0\($0)T00:00:00Z", principal: "cli:t", action: "change", endpoint: "onemap", outcome: "ok") })
         return db
     }
@@ -36,7 +42,7 @@ import Testing
         let source = try Self.filled()
         let middle = try Backend.postgres.fresh(), back = try Backend.spatialite.fresh()
         let tables = try middle.store.restore(from: source.store) { _, _ in }
-        #expect(tables.map(\.name).contains("layer_shops") && tables.last?.name == "applications")
+        #expect(tables.map(\.name).contains("layer_shops") && tables.last?.name == "problem_attachments")
         _ = try back.store.restore(from: middle.store) { _, _ in }
         for t in tables {
             let a = try Self.rows(source.store, t), b = try Self.rows(middle.store, t), c = try Self.rows(back.store, t)
@@ -50,5 +56,9 @@ import Testing
         // The copy keeps working: the next audit record and key follow the copied ones.
         #expect(try middle.store.appendAudit([AuditRecord(at: "2026-12-05T00:00:00Z", principal: "cli:t", action: "change", endpoint: "onemap", outcome: "ok")]) == [4])
         #expect(try middle.store.addKey(department: "SMJY", hash: "def", prefix: "om_def", label: "", expiresAt: nil).id == 2)
+        let next = try middle.store.fileProblem(NewProblem(layer: "shops", description: "整层缺少门店", reporter: "SMJY"), owner: "SMJY", target: nil,
+                                                newestRow: 2, by: ProblemActorName(principal: "cli:t", department: nil))
+        let firstEvent = try middle.store.problemEvents(problem: 2).first?.id
+        #expect(next.id == 2 && firstEvent == 3)
     }
 }
