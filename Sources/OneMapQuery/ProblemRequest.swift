@@ -17,10 +17,8 @@ public enum ProblemRequest {
         guard let layer = body["layer"] as? String, !layer.isEmpty else { throw QueryError("\"layer\" (the layer the problem is in) is required") }
         var id: Int64?
         if let v = body["id"], !(v is NSNull) {
-            guard let n = StatisticsRequest.number(v), n == n.rounded(), n >= 1, n < 9e15 else {
-                throw QueryError("\"id\" must be the positive integer id of a feature version or record")
-            }
-            id = Int64(n)
+            guard let n = rowID(v) else { throw QueryError("\"id\" must be the positive integer id of a feature version or record") }
+            id = n
         }
         guard let description = body["description"] as? String else { throw QueryError("\"description\" (what is wrong) is required") }
         let field = try text(body, "field"), proposed = try text(body, "proposedValue"), evidence = try text(body, "evidence")
@@ -56,6 +54,19 @@ public enum ProblemRequest {
                           attachment: attachment, location: location, priority: priority, reporter: reporter)
     }
 
+    /// A positive integer row id, exactly (JSON integers up to 2^63 - 1; not via a Double).
+    static func rowID(_ v: Any) -> Int64? {
+        // Booleans come as a subclass of NSNumber: they are not ids.
+        guard let n = v as? NSNumber, type(of: n) == NSNumber.self else { return nil }
+        let kind = String(cString: n.objCType)
+        if ["q", "l", "i", "s", "Q", "L", "I", "S"].contains(kind) {
+            return kind == "Q" || kind == "L" ? (n.uint64Value <= UInt64(Int64.max) && n.uint64Value >= 1 ? Int64(n.uint64Value) : nil)
+                                               : (n.int64Value >= 1 ? n.int64Value : nil)
+        }
+        let d = n.doubleValue
+        return d.isFinite && d == d.rounded() && d >= 1 && d < 9.2e18 ? Int64(d) : nil
+    }
+
     private static func text(_ body: [String: Any], _ name: String) throws(QueryError) -> String? {
         guard let v = body[name], !(v is NSNull) else { return nil }
         guard let s = v as? String else { throw QueryError("\"\(name)\" must be text") }
@@ -71,10 +82,8 @@ public enum ProblemRequest {
         let note = try text(body, "note")
         var version: Int64?
         if let v = body["version"], !(v is NSNull) {
-            guard let n = StatisticsRequest.number(v), n == n.rounded(), n >= 1, n < 9e15 else {
-                throw QueryError("\"version\" must be the id of the version that corrected the problem")
-            }
-            version = Int64(n)
+            guard let n = rowID(v) else { throw QueryError("\"version\" must be the id of the version that corrected the problem") }
+            version = n
         }
         return (note, version)
     }

@@ -26,7 +26,10 @@ struct ProblemRoutes: Sendable {
         router.get("/problems/feed") { request, context in try await self.feed(request, context) }
         router.get("/problems/:id") { request, context in try await self.one(request, context) }
         router.get("/problems/:id/attachment") { request, context in try await self.attachment(request, context) }
-        router.post("/problems/:id/:action") { request, context in try await self.step(request, context) }
+        // One route per step: `/problems/{id}/attachment` answers GET only.
+        for action in ProblemAction.allCases where action != .file {
+            router.post("/problems/:id/\(action.rawValue)") { request, context in try await self.step(request, context, action) }
+        }
     }
 
     // MARK: who sees what
@@ -164,14 +167,10 @@ struct ProblemRoutes: Sendable {
 
     // MARK: steps
 
-    func step(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
+    func step(_ request: Request, _ context: OneMapRequestContext, _ action: ProblemAction) async throws -> Response {
         try FeatureRoutes.checkOnly(request, allowed: [])
         let d = try department(context)
         let id = try Self.id(context)
-        let name = context.parameters.get("action") ?? ""
-        guard let action = ProblemAction(rawValue: name), action != .file else {
-            throw APIError.notFound("no step '\(name)'; a problem is accepted, rejected, corrected, confirmed or reopened")
-        }
         let json = try JSONBody.parse(try await JSONBody.read(request, upTo: 64 << 10), empty: [String: Any](), hint: "a step is {\"note\", \"version\"}")
         let (note, version): (String?, Int64?)
         do { (note, version) = try ProblemRequest.step(json: json) } catch { throw APIError.badRequest(error.description) }
@@ -247,22 +246,27 @@ struct ProblemRoutes: Sendable {
             }
             guard seen.insert(key).inserted else { throw APIError.badRequest("parameter '\(key)' is given twice") }
             switch key {
-            case "layer": q.layers = Set(v.split(separator: ",").map(String.init))
+            case "layer":
+                let ids = v.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard !ids.contains("") else { throw APIError.badRequest("layer '\(v)' must be layer ids separated by commas") }
+                q.layers = Set(ids)
             case "state":
-                for s in v.split(separator: ",") {
+                for s in v.split(separator: ",", omittingEmptySubsequences: false) {
                     guard let state = ProblemState(rawValue: String(s)) else {
                         throw APIError.badRequest("state '\(s)' is not one of \(ProblemState.allCases.map(\.rawValue).joined(separator: ", "))")
                     }
                     q.states.insert(state)
                 }
             case "priority":
-                for s in v.split(separator: ",") {
+                for s in v.split(separator: ",", omittingEmptySubsequences: false) {
                     guard let p = ProblemPriority(rawValue: String(s)) else {
                         throw APIError.badRequest("priority '\(s)' is not one of \(ProblemPriority.allCases.map(\.rawValue).joined(separator: ", "))")
                     }
                     q.priorities.insert(p)
                 }
-            case "department": department = v
+            case "department":
+                guard !v.isEmpty else { throw APIError.badRequest("department must be a department code") }
+                department = v
             case "role":
                 guard v == "owner" || v == "reporter" else { throw APIError.badRequest("role '\(v)' is not owner or reporter") }
                 role = v
@@ -273,7 +277,9 @@ struct ProblemRoutes: Sendable {
             case "overdue":
                 guard v == "true" || v == "false" else { throw APIError.badRequest("overdue must be true or false") }
                 if v == "true" { q.overdueOn = ISODate.string(Date()) }
-            case "check": q.check = v
+            case "check":
+                guard !v.isEmpty else { throw APIError.badRequest("check must name an automatic check") }
+                q.check = v
             case "limit":
                 guard let n = Int(v), (1...1000).contains(n) else { throw APIError.badRequest("limit '\(v)' must be 1 to 1000") }
                 limit = n

@@ -358,11 +358,62 @@ enum OpenAPIDocument {
                          ok: R(description: "Audit records", content: ["application/json": .init(schema: .ref("AuditRecords")), "text/csv": .init(schema: .string())]),
                          keyed: true))
 
+        // The correction loop (纠错): problem reports, their steps, the departments' feed.
+        let problemId = path("problemId", "Problem id", .integer(minimum: 1, maximum: maxSafeInteger))
+        let problemStates = ProblemState.allCases.map(\.rawValue), priorities = ProblemPriority.allCases.map(\.rawValue)
+        get("/problems", op("problems", "Problems on data the caller may read, newest first", tag: "Quality",
+                            [query("layer", "Layer ids, comma-separated", .string(minLength: 1)),
+                             query("state", "States, comma-separated (\(problemStates.joined(separator: ", ")))",
+                                   .string(pattern: "^(\(problemStates.joined(separator: "|")))(,(\(problemStates.joined(separator: "|"))))*$")),
+                             query("priority", "Priorities, comma-separated (\(priorities.joined(separator: ", ")))",
+                                   .string(pattern: "^(\(priorities.joined(separator: "|")))(,(\(priorities.joined(separator: "|"))))*$")),
+                             query("department", "A department: problems it owns or reported (with role: one side)", .string(minLength: 1)),
+                             query("role", "owner or reporter (default department: the caller)", .string(oneOf: ["owner", "reporter"])),
+                             bbox, query("from", "Filed on or after this day", day), query("to", "Filed before this day", day),
+                             query("overdue", "Only problems past their deadline", .string(oneOf: ["true", "false"])),
+                             query("check", "Only findings of this automatic check", .string(minLength: 1)),
+                             query("limit", "Problems per page", .integer(minimum: 1, maximum: 1000)),
+                             query("offset", "Problems skipped", .integer(minimum: 0, maximum: maxSafeInteger)),
+                             query("f", "json, or geojson for a map layer", .string(oneOf: ["json", "geojson"]))],
+                            ok: R(description: "The problems", content: ["application/json": .init(schema: .ref("Problems")),
+                                                                         "application/geo+json": .init(schema: .ref("FeatureCollection"))]),
+                            keyed: true))
+        var problemBody = S.object(["layer": .string(minLength: 1), "id": .integer(minimum: 1, maximum: maxSafeInteger), "field": .string(),
+                                    "description": .string(minLength: 4, maxLength: ProblemRules.maxDescription), "proposedValue": .string(),
+                                    "evidence": .string(), "priority": .string(oneOf: priorities), "crs": crsURI, "location": S.ref("Geometry"),
+                                    "attachment": .object(["name": .string(minLength: 1), "mediaType": .string(), "data": .string(format: "byte")],
+                                                          required: ["name", "data"])],
+                                   required: ["layer", "description"])
+        problemBody.additionalPropertiesAllowed = false
+        paths["/problems", default: .init()].post = op(
+            "fileProblem", "File a problem against a feature version, a record or a whole layer the caller may read", tag: "Quality",
+            ok: R(description: "Filed; Location names the problem", headers: ["Location": .init(description: "The problem", schema: .string())],
+                  content: ["application/json": .init(schema: .ref("Problem"))]),
+            status: "201", body: jsonBody(problemBody), keyed: true)
+        get("/problems/feed", op("problemFeed", "Steps taken on problems the caller may see, in order", tag: "Quality",
+                                 [query("since", "Events after this one", .integer(minimum: 0, maximum: maxSafeInteger)),
+                                  query("limit", "Events", .integer(minimum: 1, maximum: 1000)),
+                                  query("concerning", "me: only problems the caller owns or reported", .string(oneOf: ["me", "all"]))],
+                                 ok: json("The events and the next cursor", .ref("ProblemFeed")), keyed: true))
+        get("/problems/{problemId}", op("problem", "One problem with its history", tag: "Quality", [problemId],
+                                        ok: json("The problem", .ref("Problem")), keyed: true))
+        get("/problems/{problemId}/attachment", op("problemAttachment", "The evidence file", tag: "Quality", [problemId],
+                                                   ok: R(description: "The file as filed", content: ["application/octet-stream": .init(schema: .string(format: "binary"))]),
+                                                   keyed: true))
+        let stepBody = jsonBody(.object(["note": .string(), "version": .integer(minimum: 1, maximum: maxSafeInteger)]), required: false)
+        for (action, summary) in [("accept", "The owner accepts the problem"), ("reject", "The owner rejects it, with a reason (note)"),
+                                  ("correct", "The owner corrects it, linking the version that did (version: the new row's id)"),
+                                  ("confirm", "The reporter confirms the correction"), ("reopen", "The reporter reopens it, with a reason (note)")] {
+            paths["/problems/{problemId}/\(action)", default: .init()].post = op(
+                "\(action)Problem", summary, tag: "Quality", [problemId], ok: json("The problem after the step", .ref("Problem")),
+                extra: ["409": error("The problem's state has no such step")], body: stepBody, keyed: true)
+        }
+
         return OpenAPI.Document(
             info: .init(title: "OneMap 三明市时空一张图", version: "1.0.0",
                         description: "OGC API – Features (Parts 1 to 4) and Tiles, vector tiles, statistics, change lists, exports, reports and data sharing (applications, grants, audit) of Sanming's spatiotemporal one map."),
             servers: [.init(url: base)],
-            tags: ["Capabilities", "Features", "Tiles", "Time", "Statistics", "Analysis", "Reports", "Sharing"].map { OpenAPI.Tag(name: $0) },
+            tags: ["Capabilities", "Features", "Tiles", "Time", "Statistics", "Analysis", "Reports", "Sharing", "Quality"].map { OpenAPI.Tag(name: $0) },
             // Anonymous callers read open layers; departments send their key (or ?key= for map clients).
             security: [[:], ["bearer": []], ["key": []]],
             paths: paths,

@@ -1,3 +1,4 @@
+import OneMapStore
 /// The response schemas of `/api`: what each answer holds, as clients validate it. Members a
 /// document always has are required; others (links, masked fields) may be absent.
 extension OpenAPI {
@@ -122,6 +123,22 @@ extension OpenAPI {
                                                                     "prevHash": .string(), "count": .integer(minimum: 1)],
                                                                    required: ["at", "principal", "hash"])),
                                      "next": S.integer(minimum: 0).orNull], required: ["records"]),
+            "Problem": .object(["id": .integer(minimum: 1), "state": .string(oneOf: ProblemState.allCases.map(\.rawValue)),
+                                "priority": .string(oneOf: ProblemPriority.allCases.map(\.rawValue)),
+                                "target": .object(["layer": .string(), "id": .integer(minimum: 1), "key": .string(), "keyMasked": .boolean],
+                                                  required: ["layer", "keyMasked"]),
+                                "description": .string(), "owner": .string(), "reporter": .string(), "deadline": .string(format: "date"),
+                                "overdue": .boolean, "reopened": .integer(minimum: 0), "actions": .array(of: .string()),
+                                "location": .ref("Geometry"), "history": .array(of: .ref("ProblemEvent"))],
+                               required: ["id", "state", "priority", "target", "description", "owner", "reporter", "deadline", "overdue", "actions"]),
+            "ProblemEvent": .object(["id": .integer(minimum: 1), "problem": .integer(minimum: 1), "at": .string(), "by": .string(),
+                                     "action": .string(oneOf: ProblemAction.allCases.map(\.rawValue)),
+                                     "to": .string(oneOf: ProblemState.allCases.map(\.rawValue))],
+                                    required: ["id", "problem", "at", "by", "action", "to"]),
+            "Problems": .object(["problems": .array(of: .ref("Problem")), "numberMatched": .integer(minimum: 0),
+                                 "numberReturned": .integer(minimum: 0), "next": .integer(minimum: 0)],
+                                required: ["problems", "numberMatched", "numberReturned"]),
+            "ProblemFeed": .object(["events": .array(of: .ref("ProblemEvent")), "next": .integer(minimum: 0)], required: ["events", "next"]),
             "Health": .object(["status": .string(oneOf: ["ok", "degraded"]), "layers": .integer(minimum: 0),
                                "store": .object(["state": .string(oneOf: ["ok", "unreachable"])], required: ["state"])],
                               required: ["status", "store"]),
