@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, dependencies pointing one way:
-// onemap -> OneMapServer -> OneMapTiles, OneMapQuery, OneMapReports, OneMapAccess, OneMapAnalytics -> OneMapStore -> OneMapGeo -> C shims
+// onemap -> OneMapServer -> OneMapTiles, OneMapQuery, OneMapReports, OneMapAccess, OneMapAnalytics, OneMapQuality -> OneMapStore -> OneMapGeo -> C shims
 // onemap -> OneMapIngest -> OneMapStore
 // onemap -> OneMapBackends (opens `--db`) -> OneMapSpatiaLite, OneMapPostgres (backends: implement OneMapStore's protocols) -> OneMapStore
 let package = Package(
@@ -56,12 +56,14 @@ let package = Package(
         .target(name: "OneMapReports", dependencies: ["OneMapTiles", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib", "CCairo"]),
         // Area statistics from memory: columns built from the store's rows, kept current by its change feed.
         .target(name: "OneMapAnalytics", dependencies: ["OneMapStore", "OneMapGeo", .product(name: "Logging", package: "swift-log")]),
+        // Data quality: the consistency checks' runs (findings filed as problems, closed when gone) and supply reports.
+        .target(name: "OneMapQuality", dependencies: ["OneMapStore", "OneMapGeo"]),
         // Governance: principals, API keys, the access policy every endpoint asks, the audit trail.
         .target(name: "OneMapAccess", dependencies: ["OneMapStore", "OneMapGeo"]),
         .target(
             name: "OneMapServer",
             dependencies: [
-                "OneMapTiles", "OneMapQuery", "OneMapReports", "OneMapAccess", "OneMapAnalytics", "OneMapStore",
+                "OneMapTiles", "OneMapQuery", "OneMapReports", "OneMapAccess", "OneMapAnalytics", "OneMapQuality", "OneMapStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -78,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "onemap",
             dependencies: [
-                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapReports", "OneMapQuery", "OneMapAccess", "OneMapAnalytics", "OneMapStore", "OneMapBackends",
+                "OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapReports", "OneMapQuery", "OneMapAccess", "OneMapAnalytics", "OneMapQuality", "OneMapStore", "OneMapBackends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -97,7 +99,7 @@ let package = Package(
         .testTarget(name: "OneMapGeoTests", dependencies: ["OneMapGeo"]),
         .testTarget(name: "OneMapStoreTests", dependencies: ["OneMapStore", "OneMapGeo"]),
         // One contract, every backend (PostgreSQL from ONEMAP_TEST_POSTGRES_URL; scripts/test.sh starts one).
-        .testTarget(name: "OneMapStoreContractTests", dependencies: ["OneMapStore", "OneMapSpatiaLite", "OneMapPostgres", "OneMapGeo"]),
+        .testTarget(name: "OneMapStoreContractTests", dependencies: ["OneMapStore", "OneMapQuality", "OneMapSpatiaLite", "OneMapPostgres", "OneMapGeo"]),
         .testTarget(name: "OneMapSpatiaLiteTests", dependencies: ["OneMapSpatiaLite", "OneMapStore", "OneMapGeo"]),
         .testTarget(name: "OneMapIngestTests", dependencies: ["OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo"]),
         .testTarget(name: "OneMapQueryTests", dependencies: ["OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo"]),

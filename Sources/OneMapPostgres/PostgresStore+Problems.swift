@@ -50,6 +50,11 @@ extension PostgresStore: ProblemStore {
         try readers.with { try ProblemLedger.events(PGLedger($0), problem: id) }
     }
 
+    public func consistencyFindings(_ checks: Set<ConsistencyCheck>) throws -> [ConsistencyFinding] {
+        let catalog = try layers()
+        return try readers.with(timeLimited: false) { try ConsistencyLedger.findings(PGLedger($0), checks: checks, catalog: catalog) }
+    }
+
     public func problemAttachment(problem id: Int64) throws -> ProblemAttachment? {
         try readers.with { try ProblemLedger.attachment(PGLedger($0), problem: id) }
     }

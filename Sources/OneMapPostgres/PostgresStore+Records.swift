@@ -131,9 +131,15 @@ final class PGRecordVersionRows: VersionedRows {
     }
 
     func current(_ key: String, comparedWith row: Row) throws -> (id: Int64, from: String, same: Bool)? {
-        let r = try c.query("SELECT id, valid_from, \(kind.columns.joined(separator: ", ")) FROM \(kind.table) WHERE \(kind.key) = $1 AND valid_to IS NULL",
+        let r = try c.query("SELECT id, valid_from, \(kind.columns.joined(separator: ", ")) FROM \(kind.table) WHERE \(kind.key) = $1 AND valid_to IS NULL ORDER BY id",
                             [.text(key)], prepare: true)
         guard r.rows > 0 else { return nil }
+        // A key with several open versions (a bulk load can leave duplicates; the consistency
+        // checks report them) keeps the first: the import that names it closes the others.
+        for i in 1..<r.rows {
+            let extra = r.row(i)
+            if (extra.text(1) ?? "") >= day { try remove(extra.int(0)) } else { try close(extra.int(0), on: day) }
+        }
         let s = r.row(0)
         return (s.int(0), s.text(1) ?? "", s.holds(row.values, from: 2, doublesCompare: false))
     }

@@ -29,7 +29,7 @@ struct RecordVersionRows: VersionedRows {
         self.kind = kind; self.day = day
         let cols = [kind.key] + kind.columns + ["valid_from", "valid_to"]
         insert = try c.prepare("INSERT INTO \(kind.table)(\(cols.joined(separator: ", "))) VALUES (\(cols.map { _ in "?" }.joined(separator: ",")))")
-        current = try c.prepare("SELECT id, valid_from, \(kind.columns.joined(separator: ", ")) FROM \(kind.table) WHERE \(kind.key) = ? AND valid_to IS NULL")
+        current = try c.prepare("SELECT id, valid_from, \(kind.columns.joined(separator: ", ")) FROM \(kind.table) WHERE \(kind.key) = ? AND valid_to IS NULL ORDER BY id")
         versions = try VersionStatements(table: kind.table, id: "id", key: kind.key, connection: c)
         buildingOf = try c.prepare("SELECT building_code FROM \(kind.table) WHERE id = ?")
     }
@@ -50,13 +50,19 @@ struct RecordVersionRows: VersionedRows {
         row.validTo.flatMap { $0 <= day ? $0 : nil }
     }
 
+    /// The open version of `key`. A key with several (a bulk load can leave duplicates; the
+    /// consistency checks report them) keeps the first: the import that names it closes the others.
     func current(_ key: String, comparedWith row: Row) throws -> (id: Int64, from: String, same: Bool)? {
         current.reset()
-        defer { current.reset() }
         try current.bind([.text(key)])
-        guard try current.step() else { return nil }
+        guard try current.step() else { current.reset(); return nil }
         // Person and business columns hold no numbers: a double never matches.
-        return (current.int(0), current.text(1) ?? "", current.row.holds(row.values, from: 2, doublesCompare: false))
+        let first = (id: current.int(0), from: current.text(1) ?? "", same: current.row.holds(row.values, from: 2, doublesCompare: false))
+        var extra: [(id: Int64, from: String)] = []
+        while try current.step() { extra.append((current.int(0), current.text(1) ?? "")) }
+        current.reset()
+        for e in extra { if e.from >= day { try remove(e.id) } else { try close(e.id, on: day) } }
+        return first
     }
 
     func newestDay(_ key: String) throws -> String? { try versions.newestDay(key) }
