@@ -13,29 +13,34 @@ public struct CheckRun: Sendable {
     }
 
     public let checks: [ConsistencyCheck]
+    /// The layer a limited run looks at (nil: all).
+    public let layer: String?
     /// Who the audit and the problems' history name (`cli:check`, `cli:import`).
     public let principal: String
 
     /// The checks of `layer` (nil: every check).
     public init(layer: String? = nil, principal: String = "cli:check") {
         checks = ConsistencyCheck.allCases.filter { layer == nil || $0.concerns(layer!) }
+        self.layer = layer
         self.principal = principal
     }
 
-    public init(checks: [ConsistencyCheck], principal: String) { self.checks = checks; self.principal = principal }
+    public init(checks: [ConsistencyCheck], principal: String) { self.checks = checks; self.layer = nil; self.principal = principal }
 
     /// Runs the checks against `store`; returns what happened per check, and the problems touched.
     public func run(on store: any FeatureStore & GovernanceStore & ProblemStore) throws -> (outcomes: [ConsistencyCheck: Outcome], problems: [Int64]) {
         guard let centre = try store.departments().first(where: { $0.role == .administrator }) else {
-            throw StoreError("no department has the administrator role (the data centre), which reports the checks' findings; add one with onemap dept add --admin")
+            throw StoreError("no department has the administrator role (the data centre), which reports the checks' findings; add one with onemap dept add CODE NAME --administrator")
         }
         let actor = ProblemActorName(principal: principal, department: centre.code)
-        let findings = try store.consistencyFindings(Set(checks))
+        let findings = try store.consistencyFindings(Set(checks), layer: layer)
         var live: [String: Problem] = [:]
         for check in checks {
             var q = ProblemQuery()
             q.check = check.rawValue
             q.states = [.open, .accepted, .rejected, .corrected]
+            // Geometries were checked in the run's layer only: other layers' findings stand.
+            if check == .invalidGeometry, let layer { q.layers = [layer] }
             for p in try store.problems(q) { if let f = p.fingerprint { live[f] = p } }
         }
         var outcomes = Dictionary(uniqueKeysWithValues: checks.map { ($0, Outcome()) })

@@ -50,9 +50,9 @@ extension SpatiaLiteStore: ProblemStore {
         try readers.with { try ProblemLedger.events(SQLiteLedger($0), problem: id) }
     }
 
-    public func consistencyFindings(_ checks: Set<ConsistencyCheck>) throws -> [ConsistencyFinding] {
+    public func consistencyFindings(_ checks: Set<ConsistencyCheck>, layer: String?) throws -> [ConsistencyFinding] {
         let catalog = try layers()
-        return try readers.with(timeLimited: false) { try ConsistencyLedger.findings(SQLiteLedger($0), checks: checks, catalog: catalog) }
+        return try readers.with(timeLimited: false) { try ConsistencyLedger.findings(SQLiteLedger($0), checks: checks, layer: layer, catalog: catalog) }
     }
 
     public func problemAttachment(problem id: Int64) throws -> ProblemAttachment? {

@@ -34,13 +34,15 @@ public enum ConsistencyCheck: String, Sendable, Codable, CaseIterable {
         case .buildingOutsideAreas: [CoreLayers.buildings.id, CoreLayers.adminAreas.id]
         case .overlappingFootprints: [CoreLayers.buildings.id]
         case .areasNotPartitioning: [CoreLayers.adminAreas.id]
-        case .invalidGeometry: []  // every spatial layer
+        case .invalidGeometry: []  // every spatial layer (a run limited to one layer checks only it)
         case .implausibleDensity: [CoreLayers.buildings.id, CoreLayers.population.id]
         }
     }
 
     /// Whether a run limited to `layer` includes this check.
-    public func concerns(_ layer: String) -> Bool { layers.isEmpty || layers.contains(layer) }
+    public func concerns(_ layer: String) -> Bool {
+        self == .invalidGeometry ? layer != CoreLayers.population.id && layer != CoreLayers.businesses.id : layers.contains(layer)
+    }
 
     public static let overlapSquareMetres = 1.0
     public static let partitionTolerance = 0.005
@@ -66,7 +68,8 @@ public struct ConsistencyFinding: Sendable, Hashable {
 
 /// The checks in SQL and GEOS, written once for both backends (the tables are the same).
 package enum ConsistencyLedger {
-    package static func findings(_ c: any LedgerConnection, checks: Set<ConsistencyCheck>, catalog: [LayerInfo]) throws -> [ConsistencyFinding] {
+    /// `layer`: a run limited to one layer (geometries are checked in that layer only).
+    package static func findings(_ c: any LedgerConnection, checks: Set<ConsistencyCheck>, layer: String?, catalog: [LayerInfo]) throws -> [ConsistencyFinding] {
         var out: [ConsistencyFinding] = []
         for check in ConsistencyCheck.allCases where checks.contains(check) {
             switch check {
@@ -78,7 +81,7 @@ package enum ConsistencyLedger {
             case .buildingOutsideAreas: out += try outsideAreas(c)
             case .overlappingFootprints: out += try overlaps(c)
             case .areasNotPartitioning: out += try partitions(c)
-            case .invalidGeometry: out += try invalidGeometries(c, catalog: catalog)
+            case .invalidGeometry: out += try invalidGeometries(c, catalog: catalog, only: layer)
             case .movedInAfterMovedOut:
                 out += try c.rows("""
                     SELECT p.id, p.person_key, p.moved_in, p.moved_out FROM population p
@@ -210,14 +213,14 @@ package enum ConsistencyLedger {
         return out
     }
 
-    private static func invalidGeometries(_ c: any LedgerConnection, catalog: [LayerInfo]) throws -> [ConsistencyFinding] {
+    private static func invalidGeometries(_ c: any LedgerConnection, catalog: [LayerInfo], only: String?) throws -> [ConsistencyFinding] {
         var tables: [(layer: String, table: String, id: String, key: String)] = [("admin_areas", "admin_areas", "id", "code"), ("buildings", "buildings", "id", "entity_code")]
         for l in catalog where l.isSpatial && !CoreLayers.all.contains(where: { $0.id == l.id }) {
             tables.append((l.id, "\"layer_" + l.id.replacingOccurrences(of: "\"", with: "\"\"") + "\"", "fid", "entity_key"))
         }
         let engine = GeometryEngine()
         var out: [ConsistencyFinding] = []
-        for t in tables {
+        for t in tables where only == nil || t.layer == only {
             try c.each("SELECT \(t.id), \(t.key), \(wkb(c, "geom")) FROM \(t.table) WHERE valid_to IS NULL AND geom IS NOT NULL ORDER BY \(t.id)", []) { r in
                 guard let bytes = r.bytes(2) else { return }
                 let v = try engine.validity(try WKB.decode(bytes))

@@ -219,6 +219,7 @@ public protocol ProblemStore: Sendable {
     /// A problem's history, in order.
     func problemEvents(problem id: Int64) throws -> [ProblemEvent]
     func problemAttachment(problem id: Int64) throws -> ProblemAttachment?
-    /// What the consistency checks `checks` find in the data in force now (one read snapshot per check).
-    func consistencyFindings(_ checks: Set<ConsistencyCheck>) throws -> [ConsistencyFinding]
+    /// What the consistency checks `checks` find in the data in force now; `layer`: geometries of
+    /// that layer only (nil: every layer).
+    func consistencyFindings(_ checks: Set<ConsistencyCheck>, layer: String?) throws -> [ConsistencyFinding]
 }

@@ -3,6 +3,7 @@ import Foundation
 import OneMapGeo
 import OneMapIngest
 import OneMapAccess
+import OneMapQuality
 import OneMapStore
 import OneMapBackends
 
@@ -29,6 +30,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "People and businesses: metres from coordinates to the nearest building when none contains them.") var tolerance = 30.0
     @Option(help: "New layer: its title (default the layer name).") var title: String?
     @Option(help: "New layer: owner department code.") var owner = "SMDSJ"
+    @Flag(help: "Skip the consistency checks that follow an import of people, businesses or buildings.") var noCheck = false
     @Option(help: "New layer: share class, unconditional, conditional or not_shared.") var shareClass = "conditional"
     @Option(help: "New layer: first zoom of single features in tiles (default 0, or 14 above 20,000 features; below it points and areas are grid cells).") var minZoom: Int?
 
@@ -89,6 +91,19 @@ struct ImportCommand: ParsableCommand {
                 """)
             if let p = r.placement {
                 print("placed by building key \(p.byBuildingKey), inside a footprint \(p.insideBuilding), nearest within \(Int(tolerance)) m \(p.nearestBuilding)")
+            }
+            // Records and buildings are checked against each other after each import (a department
+            // layer's geometry was checked, and repaired, on the way in).
+            if !noCheck, [CoreLayers.population.id, CoreLayers.businesses.id, CoreLayers.buildings.id].contains(layer) {
+                do {
+                    let (outcomes, _) = try CheckRun(layer: layer, principal: "cli:import").run(on: try StoreFactory.open(location))
+                    let total = outcomes.values.reduce(into: CheckRun.Outcome()) { t, o in
+                        t.found += o.found; t.filed += o.filed; t.reopened += o.reopened; t.closed += o.closed
+                    }
+                    print("consistency checks: \(total.found) finding(s); filed \(total.filed), reopened \(total.reopened), closed \(total.closed) (GET /problems)")
+                } catch {
+                    FileHandle.standardError.write(Data("onemap import: the import committed; the consistency checks that follow it failed: \(error)\n".utf8))
+                }
             }
         } catch let e as ImportRefused {
             progress.finish()

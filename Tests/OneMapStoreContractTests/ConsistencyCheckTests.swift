@@ -79,7 +79,7 @@ import Testing
     @Test(arguments: Backend.allCases) func eachPlantedErrorIsFoundOnceAndClosesWhenTheDataIsFixed(_ backend: Backend) throws {
         let db = try backend.fresh(), s = db.store
         try Self.plant(into: s)
-        let findings = try s.consistencyFindings(Set(ConsistencyCheck.allCases))
+        let findings = try s.consistencyFindings(Set(ConsistencyCheck.allCases), layer: nil)
         #expect(findings.map(\.check).sorted { $0.rawValue < $1.rawValue } == ConsistencyCheck.allCases.sorted { $0.rawValue < $1.rawValue },
                 "\(findings.map { "\($0.fingerprint): \($0.description)" })")
         let expected: [ConsistencyCheck: String] = [
@@ -109,7 +109,7 @@ import Testing
 
         // The producers fix their data by import (versions from today).
         try Self.fix(s)
-        #expect(try s.consistencyFindings(Set(ConsistencyCheck.allCases)).isEmpty)
+        #expect(try s.consistencyFindings(Set(ConsistencyCheck.allCases), layer: nil).isEmpty)
         let after = try CheckRun().run(on: s)
         #expect(after.outcomes.values.map(\.closed).reduce(0, +) == 9)
         let closed = try Self.checkProblems(s)

@@ -261,3 +261,40 @@ def test_oversized_evidence_and_unknown_steps_are_refused(loop, base_url):
     assert r.status_code == 400 and "closed" in r.json()["description"]
     r = s["owner"].get(f"{base_url}/problems", params={"sort": "id"})
     assert r.status_code == 400 and "sort" in r.json()["description"]
+
+
+def test_an_import_runs_the_checks_files_a_finding_and_the_next_import_closes_it(loop, base_url, out_dir):
+    import csv
+    import e2e_db
+    s = loop["s"]
+    code, built = e2e_db.query("SELECT entity_code, built_date FROM buildings WHERE valid_to IS NULL AND demolished_date IS NULL "
+                               "AND built_date > '2005-01-01' ORDER BY id LIMIT 1")[0]
+    path = os.path.join(out_dir, "check_people.csv")
+
+    def push(moved_in):
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["person_key", "building_code", "sex", "birth_year", "household_id", "registration", "moved_in", "id_number"])
+            w.writerow(["E2E-CHK1", code, "男", 1980, "E2E-CHK-H", "户籍", moved_in, "350402198001011234"])
+        return cli("import", path, "--layer", "population", "--mode", "upsert", "--valid-from", today())
+
+    # Registered at the building 15 years before it stood: the import's checks file it.
+    out = push("1990-01-01")
+    assert re.search(r"consistency checks: \d+ finding\(s\); filed [1-9]", out), out
+    listed = s["admin"].get(f"{base_url}/problems", params={"check": "resident_building_absent", "state": "open", "limit": 1000}).json()
+    mine = [p for p in listed["problems"] if p["target"].get("key") == "E2E-CHK1"]
+    assert len(mine) == 1, listed
+    p = mine[0]
+    assert p["owner"] == "SMGA" and p["reporter"] == "SMDSJ" and p["field"] == "building_code" and code in p["description"] and "1990-01-01" in p["description"]
+    # The police (the producer) see it as theirs to correct; a run that finds it again files nothing new.
+    assert "resident_building_absent: found" in cli("check", "--layer", "population")
+    assert len([q for q in s["admin"].get(f"{base_url}/problems", params={"check": "resident_building_absent", "limit": 1000}).json()["problems"]
+                if q["target"].get("key") == "E2E-CHK1"]) == 1
+    # The producer pushes the corrected record: the next import's checks close the finding.
+    out = push(today())
+    assert re.search(r"closed [1-9]", out), out
+    r = s["admin"].get(f"{base_url}/problems/{p['id']}").json()
+    assert r["state"] == "corrected" and r["history"][-1]["by"] == "cli:import"
+    # The data centre, which reported it, confirms.
+    r = step(s["admin"], base_url, p["id"], "confirm", note="已核实")
+    assert r.status_code == 200 and r.json()["state"] == "confirmed", r.text
