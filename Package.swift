@@ -53,7 +53,7 @@ let package = Package(
         // OGC API request parsing and feature encoding (CRS, bbox, paging, GeoJSON).
         .target(name: "OneMapQuery", dependencies: ["OneMapStore", "OneMapGeo"]),
         // Exports (CSV, XLSX, GeoPackage), maps drawn with cairo (PNG, PDF) and area reports (DEFLATE from OneMapTiles).
-        .target(name: "OneMapReports", dependencies: ["OneMapTiles", "OneMapQuery", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib", "CCairo"]),
+        .target(name: "OneMapReports", dependencies: ["OneMapTiles", "OneMapQuery", "OneMapQuality", "OneMapStore", "OneMapGeo", "CSQLite3", "CZlib", "CCairo"]),
         // Area statistics from memory: columns built from the store's rows, kept current by its change feed.
         .target(name: "OneMapAnalytics", dependencies: ["OneMapStore", "OneMapGeo", .product(name: "Logging", package: "swift-log")]),
         // Data quality: the consistency checks' runs (findings filed as problems, closed when gone) and supply reports.

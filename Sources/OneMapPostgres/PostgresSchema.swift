@@ -191,6 +191,8 @@ enum PostgresSchema {
         ],
         // 3: problem reports and their history (the correction loop, 纠错).
         ProblemLedger.schema(.postgres),
+        // 4: owners' promised update intervals (supply and freshness reports).
+        SupplyLedger.schema,
     ]
 
     /// No two versions of one entity overlap in time: after each statement that wrote rows, the

@@ -55,6 +55,19 @@ extension PostgresStore: ProblemStore {
         return try readers.with(timeLimited: false) { try ConsistencyLedger.findings(PGLedger($0), checks: checks, layer: layer, catalog: catalog) }
     }
 
+    public func supplyPromises() throws -> [SupplyPromise] {
+        try readers.with { try SupplyLedger.promises(PGLedger($0)) }
+    }
+
+    public func setSupplyPromise(layer: String, everyDays: Int?, by: String) throws {
+        guard try self.layer(id: layer) != nil else { throw StoreError("no layer '\(layer)'", kind: .notFound) }
+        try write { try SupplyLedger.promise(PGLedger($0), layer: layer, everyDays: everyDays, by: by, at: GovernanceRules.timestamp()) }
+    }
+
+    public func supplyFigures(layer: LayerInfo, on day: String) throws -> LayerSupplyFigures? {
+        try readers.with(timeLimited: false) { try SupplyLedger.figures(PGLedger($0), layer: layer, on: day) }
+    }
+
     public func problemAttachment(problem id: Int64) throws -> ProblemAttachment? {
         try readers.with { try ProblemLedger.attachment(PGLedger($0), problem: id) }
     }

@@ -88,6 +88,7 @@ public enum OneMapApplication {
         GovernanceRoutes(store: store, governance: governance).register(on: router)
         FeatureEditRoutes(store: store, governance: governance, tiles: tiles, fallbackBaseURL: base).register(on: router)
         ProblemRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
+        SupplyRoutes(store: store, governance: governance, lane: exportLane).register(on: router)
         let shelf = ArchiveShelf(directory: configuration.tilesDirectory) { [logger] p in
             logger.warning("tile archive skipped", metadata: ["problem": .string(p)])
         }

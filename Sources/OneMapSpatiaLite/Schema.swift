@@ -180,6 +180,8 @@ enum Schema {
         ],
         // 7: problem reports and their history (the correction loop, 纠错).
         ProblemLedger.schema(.sqlite),
+        // 8: owners' promised update intervals (supply and freshness reports).
+        SupplyLedger.schema,
     ]
 
     /// The triggers that fill `statistics_row_changes`. Buildings and areas log only changes of what

@@ -55,6 +55,19 @@ extension SpatiaLiteStore: ProblemStore {
         return try readers.with(timeLimited: false) { try ConsistencyLedger.findings(SQLiteLedger($0), checks: checks, layer: layer, catalog: catalog) }
     }
 
+    public func supplyPromises() throws -> [SupplyPromise] {
+        try readers.with { try SupplyLedger.promises(SQLiteLedger($0)) }
+    }
+
+    public func setSupplyPromise(layer: String, everyDays: Int?, by: String) throws {
+        guard try self.layer(id: layer) != nil else { throw StoreError("no layer '\(layer)'", kind: .notFound) }
+        try governanceWrite { try SupplyLedger.promise(SQLiteLedger($0), layer: layer, everyDays: everyDays, by: by, at: GovernanceRules.timestamp()) }
+    }
+
+    public func supplyFigures(layer: LayerInfo, on day: String) throws -> LayerSupplyFigures? {
+        try readers.with(timeLimited: false) { try SupplyLedger.figures(SQLiteLedger($0), layer: layer, on: day) }
+    }
+
     public func problemAttachment(problem id: Int64) throws -> ProblemAttachment? {
         try readers.with { try ProblemLedger.attachment(SQLiteLedger($0), problem: id) }
     }

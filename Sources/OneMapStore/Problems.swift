@@ -222,4 +222,11 @@ public protocol ProblemStore: Sendable {
     /// What the consistency checks `checks` find in the data in force now; `layer`: geometries of
     /// that layer only (nil: every layer).
     func consistencyFindings(_ checks: Set<ConsistencyCheck>, layer: String?) throws -> [ConsistencyFinding]
+
+    /// The owners' promised update intervals, by layer.
+    func supplyPromises() throws -> [SupplyPromise]
+    /// Declares (or, with nil, withdraws) a layer's promised update interval.
+    func setSupplyPromise(layer: String, everyDays: Int?, by: String) throws
+    /// The layer's records and completeness on `day` (nil: a layer without rows of its own).
+    func supplyFigures(layer: LayerInfo, on day: String) throws -> LayerSupplyFigures?
 }

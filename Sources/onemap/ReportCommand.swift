@@ -6,11 +6,18 @@ import OneMapQuery
 import OneMapReports
 import OneMapStore
 
-/// `onemap report`: what `GET /reports/area` answers, written to a file for the named department
-/// (default: the public view); audited first, as the report cites its record.
+/// `onemap report [area] …` and `onemap report supply …`.
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Write an area report (PDF, HTML, XLSX or JSON): map, key figures, tables, change, provenance.")
+        commandName: "report", abstract: "Write an area report, or the monthly supply and freshness report.",
+        subcommands: [AreaReportCommand.self, SupplyReportCommand.self], defaultSubcommand: AreaReportCommand.self)
+}
+
+/// `onemap report [area]`: what `GET /reports/area` answers, written to a file for the named
+/// department (default: the public view); audited first, as the report cites its record.
+struct AreaReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "area", abstract: "Write an area report (PDF, HTML, XLSX or JSON): map, key figures, tables, change, provenance.")
 
     @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
     @Option(help: "Administrative code of the area.") var area: String
