@@ -86,8 +86,9 @@ struct SupplyRoutes: Sendable {
         var days: Int?
         if !withdraw {
             let json = try JSONBody.parse(try await JSONBody.read(request, upTo: 64 << 10), hint: "a promise is {\"everyDays\": 30}")
-            guard let body = json as? [String: Any], Set(body.keys) == ["everyDays"], let n = body["everyDays"] as? Int,
-                  !(body["everyDays"] is Bool), (1...3660).contains(n) else {
+            // Booleans arrive as a subclass of NSNumber: only a plain number is a count of days.
+            guard let body = json as? [String: Any], Set(body.keys) == ["everyDays"], let number = body["everyDays"] as? NSNumber,
+                  type(of: number) == NSNumber.self, let n = Int(exactly: number.doubleValue), (1...3660).contains(n) else {
                 throw APIError.badRequest("a promise is {\"everyDays\": N}, N from 1 to 3660 days between updates")
             }
             days = n
