@@ -409,6 +409,26 @@ enum OpenAPIDocument {
                 extra: ["409": error("The problem's state has no such step")], body: stepBody, keyed: true)
         }
 
+        // Supply and freshness: promises and the monthly report.
+        get("/supply", op("supply", "Supply and freshness per department and layer: records, updates against the promise, completeness, corrections; ranked",
+                          tag: "Quality", [query("month", "The month, YYYY-MM (default: this month up to now)", .string(pattern: "^[0-9]{4}-(0[1-9]|1[0-2])$")),
+                                           query("f", "json, or the 通报 as pdf or xlsx", .string(oneOf: ["json", "pdf", "xlsx"]))],
+                          ok: R(description: "The report", content: ["application/json": .init(schema: .ref("SupplyReport")),
+                                                                     "application/pdf": .init(schema: .string(format: "binary")),
+                                                                     XLSXWriter.mediaType: .init(schema: .string(format: "binary"))]),
+                          keyed: true))
+        get("/supply/promises", op("supplyPromises", "The owners' promised update intervals", tag: "Quality",
+                                   ok: json("The promises", .ref("SupplyPromises")), keyed: true))
+        let promiseLayer = path("layer", "A layer id", .string(oneOf: layers.filter { $0.id != "admin_labels" }.map(\.id)))
+        var promiseBody = S.object(["everyDays": .integer(minimum: 1, maximum: 3660)], required: ["everyDays"])
+        promiseBody.additionalPropertiesAllowed = false
+        paths["/supply/promises/{layer}", default: .init()].put = op(
+            "promiseSupply", "The layer's owner (or the administrator) declares at most how many days pass between updates", tag: "Quality",
+            [promiseLayer], ok: json("The promises", .ref("SupplyPromises")), body: jsonBody(promiseBody), keyed: true)
+        paths["/supply/promises/{layer}", default: .init()].delete = op(
+            "withdrawSupplyPromise", "The owner withdraws the promise", tag: "Quality", [promiseLayer], ok: R(description: "Withdrawn"),
+            status: "204", keyed: true)
+
         return OpenAPI.Document(
             info: .init(title: "OneMap 三明市时空一张图", version: "1.0.0",
                         description: "OGC API – Features (Parts 1 to 4) and Tiles, vector tiles, statistics, change lists, exports, reports and data sharing (applications, grants, audit) of Sanming's spatiotemporal one map."),
