@@ -154,3 +154,71 @@ def test_viewer_with_a_department_key_sees_what_the_department_sees(browser, bas
     assert "key=" not in keyed["search"] and keyed["stored"], keyed
     assert admin_key not in browser.current_url
     browser.execute_script("sessionStorage.clear()")
+
+
+PROBLEM_SETUP = """
+const done = arguments[arguments.length - 1];
+const started = Date.now();
+(function poll() {
+  const map = window.onemapMap;
+  if (map && map.loaded() && map.areTilesLoaded() && !map.isMoving() && window.onemapProblems && map.getLayer('problems-circle')) {
+    const b = map.queryRenderedFeatures({layers: ['buildings-fill']}).filter(f => f.id !== undefined);
+    done({building: b.length ? {id: b[0].id, code: b[0].properties.entity_code} : null});
+  } else if (Date.now() - started > 80000) { done({error: 'map never became idle'}); }
+  else { setTimeout(poll, 250); }
+})();
+"""
+
+CIRCLES = """
+const done = arguments[arguments.length - 1];
+window.onemapProblems.refresh().then(() => {
+  const map = window.onemapMap;
+  map.once('idle', () => done(map.queryRenderedFeatures({layers: ['problems-circle']}).map(f => f.properties.id)));
+  map.triggerRepaint();
+});
+"""
+
+
+def test_problems_are_a_layer_and_the_panel_files_and_decides(browser, base_url, admin_key):
+    import re
+    import subprocess
+    out = subprocess.run([os.environ["ONEMAP_BIN"], "dept", "key", "SMZRZY", "--db", os.environ["ONEMAP_DB"]],
+                         capture_output=True, text=True, check=True).stdout
+    owner_key = re.search(r"(om_[0-9a-f]{40})", out).group(1)
+    # The data centre files a problem on a building from its panel.
+    browser.get(f"{base_url}/?key={admin_key}#17/26.2705/117.6365")
+    setup = browser.execute_async_script(PROBLEM_SETUP)
+    assert "error" not in setup and setup["building"], setup
+    b = setup["building"]
+    # Clicking the building offers 报告问题.
+    has_form = browser.execute_async_script("""
+      const done = arguments[arguments.length - 1];
+      const map = window.onemapMap;
+      const f = map.queryRenderedFeatures({layers: ['buildings-fill']}).find(x => x.id === arguments[0]);
+      const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+      const c = map.project([(ring[0][0] + ring[2][0]) / 2, (ring[0][1] + ring[2][1]) / 2]);
+      map.fire('click', {point: map.project(map.unproject(c)), lngLat: map.unproject(c), originalEvent: {}});
+      setTimeout(() => done(!!document.getElementById('problem-submit') && document.getElementById('info').innerText.includes('报告问题')), 300);
+    """, b["id"])
+    assert has_form
+    filed = browser.execute_async_script("""
+      const done = arguments[arguments.length - 1];
+      window.onemapProblems.fileProblem('buildings', arguments[0], '浏览器测试：楼层数有误', 'floors', '7', 'high').then(done);
+    """, b["id"])
+    assert filed["status"] == 201 and "问题 #" in filed["text"] and "待受理" in filed["text"], filed
+    pid = filed["id"]
+    assert pid in browser.execute_async_script(CIRCLES)
+    # The owner (自然资源局) opens it: its panel offers 受理 and 驳回; accepting moves it on.
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(f"{base_url}/?key={owner_key}#17/26.2705/117.6365")
+    assert "error" not in browser.execute_async_script(PROBLEM_SETUP)
+    text = browser.execute_async_script("const d = arguments[arguments.length - 1]; window.onemapProblems.showProblem(arguments[0]).then(d);", pid)
+    assert "受理 accept" in text and "驳回 reject" in text and "浏览器测试" in text, text
+    step = browser.execute_async_script("const d = arguments[arguments.length - 1]; window.onemapProblems.takeStep(arguments[0], 'accept', '核实中').then(d);", pid)
+    assert step["status"] == 200 and step["state"] == "accepted" and "已受理" in step["text"], step
+    # Without a key the viewer has no problem layer.
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(f"{base_url}/#12/26.2705/117.6365")
+    browser.refresh()  # a change of the hash alone does not reload the page
+    browser.execute_async_script(WAIT_IDLE)
+    assert browser.execute_script("return !!window.onemapMap.getLayer('problems-circle') || !!window.onemapProblems") is False
