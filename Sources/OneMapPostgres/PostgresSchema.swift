@@ -193,6 +193,8 @@ enum PostgresSchema {
         ProblemLedger.schema(.postgres),
         // 4: owners' promised update intervals (supply and freshness reports).
         SupplyLedger.schema,
+        // 5: departments' webhooks for problem events.
+        WebhookLedger.schema,
     ]
 
     /// No two versions of one entity overlap in time: after each statement that wrote rows, the

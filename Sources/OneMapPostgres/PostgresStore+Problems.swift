@@ -55,6 +55,22 @@ extension PostgresStore: ProblemStore {
         return try readers.with(timeLimited: false) { try ConsistencyLedger.findings(PGLedger($0), checks: checks, layer: layer, catalog: catalog) }
     }
 
+    public func problemWebhooks() throws -> [ProblemWebhook] {
+        try readers.with { try WebhookLedger.all(PGLedger($0)) }
+    }
+
+    public func setProblemWebhook(department: String, url: String, secret: String) throws {
+        try write { try WebhookLedger.set(PGLedger($0), department: department, url: url, secret: secret, at: GovernanceRules.timestamp()) }
+    }
+
+    public func removeProblemWebhook(department: String) throws -> Bool {
+        try write { try WebhookLedger.remove(PGLedger($0), department: department) }
+    }
+
+    public func recordWebhookDelivery(department: String, through event: Int64?, error: String?) throws {
+        try write { try WebhookLedger.record(PGLedger($0), department: department, through: event, error: error, at: GovernanceRules.timestamp()) }
+    }
+
     public func supplyPromises() throws -> [SupplyPromise] {
         try readers.with { try SupplyLedger.promises(PGLedger($0)) }
     }

@@ -97,6 +97,7 @@ public enum OneMapApplication {
         // server, stopped after it): the audit writer first, so it stops last and writes the
         // records of the last requests.
         var services: [any TickingService] = [AuditWriterService(trail: audit, logger: logger)]
+        services.append(ProblemWebhookService(delivery: ProblemWebhookDelivery(store: store, governance: governance), logger: logger))
         if let feed { services.append(ChangeFeedService(feed: feed, logger: logger)) }
         if let snapshots = builder.snapshots { services.append(SnapshotBuilderService(snapshots: snapshots, logger: logger)) }
         let serviceStates = services.map { ($0.name, $0.state) }

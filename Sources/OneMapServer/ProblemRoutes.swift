@@ -24,6 +24,9 @@ struct ProblemRoutes: Sendable {
         router.post("/problems") { request, context in try await self.file(request, context) }
         router.get("/problems") { request, context in try await self.list(request, context) }
         router.get("/problems/feed") { request, context in try await self.feed(request, context) }
+        router.put("/problems/webhook") { request, context in try await self.setWebhook(request, context) }
+        router.get("/problems/webhook") { request, context in try await self.webhook(request, context) }
+        router.delete("/problems/webhook") { request, context in try await self.removeWebhook(request, context) }
         router.get("/problems/:id") { request, context in try await self.one(request, context) }
         router.get("/problems/:id/attachment") { request, context in try await self.attachment(request, context) }
         // One route per step: `/problems/{id}/attachment` answers GET only.
@@ -401,5 +404,61 @@ struct ProblemRoutes: Sendable {
         let events: [ProblemDocument.Event]
         /// Pass as `since` to read on.
         let next: Int64
+    }
+
+    // MARK: webhooks
+
+    struct WebhookDocument: Encodable {
+        let url: String
+        /// Shown once, when the webhook is registered: deliveries carry its HMAC.
+        let secret: String?
+        let lastEvent: Int64
+        let failures: Int
+        let lastError: String?
+        let updatedAt: String
+    }
+
+    /// `PUT /problems/webhook` {"url"}: the caller's department is pushed the events of problems it
+    /// owns or reported, from now on.
+    func setWebhook(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
+        try FeatureRoutes.checkOnly(request, allowed: [])
+        let d = try department(context)
+        let json = try JSONBody.parse(try await JSONBody.read(request, upTo: 64 << 10), hint: "a webhook is {\"url\": \"https://…\"}")
+        guard let body = json as? [String: Any], Set(body.keys) == ["url"], let text = body["url"] as? String, text.count <= 2000,
+              let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), !(url.host ?? "").isEmpty else {
+            throw APIError.badRequest("a webhook is {\"url\": \"http(s)://host/path\"}: an http or https URL of at most 2,000 characters")
+        }
+        let secret = Digest.randomBytes(32).map { String(format: "%02x", $0) }.joined()
+        let store = self.store
+        let hook = try await blocking { () throws -> ProblemWebhook? in
+            try store.setProblemWebhook(department: d.code, url: text, secret: secret)
+            return try store.problemWebhooks().first { $0.department == d.code }
+        }
+        governance.audit(request, context, action: "change", route: "/problems/webhook", outcome: "201 webhook set")
+        guard let hook else { throw APIError(.internalServerError, "ServerError", "the webhook was not stored") }
+        return try JSONResponse.encode(WebhookDocument(url: hook.url, secret: secret, lastEvent: hook.lastEvent, failures: hook.failures,
+                                                       lastError: hook.lastError, updatedAt: hook.updatedAt), status: .created)
+    }
+
+    func webhook(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
+        try FeatureRoutes.checkOnly(request, allowed: [])
+        let d = try department(context)
+        let store = self.store
+        guard let hook = try await blocking({ try store.problemWebhooks().first { $0.department == d.code } }) else {
+            throw APIError.notFound("\(d.code) has no webhook; set one with PUT /problems/webhook")
+        }
+        return try JSONResponse.encode(WebhookDocument(url: hook.url, secret: nil, lastEvent: hook.lastEvent, failures: hook.failures,
+                                                       lastError: hook.lastError, updatedAt: hook.updatedAt))
+    }
+
+    func removeWebhook(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
+        try FeatureRoutes.checkOnly(request, allowed: [])
+        let d = try department(context)
+        let store = self.store
+        guard try await blocking({ try store.removeProblemWebhook(department: d.code) }) else {
+            throw APIError.notFound("\(d.code) has no webhook")
+        }
+        governance.audit(request, context, action: "change", route: "/problems/webhook", outcome: "204 webhook removed")
+        return Response(status: .noContent)
     }
 }

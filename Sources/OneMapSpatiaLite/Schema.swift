@@ -182,6 +182,8 @@ enum Schema {
         ProblemLedger.schema(.sqlite),
         // 8: owners' promised update intervals (supply and freshness reports).
         SupplyLedger.schema,
+        // 9: departments' webhooks for problem events.
+        WebhookLedger.schema,
     ]
 
     /// The triggers that fill `statistics_row_changes`. Buildings and areas log only changes of what

@@ -55,6 +55,22 @@ extension SpatiaLiteStore: ProblemStore {
         return try readers.with(timeLimited: false) { try ConsistencyLedger.findings(SQLiteLedger($0), checks: checks, layer: layer, catalog: catalog) }
     }
 
+    public func problemWebhooks() throws -> [ProblemWebhook] {
+        try readers.with { try WebhookLedger.all(SQLiteLedger($0)) }
+    }
+
+    public func setProblemWebhook(department: String, url: String, secret: String) throws {
+        try governanceWrite { try WebhookLedger.set(SQLiteLedger($0), department: department, url: url, secret: secret, at: GovernanceRules.timestamp()) }
+    }
+
+    public func removeProblemWebhook(department: String) throws -> Bool {
+        try governanceWrite { try WebhookLedger.remove(SQLiteLedger($0), department: department) }
+    }
+
+    public func recordWebhookDelivery(department: String, through event: Int64?, error: String?) throws {
+        try governanceWrite { try WebhookLedger.record(SQLiteLedger($0), department: department, through: event, error: error, at: GovernanceRules.timestamp()) }
+    }
+
     public func supplyPromises() throws -> [SupplyPromise] {
         try readers.with { try SupplyLedger.promises(SQLiteLedger($0)) }
     }

@@ -275,3 +275,67 @@ package enum ProblemLedger {
         }.first
     }
 }
+
+/// Where a department wants its problems' events pushed: a URL, the secret its deliveries are
+/// signed with, and how far delivery has got.
+public struct ProblemWebhook: Sendable, Hashable {
+    public let department: String
+    public let url: String
+    public let secret: String
+    /// The last event delivered (or skipped as not the department's).
+    public let lastEvent: Int64
+    public let failures: Int
+    public let lastError: String?
+    public let updatedAt: String
+
+    package init(department: String, url: String, secret: String, lastEvent: Int64, failures: Int, lastError: String?, updatedAt: String) {
+        self.department = department; self.url = url; self.secret = secret; self.lastEvent = lastEvent; self.failures = failures
+        self.lastError = lastError; self.updatedAt = updatedAt
+    }
+}
+
+/// Webhooks in SQL, once for both backends.
+package enum WebhookLedger {
+    package static let schema = [
+        """
+        CREATE TABLE problem_webhooks (department TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL,
+          last_event INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, updated_at TEXT NOT NULL)
+        """,
+    ]
+
+    package static let copyTable = CopyTable("problem_webhooks", key: "department", [
+        ("department", .text), ("url", .text), ("secret", .text), ("last_event", .int), ("failures", .int), ("last_error", .text), ("updated_at", .text)])
+
+    package static func all(_ c: any LedgerConnection) throws -> [ProblemWebhook] {
+        try c.rows("SELECT department, url, secret, last_event, failures, last_error, updated_at FROM problem_webhooks ORDER BY department") { r in
+            ProblemWebhook(department: r.text(0) ?? "", url: r.text(1) ?? "", secret: r.text(2) ?? "", lastEvent: r.int(3), failures: Int(r.int(4)),
+                           lastError: r.text(5), updatedAt: r.text(6) ?? "")
+        }
+    }
+
+    /// Registers (or replaces) a department's webhook; delivery starts after the newest event.
+    package static func set(_ c: any LedgerConnection, department: String, url: String, secret: String, at: String) throws {
+        let newest = try c.firstInt("SELECT max(id) FROM problem_events") ?? 0
+        try c.run("DELETE FROM problem_webhooks WHERE department = ?1", [.text(department)])
+        try c.run("INSERT INTO problem_webhooks(department, url, secret, last_event, failures, updated_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+                  [.text(department), .text(url), .text(secret), .int(newest), .text(at)])
+    }
+
+    package static func remove(_ c: any LedgerConnection, department: String) throws -> Bool {
+        let had = try c.firstInt("SELECT count(*) FROM problem_webhooks WHERE department = ?1", [.text(department)]) ?? 0
+        try c.run("DELETE FROM problem_webhooks WHERE department = ?1", [.text(department)])
+        return had > 0
+    }
+
+    /// After a delivery: delivered through `event` (nil error), or failed (the cursor stays).
+    package static func record(_ c: any LedgerConnection, department: String, through event: Int64?, error: String?, at: String) throws {
+        if let event {
+            let newer = c.dialect == .sqlite ? "max(last_event, ?2)" : "greatest(last_event, ?2)"
+            try c.run("UPDATE problem_webhooks SET last_event = \(newer), failures = 0, last_error = NULL, updated_at = ?3 WHERE department = ?1",
+                      [.text(department), .int(event), .text(at)])
+        } else {
+            try c.run("UPDATE problem_webhooks SET failures = failures + 1, last_error = ?2, updated_at = ?3 WHERE department = ?1",
+                      [.text(department), .text(String((error ?? "failed").prefix(500))), .text(at)])
+        }
+    }
+}

@@ -223,6 +223,14 @@ public protocol ProblemStore: Sendable {
     /// that layer only (nil: every layer).
     func consistencyFindings(_ checks: Set<ConsistencyCheck>, layer: String?) throws -> [ConsistencyFinding]
 
+    /// Departments' webhooks for problem events.
+    func problemWebhooks() throws -> [ProblemWebhook]
+    func setProblemWebhook(department: String, url: String, secret: String) throws
+    /// False when the department had none.
+    func removeProblemWebhook(department: String) throws -> Bool
+    /// A delivery's outcome: delivered through `event`, or failed with `error`.
+    func recordWebhookDelivery(department: String, through event: Int64?, error: String?) throws
+
     /// The owners' promised update intervals, by layer.
     func supplyPromises() throws -> [SupplyPromise]
     /// Declares (or, with nil, withdraws) a layer's promised update interval.

@@ -29,6 +29,7 @@ import Testing
                                         by: ProblemActorName(principal: "SMJY/om_abc", department: "SMJY"))
         _ = try s.advanceProblem(id: problem.id, .reject, by: ProblemActorName(principal: "SMJY/om_abc", department: "SMJY"), note: "无误", version: nil)
         try s.setSupplyPromise(layer: "shops", everyDays: 30, by: "SMJY/om_abc")
+        try s.setProblemWebhook(department: "SMJY", url: "http://127.0.0.1:9/hook", secret: "s3cret")
         try s.appendAudit((1...3).map { AuditRecord(at: "2026-12-0\($0)T00:00:00Z", principal: "cli:t", action: "change", endpoint: "onemap", outcome: "ok") })
         return db
     }
@@ -43,7 +44,7 @@ import Testing
         let source = try Self.filled()
         let middle = try Backend.postgres.fresh(), back = try Backend.spatialite.fresh()
         let tables = try middle.store.restore(from: source.store) { _, _ in }
-        #expect(tables.map(\.name).contains("layer_shops") && tables.last?.name == "supply_promises")
+        #expect(tables.map(\.name).contains("layer_shops") && tables.last?.name == "problem_webhooks")
         _ = try back.store.restore(from: middle.store) { _, _ in }
         for t in tables {
             let a = try Self.rows(source.store, t), b = try Self.rows(middle.store, t), c = try Self.rows(back.store, t)

@@ -298,3 +298,57 @@ def test_an_import_runs_the_checks_files_a_finding_and_the_next_import_closes_it
     # The data centre, which reported it, confirms.
     r = step(s["admin"], base_url, p["id"], "confirm", note="已核实")
     assert r.status_code == 200 and r.json()["state"] == "confirmed", r.text
+
+
+def test_a_departments_webhook_is_pushed_its_problems_events_signed(loop, base_url):
+    import hashlib
+    import hmac
+    import http.server
+    import threading
+    received = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((body, self.headers.get("X-OneMap-Signature")))
+            # The first delivery fails: it must come again.
+            self.send_response(500 if len(received) == 1 else 204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        s = loop["s"]
+        url = f"http://127.0.0.1:{server.server_address[1]}/onemap"
+        assert s["reporter"].put(f"{base_url}/problems/webhook", json={"url": "ftp://example/x"}).status_code == 400
+        r = s["reporter"].put(f"{base_url}/problems/webhook", json={"url": url})
+        assert r.status_code == 201, r.text
+        secret = r.json()["secret"]
+        assert len(secret) == 64 and "secret" not in s["reporter"].get(f"{base_url}/problems/webhook").json()
+        pid = s["reporter"].post(f"{base_url}/problems", json={"layer": "pb_sites", "description": "推送测试：坐标偏移"}).json()["id"]
+        assert step(s["owner"], base_url, pid, "accept").status_code == 200
+        # Another department's problem on a layer the reporter cannot read is never pushed to it.
+        s["owner"].post(f"{base_url}/problems", json={"layer": "pb_secret", "description": "内部：不应推送"})
+        deadline = time.time() + 20
+        events = []
+        while time.time() < deadline:
+            events = [e for body, _ in received[1:] for e in json.loads(body)["events"]]
+            if {"file", "accept"} <= {e["action"] for e in events if e["problem"] == pid}:
+                break
+            time.sleep(0.3)
+        assert len(received) >= 2, received
+        assert [(e["problem"], e["action"]) for e in events if e["problem"] == pid] == [(pid, "file"), (pid, "accept")]
+        assert all(json.loads(body)["department"] == "SMPR" for body, _ in received)
+        for body, signature in received:
+            assert signature == "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        secret_problems = {p["id"] for p in s["owner"].get(f"{base_url}/problems", params={"layer": "pb_secret"}).json()["problems"]}
+        assert not secret_problems & {e["problem"] for e in events}
+        state = s["reporter"].get(f"{base_url}/problems/webhook").json()
+        assert state["failures"] == 0 and state["lastEvent"] >= max(e["id"] for e in events)
+        assert s["reporter"].delete(f"{base_url}/problems/webhook").status_code == 204
+        assert s["reporter"].get(f"{base_url}/problems/webhook").status_code == 404
+    finally:
+        server.shutdown()

@@ -395,6 +395,15 @@ enum OpenAPIDocument {
                                   query("limit", "Events", .integer(minimum: 1, maximum: 1000)),
                                   query("concerning", "me: only problems the caller owns or reported", .string(oneOf: ["me", "all"]))],
                                  ok: json("The events and the next cursor", .ref("ProblemFeed")), keyed: true))
+        var hookBody = S.object(["url": .string(format: "uri", minLength: 8)], required: ["url"])
+        hookBody.additionalPropertiesAllowed = false
+        paths["/problems/webhook", default: .init()].put = op(
+            "setProblemWebhook", "Push the events of problems the caller's department owns or reported to this URL (signed; the secret is shown once)",
+            tag: "Quality", ok: json("The webhook and its secret", .ref("ProblemWebhook")), status: "201", body: jsonBody(hookBody), keyed: true)
+        get("/problems/webhook", op("problemWebhook", "The caller's webhook and how far delivery has got", tag: "Quality",
+                                    ok: json("The webhook", .ref("ProblemWebhook")), keyed: true))
+        paths["/problems/webhook", default: .init()].delete = op("removeProblemWebhook", "Stop the pushes", tag: "Quality",
+                                                                 ok: R(description: "Removed"), status: "204", keyed: true)
         get("/problems/{problemId}", op("problem", "One problem with its history", tag: "Quality", [problemId],
                                         ok: json("The problem", .ref("Problem")), keyed: true))
         get("/problems/{problemId}/attachment", op("problemAttachment", "The evidence file", tag: "Quality", [problemId],

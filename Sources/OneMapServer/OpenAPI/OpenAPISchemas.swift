@@ -151,6 +151,8 @@ extension OpenAPI {
             "SupplyPromises": .object(["promises": .array(of: .object(["layer": .string(), "everyDays": .integer(minimum: 1), "declaredBy": .string(),
                                                                      "declaredAt": .string()], required: ["layer", "everyDays"]))],
                                       required: ["promises"]),
+            "ProblemWebhook": .object(["url": .string(), "secret": .string(), "lastEvent": .integer(minimum: 0), "failures": .integer(minimum: 0),
+                                       "lastError": .string(), "updatedAt": .string()], required: ["url", "lastEvent", "failures"]),
             "Health": .object(["status": .string(oneOf: ["ok", "degraded"]), "layers": .integer(minimum: 0),
                                "store": .object(["state": .string(oneOf: ["ok", "unreachable"])], required: ["state"])],
                               required: ["status", "store"]),
