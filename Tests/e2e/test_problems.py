@@ -352,3 +352,35 @@ def test_a_departments_webhook_is_pushed_its_problems_events_signed(loop, base_u
         assert s["reporter"].get(f"{base_url}/problems/webhook").status_code == 404
     finally:
         server.shutdown()
+
+
+def test_personal_fields_in_problems_follow_the_callers_view(loop, base_url):
+    import e2e_db
+    s = loop["s"]
+    police = session(key_of(cli("dept", "key", "SMGA")))
+    granted = session(key_of(cli("dept", "add", "SMPG", "三明市纠错授权局")))
+    # A grant on population without the masked identity or the person key.
+    r = granted.post(f"{base_url}/applications", json={"layer": "population", "fields": ["sex", "birth_year"], "purpose": "人口纠错测试",
+                                                       "validTo": "2099-01-01"})
+    assert r.status_code == 201, r.text
+    assert police.post(f"{base_url}/applications/{r.json()['id']}/approve").status_code == 200
+    time.sleep(1.2)
+    rid, key = e2e_db.query("SELECT id, person_key FROM population WHERE valid_to IS NULL AND person_key IS NOT NULL ORDER BY id LIMIT 1")[0]
+    r = police.post(f"{base_url}/problems", json={"layer": "population", "id": rid, "field": "masked_identity",
+                                                  "description": "身份信息与户籍底册不符", "proposedValue": "350402********4321"})
+    assert r.status_code == 201, r.text
+    filed = r.json()
+    assert filed["target"]["key"] == key and filed["proposedValue"] == "350402********4321"
+    # The granted department sees the problem, but neither the person key nor the personal value.
+    seen = granted.get(f"{base_url}/problems/{filed['id']}")
+    assert seen.status_code == 200, seen.text
+    doc = seen.json()
+    assert doc["target"]["keyMasked"] is True and "key" not in doc["target"]
+    assert doc["proposedValueMasked"] is True and "proposedValue" not in doc
+    assert key not in seen.text and "350402********4321" not in seen.text
+    # A department without the right to read people does not see it at all; the data centre sees it whole.
+    assert s["outsider"].get(f"{base_url}/problems/{filed['id']}").status_code == 404
+    assert s["admin"].get(f"{base_url}/problems/{filed['id']}").json()["proposedValue"] == "350402********4321"
+    # Filing on a field the caller is not shown is refused.
+    r = granted.post(f"{base_url}/problems", json={"layer": "population", "id": rid, "field": "masked_identity", "description": "看不到的字段"})
+    assert r.status_code == 403 and "masked_identity" in r.json()["description"]
