@@ -4,7 +4,6 @@ log and the problems' histories, and must equal the server's."""
 import datetime
 import math
 import os
-import re
 import statistics
 import subprocess
 
@@ -13,6 +12,7 @@ import requests
 
 import e2e_db
 from test_exports import xlsx_to_csv
+from test_problems import cli, key_of
 
 REQUIRED = {
     "buildings": ["entity_code", "floors", "use", "built_date"],
@@ -20,16 +20,6 @@ REQUIRED = {
     "businesses": ["credit_code", "name", "industry", "employees", "registered", "building_code"],
     "admin_areas": ["code", "name", "level", "synthetic"],
 }
-
-
-def cli(*args):
-    r = subprocess.run([os.environ["ONEMAP_BIN"], *args, "--db", os.environ["ONEMAP_DB"]], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
-
-
-def key_of(out):
-    return re.search(r"(om_[0-9a-f]{40})", out).group(1)
 
 
 def utc8_today():
