@@ -17,7 +17,7 @@ struct ProblemRoutes: Sendable {
 
     /// A base64 attachment at the size limit, with room for the rest of the report.
     static let maxBody = (ProblemRules.maxAttachmentBytes / 3 + 1) * 4 + (256 << 10)
-    static let listParameters: Set<String> = ["layer", "state", "priority", "department", "role", "bbox", "from", "to", "overdue", "check",
+    static let listParameters: Set<String> = ["layer", "state", "priority", "department", "role", "bbox", "area", "from", "to", "overdue", "check",
                                               "limit", "offset", "f"]
 
     func register(on router: RecordingRouter<OneMapRequestContext>) {
@@ -240,7 +240,7 @@ struct ProblemRoutes: Sendable {
     func list(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         let d = try department(context)
         var q = ProblemQuery()
-        var department: String?, role: String?, limit = 100, offset = 0, geojson = false
+        var department: String?, role: String?, limit = 100, offset = 0, geojson = false, areaCode: String?
         var seen: Set<String> = []
         for (k, v) in QueryItems.of(request) {
             let key = String(k)
@@ -275,6 +275,9 @@ struct ProblemRoutes: Sendable {
                 role = v
             case "bbox":
                 do { q.bbox = try ItemsRequest.parseBBox(v, crs: .crs84) } catch { throw APIError.badRequest(error.description) }
+            case "area":
+                try AreaRoutes.check(v)
+                areaCode = v
             case "from": q.filedFrom = try AreaRoutes.day(v)
             case "to": q.filedBefore = try AreaRoutes.day(v)
             case "overdue":
@@ -301,18 +304,30 @@ struct ProblemRoutes: Sendable {
         case "reporter": q.reporter = department ?? d.code
         default: eitherSide = department
         }
-        let query = q, side = eitherSide, pageStart = offset, pageSize = limit
+        let query = q, side = eitherSide, pageStart = offset, pageSize = limit, code = areaCode
         let caller = context.caller, base = base(request), store = self.store, governance = self.governance
         let (docs, matched) = try await blocking { () throws -> ([ProblemDocument], Int) in
             let sight = Sight(caller: caller, governance: governance, store: store)
+            // area=CODE: problems located in the area's boundary in force today.
+            var within: PreparedGeometry?
+            if let code {
+                var parts: [Geometry] = []
+                try store.queryFeatures(FeatureQuery(layer: CoreLayers.adminAreas.id, time: .instant(ISODate.string(Date())),
+                                                     equals: [PropertyEquals(field: "code", value: .string(code))])) { parts.append($0.geometry) }
+                guard !parts.isEmpty else { throw APIError.notFound("no administrative area '\(code)' today") }
+                let engine = GeometryEngine()
+                within = try engine.prepare(parts.count == 1 ? parts[0] : (try engine.union(parts) ?? parts[0]))
+            }
             let all = try store.problems(query).filter { p in
                 if let side, p.owner != side, p.reporter != side { return false }
+                if let within { guard let l = p.location, try within.intersects(l) else { return false } }
                 return try sight.sees(p)
             }
             let page = all.dropFirst(pageStart).prefix(pageSize)
             return (try page.map { try document($0, sight, history: false, base: base) }, all.count)
         }
-        governance.audit(request, context, route: "/problems", layer: q.layers?.sorted().joined(separator: ","), area: Governance.box(q.bbox), rows: docs.count)
+        governance.audit(request, context, route: "/problems", layer: q.layers?.sorted().joined(separator: ","), area: areaCode ?? Governance.box(q.bbox),
+                         rows: docs.count)
         if geojson {
             return try JSONResponse.encode(ProblemFeatures(problems: docs, matched: matched), contentType: "application/geo+json")
         }

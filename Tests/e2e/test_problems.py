@@ -213,6 +213,12 @@ def test_lists_filter_by_department_role_state_and_area_and_the_feed_moves_on(lo
     assert all(p["owner"] == "SMPW" and p["state"] in ("open", "accepted") for p in owned["problems"])
     inside = s["owner"].get(f"{base_url}/problems", params={"layer": "pb_sites", "bbox": "117.6405,26.249,117.6415,26.251"}).json()
     assert inside["numberMatched"] >= 1 and all(abs(p["location"]["coordinates"][0] - 117.641) < 1e-6 for p in inside["problems"])
+    # area=CODE: located in the area's boundary today (the sites are in the city, not in 永安).
+    city = {p["id"] for p in s["owner"].get(f"{base_url}/problems", params={"layer": "pb_sites", "area": "350400", "limit": 1000}).json()["problems"]}
+    assert {p["id"] for p in inside["problems"]} <= city
+    assert not {p["id"] for p in s["owner"].get(f"{base_url}/problems", params={"layer": "pb_sites", "area": "350481"}).json()["problems"]} & city
+    assert s["owner"].get(f"{base_url}/problems", params={"area": "999999"}).status_code == 404
+    assert s["owner"].get(f"{base_url}/problems", params={"area": "abc"}).status_code == 400
     page = s["owner"].get(f"{base_url}/problems", params={"limit": 1}).json()
     assert page["numberReturned"] == 1 and page["next"] == 1
     geo = s["owner"].get(f"{base_url}/problems", params={"f": "geojson", "layer": "pb_sites"})
