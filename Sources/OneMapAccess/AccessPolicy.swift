@@ -94,6 +94,25 @@ public final class AccessPolicy: @unchecked Sendable {
         }
     }
 
+    /// The grant under which `principal` may read profiles from `layer` (population: persons,
+    /// businesses: enterprises) on `day`: an approved grant in force whose uses include profiles.
+    /// The administrator needs one like any department; the layer's owner holds the records.
+    /// Nil: no profiles (anonymous callers never).
+    public func profileAccess(_ principal: Principal, layer: LayerInfo, on day: String = ISODate.string(Date())) throws -> ProfileAccess? {
+        guard let department = principal.department else { return nil }
+        if department.code == layer.ownerDepartment { return ProfileAccess(view: .full(layer), grant: nil, area: nil) }
+        guard let g = try activeGrants(of: department.code, on: day).first(where: { $0.layer == layer.id && $0.uses.contains(.profiles) }) else {
+            return nil
+        }
+        let granted = Set(g.fields)
+        let indices = Array(layer.fields.indices)
+        // Within a profile grant, internal and personal fields stay masked unless the grant names them.
+        let view = LayerView(layer: layer, visible: indices,
+                             masked: Set(indices.filter { layer.fields[$0].sensitivity != .public && !granted.contains(layer.fields[$0].name) }),
+                             area: try area(of: g), areaKey: g.area == nil ? nil : "grant:\(g.id)")
+        return ProfileAccess(view: view, grant: g, area: view.area)
+    }
+
     /// What `principal` may see of `layer`'s own fields (before counts of other layers are judged).
     private func recordView(of layer: LayerInfo, for principal: Principal, grantID: Int64?,
                             on day: String) throws -> (view: LayerView, grant: ShareApplication?) {
@@ -216,4 +235,12 @@ public final class AccessPolicy: @unchecked Sendable {
         let prepared = try engine.prepare(try self.area(grantArea, grantID: grantID))
         return try mine.allSatisfy { try prepared.contains($0) }
     }
+}
+
+/// A caller's right to profiles: how it sees the records' fields, the grant it reads under (nil
+/// for the layer's owner) and the area the grant is limited to.
+public struct ProfileAccess: Sendable {
+    public let view: LayerView
+    public let grant: ShareApplication?
+    public let area: Geometry?
 }

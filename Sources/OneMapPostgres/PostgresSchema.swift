@@ -195,6 +195,8 @@ enum PostgresSchema {
         SupplyLedger.schema,
         // 5: departments' webhooks for problem events.
         WebhookLedger.schema,
+        // 6: what a grant covers beyond its records (profiles: 一人一档、一企一档).
+        ["ALTER TABLE applications ADD COLUMN uses text NOT NULL DEFAULT ''"],
     ]
 
     /// No two versions of one entity overlap in time: after each statement that wrote rows, the

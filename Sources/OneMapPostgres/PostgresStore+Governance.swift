@@ -84,7 +84,7 @@ extension PostgresStore: GovernanceStore {
 
     private static let applicationColumns = """
         id, department, layer, fields_json, purpose, area_codes, area_wkb, valid_from, valid_to, status,
-        submitted_at, decided_by, decided_at, decision_note
+        submitted_at, decided_by, decided_at, decision_note, uses
         """
 
     private static func readApplication(_ r: PGRow) throws -> ShareApplication {
@@ -94,7 +94,7 @@ extension PostgresStore: GovernanceStore {
         return ShareApplication(id: r.int(0), department: r.text(1) ?? "", layer: r.text(2) ?? "", fields: GovernanceRules.applicationFields(r.text(3)),
                                 purpose: r.text(4) ?? "", area: area, validFrom: r.text(7) ?? "", validTo: r.text(8) ?? "",
                                 status: ApplicationStatus(rawValue: r.text(9) ?? "") ?? .pending, submittedAt: r.text(10) ?? "",
-                                decidedBy: r.text(11), decidedAt: r.text(12), decisionNote: r.text(13))
+                                decidedBy: r.text(11), decidedAt: r.text(12), decisionNote: r.text(13), uses: GovernanceRules.uses(r.text(14)))
     }
 
     public func submitApplication(_ a: NewApplication) throws -> ShareApplication {
@@ -102,12 +102,12 @@ extension PostgresStore: GovernanceStore {
         let (purpose, fields) = try GovernanceRules.checked(a, layer: layer)
         let id = try write { c in
             try c.query("""
-                INSERT INTO applications(department, layer, fields_json, purpose, area_codes, area_wkb, valid_from, valid_to, status, submitted_at)
-                VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'pending',$9) RETURNING id
+                INSERT INTO applications(department, layer, fields_json, purpose, area_codes, area_wkb, valid_from, valid_to, status, submitted_at, uses)
+                VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'pending',$9,$10) RETURNING id
                 """, [.text(a.department), .text(a.layer), .text(fields), .text(purpose),
                       a.area.flatMap { $0.codes.isEmpty ? nil : .text($0.codes.joined(separator: ",")) } ?? .null,
                       a.area?.geometry.map { .blob(WKB.encode($0)) } ?? .null,
-                      .text(a.validFrom), .text(a.validTo), .text(GovernanceRules.timestamp())]).row(0).int(0)
+                      .text(a.validFrom), .text(a.validTo), .text(GovernanceRules.timestamp()), .text(GovernanceRules.usesText(a.uses))]).row(0).int(0)
         }
         guard let stored = try application(id: id) else { throw StoreError("application \(id) vanished", kind: .internal) }
         return stored

@@ -4,9 +4,9 @@ import OneMapStore
 
 /// The body of `POST /applications`: {"layer", "fields": [...], "purpose", "area": CODE | [CODES]
 /// | GeoJSON polygon (in `crs`, default CRS84), "validFrom", "validTo"}, made the application of
-/// the calling department.
+/// the calling department; "uses": ["profiles"] asks for the one-person / one-enterprise files too.
 public enum ApplicationRequest {
-    static let members: Set<String> = ["layer", "fields", "purpose", "area", "crs", "validFrom", "validTo"]
+    static let members: Set<String> = ["layer", "fields", "purpose", "area", "crs", "validFrom", "validTo", "uses"]
 
     public static func parse(json: Any, department: String, today: String = ISODate.string(Date())) throws(QueryError) -> NewApplication {
         guard let body = json as? [String: Any] else { throw QueryError("the body must be a JSON object with layer, fields, purpose and validTo") }
@@ -44,6 +44,17 @@ public enum ApplicationRequest {
             area = GrantArea(geometry: try StatisticsRequest.polygon(object, crs: crs).0)
         default: throw QueryError("\"area\" must be an administrative code, a list of codes or a GeoJSON polygon")
         }
-        return NewApplication(department: department, layer: layer, fields: fields, purpose: purpose, area: area, validFrom: validFrom, validTo: validTo)
+        var uses: Set<ApplicationUse> = []
+        if let u = body["uses"], !(u is NSNull) {
+            guard let names = u as? [String] else { throw QueryError("\"uses\" must be a list, e.g. [\"profiles\"]") }
+            for n in names {
+                guard let use = ApplicationUse(rawValue: n) else {
+                    throw QueryError("use '\(n)' is not one of \(ApplicationUse.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                uses.insert(use)
+            }
+        }
+        return NewApplication(department: department, layer: layer, fields: fields, purpose: purpose, area: area, validFrom: validFrom,
+                              validTo: validTo, uses: uses)
     }
 }

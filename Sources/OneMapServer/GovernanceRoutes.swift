@@ -38,7 +38,7 @@ struct GovernanceRoutes: Sendable {
             "id": a.id, "department": a.department, "layer": a.layer, "fields": a.fields, "purpose": a.purpose,
             "validFrom": a.validFrom, "validTo": a.validTo, "status": a.status.rawValue, "submittedAt": a.submittedAt,
             "decidedBy": a.decidedBy ?? NSNull(), "decidedAt": a.decidedAt ?? NSNull(), "decisionNote": a.decisionNote ?? NSNull(),
-            "active": a.isActive(on: ISODate.string(Date())),
+            "active": a.isActive(on: ISODate.string(Date())), "uses": a.uses.map(\.rawValue).sorted(),
         ]
         if let area = a.area {
             var ao: [String: Any] = [:]

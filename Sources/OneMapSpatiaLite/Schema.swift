@@ -184,6 +184,8 @@ enum Schema {
         SupplyLedger.schema,
         // 9: departments' webhooks for problem events.
         WebhookLedger.schema,
+        // 10: what a grant covers beyond its records (profiles: 一人一档、一企一档).
+        ["ALTER TABLE applications ADD COLUMN uses TEXT NOT NULL DEFAULT ''"],
     ]
 
     /// The triggers that fill `statistics_row_changes`. Buildings and areas log only changes of what

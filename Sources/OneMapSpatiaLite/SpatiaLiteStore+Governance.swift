@@ -93,7 +93,7 @@ extension SpatiaLiteStore: GovernanceStore {
 
     private static let applicationColumns = """
         id, department, layer, fields_json, purpose, area_codes, area_wkb, valid_from, valid_to, status,
-        submitted_at, decided_by, decided_at, decision_note
+        submitted_at, decided_by, decided_at, decision_note, uses
         """
 
     private static func readApplication(_ s: Statement) throws -> ShareApplication {
@@ -104,7 +104,7 @@ extension SpatiaLiteStore: GovernanceStore {
         return ShareApplication(id: s.int(0), department: s.text(1) ?? "", layer: s.text(2) ?? "", fields: fields, purpose: s.text(4) ?? "",
                            area: area, validFrom: s.text(7) ?? "", validTo: s.text(8) ?? "",
                            status: ApplicationStatus(rawValue: s.text(9) ?? "") ?? .pending, submittedAt: s.text(10) ?? "",
-                           decidedBy: s.text(11), decidedAt: s.text(12), decisionNote: s.text(13))
+                           decidedBy: s.text(11), decidedAt: s.text(12), decisionNote: s.text(13), uses: GovernanceRules.uses(s.text(14)))
     }
 
     public func submitApplication(_ a: NewApplication) throws -> ShareApplication {
@@ -113,12 +113,12 @@ extension SpatiaLiteStore: GovernanceStore {
         let now = Self.timestamp()
         let id = try governanceWrite { c -> Int64 in
             try c.prepare("""
-                INSERT INTO applications(department, layer, fields_json, purpose, area_codes, area_wkb, valid_from, valid_to, status, submitted_at)
-                VALUES (?,?,?,?,?,?,?,?,'pending',?)
+                INSERT INTO applications(department, layer, fields_json, purpose, area_codes, area_wkb, valid_from, valid_to, status, submitted_at, uses)
+                VALUES (?,?,?,?,?,?,?,?,'pending',?,?)
                 """).run([.text(a.department), .text(a.layer), .text(fields), .text(purpose),
                           a.area.flatMap { $0.codes.isEmpty ? nil : .text($0.codes.joined(separator: ",")) } ?? .null,
                           a.area?.geometry.map { .blob(WKB.encode($0)) } ?? .null,
-                          .text(a.validFrom), .text(a.validTo), .text(now)])
+                          .text(a.validFrom), .text(a.validTo), .text(now), .text(GovernanceRules.usesText(a.uses))])
             return c.lastInsertRowID
         }
         guard let stored = try application(id: id) else { throw StoreError("application \(id) vanished") }

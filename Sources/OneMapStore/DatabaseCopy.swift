@@ -88,5 +88,5 @@ public enum CopySchema {
     public static let applications = CopyTable("applications", key: "id", [
         ("id", .int), ("department", .text), ("layer", .text), ("fields_json", .text), ("purpose", .text), ("area_codes", .text),
         ("area_wkb", .blob), ("valid_from", .text), ("valid_to", .text), ("status", .text), ("submitted_at", .text),
-        ("decided_by", .text), ("decided_at", .text), ("decision_note", .text)])
+        ("decided_by", .text), ("decided_at", .text), ("decision_note", .text), ("uses", .text)])
 }

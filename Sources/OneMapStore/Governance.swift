@@ -51,6 +51,12 @@ public enum ApplicationStatus: String, Sendable, Codable, CaseIterable {
     case pending, approved, rejected, revoked
 }
 
+/// What a grant is for beyond reading its layer's records: `profiles`, the one-person /
+/// one-enterprise files (一人一档、一企一档) of a population or business grant.
+public enum ApplicationUse: String, Sendable, Codable, CaseIterable {
+    case profiles
+}
+
 /// An application for data (有条件共享 申请); approved, it is a grant.
 public struct ShareApplication: Sendable, Hashable {
     public let id: Int64
@@ -67,13 +73,16 @@ public struct ShareApplication: Sendable, Hashable {
     public let decidedBy: String?
     public let decidedAt: String?
     public let decisionNote: String?
+    /// What the grant covers beyond the records (profiles).
+    public let uses: Set<ApplicationUse>
 
     public init(id: Int64, department: String, layer: String, fields: [String], purpose: String, area: GrantArea?,
                 validFrom: String, validTo: String, status: ApplicationStatus, submittedAt: String,
-                decidedBy: String?, decidedAt: String?, decisionNote: String?) {
+                decidedBy: String?, decidedAt: String?, decisionNote: String?, uses: Set<ApplicationUse> = []) {
         self.id = id; self.department = department; self.layer = layer; self.fields = fields; self.purpose = purpose
         self.area = area; self.validFrom = validFrom; self.validTo = validTo; self.status = status
         self.submittedAt = submittedAt; self.decidedBy = decidedBy; self.decidedAt = decidedAt; self.decisionNote = decisionNote
+        self.uses = uses
     }
 
     /// An approved grant in force on `day`.
@@ -91,10 +100,12 @@ public struct NewApplication: Sendable {
     public var area: GrantArea?
     public var validFrom: String
     public var validTo: String
+    public var uses: Set<ApplicationUse>
 
-    public init(department: String, layer: String, fields: [String], purpose: String, area: GrantArea?, validFrom: String, validTo: String) {
+    public init(department: String, layer: String, fields: [String], purpose: String, area: GrantArea?, validFrom: String, validTo: String,
+                uses: Set<ApplicationUse> = []) {
         self.department = department; self.layer = layer; self.fields = fields; self.purpose = purpose
-        self.area = area; self.validFrom = validFrom; self.validTo = validTo
+        self.area = area; self.validFrom = validFrom; self.validTo = validTo; self.uses = uses
     }
 }
 

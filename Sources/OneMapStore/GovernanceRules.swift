@@ -24,6 +24,9 @@ public enum GovernanceRules {
         guard ISODate.date(a.validFrom) != nil, ISODate.date(a.validTo) != nil, a.validFrom < a.validTo else {
             throw StoreError("the validity must be two dates YYYY-MM-DD, the first before the second (got \(a.validFrom) to \(a.validTo))")
         }
+        if a.uses.contains(.profiles), a.layer != CoreLayers.population.id, a.layer != CoreLayers.businesses.id {
+            throw StoreError("profiles (一人一档、一企一档) are read under a grant on population or businesses, not '\(a.layer)'")
+        }
         let purpose = a.purpose.trimmingCharacters(in: .whitespacesAndNewlines)
         guard purpose.count >= 4 else { throw StoreError("the purpose (用途) must say what the data is for (at least 4 characters)") }
         return (purpose, String(decoding: try JSONEncoder().encode(a.fields), as: UTF8.self))
@@ -62,6 +65,13 @@ public enum GovernanceRules {
             return FieldInfo(f.name, f.type, f.description, sensitivity: o.sensitivity, derivedFrom: f.derivedFrom)
         }
     }
+
+    /// Uses as stored: names separated by commas (unknown names are ignored).
+    public static func uses(_ text: String?) -> Set<ApplicationUse> {
+        Set((text ?? "").split(separator: ",").compactMap { ApplicationUse(rawValue: String($0)) })
+    }
+
+    public static func usesText(_ uses: Set<ApplicationUse>) -> String { uses.map(\.rawValue).sorted().joined(separator: ",") }
 
     /// An application's fields as stored (JSON); a corrupt entry reads as no fields.
     public static func applicationFields(_ json: String?) -> [String] {
