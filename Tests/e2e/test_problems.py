@@ -281,21 +281,21 @@ def test_an_import_runs_the_checks_files_a_finding_and_the_next_import_closes_it
         with open(path, "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f)
             w.writerow(["person_key", "building_code", "sex", "birth_year", "household_id", "registration", "moved_in", "id_number"])
-            w.writerow(["E2E-CHK1", code, "男", 1980, "E2E-CHK-H", "户籍", moved_in, "350402198001011234"])
+            w.writerow(["CHK-PERSON-1", code, "男", 1980, "CHK-H1", "户籍", moved_in, "350402198001011234"])
         return cli("import", path, "--layer", "population", "--mode", "upsert", "--valid-from", today())
 
     # Registered at the building 15 years before it stood: the import's checks file it.
     out = push("1990-01-01")
     assert re.search(r"consistency checks: \d+ finding\(s\); filed [1-9]", out), out
     listed = s["admin"].get(f"{base_url}/problems", params={"check": "resident_building_absent", "state": "open", "limit": 1000}).json()
-    mine = [p for p in listed["problems"] if p["target"].get("key") == "E2E-CHK1"]
+    mine = [p for p in listed["problems"] if p["target"].get("key") == "CHK-PERSON-1"]
     assert len(mine) == 1, listed
     p = mine[0]
     assert p["owner"] == "SMGA" and p["reporter"] == "SMDSJ" and p["field"] == "building_code" and code in p["description"] and "1990-01-01" in p["description"]
     # The police (the producer) see it as theirs to correct; a run that finds it again files nothing new.
     assert "resident_building_absent: found" in cli("check", "--layer", "population")
     assert len([q for q in s["admin"].get(f"{base_url}/problems", params={"check": "resident_building_absent", "limit": 1000}).json()["problems"]
-                if q["target"].get("key") == "E2E-CHK1"]) == 1
+                if q["target"].get("key") == "CHK-PERSON-1"]) == 1
     # The producer pushes the corrected record: the next import's checks close the finding.
     out = push(today())
     assert re.search(r"closed [1-9]", out), out
