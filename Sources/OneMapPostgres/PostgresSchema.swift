@@ -257,6 +257,8 @@ enum PostgresSchema {
         "CREATE INDEX IF NOT EXISTS population_key ON population(person_key, valid_from)",
         "CREATE INDEX IF NOT EXISTS businesses_key ON businesses(credit_code, valid_from)",
         "CREATE INDEX IF NOT EXISTS population_id ON population(id)",
+        // Households for profiles and relation graphs.
+        "CREATE INDEX IF NOT EXISTS population_household ON population(household_id)",
         "CREATE INDEX IF NOT EXISTS businesses_id ON businesses(id)",
     ]
 

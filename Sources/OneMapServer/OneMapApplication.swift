@@ -14,13 +14,13 @@ public enum OneMapApplication {
     /// (the store's read timers) would otherwise report nowhere.
     public static func startMetrics() { ServerMetrics.start() }
 
-    public static func buildRouter(store: any FeatureStore & GovernanceStore & ProblemStore, configuration: ServerConfiguration,
+    public static func buildRouter(store: any FeatureStore & GovernanceStore & ProblemStore & ProfileStore, configuration: ServerConfiguration,
                                    audit: AuditTrail) -> Router<OneMapRequestContext> {
         assemble(store: store, configuration: configuration, audit: audit, logger: Logger(label: "onemap")).router
     }
 
     /// The router, and the cache-hit fast path in front of it (nil without a tile cache).
-    static func assemble(store: any FeatureStore & GovernanceStore & ProblemStore, configuration: ServerConfiguration,
+    static func assemble(store: any FeatureStore & GovernanceStore & ProblemStore & ProfileStore, configuration: ServerConfiguration,
                          audit: AuditTrail, logger: Logger) -> (router: Router<OneMapRequestContext>, hits: TileHits?, routes: RouteTable, services: [any TickingService]) {
         let table = RouteTable()
         let router = RecordingRouter(Router(context: OneMapRequestContext.self), table: table)
@@ -89,6 +89,7 @@ public enum OneMapApplication {
         FeatureEditRoutes(store: store, governance: governance, tiles: tiles, fallbackBaseURL: base).register(on: router)
         ProblemRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         SupplyRoutes(store: store, governance: governance, lane: exportLane).register(on: router)
+        ProfileRoutes(store: store, governance: governance).register(on: router)
         let shelf = ArchiveShelf(directory: configuration.tilesDirectory) { [logger] p in
             logger.warning("tile archive skipped", metadata: ["problem": .string(p)])
         }
@@ -164,7 +165,7 @@ public enum OneMapApplication {
 
     /// The application; `onServerRunning` receives the bound port (useful with port 0 in tests).
     /// `audit` buffers the audit records; close it after the application has stopped.
-    public static func build(store: any FeatureStore & GovernanceStore & ProblemStore, configuration: ServerConfiguration, audit: AuditTrail, logger: Logger,
+    public static func build(store: any FeatureStore & GovernanceStore & ProblemStore & ProfileStore, configuration: ServerConfiguration, audit: AuditTrail, logger: Logger,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let (router, hits, _, services) = assemble(store: store, configuration: configuration, audit: audit, logger: logger)
         return Application(

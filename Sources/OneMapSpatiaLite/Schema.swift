@@ -210,6 +210,8 @@ enum Schema {
     static let postLoadIndexes = [
         "CREATE INDEX IF NOT EXISTS population_building ON population(building_code)",
         "CREATE INDEX IF NOT EXISTS population_key ON population(person_key, valid_from)",
+        // Households for profiles and relation graphs.
+        "CREATE INDEX IF NOT EXISTS population_household ON population(household_id)",
         "CREATE INDEX IF NOT EXISTS businesses_building ON businesses(building_code)",
         "CREATE INDEX IF NOT EXISTS buildings_valid_from ON buildings(valid_from)",
         "CREATE INDEX IF NOT EXISTS buildings_valid_to ON buildings(valid_to)",

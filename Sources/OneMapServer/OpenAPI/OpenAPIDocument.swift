@@ -337,7 +337,9 @@ enum OpenAPIDocument {
                                 ok: json("The applications", .ref("Applications"))))
         let gridArea = S.anyOf([areaCode, .array(of: areaCode, minItems: 1), .object(["type": .string(oneOf: ["Polygon", "MultiPolygon"])], required: ["type", "coordinates"])])
         var applyBody = S.object(["layer": .string(minLength: 1), "fields": .array(of: fieldName, minItems: 1), "purpose": .string(minLength: 1),
-                                  "area": gridArea, "crs": crsURI, "validFrom": day, "validTo": day], required: ["layer", "fields", "purpose", "validTo"])
+                                  "area": gridArea, "crs": crsURI, "validFrom": day, "validTo": day,
+                                  "uses": .array(of: .string(oneOf: ApplicationUse.allCases.map(\.rawValue)))],
+                                 required: ["layer", "fields", "purpose", "validTo"])
         applyBody.additionalPropertiesAllowed = false
         paths["/applications", default: .init()].post = op("apply", "Apply for conditional data: layer, fields, purpose, optional area, validity", tag: "Sharing",
                                                            ok: json("The application (pending)", .ref("Application")), status: "201", body: jsonBody(applyBody), keyed: true)
@@ -438,6 +440,14 @@ enum OpenAPIDocument {
         paths["/supply/promises/{layer}", default: .init()].delete = op(
             "withdrawSupplyPromise", "The owner withdraws the promise", tag: "Quality", [promiseLayer], ok: R(description: "Withdrawn"),
             status: "204", keyed: true)
+
+        // One person, one file; one enterprise, one file.
+        for (path, id, summary, name) in [("/profiles/persons/{key}", "personProfile", "A person's file (一人一档) on a day: addresses with their areas, households, registration types, moves, versions", "person key"),
+                                          ("/profiles/enterprises/{key}", "enterpriseProfile", "An enterprise's file (一企一档) on a day: registered buildings over time, industry, employees, status, the other enterprises in its building", "credit code")] {
+            get(path, op(id, summary + " (the owner, or a grant covering profiles)", tag: "Sharing",
+                         [self.path("key", "The \(name)", .string(pattern: "^[A-Za-z0-9_-]{1,64}$")), query("datetime", "The day (default today)", day)],
+                         ok: json("The profile", .object()), keyed: true))
+        }
 
         return OpenAPI.Document(
             info: .init(title: "OneMap 三明市时空一张图", version: "1.0.0",

@@ -1,0 +1,20 @@
+import OneMapStore
+
+/// The rows of profiles and relation graphs: `ProfileLedger`'s SQL on the readers.
+extension SpatiaLiteStore: ProfileStore {
+    public func recordVersions(layer: String, key: String) throws -> [RecordVersion] {
+        try readers.with { try ProfileLedger.versions(SQLiteLedger($0), layer: layer, key: key) }
+    }
+
+    public func buildingVersions(codes: [String]) throws -> [RecordVersion] {
+        try readers.with { try ProfileLedger.buildings(SQLiteLedger($0), codes: codes) }
+    }
+
+    public func records(layer: String, atBuilding code: String, on day: String) throws -> [RecordVersion] {
+        try readers.with { try ProfileLedger.atBuilding(SQLiteLedger($0), layer: layer, code: code, on: day) }
+    }
+
+    public func householdMembers(_ household: String, on day: String) throws -> [RecordVersion] {
+        try readers.with { try ProfileLedger.household(SQLiteLedger($0), household, on: day) }
+    }
+}

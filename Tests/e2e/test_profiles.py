@@ -1,0 +1,135 @@
+"""One person, one file; one enterprise, one file (一人一档、一企一档): profiles of a person who
+moved and changed household, and of an enterprise that moved and was cancelled, compared with a
+brute force over the stored versions on several days; who may read them; every read audited."""
+import csv
+import datetime
+import os
+import time
+
+import pytest
+
+import e2e_db
+from test_problems import cli, key_of, session
+
+CREDIT = "9144030071526726XG"  # valid GB 32100; not a demo code (Shenzhen)
+PERSON = "PROF-MOVER-1"
+
+
+def push(out_dir, name, header, row, layer, valid_from):
+    path = os.path.join(out_dir, name)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerow(row)
+    return cli("import", path, "--layer", layer, "--mode", "upsert", "--valid-from", valid_from, "--no-check")
+
+
+@pytest.fixture(scope="module")
+def world(out_dir, base_url, http):
+    (a,), (b,) = e2e_db.query("SELECT entity_code FROM buildings WHERE valid_to IS NULL AND demolished_date IS NULL "
+                              "AND built_date < '2015-01-01' ORDER BY id LIMIT 2")
+    people = ["person_key", "building_code", "sex", "birth_year", "household_id", "registration", "moved_in", "id_number"]
+    push(out_dir, "prof1.csv", people, [PERSON, a, "女", 1985, "PROF-H1", "户籍", "2020-01-01", "350402198501011234"], "population", "2025-01-01")
+    push(out_dir, "prof2.csv", people, [PERSON, b, "女", 1985, "PROF-H2", "流动", "2025-06-01", "350402198501011234"], "population", "2025-06-01")
+    firms = ["credit_code", "name", "industry", "employees", "registered", "cancelled", "building_code"]
+    push(out_dir, "firm1.csv", firms, [CREDIT, "档案测试公司", "I", 12, "2019-03-01", "", a], "businesses", "2025-01-01")
+    push(out_dir, "firm2.csv", firms, [CREDIT, "档案测试公司", "I", 20, "2019-03-01", "", b], "businesses", "2025-06-01")
+    push(out_dir, "firm3.csv", firms, [CREDIT, "档案测试公司", "I", 20, "2019-03-01", "2025-09-01", b], "businesses", "2025-10-01")
+    police = session(key_of(cli("dept", "key", "SMGA")))
+    market = session(key_of(cli("dept", "key", "SMSCJG")))
+    profiler = session(key_of(cli("dept", "add", "SMPF", "三明市档案授权局")))
+    plain = session(key_of(cli("dept", "add", "SMPN", "三明市普通授权局")))
+    grants = {}
+    for who, layer, owner, fields, uses in ((profiler, "population", police, ["sex", "birth_year", "household_id"], ["profiles"]),
+                                           (profiler, "businesses", market, ["name", "industry", "employees"], ["profiles"]),
+                                           (plain, "population", police, ["sex", "birth_year"], [])):
+        r = who.post(f"{base_url}/applications", json={"layer": layer, "fields": fields, "purpose": "一人一档核查与服务", "validTo": "2099-01-01",
+                                                       "uses": uses})
+        assert r.status_code == 201, r.text
+        assert r.json()["uses"] == uses
+        assert owner.post(f"{base_url}/applications/{r.json()['id']}/approve").status_code == 200
+        grants[(who is profiler, layer)] = r.json()["id"]
+    time.sleep(1.2)
+    return {"a": a, "b": b, "police": police, "profiler": profiler, "plain": plain, "admin": http, "grants": grants}
+
+
+def brute_person(day):
+    """Versions begun by `day`, merged into address spans and moves, from the rows."""
+    rows = e2e_db.query("SELECT building_code, household_id, registration, valid_from, valid_to FROM population "
+                        "WHERE person_key = ? ORDER BY valid_from, id", (PERSON,))
+    known = [(b, h, r, f, t if t and t <= day else None) for b, h, r, f, t in rows if f <= day]
+    addresses, moves = [], []
+    for b, h, r, f, t in known:
+        if addresses and addresses[-1][0] == b and addresses[-1][2] == f:
+            addresses[-1][2] = t
+        else:
+            if addresses:
+                moves.append((f, addresses[-1][0], b))
+            addresses.append([b, f, t])
+    return known, [tuple(x) for x in addresses], moves
+
+
+@pytest.mark.parametrize("day", ["2025-03-01", "2025-07-01", "TODAY"])
+def test_a_persons_profile_equals_a_brute_force_on_several_days(world, base_url, day):
+    if day == "TODAY":
+        day = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).date().isoformat()
+    r = world["police"].get(f"{base_url}/profiles/persons/{PERSON}", params={"datetime": day})
+    assert r.status_code == 200, r.text
+    p = r.json()
+    known, addresses, moves = brute_person(day)
+    assert [(a["building"], a["from"], a.get("to")) for a in p["addresses"]] == addresses
+    assert [(m["on"], m["from"], m["to"]) for m in p["moves"]] == moves
+    assert [(h["value"], h["from"], h.get("to")) for h in p["households"]] == [(h, f, t) for _, h, _, f, t in known]
+    assert [v["fields"]["building_code"] for v in p["versions"]] == [b for b, *_ in known]
+    assert p["current"]["fields"]["building_code"] == known[-1][0]
+    # Each address carries its areas, city down to township.
+    for a in p["addresses"]:
+        township = e2e_db.query("SELECT township_code FROM buildings WHERE entity_code = ? ORDER BY valid_from DESC LIMIT 1", (a["building"],))[0][0]
+        assert a["township"] == township and a["county"] == township[:6] and a["city"] == township[:4] + "00"
+
+
+def test_an_enterprise_that_moved_and_was_cancelled(world, base_url):
+    s = world["profiler"]
+    before = s.get(f"{base_url}/profiles/enterprises/{CREDIT}", params={"datetime": "2025-03-01"}).json()
+    assert before["status"] == "active" and [a["building"] for a in before["addresses"]] == [world["a"]]
+    moved = s.get(f"{base_url}/profiles/enterprises/{CREDIT}", params={"datetime": "2025-07-01"}).json()
+    assert [a["building"] for a in moved["addresses"]] == [world["a"], world["b"]] and moved["current"]["fields"]["employees"] == 20
+    others = {c for (c,) in e2e_db.query("SELECT credit_code FROM businesses WHERE building_code = ? AND credit_code <> ? "
+                                         "AND (valid_from IS NULL OR valid_from <= '2025-07-01') AND (valid_to IS NULL OR valid_to > '2025-07-01')",
+                                         (world["b"], CREDIT))}
+    assert {n["creditCode"] for n in moved["sameBuilding"]} == others
+    after = s.get(f"{base_url}/profiles/enterprises/{CREDIT}", params={"datetime": "2025-12-01"}).json()
+    assert after["status"] == "cancelled" and after["cancelled"] == "2025-09-01" and "current" not in after
+    assert after["addresses"][-1]["to"] == "2025-09-01"
+
+
+def test_who_may_read_profiles_and_every_read_is_audited(world, base_url, anon):
+    url = f"{base_url}/profiles/persons/{PERSON}"
+    # The owner sees the record whole; a profile grant sees what it names, the rest masked.
+    whole = world["police"].get(url).json()["current"]["fields"]
+    assert whole["person_key"] == PERSON and whole["household_id"] == "PROF-H2" and "****" in whole["masked_identity"]
+    granted = world["profiler"].get(url)
+    assert granted.status_code == 200 and granted.headers["Cache-Control"] == "private, no-store"
+    fields = granted.json()["current"]["fields"]
+    assert fields["household_id"] == "PROF-H2" and fields["person_key"] != PERSON and "*" in fields["person_key"]
+    assert granted.json()["provenance"]["grant"] == world["grants"][(True, "population")]
+    # A grant without profiles, the administrator without a grant, and anonymous callers read none;
+    # unknown keys answer an unentitled caller exactly as known ones do.
+    for who, status in (("plain", 403), ("admin", 403)):
+        assert world[who].get(url).status_code == status
+        assert world[who].get(f"{base_url}/profiles/persons/NO-SUCH-PERSON").status_code == status
+    assert anon.get(url).status_code == 401 and anon.get(f"{base_url}/profiles/persons/NO-SUCH-PERSON").status_code == 401
+    r = world["profiler"].get(f"{base_url}/profiles/persons/NO-SUCH-PERSON")
+    assert r.status_code == 404 and "NO-SUCH-PERSON" in r.json()["description"]
+    assert world["profiler"].get(f"{base_url}/profiles/persons/bad%20key").status_code == 400
+    assert world["profiler"].get(url, params={"datetime": "2025-13-01"}).status_code == 400
+    # Every read is in the audit log with the grant and its purpose.
+    time.sleep(1.2)
+    records = world["admin"].get(f"{base_url}/audit", params={"principal": "SMPF", "limit": 10000}).json()["records"]
+    reads = [r for r in records if r["endpoint"] == "GET /profiles/persons/{key}"]
+    assert reads and all(r["grant"] == world["grants"][(True, "population")] and r["purpose"] == "一人一档核查与服务" for r in reads)
+    assert any(r["outcome"] == "404" for r in reads) and any(r["outcome"] == "200" for r in reads)
+    # Profiles need a population or business grant.
+    r = world["profiler"].post(f"{base_url}/applications", json={"layer": "buildings", "fields": ["floors"], "purpose": "建筑档案核查",
+                                                                "validTo": "2099-01-01", "uses": ["profiles"]})
+    assert r.status_code in (400, 403), r.text
