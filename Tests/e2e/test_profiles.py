@@ -133,3 +133,52 @@ def test_who_may_read_profiles_and_every_read_is_audited(world, base_url, anon):
     r = world["profiler"].post(f"{base_url}/applications", json={"layer": "buildings", "fields": ["floors"], "purpose": "建筑档案核查",
                                                                 "validTo": "2099-01-01", "uses": ["profiles"]})
     assert r.status_code in (400, 403), r.text
+
+
+def test_relations_of_a_building_and_a_person_equal_a_brute_force(world, base_url, anon):
+    day = "2025-07-01"
+    a, b = world["a"], world["b"]
+    g = world["admin"].get(f"{base_url}/relations/building/{b}", params={"datetime": day}).json()
+    valid = "(valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to > ?)"
+    people = {k for (k,) in e2e_db.query(f"SELECT person_key FROM population WHERE building_code = ? AND person_key IS NOT NULL AND {valid}", (b, day, day))}
+    firms = {k for (k,) in e2e_db.query(f"SELECT credit_code FROM businesses WHERE building_code = ? AND {valid}", (b, day, day))}
+    township = e2e_db.query(f"SELECT township_code FROM buildings WHERE entity_code = ? AND {valid}", (b, day, day))[0][0]
+    ids = {n["id"] for n in g["nodes"]}
+    assert ids == {f"building:{b}", f"area:{township}"} | {f"person:{k}" for k in people} | {f"enterprise:{k}" for k in firms}
+    assert PERSON in people and CREDIT in firms
+    edges = {(e["source"], e["target"], e["type"]) for e in g["edges"]}
+    assert (f"person:{PERSON}", f"building:{b}", "lives_in") in edges and (f"enterprise:{CREDIT}", f"building:{b}", "registered_at") in edges
+    mover = next(e for e in g["edges"] if e["source"] == f"person:{PERSON}")
+    assert mover["from"] == "2025-06-01" and "to" not in mover
+    # Two hops from the person: its household's members and its building's neighbours.
+    g2 = world["admin"].get(f"{base_url}/relations/person/{PERSON}", params={"datetime": day, "depth": 2}).json()
+    members = {k for (k,) in e2e_db.query(f"SELECT person_key FROM population WHERE household_id = 'PROF-H2' AND {valid}", (day, day))}
+    assert {f"person:{k}" for k in members | people} | {f"building:{b}", "household:PROF-H2", f"area:{township}"} <= {n["id"] for n in g2["nodes"]}
+    # Before the move, the person lived in A.
+    g0 = world["admin"].get(f"{base_url}/relations/person/{PERSON}", params={"datetime": "2025-03-01"}).json()
+    assert {n["id"] for n in g0["nodes"]} == {f"person:{PERSON}", f"building:{a}", "household:PROF-H1"}
+
+
+def test_relations_show_people_as_each_caller_may_see_them(world, base_url, anon):
+    b = world["b"]
+    url = f"{base_url}/relations/building/{b}"
+    masked = world["profiler"].get(url, params={"datetime": "2025-07-01"})
+    assert masked.status_code == 200
+    persons = [n for n in masked.json()["nodes"] if n["type"] == "person"]
+    assert persons and all(n["id"].startswith("person:#") for n in persons)
+    assert PERSON not in masked.text
+    # Anonymous: the building and its area, no people, no enterprises, no counts.
+    public = anon.get(url, params={"datetime": "2025-07-01"})
+    assert public.status_code == 200
+    assert {n["type"] for n in public.json()["nodes"]} <= {"building", "area"}
+    assert all("residents" not in n["properties"] for n in public.json()["nodes"])
+    # People's relations need the right to read people.
+    assert anon.get(f"{base_url}/relations/person/{PERSON}").status_code == 401
+    nobody = session(key_of(cli("dept", "add", "SMPZ", "三明市无授权局")))
+    time.sleep(1.2)
+    assert nobody.get(f"{base_url}/relations/person/{PERSON}").status_code == 403
+    assert nobody.get(f"{base_url}/relations/person/NO-SUCH-ONE").status_code == 403
+    for bad, status in ((f"/relations/building/{b}?depth=4", 400), ("/relations/car/x", 404), ("/relations/building/NO-SUCH-BUILDING", 404),
+                        (f"/relations/building/{b}?colour=red", 400)):
+        r = world["admin"].get(base_url + bad)
+        assert r.status_code == status and r.json()["description"], bad

@@ -441,6 +441,11 @@ enum OpenAPIDocument {
             "withdrawSupplyPromise", "The owner withdraws the promise", tag: "Quality", [promiseLayer], ok: R(description: "Withdrawn"),
             status: "204", keyed: true)
 
+        get("/relations/{type}/{id}", op("relations", "What is connected to a building, person, household, enterprise or area on a day: nodes and edges with their valid time (people as the caller may see them)",
+                                         tag: "Sharing", [path("type", "The start node's type", .string(oneOf: ["building", "person", "household", "enterprise", "area"])),
+                                                          path("id", "The start node's key", .string(pattern: "^[A-Za-z0-9_-]{1,64}$")),
+                                                          query("depth", "Hops (1 to 3)", .integer(minimum: 1, maximum: 3)), query("datetime", "The day (default today)", day)],
+                                         ok: json("The graph", .object(["nodes": .array(of: .object()), "edges": .array(of: .object())], required: ["nodes", "edges"]))))
         // One person, one file; one enterprise, one file.
         for (path, id, summary, name) in [("/profiles/persons/{key}", "personProfile", "A person's file (一人一档) on a day: addresses with their areas, households, registration types, moves, versions", "person key"),
                                           ("/profiles/enterprises/{key}", "enterpriseProfile", "An enterprise's file (一企一档) on a day: registered buildings over time, industry, employees, status, the other enterprises in its building", "credit code")] {
