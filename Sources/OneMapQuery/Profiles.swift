@@ -45,6 +45,10 @@ public struct ProfileVersion: Encodable, Sendable, Hashable {
     public let from: String?
     public let to: String?
     public let fields: [String: FieldJSON]
+
+    public init(id: Int64, from: String?, to: String?, fields: [String: FieldJSON]) {
+        self.id = id; self.from = from; self.to = to; self.fields = fields
+    }
 }
 
 /// How profiles are made: from the record's versions known on a day, each field as the caller's

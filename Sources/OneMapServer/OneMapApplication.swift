@@ -91,6 +91,7 @@ public enum OneMapApplication {
         SupplyRoutes(store: store, governance: governance, lane: exportLane).register(on: router)
         ProfileRoutes(store: store, governance: governance).register(on: router)
         RelationRoutes(store: store, governance: governance).register(on: router)
+        EntityRoutes(store: store, governance: governance).register(on: router)
         let shelf = ArchiveShelf(directory: configuration.tilesDirectory) { [logger] p in
             logger.warning("tile archive skipped", metadata: ["problem": .string(p)])
         }

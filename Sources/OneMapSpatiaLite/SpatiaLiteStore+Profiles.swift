@@ -17,4 +17,8 @@ extension SpatiaLiteStore: ProfileStore {
     public func householdMembers(_ household: String, on day: String) throws -> [RecordVersion] {
         try readers.with { try ProfileLedger.household(SQLiteLedger($0), household, on: day) }
     }
+
+    public func areaVersions(code: String) throws -> [RecordVersion] {
+        try readers.with { try ProfileLedger.areas(SQLiteLedger($0), code: code) }
+    }
 }

@@ -28,6 +28,8 @@ public protocol ProfileStore: Sendable {
     func records(layer: String, atBuilding code: String, on day: String) throws -> [RecordVersion]
     /// Person versions of a household in force on `day`.
     func householdMembers(_ household: String, on day: String) throws -> [RecordVersion]
+    /// Every version of an administrative area by its code, in time order.
+    func areaVersions(code: String) throws -> [RecordVersion]
 }
 
 /// Profile rows in SQL, once for both backends.
@@ -37,6 +39,7 @@ package enum ProfileLedger {
                        ("registration", .string), ("moved_in", .date), ("moved_out", .date), ("masked_identity", .string)],
         "businesses": [("credit_code", .string), ("name", .string), ("industry", .string), ("employees", .integer), ("registered", .date),
                        ("cancelled", .date), ("building_code", .string)],
+        "admin_areas": [("code", .string), ("name", .string), ("level", .string), ("parent_code", .string), ("synthetic", .boolean)],
         "buildings": [("entity_code", .string), ("floors", .integer), ("use", .string), ("built_date", .date), ("demolished_date", .date),
                       ("township_code", .string), ("cx", .number), ("cy", .number), ("population", .integer), ("businesses", .integer)],
     ]
@@ -73,6 +76,10 @@ package enum ProfileLedger {
     package static func atBuilding(_ c: any LedgerConnection, layer: String, code: String, on day: String) throws -> [RecordVersion] {
         guard layer == "population" || layer == "businesses" else { throw StoreError("layer '\(layer)' has no profiles; use population or businesses") }
         return try read(c, table: layer, where: "t.building_code = ?1 AND \(valid)", [.text(code), .text(day)])
+    }
+
+    package static func areas(_ c: any LedgerConnection, code: String) throws -> [RecordVersion] {
+        try read(c, table: "admin_areas", where: "t.code = ?1", [.text(code)])
     }
 
     package static func household(_ c: any LedgerConnection, _ household: String, on day: String) throws -> [RecordVersion] {

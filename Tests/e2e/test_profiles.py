@@ -182,3 +182,20 @@ def test_relations_show_people_as_each_caller_may_see_them(world, base_url, anon
                         (f"/relations/building/{b}?colour=red", 400)):
         r = world["admin"].get(base_url + bad)
         assert r.status_code == status and r.json()["description"], bad
+
+
+def test_entity_codes_are_stable_across_versions(world, base_url, anon):
+    # The building of the problems test's sites has one version; a building edited by the import
+    # tests may have more: every version of the code comes back, in time order, public fields for anyone.
+    code = e2e_db.query("SELECT entity_code FROM buildings GROUP BY entity_code ORDER BY count(*) DESC, entity_code LIMIT 1")[0][0]
+    rows = e2e_db.query("SELECT id, valid_from, valid_to, floors FROM buildings WHERE entity_code = ? ORDER BY valid_from, id", (code,))
+    h = anon.get(f"{base_url}/entities/{code}/history").json()
+    assert h["type"] == "building" and [(v["id"], v["from"], v.get("to"), v["fields"]["floors"]) for v in h["versions"]] == rows
+    assert all("population" not in v["fields"] for v in h["versions"])  # an internal field, not for the public
+    area = anon.get(f"{base_url}/entities/350404/history").json()
+    assert area["type"] == "area" and area["versions"][0]["fields"]["name"] == "三元区"
+    firm = world["profiler"].get(f"{base_url}/entities/{CREDIT}/history").json()
+    assert firm["type"] == "enterprise" and [v.get("to") for v in firm["versions"]] == ["2025-06-01", "2025-09-01"]
+    assert anon.get(f"{base_url}/entities/{CREDIT}/history").status_code == 401
+    assert anon.get(f"{base_url}/entities/NO-SUCH-CODE/history").status_code == 404
+    assert anon.get(f"{base_url}/entities/bad%20code/history").status_code == 400

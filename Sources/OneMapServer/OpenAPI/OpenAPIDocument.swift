@@ -446,6 +446,10 @@ enum OpenAPIDocument {
                                                           path("id", "The start node's key", .string(pattern: "^[A-Za-z0-9_-]{1,64}$")),
                                                           query("depth", "Hops (1 to 3)", .integer(minimum: 1, maximum: 3)), query("datetime", "The day (default today)", day)],
                                          ok: json("The graph", .object(["nodes": .array(of: .object()), "edges": .array(of: .object())], required: ["nodes", "edges"]))))
+        get("/entities/{code}/history", op("entityHistory", "Every version of a building, an administrative area or an enterprise by its stable code",
+                                           tag: "Features", [path("code", "A building code, an administrative code or a credit code", .string(pattern: "^[A-Za-z0-9_-]{1,64}$"))],
+                                           ok: json("The versions", .object(["code": .string(), "type": .string(), "versions": .array(of: .object())],
+                                                                            required: ["code", "type", "versions"]))))
         // One person, one file; one enterprise, one file.
         for (path, id, summary, name) in [("/profiles/persons/{key}", "personProfile", "A person's file (一人一档) on a day: addresses with their areas, households, registration types, moves, versions", "person key"),
                                           ("/profiles/enterprises/{key}", "enterpriseProfile", "An enterprise's file (一企一档) on a day: registered buildings over time, industry, employees, status, the other enterprises in its building", "credit code")] {
