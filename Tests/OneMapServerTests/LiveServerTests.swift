@@ -71,7 +71,7 @@ func get(_ url: String) async throws -> (Int, Data, HTTPURLResponse) {
                 if services.values.allSatisfy({ $0["state"] as? String == "running" }) { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            #expect(Set(services.keys) == ["auditWriter", "changeFeed", "snapshotBuilder"])
+            #expect(Set(services.keys) == ["auditWriter", "changeFeed", "snapshotBuilder", "problemWebhooks"])
             #expect(services.values.allSatisfy { $0["state"] as? String == "running" })
 
             let (ts, tb, _) = try await get(base + "/tiles/admin_areas,buildings")
