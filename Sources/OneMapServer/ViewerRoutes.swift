@@ -11,7 +11,7 @@ struct ViewerRoutes: Sendable {
     func register(on router: RecordingRouter<OneMapRequestContext>) {
         router.get("/viewer/:file") { _, context in
             let file = context.parameters.get("file") ?? ""
-            guard ["viewer.js", "problems.js", "viewer.css"].contains(file) else { throw APIError.notFound("no viewer file '\(file)'") }
+            guard ["viewer.js", "problems.js", "relations.js", "viewer.css"].contains(file) else { throw APIError.notFound("no viewer file '\(file)'") }
             return try self.page(file, type: file.hasSuffix(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8")
         }
         router.get("/styles/:name") { request, context in try self.style(request, context) }

@@ -222,3 +222,39 @@ def test_problems_are_a_layer_and_the_panel_files_and_decides(browser, base_url,
     browser.refresh()  # a change of the hash alone does not reload the page
     browser.execute_async_script(WAIT_IDLE)
     assert browser.execute_script("return !!window.onemapMap.getLayer('problems-circle') || !!window.onemapProblems") is False
+
+
+def test_a_buildings_panel_shows_its_households_and_enterprises_as_the_caller_may_see_them(browser, base_url, admin_key):
+    import e2e_db
+    code, x, y = e2e_db.query("SELECT entity_code, cx, cy FROM buildings WHERE valid_to IS NULL AND population > 1 AND businesses > 0 "
+                              "ORDER BY id LIMIT 1")[0]
+    households = {h for (h,) in e2e_db.query("SELECT DISTINCT household_id FROM population WHERE building_code = ? AND valid_to IS NULL "
+                                              "AND person_key IS NOT NULL", (code,))}
+    firms = e2e_db.query("SELECT count(*) FROM businesses WHERE building_code = ? AND valid_to IS NULL", (code,))[0][0]
+    browser.get(f"{base_url}/?key={admin_key}#17/{y}/{x}")
+    assert "error" not in browser.execute_async_script(WAIT_IDLE)
+    # A click on the building: its attributes, then its relations.
+    shown = browser.execute_async_script("""
+      const done = arguments[arguments.length - 1];
+      const map = window.onemapMap, code = arguments[2];
+      const p = map.project([arguments[0], arguments[1]]);
+      map.fire('click', {point: p, lngLat: map.unproject(p), originalEvent: {}});
+      const started = Date.now();
+      (function poll() {
+        const g = window.onemapRelations.last;
+        if (g && g.start === 'building:' + code) {
+          done({text: document.getElementById('info').innerText, start: g.start});
+        } else if (Date.now() - started > 30000) { done({error: 'no relations for ' + code}); } else { setTimeout(poll, 200); }
+      })();
+    """, x, y, code)
+    assert "error" not in shown, shown
+    assert f"住户 households: {len(households)}" in shown["text"] and f"法人 enterprises: {firms}" in shown["text"], shown["text"]
+    # Without a key: counts are not the public's, and no household appears.
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(f"{base_url}/#17/{y}/{x}")
+    browser.refresh()
+    browser.execute_async_script(WAIT_IDLE)
+    g = browser.execute_async_script("const d = arguments[arguments.length - 1]; window.onemapRelations.show(arguments[0]).then(d);", code)
+    assert {n["type"] for n in g["nodes"]} <= {"building", "area"}
+    text = browser.execute_script("return document.getElementById('info').innerText")
+    assert "住户" not in text and "居民" not in text

@@ -68,6 +68,7 @@ window.onemapShowYear = (year) => new Promise((resolve) => {
 // Statistics panel: a clicked county (its townships below it) or a drawn polygon, as of the
 // slider's day. Counts of 1-4 people arrive as "<5" and are shown as such.
 function currentDay() { return asOfDay(Number(slider.value)); }
+window.onemapCurrentDay = currentDay;
 function fmt(v) { return typeof v === "number" ? v.toLocaleString("zh-CN") : escapeHTML(v); }
 function breakdown(title, obj) {
   const rows = Object.entries(obj || {}).sort().map(([k, v]) => `<tr><td>${escapeHTML(k)}</td><td class="n">${fmt(v)}</td></tr>`);
