@@ -199,3 +199,27 @@ def test_entity_codes_are_stable_across_versions(world, base_url, anon):
     assert anon.get(f"{base_url}/entities/{CREDIT}/history").status_code == 401
     assert anon.get(f"{base_url}/entities/NO-SUCH-CODE/history").status_code == 404
     assert anon.get(f"{base_url}/entities/bad%20code/history").status_code == 400
+
+
+@pytest.mark.parametrize("day", ["2021-06-01", "2025-07-01"])
+def test_entities_counted_per_area_by_their_codes_match_stats(world, http, base_url, day):
+    """唯一可数: distinct building codes, person keys and credit codes in an area on a day (centroid
+    rule, from the rows) equal the area's /stats figures for the data centre."""
+    valid = "(x.valid_from IS NULL OR x.valid_from <= ?) AND (x.valid_to IS NULL OR x.valid_to > ?)"
+    township = e2e_db.query("SELECT code FROM admin_areas WHERE level = 'township' AND code LIKE '350404%' ORDER BY code LIMIT 1")[0][0]
+    for code in ("350404", township):
+        area_ids = [i for (i,) in e2e_db.query(f"SELECT id FROM admin_areas x WHERE code = ? AND {valid}", (code, day, day))]
+        assert len(area_ids) == 1
+        codes = {c for (c,) in e2e_db.query(f"SELECT x.entity_code FROM building_areas ba JOIN buildings x ON x.id = ba.building_id "
+                                            f"WHERE ba.area_id = ? AND {valid}", (area_ids[0], day, day))}
+        people, firms = set(), set()
+        for key, building in e2e_db.query(f"SELECT person_key, building_code FROM population x WHERE {valid}", (day, day)):
+            if building in codes:
+                people.add(key)
+        for key, building in e2e_db.query(f"SELECT credit_code, building_code FROM businesses x WHERE {valid}", (day, day)):
+            if building in codes:
+                firms.add(key)
+        stats = http.get(f"{base_url}/stats", params={"area": code, "datetime": day}, timeout=60).json()
+        assert stats["buildings"]["count"] == len(codes), code
+        assert stats["population"]["total"] == len(people), code
+        assert stats["businesses"]["count"] == len(firms), code
