@@ -89,7 +89,7 @@ public enum OneMapApplication {
         FeatureEditRoutes(store: store, governance: governance, tiles: tiles, fallbackBaseURL: base).register(on: router)
         ProblemRoutes(store: store, governance: governance, fallbackBaseURL: base).register(on: router)
         SupplyRoutes(store: store, governance: governance, lane: exportLane).register(on: router)
-        ProfileRoutes(store: store, governance: governance).register(on: router)
+        ProfileRoutes(store: store, governance: governance, stylesDirectory: configuration.stylesDirectory).register(on: router)
         RelationRoutes(store: store, governance: governance).register(on: router)
         EntityRoutes(store: store, governance: governance).register(on: router)
         let shelf = ArchiveShelf(directory: configuration.tilesDirectory) { [logger] p in

@@ -223,3 +223,27 @@ def test_entities_counted_per_area_by_their_codes_match_stats(world, http, base_
         assert stats["buildings"]["count"] == len(codes), code
         assert stats["population"]["total"] == len(people), code
         assert stats["businesses"]["count"] == len(firms), code
+
+
+def test_profiles_as_a_page_with_a_map_and_as_pdf_with_provenance(world, base_url, out_dir):
+    import subprocess
+    r = world["profiler"].get(f"{base_url}/profiles/persons/{PERSON}", params={"f": "html", "datetime": "2025-07-01"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html"), r.text[:300]
+    page = r.text
+    assert "一人一档" in page and "data:image/png;base64," in page and world["b"] in page and "迁移 Moves" in page
+    assert PERSON not in page  # the grant does not name the person key: masked here too
+    assert "一人一档核查与服务" in page  # the grant's purpose, in the provenance
+    r = world["profiler"].get(f"{base_url}/profiles/enterprises/{CREDIT}", params={"f": "pdf", "datetime": "2025-12-01"})
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/pdf" and r.content[:5] == b"%PDF-"
+    path = os.path.join(out_dir, "profile-enterprise.pdf")
+    with open(path, "wb") as fh:
+        fh.write(r.content)
+    text = subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True, check=True).stdout
+    assert "一企一档" in text and CREDIT in text and "注销" in text and "2025-09-01" in text and "审计记录" in text
+    # The page cites its audit record, which names the grant.
+    audit_id = int(text.split("审计记录 #")[1].split()[0])
+    time.sleep(1.2)
+    records = world["admin"].get(f"{base_url}/audit", params={"after": audit_id - 1, "limit": 1}).json()["records"]
+    assert records[0]["seq"] == audit_id and records[0]["endpoint"] == "GET /profiles/enterprises/{key}"
+    assert records[0]["grant"] == world["grants"][(True, "businesses")]
+    assert world["profiler"].get(f"{base_url}/profiles/persons/{PERSON}", params={"f": "docx"}).status_code == 400

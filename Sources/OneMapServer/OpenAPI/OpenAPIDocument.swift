@@ -454,8 +454,10 @@ enum OpenAPIDocument {
         for (path, id, summary, name) in [("/profiles/persons/{key}", "personProfile", "A person's file (一人一档) on a day: addresses with their areas, households, registration types, moves, versions", "person key"),
                                           ("/profiles/enterprises/{key}", "enterpriseProfile", "An enterprise's file (一企一档) on a day: registered buildings over time, industry, employees, status, the other enterprises in its building", "credit code")] {
             get(path, op(id, summary + " (the owner, or a grant covering profiles)", tag: "Sharing",
-                         [self.path("key", "The \(name)", .string(pattern: "^[A-Za-z0-9_-]{1,64}$")), query("datetime", "The day (default today)", day)],
-                         ok: json("The profile", .object()), keyed: true))
+                         [self.path("key", "The \(name)", .string(pattern: "^[A-Za-z0-9_-]{1,64}$")), query("datetime", "The day (default today)", day),
+                          query("f", "json, html (a page with a small map) or pdf (with provenance)", .string(oneOf: ["json", "html", "pdf"]))],
+                         ok: R(description: "The profile", content: ["application/json": .init(schema: .object()), "text/html": .init(schema: .string()),
+                                                                     "application/pdf": .init(schema: .string(format: "binary"))]), keyed: true))
         }
 
         return OpenAPI.Document(
