@@ -308,9 +308,13 @@ struct DemoPlan {
     // MARK: people
 
     /// Writes one record per resident: per census unit exactly its 2020 population (scaled), with its
-    /// male/female split, spread over standing buildings by floor area.
+    /// male/female split, spread over standing buildings by floor area. About one resident in a
+    /// hundred moved after the census (2021–2025) to another building of the same unit, into a
+    /// household of its own there: two versions with one person key (its own random stream, so the
+    /// rest of the demo is drawn as before and every unit keeps its census total on every day).
     func generatePeople(_ write: (PersonRecord) throws -> Void) throws -> Int {
         var rng = DemoRandom(seed: options.seed, stream: "people")
+        var moves = DemoRandom(seed: options.seed, stream: "movers")
         let ages = WeightedTable(DemoVocabulary.ageBandWeights)
         let sizes = WeightedTable(DemoVocabulary.householdSizeWeights)
         var written = 0
@@ -339,11 +343,24 @@ struct DemoPlan {
                         let age = ages.draw(&rng) * 5 + rng.int(0...4)
                         let birthYear = 2020 - age
                         let movedIn = max(b.built, Geo.date(year: max(birthYear, 1990), rng: &rng, notAfter: "2020-10-31"))
+                        let masked = "\(unit.census.currentCode)********\(String(format: "%04d", rng.int(0...9999)))"
+                        let key = "\(hid)-P\(k)"
+                        let registration: Registration = floating ? .liudong : .huji
+                        // A mover: out of this building on a day after the census, into another of the unit.
+                        var next: PersonRecord?
+                        if homes.count > 1, moves.chance(0.01) {
+                            let dest = buildings[homes[moves.int(0...homes.count - 1)]]
+                            let day = max(dest.built, Geo.date(year: moves.int(2021...2025), rng: &moves, notAfter: "2025-12-31"))
+                            if dest.code != b.code, day > movedIn, day > "2020-11-01" {
+                                next = PersonRecord(buildingCode: dest.code, sex: sexes[k] == "M" ? "M" : "F", birthYear: birthYear,
+                                                    householdID: "\(dest.code)-M\(k)", registration: moves.chance(0.3) ? .liudong : registration,
+                                                    movedIn: day, maskedIdentity: masked, personKey: key)
+                            }
+                        }
                         try write(PersonRecord(
                             buildingCode: b.code, sex: sexes[k] == "M" ? "M" : "F", birthYear: birthYear, householdID: hid,
-                            registration: floating ? .liudong : .huji, movedIn: movedIn,
-                            maskedIdentity: "\(unit.census.currentCode)********\(String(format: "%04d", rng.int(0...9999)))",
-                            personKey: "\(hid)-P\(k)"))
+                            registration: registration, movedIn: movedIn, movedOut: next?.movedIn, maskedIdentity: masked, personKey: key))
+                        if let next { try write(next) }
                         k += 1
                     }
                     left -= size

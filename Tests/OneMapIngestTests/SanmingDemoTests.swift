@@ -65,7 +65,9 @@ let fullDemo: Result<DemoDatabase, any Error> = Result { try DemoDatabase(scale:
         #expect((290_000...320_000).contains(demo.summary.buildings))
         #expect(demo.summary.businesses == 150_000)
         #expect(demo.summary.townships == 141)
-        #expect(try demo.store.count(layer: "population") == 2_486_450)
+        // One version per resident, and a second for the one in a hundred who moved after the census.
+        let movers = try demo.store.count(layer: "population") - 2_486_450
+        #expect((20_000...30_000).contains(movers), "\(movers) movers")
     }
 
     @Test func countyPopulationsEqualThe2020CensusExactly() throws {
