@@ -53,10 +53,10 @@ def world(out_dir, base_url, http):
     return {"a": a, "b": b, "police": police, "profiler": profiler, "plain": plain, "admin": http, "grants": grants}
 
 
-def brute_person(day):
+def brute_person(day, key=PERSON):
     """Versions begun by `day`, merged into address spans and moves, from the rows."""
     rows = e2e_db.query("SELECT building_code, household_id, registration, valid_from, valid_to FROM population "
-                        "WHERE person_key = ? ORDER BY valid_from, id", (PERSON,))
+                        "WHERE person_key = ? ORDER BY valid_from, id", (key,))
     known = [(b, h, r, f, t if t and t <= day else None) for b, h, r, f, t in rows if f <= day]
     addresses, moves = [], []
     for b, h, r, f, t in known:
@@ -247,3 +247,19 @@ def test_profiles_as_a_page_with_a_map_and_as_pdf_with_provenance(world, base_ur
     assert records[0]["seq"] == audit_id and records[0]["endpoint"] == "GET /profiles/enterprises/{key}"
     assert records[0]["grant"] == world["grants"][(True, "businesses")]
     assert world["profiler"].get(f"{base_url}/profiles/persons/{PERSON}", params={"f": "docx"}).status_code == 400
+
+
+def test_the_demos_movers_profiles_equal_a_brute_force_before_and_after_their_move(world, base_url):
+    movers = e2e_db.query("SELECT person_key, min(valid_to) FROM population WHERE person_key LIKE 'B%' GROUP BY person_key "
+                          "HAVING count(DISTINCT building_code) = 2 ORDER BY person_key LIMIT 3")
+    assert len(movers) == 3, "the demo has people who moved"
+    today = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).date().isoformat()
+    for key, moved in movers:
+        before = (datetime.date.fromisoformat(moved) - datetime.timedelta(days=1)).isoformat()
+        for day in (before, moved, today):
+            p = world["police"].get(f"{base_url}/profiles/persons/{key}", params={"datetime": day}).json()
+            known, addresses, moves = brute_person(day, key)
+            assert [(a["building"], a["from"], a.get("to")) for a in p["addresses"]] == addresses, (key, day)
+            assert [(m["on"], m["from"], m["to"]) for m in p["moves"]] == moves, (key, day)
+            assert [(h["value"], h["from"], h.get("to")) for h in p["households"]] == [(h, f, t) for _, h, _, f, t in known], (key, day)
+        assert len(moves) == 1 and moves[0][0] == moved
