@@ -24,10 +24,7 @@ struct EntityRoutes: Sendable {
 
     func history(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         try FeatureRoutes.checkOnly(request, allowed: [])
-        let code = context.parameters.get("code") ?? ""
-        guard (1...64).contains(code.count), code.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw APIError.badRequest("'\(code)' is not an entity code (1 to 64 letters, digits, '-' or '_')")
-        }
+        let code = try ProfileRoutes.checkedKey(context.parameters.get("code") ?? "", what: "an entity code")
         let caller = context.caller, store = self.store, governance = self.governance
         let (doc, grant) = try await blocking { () throws -> (History?, ShareApplication?) in
             // The code says which kind of entity it is: 6, 9 or 12 digits an area, 18 characters

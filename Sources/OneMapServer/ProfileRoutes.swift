@@ -52,10 +52,7 @@ struct ProfileRoutes: Sendable {
             default: throw APIError.badRequest("unknown query parameter '\(k)'; a profile accepts datetime and f")
             }
         }
-        let key = context.parameters.get("key") ?? ""
-        guard (1...64).contains(key.count), key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw APIError.badRequest("'\(key)' is not a person key or credit code (1 to 64 letters, digits, '-' or '_')")
-        }
+        let key = try Self.checkedKey(context.parameters.get("key") ?? "", what: "a person key or credit code")
         let caller = context.caller, store = self.store, governance = self.governance, asOf = day
         let kind = layerID == CoreLayers.population.id ? "persons" : "enterprises"
         let (access, made) = try await blocking { () throws -> (ProfileAccess, Made?) in
@@ -129,6 +126,15 @@ struct ProfileRoutes: Sendable {
             [[Position(p[0] - d, p[1] - d), Position(p[0] + d, p[1] - d), Position(p[0] + d, p[1] + d), Position(p[0] - d, p[1] + d), Position(p[0] - d, p[1] - d)]]
         })
         return try MapScene.load(request, store: store, views: try MapRoutes.mapViews(store: store, governance: governance, caller: caller), focus: focus)
+    }
+
+    /// An entity key from a path (person key, credit code, building or area code): 1 to 64
+    /// letters, digits, '-' or '_', else 400 naming what was expected.
+    static func checkedKey(_ key: String, what: String) throws -> String {
+        guard (1...64).contains(key.count), key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw APIError.badRequest("'\(key)' is not \(what) (1 to 64 letters, digits, '-' or '_')")
+        }
+        return key
     }
 
     /// Whether a grant limited to an area reaches the profile's latest address.

@@ -21,10 +21,7 @@ struct RelationRoutes: Sendable {
         guard let type = RelationNodeType(rawValue: typeName) else {
             throw APIError.notFound("no relation type '\(typeName)'; one of \(RelationNodeType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let id = context.parameters.get("id") ?? ""
-        guard (1...64).contains(id.count), id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw APIError.badRequest("'\(id)' is not a \(typeName) key (1 to 64 letters, digits, '-' or '_')")
-        }
+        let id = try ProfileRoutes.checkedKey(context.parameters.get("id") ?? "", what: "a \(typeName) key")
         var day = ISODate.string(Date()), depth = 1
         for (k, v) in QueryItems.of(request) {
             switch k {
