@@ -54,8 +54,9 @@ public struct LayerSupply: Sendable, Codable, Hashable {
     /// Past its promise at the period's end (nil: no promise).
     public let late: Bool?
     public let lateDays: Int
-    /// Share of required cells filled.
-    public let completeness: Double
+    /// Share of required cells filled; nil where the reader may not count the layer's records
+    /// exactly (a share of them is a figure derived from them).
+    public let completeness: Double?
     public let requiredFields: [String]
     public let residentLinkedShare: Double?
     public let businessBuildingShare: Double?
@@ -98,9 +99,15 @@ public struct DepartmentSupply: Sendable, Codable, Hashable {
     public let layers: [LayerSupply]
     public let records: Int?
     public let lateLayers: Int
-    public let completeness: Double
+    /// Nil where one of its layers' completeness is withheld from the reader.
+    public let completeness: Double?
     public let problems: ProblemFigures
     public var rank = 0
+    /// The completeness the ranking uses (every layer counted, whoever reads): the ranking is
+    /// the same for every reader.
+    var rankingCompleteness = 1.0
+
+    enum CodingKeys: String, CodingKey { case code, name, layers, records, lateLayers, completeness, problems, rank }
 }
 
 /// The monthly supply and freshness report (数据供给与鲜活度通报): per department and layer,
@@ -122,9 +129,14 @@ public struct SupplyReport: Sendable, Codable {
         let stamped = try store.layerUpdates()
         let updates = try dataUpdates(store, before: period.end)
         let problems = try problemFigures(store, period: period)
+        // Shares derived from people or businesses follow the reader's right to count those records.
+        let countsPeople = try layers.first { $0.id == CoreLayers.population.id }.map(mayCount) ?? false
+        let countsBusinesses = try layers.first { $0.id == CoreLayers.businesses.id }.map(mayCount) ?? false
         var byOwner: [String: [LayerSupply]] = [:]
+        var fullFigures: [String: [LayerSupplyFigures]] = [:]
         for layer in layers {
             let figures = try store.supplyFigures(layer: layer, on: period.asOf)
+            if let figures { fullFigures[layer.ownerDepartment, default: []].append(figures) }
             var times = updates[layer.id] ?? []
             if let s = stamped[layer.id], let d = Timestamp.date(s), d < period.end { times.append(d) }
             let last = times.max()
@@ -133,30 +145,36 @@ public struct SupplyReport: Sendable, Codable {
             let promise = promises[layer.id]
             let late: Bool? = promise.map { p in since.map { $0 > p } ?? true }
             let lateDays = promise.map { p in since.map { max(0, $0 - p) } ?? 0 } ?? 0
+            let exact = try mayCount(layer)
             let supply = LayerSupply(
                 layer: layer.id, title: layer.title, shareClass: layer.shareClass.rawValue,
-                records: try mayCount(layer) ? (figures?.records ?? 0) : nil,
+                records: exact ? (figures?.records ?? 0) : nil,
                 lastUpdate: last.map(Timestamp.string), updates: inPeriod, promisedEveryDays: promise, daysSinceUpdate: since,
-                late: late, lateDays: lateDays, completeness: figures?.completeness ?? 1, requiredFields: figures?.requiredFields ?? [],
-                residentLinkedShare: figures.flatMap { f in f.residentialBuildings.map { $0 == 0 ? 1 : Double(f.residentialWithResidents ?? 0) / Double($0) } },
-                businessBuildingShare: figures.flatMap { f in f.businessesWithBuilding.map { f.records == 0 ? 1 : Double($0) / Double(f.records) } },
+                late: late, lateDays: lateDays, completeness: exact ? (figures?.completeness ?? 1) : nil, requiredFields: figures?.requiredFields ?? [],
+                residentLinkedShare: countsPeople ? figures.flatMap { f in
+                    f.residentialBuildings.map { $0 == 0 ? 1 : Double(f.residentialWithResidents ?? 0) / Double($0) } } : nil,
+                businessBuildingShare: countsBusinesses ? figures.flatMap { f in
+                    f.businessesWithBuilding.map { f.records == 0 ? 1 : Double($0) / Double(f.records) } } : nil,
                 problems: problems.byLayer[layer.id]?.figures ?? ProblemFigures())
             byOwner[layer.ownerDepartment, default: []].append(supply)
         }
         let names = Dictionary(try store.departments().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
         var departments: [DepartmentSupply] = byOwner.keys.sorted().map { code in
             let ls = byOwner[code]!
-            let cells = ls.map { Double($0.records ?? 0) * Double($0.requiredFields.count) }
+            let full = fullFigures[code] ?? []
+            let cells = full.map { Double($0.records) * Double($0.requiredFields.count) }
             let totalCells = cells.reduce(0, +)
-            let completeness = totalCells == 0 ? 1 : zip(ls, cells).map { $0.completeness * $1 }.reduce(0, +) / totalCells
+            let completeness = totalCells == 0 ? 1 : zip(full, cells).map { $0.completeness * $1 }.reduce(0, +) / totalCells
             var p = problems.byOwner[code]?.figures ?? ProblemFigures()
             p.medianDaysToCorrect = problems.byOwner[code]?.median
             return DepartmentSupply(code: code, name: names[code] ?? code, layers: ls,
                                     records: ls.contains { $0.records == nil } ? nil : ls.map { $0.records ?? 0 }.reduce(0, +),
-                                    lateLayers: ls.filter { $0.late == true }.count, completeness: completeness, problems: p)
+                                    lateLayers: ls.filter { $0.late == true }.count,
+                                    completeness: ls.contains { $0.completeness == nil } ? nil : completeness, problems: p,
+                                    rankingCompleteness: completeness)
         }
         departments.sort { a, b in
-            (a.lateLayers, a.problems.overdue, -a.completeness, a.code) < (b.lateLayers, b.problems.overdue, -b.completeness, b.code)
+            (a.lateLayers, a.problems.overdue, -a.rankingCompleteness, a.code) < (b.lateLayers, b.problems.overdue, -b.rankingCompleteness, b.code)
         }
         for i in departments.indices { departments[i].rank = i + 1 }
         return SupplyReport(period: period.label, from: period.firstDay, asOf: period.asOf, generatedAt: GovernanceRules.timestamp(),

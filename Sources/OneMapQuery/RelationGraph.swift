@@ -1,4 +1,5 @@
 import Foundation
+import OneMapGeo
 import OneMapStore
 
 /// The kinds of node a relation graph joins (行业知识图谱: what is connected to what, and when).
@@ -8,14 +9,20 @@ public enum RelationNodeType: String, Sendable, CaseIterable {
 
 /// What a caller may see in a relation graph: people and enterprises as its views of their layers
 /// show them (nil: not at all), and whether buildings may carry exact counts instead.
-public struct RelationRights: Sendable {
+public struct RelationRights: @unchecked Sendable {
     public let people: LayerView?
     public let businesses: LayerView?
     public let residentCounts: Bool
     public let businessCounts: Bool
+    /// A grant limited to an area shows only the people (enterprises) whose building lies in it.
+    let peopleArea: PreparedGeometry?
+    let businessArea: PreparedGeometry?
 
-    public init(people: LayerView?, businesses: LayerView?, residentCounts: Bool, businessCounts: Bool) {
+    public init(people: LayerView?, businesses: LayerView?, residentCounts: Bool, businessCounts: Bool) throws {
         self.people = people; self.businesses = businesses; self.residentCounts = residentCounts; self.businessCounts = businessCounts
+        let engine = GeometryEngine()
+        peopleArea = try people?.area.map { try engine.prepare($0) }
+        businessArea = try businesses?.area.map { try engine.prepare($0) }
     }
 }
 
@@ -125,6 +132,13 @@ public struct RelationGraph: Encodable, Sendable {
             return out
         }
 
+        /// Whether a building's centroid lies in a grant's area (no area: anywhere).
+        mutating func inArea(_ code: String?, _ area: PreparedGeometry?) throws -> Bool {
+            guard let area else { return true }
+            guard let code, let b = try building(code), case .double(let x) = b.fields["cx"], case .double(let y) = b.fields["cy"] else { return false }
+            return area.contains(Position(x, y))
+        }
+
         /// The node's id in this graph, adding the node when it exists and may be seen.
         mutating func node(_ type: RelationNodeType, _ key: String) throws -> String? {
             let ref = type.rawValue + ":" + key
@@ -138,19 +152,22 @@ public struct RelationGraph: Encodable, Sendable {
                 if rights.residentCounts, let v = b.fields["population"] { props["residents"] = FieldJSON(v) }
                 if rights.businessCounts, let v = b.fields["businesses"] { props["businesses"] = FieldJSON(v) }
             case .person:
-                guard let view = rights.people, let p = try version(CoreLayers.population.id, key) else { return nil }
+                guard let view = rights.people, let p = try version(CoreLayers.population.id, key),
+                      try inArea(p.text("building_code"), rights.peopleArea) else { return nil }
                 from = p.validFrom; to = p.validTo
                 let (shownKey, clear) = Self.shown(view, "person_key", .string(key)) ?? (.string("****"), false)
                 if case .string(let s) = shownKey { label = s }
                 exposed = clear
                 props = Self.properties(p, view: view, skip: ["person_key", "building_code", "household_id"])
             case .household:
-                guard let view = rights.people, !(try store.householdMembers(key, on: day)).isEmpty else { return nil }
+                guard let view = rights.people,
+                      try store.householdMembers(key, on: day).contains(where: { try inArea($0.text("building_code"), rights.peopleArea) }) else { return nil }
                 let (shownKey, clear) = Self.shown(view, "household_id", .string(key)) ?? (.string("****"), false)
                 if case .string(let s) = shownKey { label = s }
                 exposed = clear
             case .enterprise:
-                guard let view = rights.businesses, let e = try version(CoreLayers.businesses.id, key) else { return nil }
+                guard let view = rights.businesses, let e = try version(CoreLayers.businesses.id, key),
+                      try inArea(e.text("building_code"), rights.businessArea) else { return nil }
                 from = e.validFrom; to = e.validTo
                 let (shownKey, clear) = Self.shown(view, "credit_code", .string(key)) ?? (.string("****"), false)
                 if case .string(let s) = shownKey { label = s }

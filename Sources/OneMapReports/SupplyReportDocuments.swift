@@ -74,7 +74,7 @@ public enum SupplyReportDocuments {
     static func charts(_ r: SupplyReport) -> [Chart] {
         [Chart(title: "超期未更新图层数", bars: r.departments.map { ($0.code, Double($0.lateLayers)) }, unit: "个"),
          Chart(title: "逾期未整改问题数", bars: r.departments.map { ($0.code, Double($0.problems.overdue)) }, unit: "个"),
-         Chart(title: "必填字段填充率", bars: r.departments.map { ($0.code, ($0.completeness * 1000).rounded() / 10) }, unit: "%"),
+         Chart(title: "必填字段填充率", bars: r.departments.compactMap { d in d.completeness.map { (d.code, ($0 * 1000).rounded() / 10) } }, unit: "%"),
          Chart(title: "待整改问题数", bars: r.departments.map { ($0.code, Double($0.problems.open)) }, unit: "个"),
          Chart(title: "整改中位天数", bars: r.departments.map { ($0.code, $0.problems.medianDaysToCorrect.map { ($0 * 10).rounded() / 10 } ?? 0) }, unit: "天"),
          Chart(title: "整改后重开率", bars: r.departments.map { ($0.code, (($0.problems.reopenRate ?? 0) * 1000).rounded() / 10) }, unit: "%")]

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import OneMapAccess
+import OneMapGeo
 import OneMapQuery
 import OneMapStore
 
@@ -33,10 +34,23 @@ struct EntityRoutes: Sendable {
                 : ([6, 9, 12].contains(code.count) && code.allSatisfy(\.isNumber) ? ("area", CoreLayers.adminAreas.id) : ("building", CoreLayers.buildings.id))
             guard let layer = try store.layer(id: layerID) else { return (nil, nil) }
             let (view, grant) = try governance.view(of: layer, for: caller)
-            let versions: [RecordVersion] = switch type {
+            var versions: [RecordVersion] = switch type {
             case "enterprise": try store.recordVersions(layer: layerID, key: code)
             case "area": try store.areaVersions(code: code)
             default: try store.buildingVersions(codes: [code])
+            }
+            // A grant limited to an area shows the versions whose building lies in it.
+            if let area = view.area, type != "area" {
+                let prepared = try GeometryEngine().prepare(area)
+                let codes = type == "enterprise" ? Array(Set(versions.compactMap { $0.text("building_code") })) : [code]
+                let places = Dictionary(try store.buildingVersions(codes: codes).compactMap { b -> (String, Position)? in
+                    guard let c = b.text("entity_code"), case .double(let x) = b.fields["cx"], case .double(let y) = b.fields["cy"] else { return nil }
+                    return (c, Position(x, y))
+                }, uniquingKeysWith: { _, latest in latest })
+                versions = versions.filter { v in
+                    let c = type == "enterprise" ? v.text("building_code") : code
+                    return c.flatMap { places[$0] }.map { prepared.contains($0) } ?? false
+                }
             }
             guard !versions.isEmpty else { return (nil, grant) }
             return (History(code: code, type: type, layer: layerID, versions: versions.map { v in

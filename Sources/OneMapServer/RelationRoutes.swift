@@ -52,7 +52,7 @@ struct RelationRoutes: Sendable {
                 }
                 throw APIError(.forbidden, "Forbidden", "the caller may not read the layer of a \(typeName)")
             }
-            let rights = RelationRights(people: people?.0, businesses: firms?.0,
+            let rights = try RelationRights(people: people?.0, businesses: firms?.0,
                                         residentCounts: try governance.policy.countsExactly(CoreLayers.population.id, caller.principal),
                                         businessCounts: try governance.policy.countsExactly(CoreLayers.businesses.id, caller.principal))
             let graph = try RelationGraph.make(type: type, id: id, depth: hops, on: asOf, store: store, rights: rights)

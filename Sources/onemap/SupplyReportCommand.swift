@@ -34,7 +34,7 @@ struct SupplyReportCommand: ParsableCommand {
         try auditCLI(store, action: "export", endpoint: "onemap report supply", outcome: "\(period.label) -> \((out as NSString).lastPathComponent)")
         print("supply report \(period.label): \(report.departments.count) departments ranked -> \(out)")
         for d in report.departments.prefix(20) {
-            print("  \(d.rank). \(d.code) \(d.name): late layers \(d.lateLayers), overdue problems \(d.problems.overdue), completeness \(String(format: "%.1f", d.completeness * 100))%")
+            print("  \(d.rank). \(d.code) \(d.name): late layers \(d.lateLayers), overdue problems \(d.problems.overdue), completeness \(d.completeness.map { String(format: "%.1f%%", $0 * 100) } ?? "—")")
         }
     }
 }

@@ -263,3 +263,19 @@ def test_the_demos_movers_profiles_equal_a_brute_force_before_and_after_their_mo
             assert [(m["on"], m["from"], m["to"]) for m in p["moves"]] == moves, (key, day)
             assert [(h["value"], h["from"], h.get("to")) for h in p["households"]] == [(h, f, t) for _, h, _, f, t in known], (key, day)
         assert len(moves) == 1 and moves[0][0] == moved
+
+
+def test_a_grant_limited_to_an_area_sees_people_and_enterprises_only_there(world, base_url):
+    police = world["police"]
+    limited = session(key_of(cli("dept", "add", "SMPL", "三明市区域授权局")))
+    r = limited.post(f"{base_url}/applications", json={"layer": "population", "fields": ["sex"], "purpose": "三元区人口关系核查",
+                                                       "area": "350404", "validTo": "2099-01-01"})
+    assert police.post(f"{base_url}/applications/{r.json()['id']}/approve").status_code == 200
+    time.sleep(1.2)
+    inside, outside = (e2e_db.query("SELECT entity_code FROM buildings WHERE valid_to IS NULL AND population > 2 AND township_code " + cond +
+                                    " ORDER BY id LIMIT 1")[0][0] for cond in ("LIKE '350404%'", "NOT LIKE '350404%'"))
+    people = lambda code: [n for n in limited.get(f"{base_url}/relations/building/{code}").json()["nodes"] if n["type"] == "person"]
+    assert people(inside) and not people(outside)
+    # Two hops through a household never leave the area either.
+    g = limited.get(f"{base_url}/relations/building/{outside}", params={"depth": 3}).json()
+    assert not [n for n in g["nodes"] if n["type"] in ("person", "household")]

@@ -219,6 +219,12 @@ def test_record_counts_follow_the_callers_right_to_count(supply, base_url):
     # Population is shared on application: a department without a grant sees no count of it.
     assert "records" not in layers["population"] and layers["buildings"]["records"] > 0
     assert "records" not in next(d for d in report["departments"] if d["code"] == "SMGA")
+    # Shares derived from people are not shown either (a share is a figure of the records).
+    assert "completeness" not in layers["population"] and "residentLinkedShare" not in layers["buildings"]
+    assert "completeness" not in next(d for d in report["departments"] if d["code"] == "SMGA")
+    # The ranking is the same whoever reads it.
+    full = requests.get(f"{base_url}/supply", params={"month": month}, headers={"Authorization": f"Bearer {os.environ['ONEMAP_ADMIN_KEY']}"}).json()
+    assert [d["code"] for d in report["departments"]] == [d["code"] for d in full["departments"]]
 
 
 def test_the_pdf_is_chinese_text_and_the_xlsx_reads_back_through_libreoffice(supply, http, base_url, out_dir):
