@@ -238,7 +238,9 @@ extension PostgresStore: GovernanceStore {
     public func verifyAudit() throws -> AuditVerification {
         let checkpoints = try auditCheckpoints()
         return try readers.with(timeLimited: false) { c in
-            try c.transaction {
+            // One snapshot for the log and its recorded head: a replica appending meanwhile must not
+            // make a head that is newer than the records read look like a cut-off log.
+            try c.snapshot {
                 var verifier = AuditChain.LiveVerifier(checkpoints: checkpoints)
                 var broken: AuditVerification?
                 try c.stream("SELECT \(Self.auditColumns) FROM audit_log ORDER BY seq") { row in
