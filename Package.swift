@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Identity-provider tokens (RS256/ES256 JWTs against a JWKS): a maintained verifier, not our own.
+        .package(url: "https://github.com/vapor/jwt-kit.git", exact: "5.7.1"),
     ],
     targets: [
         // System libraries from Debian (-dev packages), found through pkg-config.
@@ -59,7 +61,8 @@ let package = Package(
         // Data quality: the consistency checks' runs (findings filed as problems, closed when gone) and supply reports.
         .target(name: "OneMapQuality", dependencies: ["OneMapStore", "OneMapGeo"]),
         // Governance: principals, API keys, the access policy every endpoint asks, the audit trail.
-        .target(name: "OneMapAccess", dependencies: ["OneMapStore", "OneMapGeo"]),
+        // Self-service sign-in: the city's identity provider's tokens verified with jwt-kit.
+        .target(name: "OneMapAccess", dependencies: ["OneMapStore", "OneMapGeo", .product(name: "JWTKit", package: "jwt-kit")]),
         .target(
             name: "OneMapServer",
             dependencies: [

@@ -113,6 +113,15 @@ public final class AccessPolicy: @unchecked Sendable {
         return ProfileAccess(view: view, grant: g, area: view.area)
     }
 
+    /// A signed-in person's own file: all of its fields (they are the person's own), and nothing
+    /// else (nil for any other key, whether or not it exists).
+    public func selfProfileAccess(_ holder: SelfHolder, layer: LayerInfo, key: String) -> ProfileAccess? {
+        holder.owns(key, layer: layer.id) ? ProfileAccess(view: .full(layer), grant: nil, area: nil) : nil
+    }
+
+    /// The purpose audit records give a self-service read.
+    public static let selfServicePurpose = "本人查询 (self-service: the holder's own file)"
+
     /// What `principal` may see of `layer`'s own fields (before counts of other layers are judged).
     private func recordView(of layer: LayerInfo, for principal: Principal, grantID: Int64?,
                             on day: String) throws -> (view: LayerView, grant: ShareApplication?) {

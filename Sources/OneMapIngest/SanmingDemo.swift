@@ -9,15 +9,19 @@ public struct DemoOptions: Sendable {
     public var seed: UInt64
     /// Folder holding the real Sanming geodata files.
     public var geodata: String
+    /// Links a sample of synthetic identities (`DemoSummary.identities`) for self-service sign-in.
+    public var identityKey: IdentityKey?
 
-    public init(scale: Double = 1, seed: UInt64 = 350400, geodata: String = "geodata") {
-        self.scale = scale; self.seed = seed; self.geodata = geodata
+    public init(scale: Double = 1, seed: UInt64 = 350400, geodata: String = "geodata", identityKey: IdentityKey? = nil) {
+        self.scale = scale; self.seed = seed; self.geodata = geodata; self.identityKey = identityKey
     }
 }
 
 public struct DemoSummary: Sendable {
     public var adminAreas = 0, townships = 0, buildings = 0, people = 0, businesses = 0, schools = 0, clinics = 0
     public var seconds = 0.0
+    /// The synthetic identities linked (with an identity key), to sign in with.
+    public var identities: [DemoIdentity] = []
 }
 
 /// Builds the demo one map of Sanming: real city and county boundaries (current and pre-2021),
@@ -38,7 +42,7 @@ public enum SanmingDemo {
         return out
     }
 
-    public static func build(into store: any FeatureStore & GovernanceStore, options: DemoOptions,
+    public static func build(into store: any FeatureStore & GovernanceStore & IdentityStore, options: DemoOptions,
                              progress: @escaping (String) -> Void = { _ in }) throws -> DemoSummary {
         let start = Date()
         let src = try SanmingSources(directory: options.geodata)
@@ -49,6 +53,7 @@ public enum SanmingDemo {
         try plan.prepareTownships()
         progress("boundaries: city, 11 counties, 3 pre-2021 units, \(plan.townshipAreas.count) synthetic townships")
         try plan.generateBuildings()
+        var identities: [DemoIdentity] = []
         try store.bulkLoad { w in
             let areas = plan.adminAreas()
             for a in areas { try w.add(a) }
@@ -60,9 +65,15 @@ public enum SanmingDemo {
             }
             summary.buildings = plan.buildings.count
             progress("buildings: \(plan.buildings.count) written")
-            summary.people = try plan.generatePeople { try w.add($0) }
-            summary.businesses = try plan.generateBusinesses { try w.add($0) }
+            summary.people = try plan.generatePeople({ try w.add($0) }, sampled: { identities.append($0) })
+            summary.businesses = try plan.generateBusinesses({ try w.add($0) }, sampled: { identities.append($0) })
             progress("indexing and counting residents per building and area")
+        }
+        if let key = options.identityKey {
+            try store.linkIdentities(IdentityLinks(links: identities.map { IdentityLink(identityHash: key.hash($0.number), kind: $0.kind, entityKey: $0.key) },
+                                                   keyFingerprint: key.fingerprint))
+            summary.identities = identities
+            progress("identities: \(identities.count) synthetic ones linked for self-service sign-in")
         }
         progress("facilities: schools (教育局) and clinics (卫健委)")
         (summary.schools, summary.clinics) = try DemoFacilities.write(plan: plan, into: store)
@@ -312,7 +323,7 @@ struct DemoPlan {
     /// hundred moved after the census (2021–2025) to another building of the same unit, into a
     /// household of its own there: two versions with one person key (its own random stream, so the
     /// rest of the demo is drawn as before and every unit keeps its census total on every day).
-    func generatePeople(_ write: (PersonRecord) throws -> Void) throws -> Int {
+    func generatePeople(_ write: (PersonRecord) throws -> Void, sampled: (DemoIdentity) -> Void = { _ in }) throws -> Int {
         var rng = DemoRandom(seed: options.seed, stream: "people")
         var moves = DemoRandom(seed: options.seed, stream: "movers")
         let ages = WeightedTable(DemoVocabulary.ageBandWeights)
@@ -361,6 +372,10 @@ struct DemoPlan {
                             buildingCode: b.code, sex: sexes[k] == "M" ? "M" : "F", birthYear: birthYear, householdID: hid,
                             registration: registration, movedIn: movedIn, movedOut: next?.movedIn, maskedIdentity: masked, personKey: key))
                         if let next { try write(next) }
+                        if DemoIdentities.samplesPerson(index: k, moved: next != nil),
+                           let number = DemoIdentities.number(region: unit.census.currentCode, birthYear: birthYear, key: key, lastFour: String(masked.suffix(4))) {
+                            sampled(DemoIdentity(number: number, kind: .person, key: key, note: next != nil ? "moved" : size > 1 ? "household" : "lives alone"))
+                        }
                         k += 1
                     }
                     left -= size
@@ -374,7 +389,7 @@ struct DemoPlan {
 
     // MARK: businesses
 
-    func generateBusinesses(_ write: (BusinessRecord) throws -> Void) throws -> Int {
+    func generateBusinesses(_ write: (BusinessRecord) throws -> Void, sampled: (DemoIdentity) -> Void = { _ in }) throws -> Int {
         var rng = DemoRandom(seed: options.seed, stream: "businesses")
         let total = Int((150_000 * options.scale).rounded())
         let perUnit = apportion(total, weights: units.map {
@@ -415,6 +430,10 @@ struct DemoPlan {
                                          employees: min(employees, 5000), registered: registered,
                                          cancelled: cancelled,
                                          buildingCode: b.code))
+                if DemoIdentities.samplesBusiness(index: written),
+                   let number = DemoIdentities.number(region: unit.census.currentCode, birthYear: 1960 + Int(code.utf8.reduce(0) { $0 &+ Int($1) } % 35), key: code) {
+                    sampled(DemoIdentity(number: number, kind: .enterprise, key: code, note: cancelled != nil ? "cancelled" : "active"))
+                }
                 written += 1
             }
             progress("businesses: \(written) of \(total)")

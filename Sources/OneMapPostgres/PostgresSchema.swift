@@ -197,6 +197,8 @@ enum PostgresSchema {
         WebhookLedger.schema,
         // 6: what a grant covers beyond its records (profiles: 一人一档、一企一档).
         ["ALTER TABLE applications ADD COLUMN uses text NOT NULL DEFAULT ''"],
+        // 7: self-service: identity links (keyed hashes only), single-use sign-in tokens, sessions.
+        IdentityLedger.schema,
     ]
 
     /// No two versions of one entity overlap in time: after each statement that wrote rows, the

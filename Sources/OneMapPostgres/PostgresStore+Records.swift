@@ -6,7 +6,7 @@ import OneMapStore
 /// rules, counts refreshed, in one transaction under the data-write lock.
 extension PostgresStore {
     public func applyRecords(layer: String, records: [RecordSource], alreadyRejected: [RejectedRow], mode: ImportMode,
-                             validFrom day: String, toleranceMetres: Double, skipBad: Bool,
+                             validFrom day: String, toleranceMetres: Double, skipBad: Bool, identities: IdentityLinks?,
                              progress: (Int) -> Void = { _ in }) throws -> RecordImportSummary {
         let kind = try ImportChecks.recordKind(layer, day: day)
         let summary = try writeData { c -> RecordImportSummary in
@@ -39,6 +39,9 @@ extension PostgresStore {
             if !summary.versions.rejected.isEmpty && !skipBad {
                 throw ImportRefused(rejected: summary.versions.rejected,
                                     reason: "\(summary.versions.rejected.count) bad row(s); nothing was imported (use --skip-bad to import the rest)")
+            }
+            if let links = IdentityLedger.accepted(identities, records: keyed, rejected: summary.versions.rejected) {
+                try IdentityLedger.link(PGLedger(c), links)
             }
             if try Self.storedCountsHold(c, on: ISODate.string(Date())) {
                 try PGDerivedCounts.refresh(c, buildings: rows.touched)

@@ -76,22 +76,23 @@ struct Governance: Sendable {
 
     /// Appends one audit record (buffered; written within a fraction of a second).
     func audit(_ request: Request, _ context: OneMapRequestContext, action: String = "read", route: String, layer: String? = nil,
-               grants: [ShareApplication] = [], area: String? = nil, datetime: String? = nil, rows: Int? = nil, outcome: String = "200") {
+               grants: [ShareApplication] = [], area: String? = nil, datetime: String? = nil, rows: Int? = nil, outcome: String = "200",
+               purpose: String? = nil) {
         trail.record(AuditRecord(
             at: AuditTrail.now(), principal: context.caller.principal.auditName, action: action,
             endpoint: "\(request.method.rawValue) \(route)", layer: layer, grantID: grants.first?.id,
-            purpose: grants.isEmpty ? nil : grants.map(\.purpose).joined(separator: "; "), area: area, datetime: datetime,
+            purpose: purpose ?? (grants.isEmpty ? nil : grants.map(\.purpose).joined(separator: "; ")), area: area, datetime: datetime,
             rows: rows, client: context.clientAddress, outcome: outcome))
     }
 
     /// Writes one audit record at once and returns its number (a report prints it).
     func auditNow(_ request: Request, _ context: OneMapRequestContext, action: String = "read", route: String, layer: String? = nil,
                   grants: [ShareApplication] = [], area: String? = nil, datetime: String? = nil, rows: Int? = nil,
-                  outcome: String = "200") throws -> Int64 {
+                  outcome: String = "200", purpose: String? = nil) throws -> Int64 {
         try trail.recordNow(AuditRecord(
             at: AuditTrail.now(), principal: context.caller.principal.auditName, action: action,
             endpoint: "\(request.method.rawValue) \(route)", layer: layer, grantID: grants.first?.id,
-            purpose: grants.isEmpty ? nil : grants.map(\.purpose).joined(separator: "; "), area: area, datetime: datetime,
+            purpose: purpose ?? (grants.isEmpty ? nil : grants.map(\.purpose).joined(separator: "; ")), area: area, datetime: datetime,
             rows: rows, client: context.clientAddress, outcome: outcome))
     }
 

@@ -14,13 +14,13 @@ public enum OneMapApplication {
     /// (the store's read timers) would otherwise report nowhere.
     public static func startMetrics() { ServerMetrics.start() }
 
-    public static func buildRouter(store: any FeatureStore & GovernanceStore & ProblemStore & ProfileStore, configuration: ServerConfiguration,
+    public static func buildRouter(store: any FeatureStore & GovernanceStore & ProblemStore & ProfileStore & IdentityStore, configuration: ServerConfiguration,
                                    audit: AuditTrail) -> Router<OneMapRequestContext> {
         assemble(store: store, configuration: configuration, audit: audit, logger: Logger(label: "onemap")).router
     }
 
     /// The router, and the cache-hit fast path in front of it (nil without a tile cache).
-    static func assemble(store: any FeatureStore & GovernanceStore & ProblemStore & ProfileStore, configuration: ServerConfiguration,
+    static func assemble(store: any FeatureStore & GovernanceStore & ProblemStore & ProfileStore & IdentityStore, configuration: ServerConfiguration,
                          audit: AuditTrail, logger: Logger) -> (router: Router<OneMapRequestContext>, hits: TileHits?, routes: RouteTable, services: [any TickingService]) {
         let table = RouteTable()
         let router = RecordingRouter(Router(context: OneMapRequestContext.self), table: table)
@@ -33,7 +33,7 @@ public enum OneMapApplication {
             router.add(middleware: CORSPolicy(origins: configuration.corsOrigins))
         }
         router.add(middleware: MethodNotAllowedMiddleware(table: table))
-        let authenticator = Authenticator(store: store)
+        let authenticator = Authenticator(store: store, identities: configuration.selfService == nil ? nil : store)
         let limiter = configuration.rateLimit > 0 ? RateLimiter(perSecond: configuration.rateLimit) : nil
         router.add(middleware: AccessMiddleware(authenticator: authenticator, limiter: limiter, trail: audit))
         router.add(middleware: ErrorMiddleware())
@@ -92,6 +92,7 @@ public enum OneMapApplication {
         ProfileRoutes(store: store, governance: governance, stylesDirectory: configuration.stylesDirectory).register(on: router)
         RelationRoutes(store: store, governance: governance).register(on: router)
         EntityRoutes(store: store, governance: governance).register(on: router)
+        SelfRoutes(store: store, governance: governance, selfService: configuration.selfService).register(on: router)
         let shelf = ArchiveShelf(directory: configuration.tilesDirectory) { [logger] p in
             logger.warning("tile archive skipped", metadata: ["problem": .string(p)])
         }
@@ -167,7 +168,7 @@ public enum OneMapApplication {
 
     /// The application; `onServerRunning` receives the bound port (useful with port 0 in tests).
     /// `audit` buffers the audit records; close it after the application has stopped.
-    public static func build(store: any FeatureStore & GovernanceStore & ProblemStore & ProfileStore, configuration: ServerConfiguration, audit: AuditTrail, logger: Logger,
+    public static func build(store: any FeatureStore & GovernanceStore & ProblemStore & ProfileStore & IdentityStore, configuration: ServerConfiguration, audit: AuditTrail, logger: Logger,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let (router, hits, _, services) = assemble(store: store, configuration: configuration, audit: audit, logger: logger)
         return Application(

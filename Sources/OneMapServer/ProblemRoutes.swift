@@ -37,6 +37,14 @@ struct ProblemRoutes: Sendable {
 
     // MARK: who sees what
 
+    /// Who files and follows: a department (by its code), or a signed-in person (by their
+    /// pseudonymous reporter code), who files only on their own records and sees only what they
+    /// filed.
+    private func actor(_ context: OneMapRequestContext) throws -> (code: String, holder: SelfHolder?) {
+        if let h = context.caller.principal.selfHolder { return (h.reporterCode, h) }
+        return (try department(context).code, nil)
+    }
+
     private func department(_ context: OneMapRequestContext) throws -> Department {
         guard let d = context.caller.principal.department else {
             throw APIError(.unauthorized, "Unauthorized", "problem reports are for departments: send an API key (Authorization: Bearer om_…)",
@@ -59,10 +67,15 @@ struct ProblemRoutes: Sendable {
             self.caller = caller; self.governance = governance; self.store = store
         }
 
-        /// The caller's view of a layer; nil when the layer is gone or the policy refuses it.
+        /// The caller's view of a layer; nil when the layer is gone or the policy refuses it. A
+        /// signed-in person sees the problems they filed, on their own records, in full.
         func view(_ layerID: String) throws -> LayerView? {
             if let v = views[layerID] { return v }
-            let v: LayerView? = try store.layer(id: layerID).flatMap { try governance.viewIfAllowed(of: $0, for: caller)?.view }
+            let v: LayerView? = if caller.principal.selfHolder != nil {
+                try store.layer(id: layerID).flatMap { [CoreLayers.population.id, CoreLayers.businesses.id].contains($0.id) ? LayerView.full($0) : nil }
+            } else {
+                try store.layer(id: layerID).flatMap { try governance.viewIfAllowed(of: $0, for: caller)?.view }
+            }
             views[layerID] = v
             return v
         }
@@ -70,6 +83,7 @@ struct ProblemRoutes: Sendable {
         /// Whether the caller may see `p`: its layer is readable to it, and an area-limited view
         /// reaches the problem's location.
         func sees(_ p: Problem) throws -> Bool {
+            if let holder = caller.principal.selfHolder { return p.reporter == holder.reporterCode }
             guard let view = try view(p.layer) else { return false }
             guard let area = view.area else { return true }
             guard let location = p.location else { return false }
@@ -81,6 +95,11 @@ struct ProblemRoutes: Sendable {
 
         /// The steps the caller may take on `p` now.
         func actions(_ p: Problem) throws -> [ProblemAction] {
+            if let holder = caller.principal.selfHolder {
+                return ProblemAction.allCases.filter { a in
+                    a != .file && a.actor == .reporter && p.reporter == holder.reporterCode && ProblemRules.next(from: p.state, a) != nil
+                }
+            }
             guard let d = caller.principal.department else { return [] }
             let owner = try currentOwner(p)
             return ProblemAction.allCases.filter { a in
@@ -116,7 +135,8 @@ struct ProblemRoutes: Sendable {
     }
 
     private func document(_ p: Problem, _ sight: Sight, history: Bool, base: String) throws -> ProblemDocument {
-        ProblemDocument(p, view: try sight.view(p.layer), callerDepartment: sight.caller.principal.department?.code,
+        ProblemDocument(p, view: try sight.view(p.layer),
+                        callerDepartment: sight.caller.principal.selfHolder?.reporterCode ?? sight.caller.principal.department?.code,
                         actions: try sight.actions(p), history: history ? try store.problemEvents(problem: p.id) : nil,
                         base: base, today: ISODate.string(Date()))
     }
@@ -125,10 +145,10 @@ struct ProblemRoutes: Sendable {
 
     func file(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         try FeatureRoutes.checkOnly(request, allowed: [])
-        let d = try department(context)
+        let (code, holder) = try actor(context)
         let body = try JSONBody.parse(try await JSONBody.read(request, upTo: Self.maxBody), hint: "a problem is {\"layer\", \"id\", \"field\", \"description\", …}")
         let parsed: NewProblem
-        do { parsed = try ProblemRequest.parse(json: body, reporter: d.code) } catch { throw APIError.badRequest(error.description) }
+        do { parsed = try ProblemRequest.parse(json: body, reporter: code) } catch { throw APIError.badRequest(error.description) }
         if let a = parsed.attachment, a.bytes.count > ProblemRules.maxAttachmentBytes {
             throw APIError(.contentTooLarge, "PayloadTooLarge",
                            "the attachment is \(a.bytes.count) bytes; at most \(ProblemRules.maxAttachmentBytes) (\(ProblemRules.maxAttachmentBytes >> 20) MiB) are taken")
@@ -137,6 +157,24 @@ struct ProblemRoutes: Sendable {
         let store = self.store, governance = self.governance
         let (problem, doc) = try await blocking { () throws -> (Problem, ProblemDocument) in
             guard let layer = try store.layer(id: parsed.layer) else { throw APIError.notFound("no layer '\(parsed.layer)'; see /catalog") }
+            if let holder {
+                // A person reports on their own file: a version of their own record, nothing else.
+                guard let id = parsed.targetID else {
+                    throw APIError.badRequest("a signed-in person files a problem on a version of their own record: give its id (see the profile's versions)")
+                }
+                var target: ProblemTargetRow?
+                do { target = try store.problemTarget(layer: layer, id: id) } catch let e as StoreError { throw APIError.from(e) }
+                guard let target, let key = target.entityKey, holder.owns(key, layer: layer.id) else {
+                    throw APIError.notFound("layer '\(layer.id)' has no row \(id) of the caller's own files")
+                }
+                let stored: Problem
+                do {
+                    stored = try store.fileProblem(parsed, owner: layer.ownerDepartment, target: target, newestRow: try store.newestRowID(layer: layer),
+                                                   by: ProblemActorName(principal: principal, department: nil))
+                } catch let e as StoreError { throw APIError.from(e) }
+                let sight = Sight(caller: caller, governance: governance, store: store)
+                return (stored, try document(stored, sight, history: true, base: base))
+            }
             // Filing needs the data readable: what a department may not read, it cannot report on.
             let (view, _) = try governance.view(of: layer, for: caller)
             var target: ProblemTargetRow?
@@ -147,7 +185,7 @@ struct ProblemRoutes: Sendable {
                 guard target != nil, inArea else { throw APIError.notFound("layer '\(layer.id)' has no row \(id) the caller may read") }
             }
             if let field = parsed.field, let i = layer.fields.firstIndex(where: { $0.name == field }), !view.visible.contains(i) {
-                throw APIError(.forbidden, "Forbidden", "field '\(field)' of '\(layer.id)' is not shown to \(d.code); a problem names fields it may read")
+                throw APIError(.forbidden, "Forbidden", "field '\(field)' of '\(layer.id)' is not shown to \(code); a problem names fields it may read")
             }
             if parsed.location == nil, target == nil, view.area != nil {
                 throw APIError.badRequest("a grant limited to an area files problems with a location or a row inside it")
@@ -156,7 +194,7 @@ struct ProblemRoutes: Sendable {
             do {
                 stored = try store.fileProblem(parsed, owner: layer.ownerDepartment, target: target,
                                                newestRow: try store.newestRowID(layer: layer),
-                                               by: ProblemActorName(principal: principal, department: d.code))
+                                               by: ProblemActorName(principal: principal, department: code))
             } catch let e as StoreError { throw APIError.from(e) }
             let sight = Sight(caller: caller, governance: governance, store: store)
             return (stored, try document(stored, sight, history: true, base: base))
@@ -172,7 +210,7 @@ struct ProblemRoutes: Sendable {
 
     func step(_ request: Request, _ context: OneMapRequestContext, _ action: ProblemAction) async throws -> Response {
         try FeatureRoutes.checkOnly(request, allowed: [])
-        let d = try department(context)
+        let (code, holder) = try actor(context)
         let id = try Self.id(context)
         let json = try JSONBody.parse(try await JSONBody.read(request, upTo: 64 << 10), empty: [String: Any](), hint: "a step is {\"note\", \"version\"}")
         let (note, version): (String?, Int64?)
@@ -184,15 +222,15 @@ struct ProblemRoutes: Sendable {
             let p = try visible(id, sight)
             let owner = try sight.currentOwner(p)
             switch action.actor {
-            case .owner where d.code != owner:
+            case .owner where code != owner || holder != nil:
                 throw APIError(.forbidden, "Forbidden", "only \(owner), the owner of '\(p.layer)', may \(action.rawValue) problem \(id)")
-            case .reporter where d.code != p.reporter:
+            case .reporter where code != p.reporter:
                 throw APIError(.forbidden, "Forbidden", "only \(p.reporter), who reported problem \(id), may \(action.rawValue) it")
             default: break
             }
             let advanced: Problem
             do {
-                advanced = try store.advanceProblem(id: id, action, by: ProblemActorName(principal: principal, department: d.code),
+                advanced = try store.advanceProblem(id: id, action, by: ProblemActorName(principal: principal, department: holder == nil ? code : nil),
                                                     note: note, version: version)
             } catch let e as StoreError { throw APIError.from(e) }
             return (advanced, try document(advanced, sight, history: true, base: base), p.state)
@@ -207,7 +245,7 @@ struct ProblemRoutes: Sendable {
 
     func one(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         try FeatureRoutes.checkOnly(request, allowed: [])
-        _ = try department(context)
+        _ = try actor(context)
         let id = try Self.id(context)
         let caller = context.caller, base = base(request), store = self.store, governance = self.governance
         let (p, doc) = try await blocking { () throws -> (Problem, ProblemDocument) in
@@ -221,7 +259,7 @@ struct ProblemRoutes: Sendable {
 
     func attachment(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         try FeatureRoutes.checkOnly(request, allowed: [])
-        _ = try department(context)
+        _ = try actor(context)
         let id = try Self.id(context)
         let caller = context.caller, store = self.store, governance = self.governance
         let (p, file) = try await blocking { () throws -> (Problem, ProblemAttachment) in
@@ -238,7 +276,7 @@ struct ProblemRoutes: Sendable {
     }
 
     func list(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
-        let d = try department(context)
+        let (me, holder) = try actor(context)
         var q = ProblemQuery()
         var department: String?, role: String?, limit = 100, offset = 0, geojson = false, areaCode: String?
         var seen: Set<String> = []
@@ -299,10 +337,18 @@ struct ProblemRoutes: Sendable {
         }
         // department=X: problems X owns or reported; with role, only that side (default: the caller).
         var eitherSide: String?
-        switch role {
-        case "owner": q.owner = department ?? d.code
-        case "reporter": q.reporter = department ?? d.code
-        default: eitherSide = department
+        if holder != nil {
+            // A signed-in person's list is the problems they filed.
+            guard department == nil, role == nil || role == "reporter" else {
+                throw APIError.badRequest("a signed-in person lists the problems they filed: department and role=owner do not apply")
+            }
+            q.reporter = me
+        } else {
+            switch role {
+            case "owner": q.owner = department ?? me
+            case "reporter": q.reporter = department ?? me
+            default: eitherSide = department
+            }
         }
         let query = q, side = eitherSide, pageStart = offset, pageSize = limit, code = areaCode
         let caller = context.caller, base = base(request), store = self.store, governance = self.governance

@@ -57,6 +57,22 @@ struct ProfileRoutes: Sendable {
         let kind = layerID == CoreLayers.population.id ? "persons" : "enterprises"
         let (access, made) = try await blocking { () throws -> (ProfileAccess, Made?) in
             guard let layer = try store.layer(id: layerID) else { throw APIError.notFound("no layer '\(layerID)'") }
+            if let holder = caller.principal.selfHolder {
+                // A signed-in person opens their own files only; any other key is refused alike,
+                // whether or not it exists.
+                guard let access = governance.policy.selfProfileAccess(holder, layer: layer, key: key) else {
+                    throw APIError(.forbidden, "Forbidden",
+                                   "a signed-in person opens only their own file\(layerID == CoreLayers.population.id ? "" : "s of the enterprises they represent"); see GET /self")
+                }
+                let provenance = ProfileProvenance(layer: layerID, owner: layer.ownerDepartment, grant: nil, purpose: AccessPolicy.selfServicePurpose,
+                                                   generatedAt: AuditTrail.now(), generatedFor: caller.principal.auditName)
+                let made: Made? = if layerID == CoreLayers.population.id {
+                    try PersonProfile.make(key: key, on: asOf, store: store, view: access.view, provenance: provenance).map(Made.person)
+                } else {
+                    try EnterpriseProfile.make(creditCode: key, on: asOf, store: store, view: access.view, provenance: provenance).map(Made.enterprise)
+                }
+                return (access, made)
+            }
             guard let access = try governance.policy.profileAccess(caller.principal, layer: layer) else {
                 if caller.principal.department == nil {
                     throw APIError(.unauthorized, "Unauthorized", "profiles are personal data: send a department's API key (Authorization: Bearer om_…)",
@@ -76,13 +92,14 @@ struct ProfileRoutes: Sendable {
             return (access, made)
         }
         let grants = access.grant.map { [$0] } ?? []
+        let purpose = caller.principal.selfHolder == nil ? nil : AccessPolicy.selfServicePurpose
         let route = "/profiles/\(kind)/{key}"
         guard let made else {
-            governance.audit(request, context, route: route, layer: layerID, grants: grants, datetime: day, rows: 0, outcome: "404")
+            governance.audit(request, context, route: route, layer: layerID, grants: grants, datetime: day, rows: 0, outcome: "404", purpose: purpose)
             throw APIError.notFound("no \(kind == "persons" ? "person" : "enterprise") '\(key)' on \(day) that the caller may read")
         }
         if format == "json" {
-            governance.audit(request, context, route: route, layer: layerID, grants: grants, datetime: day, rows: 1)
+            governance.audit(request, context, route: route, layer: layerID, grants: grants, datetime: day, rows: 1, purpose: purpose)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let body: Data = switch made {
@@ -93,7 +110,8 @@ struct ProfileRoutes: Sendable {
                             body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         // A page cites its audit record: written first.
-        let auditID = try governance.auditNow(request, context, action: "export", route: route, layer: layerID, grants: grants, datetime: day, rows: 1)
+        let auditID = try governance.auditNow(request, context, action: "export", route: route, layer: layerID, grants: grants, datetime: day, rows: 1,
+                                              purpose: purpose)
         let styles = stylesDirectory, asPDF = format == "pdf"
         let data = try await blocking { () throws -> Data in
             let scene = try Self.scene(made.locations, day: asOf, store: store, governance: governance, caller: caller)

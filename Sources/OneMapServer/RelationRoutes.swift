@@ -32,6 +32,9 @@ struct RelationRoutes: Sendable {
             default: throw APIError.badRequest("unknown query parameter '\(k)'; /relations accepts depth and datetime")
             }
         }
+        if context.caller.principal.selfHolder != nil {
+            throw APIError(.forbidden, "Forbidden", "relations are for departments; a signed-in person opens their own files (GET /self)")
+        }
         let caller = context.caller, store = self.store, governance = self.governance, asOf = day, hops = depth
         let (graph, grants) = try await blocking { () throws -> (RelationGraph?, [ShareApplication]) in
             func view(_ layer: String) throws -> (LayerView, ShareApplication?)? {

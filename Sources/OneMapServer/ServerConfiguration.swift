@@ -1,4 +1,6 @@
 import Foundation
+import OneMapAccess
+import OneMapStore
 
 /// Where the server listens and finds its files.
 public struct ServerConfiguration: Sendable {
@@ -34,6 +36,18 @@ public struct ServerConfiguration: Sendable {
     /// wait on a slow client, so they do not hold the heavy lane), `exportQueue` more waiting.
     public var exportConcurrency = 4
     public var exportQueue = 8
+    /// Self-service sign-in (people and enterprises' representatives, through the city's identity
+    /// provider); nil: off.
+    public var selfService: SelfService?
 
     public init() {}
+}
+
+/// Self-service sign-in: the identity provider whose tokens are trusted, and the key that turns
+/// their subjects into the hashes imports linked to records.
+public struct SelfService: Sendable {
+    public let provider: IdentityProvider
+    public let identityKey: IdentityKey
+
+    public init(provider: IdentityProvider, identityKey: IdentityKey) { self.provider = provider; self.identityKey = identityKey }
 }

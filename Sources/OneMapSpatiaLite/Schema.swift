@@ -186,6 +186,8 @@ enum Schema {
         WebhookLedger.schema,
         // 10: what a grant covers beyond its records (profiles: 一人一档、一企一档).
         ["ALTER TABLE applications ADD COLUMN uses TEXT NOT NULL DEFAULT ''"],
+        // 11: self-service: identity links (keyed hashes only), single-use sign-in tokens, sessions.
+        IdentityLedger.schema,
     ]
 
     /// The triggers that fill `statistics_row_changes`. Buildings and areas log only changes of what

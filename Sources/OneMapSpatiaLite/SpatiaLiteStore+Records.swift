@@ -4,7 +4,7 @@ import OneMapGeo
 
 extension SpatiaLiteStore {
     public func applyRecords(layer: String, records: [RecordSource], alreadyRejected: [RejectedRow], mode: ImportMode,
-                             validFrom day: String, toleranceMetres: Double, skipBad: Bool,
+                             validFrom day: String, toleranceMetres: Double, skipBad: Bool, identities: IdentityLinks?,
                              progress: (Int) -> Void = { _ in }) throws -> RecordImportSummary {
         let kind = try ImportChecks.recordKind(layer, day: day)
         return try withWriteTransaction(analyze: kind.table) { c in
@@ -41,6 +41,9 @@ extension SpatiaLiteStore {
             if !summary.versions.rejected.isEmpty && !skipBad {
                 throw ImportRefused(rejected: summary.versions.rejected,
                                     reason: "\(summary.versions.rejected.count) bad row(s); nothing was imported (use --skip-bad to import the rest)")
+            }
+            if let links = IdentityLedger.accepted(identities, records: keyed, rejected: summary.versions.rejected) {
+                try IdentityLedger.link(SQLiteLedger(c), links)
             }
             StageTimer.mark("write records")
             // Buildings and areas do not change here: unless the stored counts have gone stale since

@@ -83,6 +83,7 @@ public enum CopySchema {
     public static func tables(layers: [LayerInfo]) -> [CopyTable] {
         let user = layers.filter { l in l.isSpatial && !CoreLayers.all.contains { $0.id == l.id } }.map(userLayer)
         return core + user + [applications] + ProblemLedger.copyTables + [SupplyLedger.copyTable, WebhookLedger.copyTable]
+            + IdentityLedger.copyTables
     }
 
     public static let applications = CopyTable("applications", key: "id", [

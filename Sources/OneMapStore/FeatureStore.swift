@@ -96,8 +96,11 @@ public protocol FeatureStore: AreaStatisticsProvider {
     /// building standing on `validFrom`: by its `building_code`, else the building containing its
     /// position, else the nearest within `toleranceMetres`, else it is a bad row. Credit codes are
     /// checked (GB 32100); raw ID numbers are masked before they are stored. Counts are refreshed.
+    /// `identities`: links of identity hashes to the records' keys, written in the same transaction
+    /// (those of rejected rows left out).
     func applyRecords(layer: String, records: [RecordSource], alreadyRejected: [RejectedRow], mode: ImportMode,
-                      validFrom: String, toleranceMetres: Double, skipBad: Bool, progress: (Int) -> Void) throws -> RecordImportSummary
+                      validFrom: String, toleranceMetres: Double, skipBad: Bool, identities: IdentityLinks?,
+                      progress: (Int) -> Void) throws -> RecordImportSummary
 
     /// Ends entity `key` of a department's layer on `day`: its current version closes that day (a
     /// version begun that day is removed), history stays. False when it has no current version.
@@ -149,6 +152,14 @@ public struct AdminAreaSummary: Sendable, Hashable {
 }
 
 extension FeatureStore {
+    /// `applyRecords` without identity links.
+    public func applyRecords(layer: String, records: [RecordSource], alreadyRejected: [RejectedRow], mode: ImportMode,
+                             validFrom: String, toleranceMetres: Double, skipBad: Bool,
+                             progress: (Int) -> Void = { _ in }) throws -> RecordImportSummary {
+        try applyRecords(layer: layer, records: records, alreadyRejected: alreadyRejected, mode: mode, validFrom: validFrom,
+                         toleranceMetres: toleranceMetres, skipBad: skipBad, identities: nil, progress: progress)
+    }
+
     /// `applyVersions` over records already in memory (one chunk).
     public func applyVersions(layer: LayerInfo, records: [KeyedRecord], alreadyRejected: [RejectedRow], mode: ImportMode,
                               validFrom: String, skipBad: Bool, progress: (Int) -> Void = { _ in }) throws -> VersionSummary {

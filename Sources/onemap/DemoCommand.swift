@@ -13,9 +13,12 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Random seed: the same seed gives the same data.") var seed: UInt64 = 350400
     @Option(help: "Folder with the Sanming geodata files.") var geodata = "geodata"
     @Flag(help: "Replace an existing database.") var force = false
+    @Option(help: "Link a sample of synthetic identities for self-service sign-in under this identity key file (the server's --identity-key).") var identityKey: String?
+    @Option(help: "With --identity-key: write the synthetic ID numbers and what they sign in to here (CSV), to try sign-in with the test identity provider.") var identities: String?
 
     func validate() throws {
         guard scale > 0, scale <= 70 else { throw ValidationError("--scale must be in (0, 70], got \(scale)") }
+        if identities != nil, identityKey == nil { throw ValidationError("--identities needs --identity-key (the identities are linked under it)") }
     }
 
     func run() throws {
@@ -23,17 +26,28 @@ struct DemoCommand: ParsableCommand {
         do { location = try StoreLocation(parsing: db) } catch { throw ValidationError("\(error)") }
         if try StoreFactory.exists(location), !force { throw ValidationError("\(location) already exists; pass --force to replace it") }
         // Built aside and put in place at the end: a crash never leaves a half-built database.
+        var key: IdentityKey?
+        if let identityKey {
+            do { key = try IdentityKey.load(file: identityKey) } catch let e as StoreError { throw ValidationError("--identity-key: \(e.message)") }
+        }
         let progress = ProgressLine()
         let summary: DemoSummary
         do {
             summary = try StoreFactory.build(location, replacing: force) { store in
-                try SanmingDemo.build(into: store, options: DemoOptions(scale: scale, seed: seed, geodata: geodata)) { progress.update($0) }
+                try SanmingDemo.build(into: store, options: DemoOptions(scale: scale, seed: seed, geodata: geodata, identityKey: key)) { progress.update($0) }
             }
         } catch let e as StoreError {
             progress.finish()
             throw CLIFailure(e.message)
         }
         progress.finish()
+        if let identities {
+            // Synthetic numbers only (no real person holds them): what sign-in is tried with.
+            let lines = ["synthetic_id_number,kind,key,note"] + summary.identities.map { "\($0.number),\($0.kind.rawValue),\($0.key),\($0.note)" }
+            do { try (lines.joined(separator: "\n") + "\n").write(toFile: identities, atomically: true, encoding: .utf8) } catch {
+                throw CLIFailure("cannot write \(identities): \(error.localizedDescription)")
+            }
+        }
         print("""
             demo database \(db): \(summary.adminAreas) administrative areas (\(summary.townships) synthetic townships), \
             \(summary.buildings) buildings, \(summary.people) people, \(summary.businesses) businesses, \

@@ -28,6 +28,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Text encoding of CSV files, e.g. GBK (default UTF-8).") var encoding: String?
     @Option(help: "Feature table of a GeoPackage with several.") var table: String?
     @Option(help: "People and businesses: metres from coordinates to the nearest building when none contains them.") var tolerance = 30.0
+    @Option(help: "People and businesses: a file with the secret (≥ 32 bytes) that links id_number / representative_id_number to the records for self-service sign-in (as a keyed hash; the numbers are never stored). The server's --identity-key must be the same.") var identityKey: String?
     @Option(help: "New layer: its title (default the layer name).") var title: String?
     @Option(help: "New layer: owner department code.") var owner = "SMDSJ"
     @Flag(help: "Skip the consistency checks that follow an import of people, businesses or buildings.") var noCheck = false
@@ -55,6 +56,9 @@ struct ImportCommand: ParsableCommand {
             options.minZoom = minZoom
         }
         if let validFrom { options.validFrom = validFrom }
+        if let identityKey {
+            do { options.identityKey = try IdentityKey.load(file: identityKey) } catch let e as StoreError { throw ValidationError("--identity-key: \(e.message)") }
+        }
         if let srs {
             guard let crs = CRS.parse(srs) else {
                 throw ValidationError("--srs '\(srs)' is not supported; use one of \(CRS.supported.map(\.description).joined(separator: ", "))")
@@ -91,6 +95,7 @@ struct ImportCommand: ParsableCommand {
                 """)
             if let p = r.placement {
                 print("placed by building key \(p.byBuildingKey), inside a footprint \(p.insideBuilding), nearest within \(Int(tolerance)) m \(p.nearestBuilding)")
+                if options.identityKey != nil { print("identities linked for self-service sign-in: \(r.identityLinks)") }
             }
             // Records and buildings are checked against each other after each import (a department
             // layer's geometry was checked, and repaired, on the way in).

@@ -29,6 +29,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Streamed feature exports that run at once, on threads and database connections of their own.") var exportConcurrency = 4
     @Option(help: "Exports that may wait for the export lane; more are refused with 503 and Retry-After.") var exportQueue = 8
     @Option(help: "Requests per second per API key (per address for anonymous callers), twice that in a burst; 0 = unlimited.") var rateLimit = 1000
+    @Option(help: "Self-service sign-in: the city identity provider's keys (a JWKS file; RS256/ES256). Needs --identity-key.") var idpJwks: String?
+    @Option(help: "Self-service sign-in: the audience identity tokens must be issued for.") var idpAudience = "onemap"
+    @Option(help: "Self-service sign-in: the issuer identity tokens must name (default: not checked).") var idpIssuer: String?
+    @Option(help: "Self-service sign-in: the identity key file the imports linked identities with (onemap import --identity-key).") var identityKey: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
@@ -36,6 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard queryTimeout >= 0 else { throw ValidationError("--query-timeout must be 0 (no limit) or more seconds") }
         guard tileCacheMb >= 0 else { throw ValidationError("--tile-cache-mb must be 0 (no cache) or more") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 (unlimited) or more, got \(rateLimit)") }
+        guard (idpJwks == nil) == (identityKey == nil) else {
+            throw ValidationError("self-service sign-in needs both --idp-jwks (whose tokens to trust) and --identity-key (how identities were linked)")
+        }
     }
 
     func run() async throws {
@@ -58,6 +65,20 @@ struct ServeCommand: AsyncParsableCommand {
         guard exportConcurrency >= 1, exportQueue >= 0 else { throw ValidationError("--export-concurrency must be at least 1 and --export-queue at least 0") }
         config.exportConcurrency = exportConcurrency; config.exportQueue = exportQueue
         config.corsOrigins = corsOrigin == ["none"] ? [] : corsOrigin
+        if let idpJwks, let identityKey {
+            let key: IdentityKey
+            do { key = try IdentityKey.load(file: identityKey) } catch let e as StoreError { throw ValidationError("--identity-key: \(e.message)") }
+            // Links made under another key would match nobody: refuse to start rather than sign
+            // everyone in to nothing.
+            if let stored = try store.identityKeyFingerprint(), stored != key.fingerprint {
+                throw ValidationError("--identity-key is not the key the database's identity links were made with (fingerprint \(stored), this key \(key.fingerprint))")
+            }
+            do {
+                let provider = try await IdentityProvider.load(jwksFile: idpJwks, audience: idpAudience, issuer: idpIssuer)
+                config.selfService = SelfService(provider: provider, identityKey: key)
+                logger.notice("self-service sign-in on", metadata: ["keys": .string(provider.keyIDs.joined(separator: ",")), "audience": .string(idpAudience)])
+            } catch let e as IdentityTokenRefused { throw ValidationError("--idp-jwks: \(e.reason)") }
+        }
         let log = logger
         let audit = AuditTrail(store: store, ownThread: false)  // written by the application's audit-writer service
         let app = OneMapApplication.build(store: store, configuration: config, audit: audit, logger: logger) { port in

@@ -44,7 +44,7 @@ import Testing
         let source = try Self.filled()
         let middle = try Backend.postgres.fresh(), back = try Backend.spatialite.fresh()
         let tables = try middle.store.restore(from: source.store) { _, _ in }
-        #expect(tables.map(\.name).contains("layer_shops") && tables.last?.name == "problem_webhooks")
+        #expect(tables.map(\.name).contains("layer_shops") && tables.last?.name == "identity_links")
         _ = try back.store.restore(from: middle.store) { _, _ in }
         for t in tables {
             let a = try Self.rows(source.store, t), b = try Self.rows(middle.store, t), c = try Self.rows(back.store, t)

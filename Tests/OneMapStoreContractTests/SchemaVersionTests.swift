@@ -17,7 +17,7 @@ import Testing
         try p.run(); p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         let e = try #require(throws: StoreError.self) { try SpatiaLiteStore(path: path) }
-        #expect(e.message.contains("schema version 99") && e.message.contains("expects version 10"))
+        #expect(e.message.contains("schema version 99") && e.message.contains("expects version 11"))
     }
 
     @Test func aNewerPostgreSQLDatabaseIsRefused() throws {

@@ -30,6 +30,10 @@ public struct ImportOptions: Sendable {
     /// Features checked and written at a time (GeoJSON files are read a chunk at a time, so memory
     /// stays bounded whatever the file's size); a file up to this size goes in one Hilbert order.
     public var chunkSize = 250_000
+    /// Person and business records: the key that links `id_number` (a person) and
+    /// `representative_id_number` (an enterprise's legal representative) to the records for
+    /// self-service sign-in. Nil: no links (a raw `id_number` is still masked, never stored).
+    public var identityKey: IdentityKey?
 
     public init(layer: String) { self.layer = layer }
 }
@@ -42,6 +46,8 @@ public struct ImportReport: Sendable {
     public var seconds = 0.0
     /// Person and business records: how they were placed (nil for layers with geometry).
     public var placement: RecordImportSummary?
+    /// Identities linked to records (self-service sign-in), when an identity key was given.
+    public var identityLinks = 0
 }
 
 /// Reads a department's file, checks and repairs it, and writes it as entity versions in one
@@ -183,15 +189,22 @@ public enum DepartmentImport {
                               options: ImportOptions, start: Date, progress: (String, Int, Int) -> Void) throws -> ImportReport {
         if let box = sourceBox(features) { try CRSPlausibility.check(box, declared: crs) }
         // Fields the layer does not have refuse the file (a raw `id_number` is masked on the way in).
-        let known = Set(layer.fields.map(\.name) + ["id_number", keyField, "__error"])
+        let known = Set(layer.fields.map(\.name) + ["id_number", "representative_id_number", keyField, "__error"])
         let unknown = Set(features.flatMap { $0.properties.keys.filter { !known.contains($0) } })
         guard unknown.isEmpty else {
             throw ImportError("the file has field(s) \(unknown.sorted().map { "'\($0)'" }.joined(separator: ", ")) that layer '\(layer.id)' does not have; its fields: \(layer.fields.map(\.name).joined(separator: ", "))")
+        }
+        // An enterprise's representative is only ever linked, never stored: without a key the
+        // number would be dropped in silence.
+        let identityField = layer.id == CoreLayers.population.id ? "id_number" : "representative_id_number"
+        if options.identityKey == nil, layer.id == CoreLayers.businesses.id, features.contains(where: { $0.properties["representative_id_number"] != nil }) {
+            throw ImportError("the file has 'representative_id_number': linking representatives to their enterprises needs --identity-key FILE (the numbers themselves are never stored)")
         }
         var report = ImportReport()
         report.rows = features.count
         let reprojector = Reprojector()
         var records: [RecordSource] = []
+        var links: [IdentityLink] = []
         for f in features {
             func reject(_ reason: String) { report.rejected.append(RejectedRow(row: f.row, reason: reason)) }
             if case .string(let e)? = f.properties["__error"] { reject(e); continue }
@@ -210,12 +223,31 @@ public enum DepartmentImport {
             }
             var values = f.properties
             values[keyField] = nil
+            values["representative_id_number"] = nil
+            if let identityKey = options.identityKey, let raw = f.properties[identityField], raw != .null {
+                let text: String? = switch raw {
+                case .string(let s): s
+                case .int(let n): String(n)
+                default: nil
+                }
+                guard let number = text.flatMap(IdentityNumber.normalized) else {
+                    reject("field '\(identityField)' is not an 18-character ID number with a valid check character (GB 11643)"); continue
+                }
+                links.append(IdentityLink(identityHash: identityKey.hash(number), kind: layer.id == CoreLayers.population.id ? .person : .enterprise,
+                                          entityKey: key))
+            }
             records.append(RecordSource(row: f.row, key: key, values: values, position: position))
         }
         progress("placing and writing \(records.count) \(layer.id) records (\(options.mode.rawValue), valid from \(options.validFrom))", 0, 0)
         let summary = try store.applyRecords(layer: layer.id, records: records, alreadyRejected: report.rejected, mode: options.mode,
                                              validFrom: options.validFrom, toleranceMetres: options.toleranceMetres,
-                                             skipBad: options.skipBad) { progress("writing", $0, records.count) }
+                                             skipBad: options.skipBad,
+                                             identities: options.identityKey.map { IdentityLinks(links: links, keyFingerprint: $0.fingerprint) }) {
+            progress("writing", $0, records.count)
+        }
+        let refused = Set(summary.versions.rejected.map(\.row))
+        let written = Set(records.filter { !refused.contains($0.row) }.map(\.key))
+        report.identityLinks = Set(links.filter { written.contains($0.entityKey) }).count
         report.versions = summary.versions
         report.rejected = summary.versions.rejected
         report.placement = summary
