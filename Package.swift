@@ -109,7 +109,8 @@ let package = Package(
         .testTarget(name: "OneMapTilesTests", dependencies: ["OneMapTiles", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo", "CSQLite3"]),
         .testTarget(name: "OneMapReportsTests", dependencies: ["OneMapReports", "OneMapAnalytics", "OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo", "CSQLite3", "CZlib"]),
         .testTarget(name: "OneMapAnalyticsTests", dependencies: ["OneMapAnalytics", "OneMapIngest", "OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo"]),
-        .testTarget(name: "OneMapAccessTests", dependencies: ["OneMapAccess", "OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo", "CSQLite3"]),
+        .testTarget(name: "OneMapAccessTests", dependencies: ["OneMapAccess", "OneMapQuery", "OneMapStore", "OneMapSpatiaLite", "OneMapGeo", "CSQLite3",
+                                                             .product(name: "JWTKit", package: "jwt-kit")]),
         .testTarget(name: "OneMapServerTests", dependencies: ["OneMapServer", "OneMapIngest", "OneMapTiles", "OneMapAccess", "OneMapStore", "OneMapSpatiaLite", "CSQLite3"]),
     ],
     swiftLanguageModes: [.v6]

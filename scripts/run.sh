@@ -4,12 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST=${HOST:-127.0.0.1}; PORT=${PORT:-8080}; DB=${DB:-data/onemap.sqlite}
+TEST_IDP=Tests/Fixtures/test-idp
 scripts/setup.sh
 swift build -c release --product onemap
 BIN=$(swift build -c release --show-bin-path)/onemap
 if [ ! -f "$DB" ]; then
   echo "[run] creating the Sanming demo database $DB (a minute or two)"
-  "$BIN" demo --db "$DB"
+  # Synthetic identities for trying self-service sign-in, linked under the TEST identity key.
+  "$BIN" demo --db "$DB" --identity-key "$TEST_IDP/identity.key" --identities "${DB%.*}-identities.csv"
 fi
 echo "[run] OneMap on http://$HOST:$PORT/"
-exec "$BIN" serve --host "$HOST" --port "$PORT" --db "$DB"
+echo "[run] self-service sign-in trusts the TEST identity provider ($TEST_IDP, never for production)"
+exec "$BIN" serve --host "$HOST" --port "$PORT" --db "$DB" --idp-jwks "$TEST_IDP/jwks.json" --identity-key "$TEST_IDP/identity.key"

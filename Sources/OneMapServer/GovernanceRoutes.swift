@@ -54,6 +54,9 @@ struct GovernanceRoutes: Sendable {
     func me(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
         try FeatureRoutes.checkOnly(request, allowed: [])
         let p = context.caller.principal
+        if p.selfHolder != nil {
+            return JSONResponse.make(["principal": p.auditName, "readable": "the holder's own files (GET /self), and what anonymous callers read"])
+        }
         guard let d = p.department else { return JSONResponse.make(["principal": "anonymous", "readable": "open layers, public fields"]) }
         let grants = try await blocking { try governance.policy.activeGrants(of: d.code, on: ISODate.string(Date())) }
         return JSONResponse.make(["principal": p.auditName, "department": ["code": d.code, "name": d.name, "role": d.role.rawValue],

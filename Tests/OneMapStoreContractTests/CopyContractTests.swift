@@ -30,6 +30,9 @@ import Testing
         _ = try s.advanceProblem(id: problem.id, .reject, by: ProblemActorName(principal: "SMJY/om_abc", department: "SMJY"), note: "无误", version: nil)
         try s.setSupplyPromise(layer: "shops", everyDays: 30, by: "SMJY/om_abc")
         try s.setProblemWebhook(department: "SMJY", url: "http://127.0.0.1:9/hook", secret: "s3cret")
+        let identityKey = try IdentityKey(secret: Array("copy test identity key, 32 bytes".utf8))
+        try s.linkIdentities(IdentityLinks(links: [IdentityLink(identityHash: identityKey.hash("11010519491231002X"), kind: .person, entityKey: "P-1")],
+                                           keyFingerprint: identityKey.fingerprint))
         try s.appendAudit((1...3).map { AuditRecord(at: "2026-12-0\($0)T00:00:00Z", principal: "cli:t", action: "change", endpoint: "onemap", outcome: "ok") })
         return db
     }

@@ -44,3 +44,20 @@ def sqlite_copy(dest, db=None):
 def onemap_binary():
     """The onemap binary under test (the one serving)."""
     return os.environ["ONEMAP_BIN"]
+
+
+def execute(sql, params=(), db=None):
+    """Runs one writing statement (SQLite's `?` placeholders) against the database under test."""
+    db = db or os.environ["ONEMAP_DB"]
+    if is_postgres(db):
+        import psycopg
+        with psycopg.connect(db) as con:
+            con.execute("SET search_path = onemap, public")
+            con.execute(sql.replace("%", "%%").replace("?", "%s"), params)
+        return
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        con.execute(sql, params)
+        con.commit()
+    finally:
+        con.close()

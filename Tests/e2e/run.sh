@@ -8,7 +8,9 @@ mkdir -p "$OUT"
 BIN=$(swift build --show-bin-path)/onemap
 [ -x "$BIN" ] || swift build --product onemap
 DB="$OUT/e2e.sqlite"
-"$BIN" demo --db "$DB" --scale 0.1 --force >/dev/null 2>"$OUT/demo.log"
+# Self-service sign-in against the TEST identity provider (Tests/Fixtures/test-idp).
+IDP=Tests/Fixtures/test-idp
+"$BIN" demo --db "$DB" --scale 0.1 --force --identity-key "$IDP/identity.key" --identities "$OUT/identities.csv" >/dev/null 2>"$OUT/demo.log"
 # ONEMAP_E2E_POSTGRES=postgresql://...: the same suite against the PostgreSQL backend, serving a
 # copy of the same demo (`onemap copy`: same ids, keys, secret and audit chain).
 if [ -n "${ONEMAP_E2E_POSTGRES:-}" ]; then
@@ -21,7 +23,7 @@ ADMIN_KEY=$("$BIN" dept key SMDSJ --db "$DB" --label e2e | sed -n 's/.*: \(om_[0
 [ -n "$ADMIN_KEY" ] || { echo "could not issue the administrator's key"; exit 1; }
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 mkdir -p "$OUT/tiles"; rm -f "$OUT"/tiles/*.mbtiles "$OUT"/tiles/*.pmtiles
-"$BIN" serve --host 127.0.0.1 --port "$PORT" --db "$DB" --tiles "$OUT/tiles" >"$OUT/server.log" 2>&1 &
+"$BIN" serve --host 127.0.0.1 --port "$PORT" --db "$DB" --tiles "$OUT/tiles" --idp-jwks "$IDP/jwks.json" --identity-key "$IDP/identity.key" >"$OUT/server.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done

@@ -453,12 +453,28 @@ enum OpenAPIDocument {
         // One person, one file; one enterprise, one file.
         for (path, id, summary, name) in [("/profiles/persons/{key}", "personProfile", "A person's file (一人一档) on a day: addresses with their areas, households, registration types, moves, versions", "person key"),
                                           ("/profiles/enterprises/{key}", "enterpriseProfile", "An enterprise's file (一企一档) on a day: registered buildings over time, industry, employees, status, the other enterprises in its building", "credit code")] {
-            get(path, op(id, summary + " (the owner, or a grant covering profiles)", tag: "Sharing",
+            get(path, op(id, summary + " (the owner, a grant covering profiles, or the signed-in person whose file it is)", tag: "Sharing",
                          [self.path("key", "The \(name)", .string(pattern: "^[A-Za-z0-9_-]{1,64}$")), query("datetime", "The day (default today)", day),
                           query("f", "json, html (a page with a small map) or pdf (with provenance)", .string(oneOf: ["json", "html", "pdf"]))],
                          ok: R(description: "The profile", content: ["application/json": .init(schema: .object()), "text/html": .init(schema: .string()),
                                                                      "application/pdf": .init(schema: .string(format: "binary"))]), keyed: true))
         }
+
+        // Self-service: a person or an enterprise's representative signed in through the identity provider.
+        var signInBody = S.object(["token": .string(minLength: 1)], required: ["token"])
+        signInBody.additionalPropertiesAllowed = false
+        let holder = S.object(["session": .string(), "expiresAt": .string(), "persons": .array(of: .string()),
+                               "enterprises": .array(of: .string()), "profiles": .array(of: .string())],
+                              required: ["expiresAt", "persons", "enterprises", "profiles"])
+        paths["/self/session", default: .init()].post = op(
+            "signIn", "Exchange an identity-provider token (RS256/ES256 JWT: subject the ID number, single use) for a 30-minute session (os_…) that opens the holder's own files",
+            tag: "Sharing", ok: json("The session and the files it opens", holder), status: "201",
+            extra: ["401": error("The token is expired, forged, for another audience, replayed or otherwise not accepted (the message says which)")],
+            body: jsonBody(signInBody))
+        paths["/self/session", default: .init()].delete = op("signOut", "End the session", tag: "Sharing", ok: R(description: "Signed out"),
+                                                             status: "204", keyed: true)
+        get("/self", op("self", "The signed-in person's files (person keys, credit codes they represent)", tag: "Sharing",
+                        ok: json("What the session opens", holder), keyed: true))
 
         return OpenAPI.Document(
             info: .init(title: "OneMap 三明市时空一张图", version: "1.0.0",
@@ -469,7 +485,7 @@ enum OpenAPIDocument {
             security: [[:], ["bearer": []], ["key": []]],
             paths: paths,
             components: .init(schemas: OpenAPI.componentSchemas, responses: [:],
-                              securitySchemes: ["bearer": .init(type: "http", scheme: "bearer", description: "A department's API key (om_...)"),
+                              securitySchemes: ["bearer": .init(type: "http", scheme: "bearer", description: "A department's API key (om_...), or a signed-in person's session (os_..., POST /self/session)"),
                                                 "key": .init(type: "apiKey", name: "key", location: "query",
                                                              description: "The same key, for map clients that cannot send headers")]))
     }
