@@ -34,6 +34,10 @@ struct AccessMiddleware: RouterMiddleware {
                 // Made for one caller: no shared cache may keep it for another (a route may let the
                 // caller's own browser keep it, marked private).
                 Self.markPersonal(&response.headers)
+            } else {
+                // What anonymous callers get differs from what a key gets at the same URL: a cache
+                // (or a client such as QGIS reusing a field list) must not answer one for the other.
+                Self.varyByCaller(&response.headers)
             }
         } catch let e as APIError {
             response = try e.response(from: request, context: context)
@@ -57,7 +61,14 @@ struct AccessMiddleware: RouterMiddleware {
     /// Made for one caller: no shared cache may keep it for another.
     static func markPersonal(_ headers: inout HTTPFields) {
         if !(headers[.cacheControl]?.hasPrefix("private") ?? false) { headers[.cacheControl] = "private, no-store" }
-        headers[.vary] = [headers[.vary], "Authorization"].compactMap { $0 }.joined(separator: ", ")
+        varyByCaller(&headers)
+    }
+
+    /// Declares that the answer depends on the caller's credentials (once).
+    static func varyByCaller(_ headers: inout HTTPFields) {
+        let vary = headers[.vary] ?? ""
+        guard !vary.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() == "authorization" }) else { return }
+        headers[.vary] = vary.isEmpty ? "Authorization" : vary + ", Authorization"
     }
 
     private static let referrerPolicy = HTTPField.Name("Referrer-Policy")!

@@ -286,9 +286,11 @@ struct FeatureRoutes: Sendable {
         governance.audit(request, context, route: "/collections/{id}/items", layer: layer.id, grants: access.grants,
                          area: Governance.box(parsed.query.bbox), datetime: access.parameters.first { $0.0 == "datetime" }?.1, rows: returned)
         let href = "\(base)/collections/\(layer.id)/items"
+        let carried = BaseURL.accessQuery(request)
         func page(_ offset: Int) -> String {
             var items = URLComponents()
             items.queryItems = parsed.linkParameters.map { URLQueryItem(name: $0.0, value: $0.1) } + (offset > 0 ? [URLQueryItem(name: "offset", value: String(offset))] : [])
+                + carried.map { URLQueryItem(name: $0.0, value: $0.1) }
             let q = items.percentEncodedQuery ?? ""
             return q.isEmpty ? href : "\(href)?\(q)"
         }

@@ -396,6 +396,17 @@ struct ProblemRoutes: Sendable {
             let id: Int64
             let geometry: GeometryJSON?
             let properties: Properties
+
+            // GeoJSON requires the member: a problem without a location has `"geometry": null`
+            // (a synthesized encoder would leave it out).
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(type, forKey: .type)
+                try c.encode(id, forKey: .id)
+                try c.encode(geometry, forKey: .geometry)
+                try c.encode(properties, forKey: .properties)
+            }
+            enum CodingKeys: String, CodingKey { case type, id, geometry, properties }
         }
         struct Properties: Encodable {
             let id: Int64, state: String, priority: String, layer: String, description: String, owner: String, reporter: String

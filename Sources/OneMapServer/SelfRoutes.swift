@@ -43,7 +43,7 @@ struct SelfRoutes: Sendable {
         try FeatureRoutes.checkOnly(request, allowed: [])
         let service = try service()
         guard context.caller.principal == .anonymous else {
-            throw APIError.badRequest("sign in without an API key or session: the identity token alone says who signs in")
+            throw APIError(.forbidden, "Forbidden", "sign in without an API key or session: the identity token alone says who signs in")
         }
         let json = try JSONBody.parse(try await JSONBody.read(request, upTo: 64 << 10), hint: "sign-in is {\"token\": \"<the identity provider's JWT>\"}")
         guard let body = json as? [String: Any], let token = body["token"] as? String, !token.isEmpty else {

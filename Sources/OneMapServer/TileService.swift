@@ -68,7 +68,7 @@ struct TileAnswer {
     init(_ tile: CachedTile, hit: Bool, ifNoneMatch: String?, acceptEncoding: String?, keyed: Bool) {
         var headers: HTTPFields = [.eTag: tile.etag, TileAnswer.xCache: hit ? "hit" : "miss",
                                    // Revalidate every time: a change must show at once, and a 304 costs nothing.
-                                   .cacheControl: keyed ? "private, no-cache" : "no-cache", .vary: "Accept-Encoding"]
+                                   .cacheControl: keyed ? "private, no-cache" : "no-cache", .vary: "Accept-Encoding, Authorization"]
         if TileAnswer.matches(ifNoneMatch, tile.etag) {
             (status, self.headers, body) = (.notModified, headers, nil)
             return

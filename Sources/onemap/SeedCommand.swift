@@ -14,7 +14,7 @@ struct SeedCommand: ParsableCommand {
         commandName: "seed", abstract: "Write the tiles of an area and zoom range into an MBTiles archive (atomic: a temporary file, then renamed).")
 
     @Option(help: "Database: a SpatiaLite file path or a postgresql:// URL.") var db = "data/onemap.sqlite"
-    @Option(help: "Comma-separated tile layers.") var layers = "admin_areas,buildings"
+    @Option(help: "Comma-separated tile layers (default: those the served style draws, labels included).") var layers = "admin_areas,admin_labels,buildings"
     @Option(help: "First zoom.") var minzoom = 0
     @Option(help: "Last zoom.") var maxzoom = 14
     @Option(help: "Administrative code whose box is seeded (default: the layers' extent).") var area: String?

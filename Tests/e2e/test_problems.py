@@ -223,6 +223,10 @@ def test_lists_filter_by_department_role_state_and_area_and_the_feed_moves_on(lo
     assert page["numberReturned"] == 1 and page["next"] == 1
     geo = s["owner"].get(f"{base_url}/problems", params={"f": "geojson", "layer": "pb_sites"})
     assert geo.headers["Content-Type"].startswith("application/geo+json") and geo.json()["type"] == "FeatureCollection"
+    # Every feature has its geometry member (null for a problem filed without a location).
+    assert all("geometry" in f for f in geo.json()["features"])
+    everything = s["owner"].get(f"{base_url}/problems", params={"f": "geojson"}).json()["features"]
+    assert all("geometry" in f for f in everything) and any(f["geometry"] is None for f in everything)
     first = s["reporter"].get(f"{base_url}/problems/feed", params={"since": 0, "limit": 2}).json()
     assert len(first["events"]) == 2
     rest = s["reporter"].get(f"{base_url}/problems/feed", params={"since": first["next"]}).json()

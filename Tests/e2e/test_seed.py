@@ -138,3 +138,15 @@ def test_every_polygon_of_the_whole_city_is_valid_on_its_integer_coordinates(out
     tiles, features = (int(w) for w in check.stdout.split()[0:4:2])
     assert tiles > 10000 and features > 100000, check.stdout
     os.remove(out)
+
+
+def test_by_default_an_archive_holds_the_layers_the_served_style_draws_labels_included(out_dir):
+    out = os.path.join(out_dir, "default-layers.mbtiles")
+    r = seed(out, "--area", "350404", "--minzoom", "9", "--maxzoom", "10")
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(out) as con:
+        meta = dict(con.execute("SELECT name, value FROM metadata"))
+    archived = {l["id"] for l in __import__("json").loads(meta["json"])["vector_layers"]}
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "styles", "onemap.json"), encoding="utf-8") as f:
+        drawn = {l["source-layer"] for l in __import__("json").load(f)["layers"] if "source-layer" in l}
+    assert drawn <= archived and "admin_labels" in archived, (drawn, archived)

@@ -184,7 +184,7 @@ def test_sessions_end_when_signed_out_or_expired_and_junk_is_refused(people, bas
     # Sign-in takes only a token, and not on top of an API key.
     assert session().post(f"{base_url}/self/session", json={"token": "x", "extra": 1}).status_code == 400
     assert session().post(f"{base_url}/self/session", json={}).status_code == 400
-    assert people["admin"].post(f"{base_url}/self/session", json={"token": token(people["number"])}).status_code == 400
+    assert people["admin"].post(f"{base_url}/self/session", json={"token": token(people["number"])}).status_code == 403
     # /self is for signed-in people.
     assert session().get(f"{base_url}/self").status_code == 401
     assert people["admin"].get(f"{base_url}/self").status_code == 401
