@@ -36,11 +36,12 @@ public enum MapRenderer {
             c.color(MapStyle.classColor(style.densityClasses, at: a.density ?? 0).with(alpha: a.density == nil ? 0.3 : 0.9))
             c.fill()
         }
-        // Buildings: residents' ramp, or the ramp's first colour for callers who may not see them.
+        // Buildings: residents' classes over their use's colour (as the style's layers draw them),
+        // the use alone for callers who may not see residents.
         let outline = scene.request.resolution < 1.5 && scene.buildings.count < 60_000
         for b in scene.buildings {
             path([b.rings], on: c, minimumSize: 0.7)
-            c.color(scene.buildingsShowPopulation ? MapStyle.color(style.buildingRamp, at: Double(b.population ?? 0)) : style.buildingRamp[0].color)
+            c.color(style.buildingColor(population: scene.buildingsShowPopulation ? b.population : nil, use: b.use))
             if outline {
                 c.fill(preserve: true)
                 c.color(style.buildingOutline)
@@ -203,7 +204,8 @@ public enum MapRenderer {
                     rows.append((0, s.color, [], 0, text))
                 }
             } else {
-                rows.append((0, style.buildingRamp[0].color, [], 0, "建筑 buildings"))
+                rows.append((2, .black, [], 0, "建筑 (用途)"))
+                for (use, color) in style.useColors { rows.append((0, color, [], 0, MapStyle.useNames[use] ?? use)) }
             }
         }
         if scene.request.layers.contains(.adminAreas) {

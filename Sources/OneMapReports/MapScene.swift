@@ -17,6 +17,8 @@ public struct MapScene: Sendable {
     public struct Building: Sendable {
         let rings: [[Position]]
         let population: Int?
+        /// Its use (residential, commercial…), which colours it where residents are not shown.
+        let use: String?
     }
 
     /// A department's collection drawn over the base map.
@@ -125,7 +127,7 @@ public struct MapScene: Sendable {
         }
         StageTimer.mark("map: labels")
         if request.layers.contains(.buildings), let view = views["buildings"] {
-            let population = field(view, "population")
+            let population = field(view, "population"), use = field(view, "use")
             scene.buildingsShowPopulation = population != nil
             var count = 0
             let inside = try view.area.map { try engine.prepare($0) }
@@ -136,7 +138,8 @@ public struct MapScene: Sendable {
                 let g = try pixels(f.geometry)
                 var p: Int?
                 if let i = population, case .int(let n) = f.values[i] { p = Int(n) }
-                for polygon in g.polygons { scene.buildings.append(Building(rings: polygon, population: p)) }
+                let u = use.flatMap { Self.text(f.values[$0]) }
+                for polygon in g.polygons { scene.buildings.append(Building(rings: polygon, population: p, use: u)) }
             }
             scene.buildingsOmitted = max(0, count - maxBuildings)
             StageTimer.mark("map: \(count) buildings")

@@ -8,11 +8,16 @@ public struct MapStyle: Sendable {
     struct Line: Sendable { var color: RGBA; var width: Double; var dash: [Double] }
 
     var background = RGBA(css: "#f4f1ea")!
-    /// Buildings by residents (the style's `buildings-fill` ramp), and their outline.
+    /// Buildings by residents (the style's `buildings-residents-N` classes), and their outline.
     var buildingRamp: [Stop] = [Stop(value: 0, color: RGBA(css: "#cfcfcf")!), Stop(value: 1, color: RGBA(css: "#fee8c8")!),
                                 Stop(value: 15, color: RGBA(css: "#fdbb84")!), Stop(value: 60, color: RGBA(css: "#e34a33")!),
                                 Stop(value: 200, color: RGBA(css: "#7f0000")!)]
     var buildingOutline = RGBA(css: "#8c6d5a")!
+    /// Buildings by use (the style's `buildings-fill` match), and the colour of any other use.
+    var useColors: [(String, RGBA)] = [("residential", RGBA(css: "#e0d6c8")!), ("commercial", RGBA(css: "#b9d3ea")!),
+                                       ("industrial", RGBA(css: "#d3c4e3")!), ("public", RGBA(css: "#c3e3bc")!)]
+    var otherUse = RGBA(css: "#cfcfcf")!
+    static let useNames = ["residential": "住宅 residential", "commercial": "商业 commercial", "industrial": "工业 industrial", "public": "公共 public"]
     var township = Line(color: RGBA(css: "#9a9a9a")!, width: 0.6, dash: [3, 2])
     var county = Line(color: RGBA(css: "#6b5b73")!, width: 1.6, dash: [])
     var city = Line(color: RGBA(css: "#3d2f45")!, width: 2.6, dash: [])
@@ -43,9 +48,25 @@ public struct MapStyle: Sendable {
               let layers = style["layers"] as? [[String: Any]] else { return }
         func paint(_ id: String) -> [String: Any]? { layers.first { $0["id"] as? String == id }?["paint"] as? [String: Any] }
         if let c = (paint("background")?["background-color"] as? String).flatMap(RGBA.init(css:)) { background = c }
+        // Residents' classes: one filtered layer per class (`buildings-residents-N`), its lower
+        // bound the filter's `>=`.
+        let classes = layers.filter { ($0["id"] as? String)?.hasPrefix("buildings-residents-") == true }.compactMap { l -> Stop? in
+            guard let color = ((l["paint"] as? [String: Any])?["fill-color"] as? String).flatMap(RGBA.init(css:)),
+                  let low = Self.lowerBound(l["filter"], field: "population") else { return nil }
+            return Stop(value: low, color: color)
+        }.sorted { $0.value < $1.value }
+        if classes.count >= 2 { buildingRamp = classes }
         if let fill = paint("buildings-fill") {
-            let stops = Self.interpolateStops(fill["fill-color"])
-            if stops.count >= 2 { buildingRamp = stops }
+            if let m = fill["fill-color"] as? [Any], m.first as? String == "match", m.count >= 5 {
+                var pairs: [(String, RGBA)] = []
+                var i = 2
+                while i + 1 < m.count {
+                    if let use = m[i] as? String, let c = (m[i + 1] as? String).flatMap(RGBA.init(css:)) { pairs.append((use, c)) }
+                    i += 2
+                }
+                if !pairs.isEmpty { useColors = pairs }
+                if let c = (m.last as? String).flatMap(RGBA.init(css:)) { otherUse = c }
+            }
             if let c = (fill["fill-outline-color"] as? String).flatMap(RGBA.init(css:)) { buildingOutline = c }
         }
         func line(_ id: String, _ into: inout Line) {
@@ -104,6 +125,20 @@ public struct MapStyle: Sendable {
             return a.color.mix(b.color, (v - a.value) / max(b.value - a.value, 1e-12))
         }
         return stops.last!.color
+    }
+
+    /// A building's colour: its residents' class when shown, else its use's.
+    func buildingColor(population: Int?, use: String?) -> RGBA {
+        if let population { return Self.classColor(buildingRamp, at: Double(population)) }
+        return use.flatMap { u in useColors.first { $0.0 == u }?.1 } ?? otherUse
+    }
+
+    /// The `n` of a `[">=", ["get", field], n]` inside a filter (an `all` of conditions).
+    static func lowerBound(_ filter: Any?, field: String) -> Double? {
+        guard let f = filter as? [Any], let op = f.first as? String else { return nil }
+        if op == "all" { return f.dropFirst().lazy.compactMap { lowerBound($0, field: field) }.first }
+        guard op == ">=", f.count == 3, let get = f[1] as? [Any], get.count == 2, get[0] as? String == "get", get[1] as? String == field else { return nil }
+        return number(f[2])
     }
 
     /// The class colour at `v` (the last class whose lower bound is at most v).

@@ -43,7 +43,7 @@ struct FeatureRoutes: Sendable {
             try Self.wantsHTML(request) ? try viewer() : try await self.landing(request)
         }
         router.get("/conformance") { request, _ in
-            try Self.checkOnly(request, allowed: ["f"])
+            try Self.checkOnly(request, allowed: ["f"], ignoringDatetime: true)
             let classes = Self.conformance + FeatureEditRoutes.conformance + TilesAPIRoutes.conformance
             if Self.wantsHTML(request) {
                 return HTMLPage.response(title: "Conformance", body: "<ul>" + classes.map { "<li>\(HTMLPage.escape($0))</li>" }.joined() + "</ul>")
@@ -51,7 +51,7 @@ struct FeatureRoutes: Sendable {
             return JSONResponse.make(["conformsTo": classes])
         }
         router.get("/api") { request, context in
-            try Self.checkOnly(request, allowed: ["f"])
+            try Self.checkOnly(request, allowed: ["f"], ignoringDatetime: true)
             let caller = context.caller
             let layers = try await blocking { try governance.readable(try store.layers().filter(\.isSpatial), for: caller) }
             let document = OpenAPIDocument.make(base: BaseURL.of(request, fallback: fallbackBaseURL), layers: layers)
@@ -76,9 +76,17 @@ struct FeatureRoutes: Sendable {
     }
 
     /// Refuses parameters an endpoint does not take (a typo must not be silently ignored).
-    static func checkOnly(_ request: Request, allowed: Set<String>) throws {
+    static func checkOnly(_ request: Request, allowed: Set<String>, ignoringDatetime: Bool = false) throws {
         for (k, v) in QueryItems.of(request) {
             let key = String(k)
+            // A client that carries one query string to every request of a service (QGIS keeps
+            // `?datetime=` from its connection URL for the landing page, /api and the collections
+            // as for the items) is not refused where the parameter means nothing; it must still be
+            // a valid datetime.
+            if key == "datetime", ignoringDatetime {
+                do { _ = try TimeFilter.parse(String(v)) } catch { throw APIError.badRequest("datetime: \(error)") }
+                continue
+            }
             guard allowed.contains(key) else {
                 throw APIError.badRequest("unknown query parameter '\(key)'; this endpoint accepts \(allowed.sorted().joined(separator: ", "))")
             }
@@ -87,7 +95,7 @@ struct FeatureRoutes: Sendable {
     }
 
     func landing(_ request: Request) async throws -> Response {
-        try Self.checkOnly(request, allowed: ["f"])
+        try Self.checkOnly(request, allowed: ["f"], ignoringDatetime: true)
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         return JSONResponse.make([
             "title": "OneMap 三明市时空一张图",
@@ -107,7 +115,7 @@ struct FeatureRoutes: Sendable {
     }
 
     func collections(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
-        try Self.checkOnly(request, allowed: ["f"])
+        try Self.checkOnly(request, allowed: ["f"], ignoringDatetime: true)
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let caller = context.caller
         let layers = try await blocking { () throws -> [(LayerInfo, BBox?)] in
@@ -133,7 +141,7 @@ struct FeatureRoutes: Sendable {
     }
 
     func collection(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
-        try Self.checkOnly(request, allowed: ["f"])
+        try Self.checkOnly(request, allowed: ["f"], ignoringDatetime: true)
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let id = context.parameters.get("id") ?? ""
         let caller = context.caller
@@ -213,7 +221,7 @@ struct FeatureRoutes: Sendable {
 
     /// Part 3 queryables: the properties a filter may use, as a JSON Schema.
     func queryables(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
-        try Self.checkOnly(request, allowed: ["f"])
+        try Self.checkOnly(request, allowed: ["f"], ignoringDatetime: true)
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
         let access = try await access(request, context)
         let (layer, filterable) = (access.layer, access.filterable)

@@ -93,6 +93,7 @@ public enum OneMapApplication {
         RelationRoutes(store: store, governance: governance).register(on: router)
         EntityRoutes(store: store, governance: governance).register(on: router)
         SelfRoutes(store: store, governance: governance, selfService: configuration.selfService).register(on: router)
+        QGISRoutes(store: store, governance: governance, stylesDirectory: configuration.stylesDirectory, fallbackBaseURL: base).register(on: router)
         let shelf = ArchiveShelf(directory: configuration.tilesDirectory) { [logger] p in
             logger.warning("tile archive skipped", metadata: ["problem": .string(p)])
         }

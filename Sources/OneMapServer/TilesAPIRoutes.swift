@@ -139,6 +139,7 @@ struct TilesAPIRoutes: Sendable {
                 properties["count"] = ["type": "integer", "minimum": 0, "description": "Grid cells (below zoom \(layer.minZoom)): the features in the cell"]
             }
             properties["area_km2"] = ["type": "number", "minimum": 0, "description": "Grid cells (below zoom \(layer.minZoom)): the cell's area in km²"]
+            properties["density"] = ["type": "number", "minimum": 0, "description": "Grid cells (below zoom \(layer.minZoom)): features per km²"]
         }
         return properties
     }

@@ -200,7 +200,7 @@ public enum TileArchive {
             var fields = Dictionary(uniqueKeysWithValues: l.fields.map {
                 ($0.name, $0.type == .integer || $0.type == .number ? "Number" : $0.type == .boolean ? "Boolean" : "String")
             })
-            if l.aggregatedBelowMinZoom { fields["count"] = fields["count"] ?? "Number"; fields["area_km2"] = "Number" }
+            if l.aggregatedBelowMinZoom { fields["count"] = fields["count"] ?? "Number"; fields["area_km2"] = "Number"; fields["density"] = "Number" }
             return ["id": l.id, "description": l.description, "minzoom": max(minZoom, l.firstTileZoom), "maxzoom": maxZoom, "fields": fields]
         }
     }

@@ -83,7 +83,11 @@ struct TileAggregator {
             for (k, f) in summed.enumerated() {
                 props.append((f.name, cell.integral[k] ? .int(Int64(cell.sums[k])) : .double(cell.sums[k])))
             }
-            props.append(("area_km2", .double(areaKm2(gx: column * Self.cellsPerSide + cx, gy: row * Self.cellsPerSide + cy))))
+            let area = areaKm2(gx: column * Self.cellsPerSide + cx, gy: row * Self.cellsPerSide + cy)
+            props.append(("area_km2", .double(area)))
+            // Features per km² (of the area as given), ready to class (a style filter compares a value; clients such as
+            // QGIS's style converter cannot divide one property by another).
+            props.append(("density", .double((Double(cell.count) / max(area, 0.0001) * 10).rounded() / 10)))
             let gx = UInt64(column * Self.cellsPerSide + cx), gy = UInt64(row * Self.cellsPerSide + cy)
             encoder.add(id: gx << 32 | gy, geometry: .polygons([ring]), properties: props)
         }

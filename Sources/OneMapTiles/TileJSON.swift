@@ -38,7 +38,8 @@ public enum TileJSON {
                     // Below minZoom the layer's features are grid cells (TileAggregator).
                     fields["count"] = fields["count"] ?? "Number"
                     fields["area_km2"] = "Number"
-                    description += " Below zoom \(l.minZoom): a grid of cells (32 per tile side) with the number of features (count), the sums of their counts (e.g. population) and the cell's area in km² (area_km2)."
+                    fields["density"] = "Number"
+                    description += " Below zoom \(l.minZoom): a grid of cells (32 per tile side) with the number of features (count), the sums of their counts (e.g. population), the cell's area in km² (area_km2) and features per km² (density)."
                 }
                 return ["id": l.id, "description": description, "minzoom": l.firstTileZoom, "maxzoom": l.maxZoom, "fields": fields]
             },

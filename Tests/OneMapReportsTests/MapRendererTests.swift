@@ -109,12 +109,23 @@ import Testing
         let style = MapStyle(styleJSON: data)
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let layers = try #require(json["layers"] as? [[String: Any]])
-        // Buildings with residents are coloured by the ramp (the case's interpolate branch).
-        let expression = try #require((layers.first { $0["id"] as? String == "buildings-fill" }?["paint"] as? [String: Any])?["fill-color"] as? [Any])
-        #expect(expression.first as? String == "case")
-        let fill = try #require(expression.compactMap { $0 as? [Any] }.first { $0.first as? String == "interpolate" })
-        #expect(style.buildingRamp.count == (fill.count - 3) / 2)
-        #expect(style.buildingRamp.first?.color == RGBA(css: fill[4] as! String))
+        // Buildings with residents are coloured by the style's classes (one filtered layer each,
+        // its lower bound the filter's >=), the others by their use (the base layer's match).
+        let classes = layers.filter { ($0["id"] as? String)?.hasPrefix("buildings-residents-") == true }
+        #expect(classes.count >= 2 && style.buildingRamp.count == classes.count)
+        // The class that begins at 15 residents: its filter holds [">=", ["get", "population"], 15].
+        let second = try #require(classes.first { l in
+            ((l["filter"] as? [Any]) ?? []).contains { c in
+                guard let c = c as? [Any], c.count == 3, c[0] as? String == ">=" else { return false }
+                return (c[2] as? NSNumber)?.doubleValue == 15
+            }
+        })
+        #expect(style.buildingColor(population: 20, use: "residential") == RGBA(css: (second["paint"] as! [String: Any])["fill-color"] as! String))
+        let use = try #require((layers.first { $0["id"] as? String == "buildings-fill" }?["paint"] as? [String: Any])?["fill-color"] as? [Any])
+        #expect(use.first as? String == "match")
+        let commercial = try #require(use.firstIndex { $0 as? String == "commercial" })
+        #expect(style.buildingColor(population: nil, use: "commercial") == RGBA(css: use[commercial + 1] as! String))
+        #expect(style.buildingColor(population: nil, use: "unheard-of") == RGBA(css: use.last as! String))
         #expect(MapStyle(styleJSON: Data("not json".utf8)).buildingRamp.count == MapStyle().buildingRamp.count)
     }
 }

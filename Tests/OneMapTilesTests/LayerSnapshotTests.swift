@@ -120,7 +120,11 @@ import Testing
                         Issue.record("a cell without count or population: \(props)"); continue
                     }
                     #expect(n > 0 && props["height"] == nil && props["kind"] == nil)
-                    if case .double(let a)? = props["area_km2"] { #expect(a > 0) } else { Issue.record("no area_km2") }
+                    if case .double(let a)? = props["area_km2"] {
+                        #expect(a > 0)
+                        // Density: features per km², to a tenth.
+                        if case .double(let d)? = props["density"] { #expect(abs(d - Double(n) / a) <= 0.05 + 1e-9) } else { Issue.record("no density") }
+                    } else { Issue.record("no area_km2") }
                     #expect(geometry.count == 11)  // MoveTo, LineTo x3, ClosePath: a square
                     count += n; people += p
                 }

@@ -31,6 +31,7 @@ def test_cells_of_every_low_zoom_add_up_to_the_city_statistics(http, base_url):
             for f in cells(http, base_url, *t):
                 p = f["properties"]
                 assert p["count"] > 0 and p["area_km2"] > 0 and "entity_code" not in p
+                assert abs(p["density"] - p["count"] / p["area_km2"]) <= 0.05 + 1e-9
                 count += p["count"]
                 population += p["population"]
         assert (count, population) == (buildings, people), f"zoom {z}"

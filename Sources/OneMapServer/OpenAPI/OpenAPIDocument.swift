@@ -460,6 +460,9 @@ enum OpenAPIDocument {
                                                                      "application/pdf": .init(schema: .string(format: "binary"))]), keyed: true))
         }
 
+        get("/qgis/onemap.qgs", op("qgisProject", "A QGIS project of this server for the caller: the one map as vector tiles styled as the viewer, and the collections it may read, grouped, as of a day (its ?key= carried in the layers' URLs)",
+                                   tag: "Capabilities", [query("datetime", "The day the features are of (default today)", day)],
+                                   ok: R(description: "The project", content: ["application/x-qgis-project": .init(schema: .string(format: "binary"))])))
         // Self-service: a person or an enterprise's representative signed in through the identity provider.
         var signInBody = S.object(["token": .string(minLength: 1)], required: ["token"])
         signInBody.additionalPropertiesAllowed = false
