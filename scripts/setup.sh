@@ -4,7 +4,8 @@
 #   scripts/setup.sh        what running needs: C libraries (cairo for maps and reports, libpq for
 #                           PostgreSQL), Noto CJK fonts, curl, unzip, python3-venv
 #   scripts/setup.sh test   also the test tools: GDAL, Chromium + driver, wrk, poppler (pdftotext,
-#                           pdftoppm), LibreOffice Calc (headless), PostgreSQL 15 + PostGIS 3, and a venv with the independent MVT
+#                           pdftoppm), LibreOffice Calc (headless), PostgreSQL 15 + PostGIS 3, QGIS 3.22 (headless PyQGIS,
+#                           Debian's python3), and a venv with the independent MVT
 #                           decoder, Selenium and pytest
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,8 @@ if [ "$MODE" = test ]; then
   # PostgreSQL + PostGIS: the second backend's tests run on a private cluster (scripts/pg_cluster.sh);
   # nginx: the replica tests run two servers behind it (deploy/loopback.sh).
   APT_PACKAGES+=(sqlite3 gdal-bin chromium chromium-driver wrk poppler-utils libreoffice-calc-nogui
-                 postgresql-15 postgresql-15-postgis-3 postgresql-contrib nginx-light)
+                 postgresql-15 postgresql-15-postgis-3 postgresql-contrib nginx-light
+                 qgis python3-qgis)
 fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -34,7 +36,7 @@ command -v swift >/dev/null || { echo "[setup] swift is not on PATH (Swift 6.1 o
 # Python: pip fetches MapLibre; in test mode, the test tools too.
 VENV=.venv
 if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
-if [ "$MODE" = test ] && ! "$VENV/bin/python" -c "import mapbox_vector_tile, selenium, requests, pytest, owslib, openapi_spec_validator, pmtiles, schemathesis, psycopg" 2>/dev/null; then
+if [ "$MODE" = test ] && ! "$VENV/bin/python" -c "import mapbox_vector_tile, selenium, requests, pytest, owslib, openapi_spec_validator, pmtiles, schemathesis, psycopg, jwt, cryptography" 2>/dev/null; then
   echo "[setup] installing Python test tools into $VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi

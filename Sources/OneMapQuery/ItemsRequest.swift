@@ -24,10 +24,15 @@ public struct ItemsRequest: Sendable {
         var values: [String: String] = [:]
         var equals: [PropertyEquals] = []
         var link: [(String, String)] = []
+        var seen: [String: String] = [:]
         for (name, value) in parameters {
-            guard values[name] == nil, !equals.contains(where: { $0.field == name }) else {
-                throw QueryError("parameter '\(name)' is given more than once")
+            // The same parameter twice with the same value is one parameter: QGIS appends its
+            // connection URL's query (`datetime=…`) to the `next` links it follows, which carry it already.
+            if let earlier = seen[name] {
+                guard earlier == value else { throw QueryError("parameter '\(name)' is given more than once, with different values") }
+                continue
             }
+            seen[name] = value
             if name != "offset" { link.append((name, value)) }
             if reserved.contains(name) { values[name] = value; continue }
             guard let field = filterable.first(where: { $0.name == name }) else {

@@ -61,7 +61,9 @@ public struct MapStyle: Sendable {
                 var pairs: [(String, RGBA)] = []
                 var i = 2
                 while i + 1 < m.count {
-                    if let use = m[i] as? String, let c = (m[i + 1] as? String).flatMap(RGBA.init(css:)) { pairs.append((use, c)) }
+                    // A label is a value or an array of values (the form QGIS's converter reads).
+                    let labels = (m[i] as? [Any])?.compactMap { $0 as? String } ?? [m[i] as? String].compactMap { $0 }
+                    if let c = (m[i + 1] as? String).flatMap(RGBA.init(css:)) { pairs += labels.map { ($0, c) } }
                     i += 2
                 }
                 if !pairs.isEmpty { useColors = pairs }

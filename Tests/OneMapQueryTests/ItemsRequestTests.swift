@@ -27,11 +27,13 @@ import Testing
         #expect(throws: QueryError("offset '-1' must be a whole number from 0")) { try parse([("offset", "-1")]) }
     }
 
-    @Test func unknownParametersAndRepeatedOnesAreRefused() {
+    @Test func unknownParametersAndRepeatedOnesAreRefused() throws {
         do { _ = try parse([("colour", "red")]); Issue.record("accepted") } catch {
             #expect(error.description.contains("unknown query parameter 'colour'") && error.description.contains("entity_code"))
         }
-        #expect(throws: QueryError("parameter 'limit' is given more than once")) { try parse([("limit", "1"), ("limit", "2")]) }
+        #expect(throws: QueryError("parameter 'limit' is given more than once, with different values")) { try parse([("limit", "1"), ("limit", "2")]) }
+        // Repeated with the same value (QGIS appends its connection's query to `next` links): one parameter.
+        #expect(try parse([("datetime", "2025-01-01"), ("limit", "5"), ("datetime", "2025-01-01")]).limit == 5)
     }
 
     @Test func propertyFiltersAreTypedByTheField() throws {

@@ -123,7 +123,7 @@ import Testing
         #expect(style.buildingColor(population: 20, use: "residential") == RGBA(css: (second["paint"] as! [String: Any])["fill-color"] as! String))
         let use = try #require((layers.first { $0["id"] as? String == "buildings-fill" }?["paint"] as? [String: Any])?["fill-color"] as? [Any])
         #expect(use.first as? String == "match")
-        let commercial = try #require(use.firstIndex { $0 as? String == "commercial" })
+        let commercial = try #require(use.firstIndex { ($0 as? [String]) == ["commercial"] })
         #expect(style.buildingColor(population: nil, use: "commercial") == RGBA(css: use[commercial + 1] as! String))
         #expect(style.buildingColor(population: nil, use: "unheard-of") == RGBA(css: use.last as! String))
         #expect(MapStyle(styleJSON: Data("not json".utf8)).buildingRamp.count == MapStyle().buildingRamp.count)
