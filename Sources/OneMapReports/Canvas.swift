@@ -76,6 +76,27 @@ final class Canvas {
 
     func newPage() { cairo_show_page(cr) }
 
+    /// The raster's pixels as RGB bytes, rows top to bottom (the map is opaque: no alpha to keep).
+    func rgb() -> [UInt8] {
+        cairo_surface_flush(surface)
+        let w = Int(width), h = Int(height)
+        guard kind == .image, let data = cairo_image_surface_get_data(surface) else { return [] }
+        let stride = Int(cairo_image_surface_get_stride(surface))
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h {
+            let row = data.advanced(by: y * stride)
+            for x in 0..<w {
+                // Native-endian ARGB32, premultiplied: straight colour over white where not opaque.
+                let v = row.advanced(by: x * 4).withMemoryRebound(to: UInt32.self, capacity: 1) { $0.pointee }
+                let a = Int(v >> 24 & 0xff), i = (y * w + x) * 3
+                out[i] = UInt8(Int(v >> 16 & 0xff) + 255 - a)
+                out[i + 1] = UInt8(Int(v >> 8 & 0xff) + 255 - a)
+                out[i + 2] = UInt8(Int(v & 0xff) + 255 - a)
+            }
+        }
+        return out
+    }
+
     /// The colour of one pixel of a raster (premultiplied ARGB as cairo keeps it, returned straight).
     func pixel(_ x: Int, _ y: Int) -> RGBA {
         cairo_surface_flush(surface)

@@ -12,6 +12,13 @@ public enum MapRenderer {
         return try canvas.png()
     }
 
+    /// The map as a GeoTIFF placed in the request's CRS.
+    public static func geoTIFF(_ scene: MapScene, style: MapStyle) throws -> Data {
+        let canvas = try raster(scene, style: style)
+        return try GeoRaster.geoTIFF(rgb: canvas.rgb(), width: scene.request.width, height: scene.request.height,
+                                     extent: scene.request.extent, epsg: scene.request.crs.epsg, geographic: scene.request.crs.isGeographic)
+    }
+
     /// The map drawn on a raster canvas (tests read its pixels).
     static func raster(_ scene: MapScene, style: MapStyle) throws -> Canvas {
         let canvas = try Canvas(imageWidth: scene.request.width, height: scene.request.height)

@@ -32,7 +32,11 @@ public struct MapRequest: Sendable {
     public var coverage: [(String, String)] = []
 
     public static let coverageParameters = ["coverage.layer", "coverage.radius", "coverage.ageBands", "coverage.capacity", "coverage.area"]
-    public static let parameters = ["bbox", "width", "height", "layers", "datetime", "crs"] + coverageParameters
+    public static let parameters = ["bbox", "width", "height", "layers", "datetime", "crs", "f"] + coverageParameters
+
+    /// What is answered: the PNG, its world file (`pgw`), or a GeoTIFF of the same picture.
+    public enum Format: String, Sendable, CaseIterable { case png, pgw, tiff }
+    public var format = Format.png
 
     public init(crs: CRS, extent: BBox, width: Int, height: Int, layers: [MapLayer], day: String) {
         self.crs = crs; self.width = width; self.height = height; self.layers = layers; self.day = day
@@ -102,6 +106,10 @@ public struct MapRequest: Sendable {
         guard extent.width < 2_000_000, extent.height < 2_000_000 else { throw QueryError("bbox '\(bboxText)' is wider than 2,000 km; a map of Sanming needs less") }
         var request = MapRequest(crs: mapCRS, extent: extent, width: width, height: height, layers: layers, day: day)
         request.collections = collections
+        if let f = v["f"] {
+            guard let format = Format(rawValue: f) else { throw QueryError("f '\(f)' is not offered; use png, pgw (its world file) or tiff (GeoTIFF)") }
+            request.format = format
+        }
         request.coverage = coverageParameters.compactMap { k in v[k].map { (String(k.dropFirst("coverage.".count)), $0) } }
         if !request.coverage.isEmpty && v["coverage.layer"] == nil {
             throw QueryError("coverage.layer is required with the other coverage parameters (the facilities' collection)")

@@ -8,7 +8,7 @@ struct CORSPolicy<Context: RequestContext>: RouterMiddleware {
 
     static var allowHeaders: String { "Accept, Authorization, Content-Type, Content-Crs, If-None-Match, Origin" }
     static var allowMethods: String { "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" }
-    static var exposeHeaders: String { "Location, Content-Crs, ETag, Retry-After, WWW-Authenticate" }
+    static var exposeHeaders: String { "Location, Content-Crs, Content-Bbox, ETag, Retry-After, WWW-Authenticate" }
 
     /// The Access-Control-Allow-Origin value for a request's Origin (nil: not allowed).
     func allowed(_ origin: String?) -> String? {

@@ -1,5 +1,7 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
+import NIOCore
 import OneMapGeo
 import OneMapQuery
 import OneMapReports
@@ -49,6 +51,11 @@ struct MapRoutes: Sendable {
         }
         let request_ = parsed, cells = uncovered, cellsTitle = uncoveredTitle
         let (store, governance, styles) = (self.store, self.governance, stylesDirectory)
+        // The world file needs no drawing: the box and size say where every pixel is.
+        if parsed.format == .pgw {
+            return Self.placed(Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                                        body: .init(byteBuffer: ByteBuffer(string: GeoRaster.worldFile(parsed)))), parsed)
+        }
         let (png, drawn) = try await lane.run("a map") { () throws -> (Data, Int) in
             var views = try Self.mapViews(store: store, governance: governance, caller: caller)
             // Departments' collections: they must exist and be readable, as for their tiles.
@@ -61,10 +68,28 @@ struct MapRoutes: Sendable {
             var scene: MapScene
             do { scene = try MapScene.load(request_, store: store, views: views) } catch let e as StoreError { throw APIError.from(e) }
             if !cellsTitle.isEmpty { try scene.addUncovered(cells, title: cellsTitle) }
-            return (try MapRenderer.png(scene, style: MapStyle.load(stylesDirectory: styles)), scene.featureCount)
+            let style = MapStyle.load(stylesDirectory: styles)
+            let bytes = request_.format == .tiff ? try MapRenderer.geoTIFF(scene, style: style) : try MapRenderer.png(scene, style: style)
+            return (bytes, scene.featureCount)
         }
         governance.audit(request, context, route: "/render", layer: (MapScene.sourceLayers + parsed.collections + (uncoveredTitle.isEmpty ? [] : ["population"])).joined(separator: ","), grants: coverageGrants,
                          area: Governance.box(try parsed.queryBox()), datetime: parsed.day, rows: drawn)
-        return ExportResponse.make(png, mediaType: "image/png", filename: "onemap-\(parsed.day).png", inline: true)
+        if parsed.format == .tiff {
+            return Self.placed(ExportResponse.make(png, mediaType: "image/tiff; application=geotiff", filename: "onemap-\(parsed.day).tif"), parsed)
+        }
+        return Self.placed(ExportResponse.make(png, mediaType: "image/png", filename: "onemap-\(parsed.day).png", inline: true), parsed)
     }
+
+    /// Says where the picture is (OGC API – Maps' headers): the box actually drawn — the asked
+    /// one grown to the image's shape — in the map's CRS.
+    static func placed(_ response: Response, _ request: MapRequest) -> Response {
+        var r = response
+        let e = request.extent
+        r.headers[contentCrs] = "<http://www.opengis.net/def/crs/EPSG/0/\(request.crs.epsg)>"
+        r.headers[contentBbox] = [e.minX, e.minY, e.maxX, e.maxY].map { String(format: "%.6f", $0) }.joined(separator: ",")
+        return r
+    }
+
+    static let contentCrs = HTTPField.Name("Content-Crs")!
+    static let contentBbox = HTTPField.Name("Content-Bbox")!
 }

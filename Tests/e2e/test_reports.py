@@ -2,6 +2,7 @@
 report as PDF (text extracted by pdftotext, pages rendered by pdftoppm), HTML, XLSX (read back by
 LibreOffice) and JSON. Every figure equals /stats for the same area, day and caller; the report
 cites its own audit record."""
+import json
 import os
 import re
 import subprocess
@@ -178,6 +179,51 @@ def test_render_draws_a_png_of_the_asked_size(http, anon, base_url, out_dir):
                           ({"bbox": "117,26,118,27", "layers": "roads"}, "no map layer 'roads'"), ({}, "'bbox' is required")]:
         r = http.get(f"{base_url}/render", params=params)
         assert r.status_code == 400 and words in r.json()["description"], (params, r.text)
+
+
+def test_a_rendered_map_can_be_placed_georeferenced_png_with_world_file_and_geotiff(http, base_url, out_dir):
+    params = {"bbox": "117.55,26.2,117.7,26.32", "width": 640, "height": 400, "datetime": DAY}
+    png = http.get(f"{base_url}/render", params=params, timeout=60)
+    assert png.status_code == 200
+    # The box actually drawn (the asked one grown to the image's shape) and its CRS.
+    assert png.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/EPSG/0/3857>"
+    minx, miny, maxx, maxy = (float(v) for v in png.headers["Content-Bbox"].split(","))
+    assert abs((maxx - minx) / (maxy - miny) - 640 / 400) < 1e-6
+    world = http.get(f"{base_url}/render", params={**params, "f": "pgw"}, timeout=60)
+    assert world.status_code == 200 and world.headers["Content-Bbox"] == png.headers["Content-Bbox"]
+    base = os.path.join(out_dir, "render-placed")
+    with open(base + ".png", "wb") as f:
+        f.write(png.content)
+    with open(base + ".pgw", "w") as f:
+        f.write(world.text)
+    with open(base + ".png.aux.xml", "w") as f:  # the CRS beside the world file (GDAL's sidecar)
+        f.write('<PAMDataset><SRS>EPSG:3857</SRS></PAMDataset>')
+    tiff = http.get(f"{base_url}/render", params={**params, "f": "tiff"}, timeout=60)
+    assert tiff.status_code == 200 and tiff.headers["Content-Type"].startswith("image/tiff"), tiff.text
+    with open(base + ".tif", "wb") as f:
+        f.write(tiff.content)
+    for path in (base + ".png", base + ".tif"):
+        info = json.loads(subprocess.run(["gdalinfo", "-json", "-stats", path], capture_output=True, text=True, check=True).stdout)
+        assert info["size"] == [640, 400], path
+        corners = info["cornerCoordinates"]
+        assert abs(corners["upperLeft"][0] - minx) < 0.01 and abs(corners["upperLeft"][1] - maxy) < 0.01, (path, corners)
+        assert abs(corners["lowerRight"][0] - maxx) < 0.01 and abs(corners["lowerRight"][1] - miny) < 0.01, (path, corners)
+        assert "3857" in json.dumps(info["coordinateSystem"]), path
+        assert all(b["stdDev"] > 10 for b in info["bands"][:3]), path
+    # The GeoTIFF is the PNG's picture.
+    assert [b["mean"] for b in json.loads(subprocess.run(["gdalinfo", "-json", "-stats", base + ".tif"], capture_output=True, text=True,
+                                                         check=True).stdout)["bands"]][:3] == pytest.approx(
+        [b["mean"] for b in json.loads(subprocess.run(["gdalinfo", "-json", "-stats", base + ".png"], capture_output=True, text=True,
+                                                      check=True).stdout)["bands"]][:3], abs=1.0)
+    # In Gauss-Kruger: placed in EPSG:4548.
+    gk = http.get(f"{base_url}/render", params={"bbox": "2895000,555000,2915000,575000", "crs": "http://www.opengis.net/def/crs/EPSG/0/4548",
+                                                "width": 300, "height": 300, "f": "tiff"}, timeout=60)
+    assert gk.status_code == 200 and gk.headers["Content-Crs"].endswith("/4548>")
+    with open(base + "-4548.tif", "wb") as f:
+        f.write(gk.content)
+    info = json.loads(subprocess.run(["gdalinfo", "-json", base + "-4548.tif"], capture_output=True, text=True, check=True).stdout)
+    assert "4548" in json.dumps(info["coordinateSystem"]) and abs(info["cornerCoordinates"]["upperLeft"][0] - 555000) < 1
+    assert http.get(f"{base_url}/render", params={**params, "f": "jpeg"}).status_code == 400
 
 
 def test_render_draws_a_departments_collection_for_those_who_may_read_it(http, base_url, out_dir):

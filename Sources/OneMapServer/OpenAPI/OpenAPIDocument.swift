@@ -294,8 +294,10 @@ enum OpenAPIDocument {
                              schema: .array(of: .number(), minItems: 4, maxItems: 4), style: "form", explode: false),
                            query("width", "Pixels", .integer(minimum: 64, maximum: 4096, defaultValue: 1024)),
                            query("height", "Pixels", .integer(minimum: 64, maximum: 4096, defaultValue: 768)),
-                           list("layers", "Map layers and collection ids", of: .string(oneOf: Array(Set(MapLayer.allCases.map(\.rawValue) + ids)).sorted())), dayParam, crs],
-                          ok: binary("The map", ["image/png"])))
+                           list("layers", "Map layers and collection ids", of: .string(oneOf: Array(Set(MapLayer.allCases.map(\.rawValue) + ids)).sorted())), dayParam, crs,
+                           query("f", "png (default), pgw (the PNG's world file) or tiff (GeoTIFF); Content-Crs and Content-Bbox name the box drawn",
+                                 .string(oneOf: MapRequest.Format.allCases.map(\.rawValue)))],
+                          ok: binary("The map", ["image/png", "image/tiff; application=geotiff", "text/plain; charset=utf-8"])))
         let reportFormat = query("format", "pdf (default), html, xlsx or json", .string(oneOf: ReportFormat.allCases.map(\.rawValue)))
         get("/reports/area", op("areaReport", "An area report: map, key figures, tables, change against a compare day, provenance", tag: "Reports",
                                 [areaQuery, query("datetime", "The day", day), query("compare", "Day to compare with", day), reportFormat],
