@@ -29,6 +29,7 @@ struct FeatureRoutes: Sendable {
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
         "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+        "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
         "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
         "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
         "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
@@ -62,6 +63,7 @@ struct FeatureRoutes: Sendable {
         router.get("/collections/:id") { request, context in try await self.collection(request, context) }
         router.get("/collections/:id/items") { request, context in try await self.items(request, context) }
         router.get("/collections/:id/queryables") { request, context in try await self.queryables(request, context) }
+        router.get("/collections/:id/schema") { request, context in try await self.schema(request, context) }
         router.get("/collections/:id/items/:fid") { request, context in try await self.item(request, context) }
         router.get("/collections/:id/export") { request, context in try await self.export(request, context) }
     }
@@ -174,7 +176,12 @@ struct FeatureRoutes: Sendable {
                 ["rel": "items", "type": Self.geoJSON, "title": "Features", "href": "\(href)/items"],
                 ["rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json",
                  "title": "Vector tilesets (OGC API - Tiles)", "href": "\(href)/tiles"],
+                ["rel": "http://www.opengis.net/def/rel/ogc/1.0/schema", "type": "application/schema+json", "title": "The features' schema (Part 5)",
+                 "href": "\(href)/schema"],
+                ["rel": "describedby", "type": "application/schema+json", "title": "The features' schema (Part 5)", "href": "\(href)/schema"],
                 ["rel": "describedby", "type": "application/json", "title": "TileJSON (WebMercatorQuad)", "href": "\(base)/tiles/\(layer.id)"],
+                ["rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "Queryables (Part 3)",
+                 "href": "\(href)/queryables"],
             ],
             "x-onemap": ["owner": layer.ownerDepartment, "shareClass": layer.shareClass.rawValue,
                          "properties": layer.fields.map { ["name": $0.name, "type": $0.type.rawValue, "description": $0.description] }],
@@ -251,6 +258,60 @@ struct FeatureRoutes: Sendable {
                 return "<tr><td>\(HTMLPage.escape(name))</td><td>\(HTMLPage.escape(type))</td><td>\(HTMLPage.escape(p["description"] as? String ?? ""))</td></tr>"
             }
             return HTMLPage.response(title: "\(layer.title): queryables", body: "<table><tr><th>property</th><th>type</th><th>description</th></tr>\(rows.joined())</table>")
+        }
+        return JSONResponse.make(doc, contentType: "application/schema+json")
+    }
+
+    /// Part 5 (Schemas): the features' properties as the caller gets them — every field shown, a
+    /// masked one as text, any may be null — with their roles (id, valid time, geometry), so a
+    /// client types its columns from the schema, not from the first features (where an all-null
+    /// date column reads as text).
+    func schema(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
+        try Self.checkOnly(request, allowed: ["f"], ignoringDatetime: true)
+        let base = BaseURL.of(request, fallback: fallbackBaseURL)
+        let access = try await access(request, context)
+        let view = access.view, layer = view.layer
+        var properties: [String: Any] = [:]
+        for i in view.visible {
+            let f = layer.fields[i]
+            var p: [String: Any] = ["title": f.name, "description": f.description]
+            // One type per property (what clients such as GDAL read); none is required, so any may be null.
+            if view.masked.contains(i) {
+                p["type"] = "string"; p["description"] = f.description + " (masked for this caller)"
+            } else {
+                switch f.type {
+                case .integer: p["type"] = "integer"
+                case .number: p["type"] = "number"
+                case .boolean: p["type"] = "boolean"
+                case .date: p["type"] = "string"; p["format"] = "date"
+                case .string: p["type"] = "string"
+                }
+            }
+            if i == 0 { p["x-ogc-role"] = "id" }
+            if f.name == "valid_from" { p["x-ogc-role"] = "primary-interval-start" }
+            if f.name == "valid_to" { p["x-ogc-role"] = "primary-interval-end" }
+            properties[f.name] = p
+        }
+        let geometryFormat: String = switch layer.geometryType {
+        case .point: "geometry-point"
+        case .multiPoint: "geometry-multipoint"
+        case .lineString: "geometry-linestring"
+        case .multiLineString: "geometry-multilinestring"
+        case .polygon: "geometry-polygon"
+        case .multiPolygon: "geometry-multipolygon"
+        default: "geometry-any"
+        }
+        properties["geometry"] = ["format": geometryFormat, "x-ogc-role": "primary-geometry"]
+        governance.audit(request, context, route: "/collections/{id}/schema", layer: layer.id, grants: access.grants, rows: view.visible.count)
+        let doc: [String: Any] = ["$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "\(base)/collections/\(layer.id)/schema",
+                                  "type": "object", "title": layer.title, "properties": properties]
+        if Self.wantsHTML(request) {
+            let rows = properties.keys.sorted().map { name -> String in
+                let p = properties[name] as? [String: Any] ?? [:]
+                let type = (p["type"] as? String ?? "") + ((p["format"] as? String).map { " (\($0))" } ?? "")
+                return "<tr><td>\(HTMLPage.escape(name))</td><td>\(HTMLPage.escape(type))</td><td>\(HTMLPage.escape(p["x-ogc-role"] as? String ?? ""))</td><td>\(HTMLPage.escape(p["description"] as? String ?? ""))</td></tr>"
+            }
+            return HTMLPage.response(title: "\(layer.title): schema", body: "<table><tr><th>property</th><th>type</th><th>role</th><th>description</th></tr>\(rows.joined())</table>")
         }
         return JSONResponse.make(doc, contentType: "application/schema+json")
     }

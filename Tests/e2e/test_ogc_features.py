@@ -49,7 +49,8 @@ def test_conformance_and_openapi_document_validates(http, base_url):
     # Every route the server has is described.
     routes = {"/", "/api", "/areas/{code}", "/changes", "/collections", "/collections/{collectionId}",
               "/collections/{collectionId}/items", "/collections/{collectionId}/items/{featureId}",
-              "/collections/{collectionId}/nearest", "/collections/{collectionId}/queryables", "/collections/{collectionId}/tiles",
+              "/collections/{collectionId}/nearest", "/collections/{collectionId}/queryables", "/collections/{collectionId}/schema",
+              "/collections/{collectionId}/tiles",
               "/collections/{collectionId}/tiles/{tileMatrixSetId}",
               "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", "/conformance",
               "/fonts/{fontstack}/{range}", "/health", "/ready", "/identify", "/stats", "/stats/timeseries", "/styles/{name}",
@@ -263,3 +264,31 @@ def test_bbox_selects_the_features_whose_geometry_meets_the_box(http, base_url):
     csv = http.get(f"{base_url}/collections/admin_areas/export", params={**params, "format": "csv"}, timeout=60)
     assert csv.status_code == 200, csv.text
     assert len(csv.text.strip().splitlines()) - 1 == len(names)
+
+
+def test_a_collections_schema_types_every_property_it_returns_and_names_the_roles(http, anon, base_url):
+    import jsonschema
+    for session, layer in ((http, "buildings"), (http, "admin_areas"), (anon, "buildings")):
+        c = session.get(f"{base_url}/collections/{layer}", timeout=10).json()
+        link = next(l for l in c["links"] if l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/schema")
+        r = session.get(link["href"], timeout=10)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/schema+json")
+        schema = r.json()
+        props = schema["properties"]
+        assert props["geometry"]["x-ogc-role"] == "primary-geometry" and props["geometry"]["format"].startswith("geometry-")
+        assert [k for k, v in props.items() if v.get("x-ogc-role") == "id"] == [next(iter(session.get(f"{base_url}/collections/{layer}/items", params={"limit": 1}, timeout=10).json()["features"][0]["properties"]))]
+        if layer == "admin_areas":
+            # Valid time: a date column that is null in every current version is still a date.
+            assert props["valid_from"]["x-ogc-role"] == "primary-interval-start" and props["valid_to"]["x-ogc-role"] == "primary-interval-end"
+            assert props["valid_to"]["type"] == "string" and props["valid_to"]["format"] == "date"
+        # Exactly the properties the items carry for this caller, each of its type (or null).
+        page = session.get(f"{base_url}/collections/{layer}/items", params={"limit": 200}, timeout=30).json()["features"]
+        names = {k for f in page for k in f["properties"]}
+        assert names == set(props) - {"geometry"}, (layer, names ^ (set(props) - {"geometry"}))
+        nullable = {"type": "object", "properties": {k: {"anyOf": [{"type": "null"}, {k2: v2 for k2, v2 in v.items() if k2 == "type"}]}
+                                                         for k, v in props.items() if k != "geometry"}}
+        for f in page:
+            jsonschema.validate(f["properties"], nullable)
+    # The public does not see resident counts: its schema does not have them.
+    assert "population" not in anon.get(f"{base_url}/collections/buildings/schema", timeout=10).json()["properties"]
+    assert "population" in http.get(f"{base_url}/collections/buildings/schema", timeout=10).json()["properties"]

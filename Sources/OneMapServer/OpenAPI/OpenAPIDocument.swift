@@ -185,6 +185,8 @@ enum OpenAPIDocument {
                                                                 ok: json("A GeoJSON Feature", .ref("Feature"), type: "application/geo+json", html: true)))
         get("/collections/{collectionId}/queryables", op("queryables", "The properties a filter may use (JSON Schema)", tag: "Features", [collectionId, f],
                                                          ok: json("Queryables", .ref("Queryables"), type: "application/schema+json", html: true)))
+        get("/collections/{collectionId}/schema", op("schema", "The features' properties as the caller gets them, with their roles (JSON Schema, Part 5)", tag: "Features", [collectionId, f],
+                                                     ok: json("Schema", .ref("Queryables"), type: "application/schema+json", html: true)))
         get("/collections/{collectionId}/nearest", op("nearest", "The k features nearest to a point, with distances in metres", tag: "Features",
                                                       [collectionId] + point + [query("k", "How many", .integer(minimum: 1, maximum: 100, defaultValue: 5))],
                                                       ok: json("A GeoJSON FeatureCollection", .ref("FeatureCollection"), type: "application/geo+json")))
