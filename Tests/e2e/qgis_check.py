@@ -50,10 +50,25 @@ def render(project, layers, box, size, path, labels=True):
     return image
 
 
+def measure(args):
+    """Colour counts of images drawn elsewhere (the MapLibre viewer's), measured as the renders are."""
+    from qgis.PyQt.QtGui import QImage
+    out = {}
+    for name, path in args["measure"].items():
+        colours = {k: tuple(int(v[i:i + 2], 16) for i in (1, 3, 5)) for k, v in args["colours"].items()}
+        a = pixels(QImage(path))
+        out[name] = {"pixels": len(a), "colours": {k: sum(1 for c in a if near(c, rgb)) for k, rgb in colours.items()}}
+    return out
+
+
 def main():
     args = json.loads(sys.argv[1])
     app = QgsApplication([], False)
     app.initQgis()
+    if "measure" in args:
+        print(json.dumps(measure(args)))
+        app.exitQgis()
+        return
     project = QgsProject.instance()
     out = {"read": project.read(args["project"]), "crs": project.crs().authid(), "layers": [], "groups": [], "counts": {}, "renders": {}}
     root = project.layerTreeRoot()

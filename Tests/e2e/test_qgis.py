@@ -13,6 +13,7 @@ import pytest
 import requests
 
 import e2e_db
+from test_viewer import browser  # noqa: F401 (the headless Chromium fixture)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -138,3 +139,48 @@ def test_the_cli_writes_the_project_the_server_answers(views, base_url, admin_ke
     bad = subprocess.run([os.environ["ONEMAP_BIN"], "qgis-project", "--db", os.environ["ONEMAP_DB"], "--url", "ftp://x", "--out", path],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0 and "--url" in bad.stderr
+
+
+FIT_AND_WAIT = """
+const [box, done] = [arguments[0], arguments[arguments.length - 1]];
+const started = Date.now();
+(function poll() {
+  const map = window.onemapMap;
+  if (!map || !map.loaded()) { if (Date.now() - started > 60000) { done({error: 'no map'}); } else { setTimeout(poll, 200); } return; }
+  if (!window.__fitted) { window.__fitted = true; map.fitBounds([[box[0], box[1]], [box[2], box[3]]], {animate: false, padding: 0}); }
+  if (map.areTilesLoaded() && !map.isMoving() && map.loaded()) {
+    for (const el of document.querySelectorAll('#panel, .maplibregl-control-container, #problems-panel, #relations-panel')) el.style.display = 'none';
+    setTimeout(() => done({zoom: map.getZoom()}), 500);
+  } else if (Date.now() - started > 80000) { done({error: 'map never became idle'}); } else { setTimeout(poll, 250); }
+})();
+"""
+
+
+def test_qgis_draws_the_street_as_the_viewer_does_for_the_same_caller(views, browser, base_url, admin_key, out_dir):  # noqa: F811
+    """The same view, drawn by MapLibre in the browser and by QGIS from the project: the buildings'
+    colours share out alike (the projections differ a little: QGIS draws in Gauss–Kruger)."""
+    shots = {}
+    for who, key in (("admin", admin_key), ("public", None)):
+        browser.get(f"{base_url}/health")
+        browser.execute_script("sessionStorage.clear();")  # the viewer keeps a ?key= for the tab
+        browser.get(f"{base_url}/" + (f"?key={key}" if key else "") + "#15/26.27/117.63")
+        state = browser.execute_async_script(FIT_AND_WAIT, views["town_box"])
+        assert "error" not in state, state
+        path = os.path.join(out_dir, "qgis", f"town-street-{who}-maplibre.png")
+        browser.find_element("id", "map").screenshot(path)
+        shots[who] = os.path.abspath(path)
+    measured = qgis({"measure": shots, "colours": {**RESIDENTS, **USES}})
+
+    def shares(counts):
+        buildings = {k: v for k, v in counts.items() if k in RESIDENTS or k in USES}
+        total = sum(buildings.values()) or 1
+        return {k: v / total for k, v in buildings.items()}
+
+    for who in ("admin", "public"):
+        a, b = shares(views[who]["renders"]["town"]["colours"]), shares(measured[who]["colours"])
+        assert sum(measured[who]["colours"].values()) > measured[who]["pixels"] * 0.002, (who, measured[who])
+        for k in a:
+            assert abs(a[k] - b[k]) < 0.15, (who, k, a, b)
+    # The viewer, like QGIS, colours by residents only for the entitled caller.
+    assert sum(measured["public"]["colours"][k] for k in RESIDENTS) <= measured["public"]["pixels"] * 0.0005
+    assert sum(measured["admin"]["colours"][k] for k in RESIDENTS) > measured["admin"]["pixels"] * 0.002
