@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -16,5 +17,26 @@ enum BaseURL {
     /// `next` as given must not drop to anonymous on page 2.
     static func accessQuery(_ request: Request) -> [(String, String)] {
         QueryItems.all(request).filter { QueryItems.accessParameters.contains(String($0.0)) }.map { (String($0.0), String($0.1)) }
+    }
+
+    /// `doc` with the caller's `key`/`grant` added to every link into this server (`href`s under
+    /// `base`, at any depth), so a client that follows links as given stays who it is.
+    static func carryingAccess(_ doc: [String: Any], _ request: Request, base: String) -> [String: Any] {
+        let access = accessQuery(request)
+        guard !access.isEmpty else { return doc }
+        var c = URLComponents()
+        c.queryItems = access.map { URLQueryItem(name: $0.0, value: $0.1) }
+        let suffix = c.percentEncodedQuery ?? ""
+        func walk(_ v: Any) -> Any {
+            if var o = v as? [String: Any] {
+                for (k, x) in o {
+                    if k == "href", let h = x as? String, h.hasPrefix(base) { o[k] = h + (h.contains("?") ? "&" : "?") + suffix } else { o[k] = walk(x) }
+                }
+                return o
+            }
+            if let a = v as? [Any] { return a.map(walk) }
+            return v
+        }
+        return walk(doc) as? [String: Any] ?? doc
     }
 }

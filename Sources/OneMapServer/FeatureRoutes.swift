@@ -99,7 +99,7 @@ struct FeatureRoutes: Sendable {
     func landing(_ request: Request) async throws -> Response {
         try Self.checkOnly(request, allowed: ["f"], ignoringDatetime: true)
         let base = BaseURL.of(request, fallback: fallbackBaseURL)
-        return JSONResponse.make([
+        return JSONResponse.make(BaseURL.carryingAccess([
             "title": "OneMap 三明市时空一张图",
             "description": "Sanming's spatiotemporal one map: administrative areas, buildings and departments' layers with population and business counts, over time (OGC API – Features, vector tiles).",
             "links": [
@@ -113,7 +113,7 @@ struct FeatureRoutes: Sendable {
                 ["rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json",
                  "title": "Vector tilesets (TileJSON)", "href": "\(base)/tiles"],
             ],
-        ])
+        ], request, base: base))
     }
 
     func collections(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
@@ -135,11 +135,11 @@ struct FeatureRoutes: Sendable {
             }
             return HTMLPage.response(title: "Collections", body: "<table><tr><th>id</th><th>title</th><th>description</th><th></th></tr>\(rows.joined())</table>")
         }
-        return JSONResponse.make([
+        return JSONResponse.make(BaseURL.carryingAccess([
             "links": [["rel": "self", "type": "application/json", "href": "\(base)/collections"]],
             "collections": described,
             "crs": APICRS.supported.map(\.uri),
-        ])
+        ], request, base: base))
     }
 
     func collection(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
@@ -163,7 +163,7 @@ struct FeatureRoutes: Sendable {
             body += "<h2>Properties</h2><table><tr><th>name</th><th>type</th><th>description</th></tr>\(fields.joined())</table>"
             return HTMLPage.response(title: layer.title, body: body)
         }
-        return JSONResponse.make(doc)
+        return JSONResponse.make(BaseURL.carryingAccess(doc, request, base: base))
     }
 
     static func describe(_ layer: LayerInfo, extent: BBox?, base: String) -> [String: Any] {

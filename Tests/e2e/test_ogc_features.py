@@ -292,3 +292,23 @@ def test_a_collections_schema_types_every_property_it_returns_and_names_the_role
     # The public does not see resident counts: its schema does not have them.
     assert "population" not in anon.get(f"{base_url}/collections/buildings/schema", timeout=10).json()["properties"]
     assert "population" in http.get(f"{base_url}/collections/buildings/schema", timeout=10).json()["properties"]
+
+
+def test_a_key_given_as_a_query_parameter_rides_in_every_link_to_the_next_page(admin_key, base_url):
+    import requests
+    s = requests.Session()  # no header: the key only as ?key=, as QGIS sends it
+    landing = s.get(f"{base_url}/", params={"key": admin_key}, timeout=10).json()
+    data = next(l["href"] for l in landing["links"] if l["rel"] == "data")
+    assert f"key={admin_key}" in data
+    collections = s.get(data, timeout=10).json()
+    buildings = next(c for c in collections["collections"] if c["id"] == "buildings")
+    items = next(l["href"] for l in buildings["links"] if l["rel"] == "items")
+    assert f"key={admin_key}" in items
+    page = s.get(items, params={"limit": 5}, timeout=10).json()
+    nxt = next(l["href"] for l in page["links"] if l["rel"] == "next")
+    assert f"key={admin_key}" in nxt
+    second = s.get(nxt, timeout=10).json()
+    # Page 2 is the administrator's: resident counts (internal) are there.
+    assert second["features"] and all("population" in f["properties"] for f in second["features"])
+    # Without a key, no key in the links.
+    assert "key=" not in str(requests.get(f"{base_url}/collections", timeout=10).json())
